@@ -1,0 +1,238 @@
+"""The scenario file's schema (pydantic): shapes, ranges and defaults of every key.
+
+Cross-references between blocks (a route to an unknown state, a target year outside the
+horizon, …) are checked by `sim.loader`, which also turns errors into sentences for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+Bands = tuple[tuple[float, float], ...]
+"""Piecewise-constant values as (from week, value) pairs, weeks strictly increasing from 0."""
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a number; {what}")
+    return float(value)
+
+
+def parse_bands(value: Any, what: str, positive: bool = False) -> Bands:
+    """Read a number or a list of [from_week, value] pairs into validated bands."""
+    sign = "> 0" if positive else "≥ 0"
+    allowed = f"{what} must be a number {sign} or a list of [from_week, value] pairs"
+    if isinstance(value, list | tuple):
+        if not value:
+            raise ValueError(f"an empty list; {allowed}")
+        pairs: list[tuple[float, float]] = []
+        for item in value:
+            if not isinstance(item, list | tuple) or len(item) != 2:
+                raise ValueError(f"{item!r} is not a [from_week, value] pair; {allowed}")
+            pairs.append((_number(item[0], allowed), _number(item[1], allowed)))
+    else:
+        pairs = [(0.0, _number(value, allowed))]
+    if pairs[0][0] != 0:
+        raise ValueError(f"the first band starts at week {pairs[0][0]:g}; it must start at week 0")
+    for (w0, _), (w1, _) in zip(pairs, pairs[1:], strict=False):
+        if w1 <= w0:
+            raise ValueError(
+                f"band weeks {[p[0] for p in pairs]} are not strictly increasing; "
+                "each band must start after the one before"
+            )
+    for _, v in pairs:
+        if v < 0 or (positive and v == 0):
+            raise ValueError(f"{v:g} is not allowed; {allowed}")
+    return tuple(pairs)
+
+
+RateBands = Annotated[Bands, BeforeValidator(lambda v: parse_bands(v, "a rate per week"))]
+MeanBands = Annotated[
+    Bands, BeforeValidator(lambda v: parse_bands(v, "a mean stay in weeks", positive=True))
+]
+
+
+class Strict(BaseModel):
+    """Base for every block: unknown keys are errors, values are frozen once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateSpec(Strict):
+    """A benefit state the scenario models: a catalogue code, or a custom one with a group."""
+
+    group: str | None = None
+    label: str | None = None
+    label_en: str | None = None
+
+
+class InflowSpec(Strict):
+    """Poisson arrivals per week, scaled by calendar-month seasonality and a yearly trend."""
+
+    rate: float = Field(ge=0, allow_inf_nan=False)
+    seasonality: tuple[float, ...] | None = None
+    trend_per_year: float = Field(default=0.0, gt=-1, allow_inf_nan=False)
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None and (len(v) != 12 or any(x < 0 for x in v)):
+            raise ValueError(f"{list(v)} is not allowed; seasonality is 12 monthly multipliers ≥ 0")
+        return v
+
+
+class Route(Strict):
+    """One competing exit route from a state: a rate, a forced clock share, or both."""
+
+    to: str
+    rate_per_week: RateBands | None = None
+    mean_weeks: MeanBands | None = None
+    at_week: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    share: float | Literal["rest"] | None = None
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _share(cls, v: Any) -> Any:
+        if v is None or v == "rest":
+            return v
+        x = _number(v, "a clock share is a number in [0, 1] or 'rest'")
+        if not 0 <= x <= 1:
+            raise ValueError(f"{x:g} is outside [0, 1]; a clock share is a number in [0, 1] or 'rest'")
+        return x
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Route:
+        if self.rate_per_week is not None and self.mean_weeks is not None:
+            raise ValueError("give rate_per_week or mean_weeks, not both")
+        if (self.at_week is None) != (self.share is None):
+            raise ValueError("a forced clock needs both at_week and share")
+        if self.rate_per_week is None and self.mean_weeks is None and self.at_week is None:
+            raise ValueError("a route needs rate_per_week, mean_weeks, or a clock (at_week with share)")
+        return self
+
+    @property
+    def rates(self) -> Bands:
+        """The route's hazard per week as bands (mean_weeks converted to 1 / mean)."""
+        if self.mean_weeks is not None:
+            return tuple((w, 1.0 / m) for w, m in self.mean_weeks)
+        return self.rate_per_week or ((0.0, 0.0),)
+
+
+class DurationBand(Strict):
+    """A share of a state's initial stock whose elapsed weeks lie in [from_week, to_week)."""
+
+    from_week: float = Field(ge=0, allow_inf_nan=False)
+    to_week: float = Field(allow_inf_nan=False)
+    share: float = Field(ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            if len(v) != 3:
+                raise ValueError(f"{v!r} is not a [from_week, to_week, share] triple")
+            return {"from_week": v[0], "to_week": v[1], "share": v[2]}
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DurationBand:
+        if self.to_week <= self.from_week:
+            raise ValueError(f"to_week {self.to_week:g} must be above from_week {self.from_week:g}")
+        return self
+
+
+class Target(Strict):
+    """A plan's target on a metric over some states in a calendar year."""
+
+    name: str
+    metric: str = "full_year_persons"
+    states: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    year: int
+    at_most: float | None = None
+    at_least: float | None = None
+    change_at_most: float | None = None
+    change_at_least: float | None = None
+    base_year: int | None = None
+
+    @field_validator("change_at_most", "change_at_least", mode="before")
+    @classmethod
+    def _percent(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().endswith("%"):
+            try:
+                return float(v.strip()[:-1].replace(",", ".").replace("−", "-")) / 100
+            except ValueError:
+                raise ValueError(f"{v!r} is not a percentage like '-2.6%'") from None
+        return v
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Target:
+        given = [k for k in ("at_most", "at_least", "change_at_most", "change_at_least")
+                 if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of at_most, at_least, change_at_most, change_at_least (got {given or 'none'})"
+            )
+        if not self.states and not self.groups:
+            raise ValueError("a target needs states (state codes or 'total') or groups")
+        return self
+
+    @property
+    def relative(self) -> bool:
+        """True when the threshold is a change relative to an observed base year."""
+        return self.change_at_most is not None or self.change_at_least is not None
+
+    @property
+    def upper(self) -> bool:
+        """True when the target is met at or below its threshold."""
+        return self.at_most is not None or self.change_at_most is not None
+
+
+class Observed(Strict):
+    """One observed figure (history), long format: period, state or group, measure, value, source."""
+
+    period: int | str
+    state: str
+    measure: str = "full_year_persons"
+    value: float = Field(allow_inf_nan=False)
+    source: str | None = None
+
+
+class Scenario(Strict):
+    """A validated what-if scenario: the one input the model runs from."""
+
+    name: str = Field(min_length=1)
+    start: dt.date
+    months: int = Field(ge=1, le=600)
+    seed: int | None = Field(default=None, ge=0)
+    states: dict[str, StateSpec]
+    initial: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
+    initial_durations: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
+    inflow_per_week: dict[str, InflowSpec] = Field(default_factory=dict)
+    transitions: dict[str, tuple[Route, ...]] = Field(default_factory=dict)
+    targets: tuple[Target, ...] = ()
+    observed: tuple[Observed, ...] = ()
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _empty_specs(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({} if s is None else s) for k, s in v.items()}
+        return v
+
+    @field_validator("inflow_per_week", mode="before")
+    @classmethod
+    def _plain_rates(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({"rate": r} if not isinstance(r, dict) else r) for k, r in v.items()}
+        return v
+
+    @property
+    def end(self) -> dt.date:
+        """The first day after the horizon."""
+        y, m = divmod(self.start.month - 1 + self.months, 12)
+        return self.start.replace(year=self.start.year + y, month=m + 1)
