@@ -1,0 +1,133 @@
+"""The Monte Carlo batch: replications spawned from one seed, run by an executor, kept on disk."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import summary
+from sim.engine import simulate
+from sim.metrics import Metrics, measure
+from sim.model import Model, compile_model
+from sim.schema import Scenario
+from sim.store import ReplicationStore
+from sim.streams import replication_seeds
+from sim.targets import ResolvedTarget, resolve_targets, target_values
+
+Progress = Callable[[int], None]
+"""Called with the number of replications just completed."""
+
+
+@dataclass
+class RunResult:
+    """A finished batch: the summary tables as DataFrames, the per-replication store behind them."""
+
+    scenario: Scenario
+    seed: int
+    runs: int
+    model: Model
+    targets_resolved: list[ResolvedTarget]
+    store: ReplicationStore
+    monthly: pd.DataFrame
+    yearly: pd.DataFrame
+    targets: pd.DataFrame
+    flows: pd.DataFrame
+    _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """Full-year persons per replication, year and state (read from the store)."""
+        return summary.replications_frame(self.model, self.store)
+
+
+def _replicate(model: Model, targets: list[ResolvedTarget], seed: np.random.SeedSequence
+               ) -> tuple[Metrics, np.ndarray]:
+    metrics = measure(model, simulate(model, seed))
+    return metrics, target_values(targets, metrics.yearly)
+
+
+_WORKER: tuple[Model, list[ResolvedTarget]] | None = None
+
+
+def _init_worker(scenario: Scenario) -> None:
+    global _WORKER
+    model = compile_model(scenario)
+    _WORKER = (model, resolve_targets(model))
+
+
+def _run_chunk(seeds: list[tuple[int, np.random.SeedSequence]]
+               ) -> list[tuple[int, Metrics, np.ndarray]]:
+    assert _WORKER is not None
+    model, targets = _WORKER
+    return [(i, *_replicate(model, targets, s)) for i, s in seeds]
+
+
+def _in_process(model: Model, targets: list[ResolvedTarget], seeds: list[np.random.SeedSequence]
+                ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
+    for i, s in enumerate(seeds):
+        yield (i, *_replicate(model, targets, s))
+
+
+def _local_processes(scenario: Scenario, seeds: list[np.random.SeedSequence], workers: int
+                     ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
+    indexed = list(enumerate(seeds))
+    size = max(1, min(16, len(indexed) // (workers * 4)))
+    chunks = [indexed[a:a + size] for a in range(0, len(indexed), size)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(scenario,)) as pool:
+        futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            yield from future.result()
+
+
+def default_workers() -> int:
+    """All cores."""
+    return os.cpu_count() or 1
+
+
+def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: int | None = 1,
+        store_dir: Path | None = None, progress: Progress | None = None) -> RunResult:
+    """Run `runs` replications of `scenario` and summarise them.
+
+    The seed defaults to the scenario's, else a fresh one (kept in the result). Results are
+    identical for any number of `workers` (None means all cores). Per-replication values go
+    to `store_dir` (a temporary folder if not given) as they finish.
+    """
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    if seed is None:
+        seed = scenario.seed if scenario.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    workers = default_workers() if workers is None else max(1, workers)
+    model = compile_model(scenario)
+    targets = resolve_targets(model)
+    tmp = None
+    if store_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="caseflow-")
+        store_dir = Path(tmp.name)
+    years = len(model.calendar.full_years())
+    rows = model.n_benefit + 1
+    store = ReplicationStore(
+        store_dir, runs,
+        {"monthly": (rows, model.calendar.months), "yearly": (rows, years), "targets": (len(targets),)},
+        (model.n_states + 1, model.n_states, model.calendar.months),
+    )
+    seeds = replication_seeds(seed, runs)
+    results = (_in_process(model, targets, seeds) if workers == 1 or runs == 1
+               else _local_processes(scenario, seeds, min(workers, runs)))
+    for i, metrics, values in results:
+        store.put(i, metrics, values)
+        if progress is not None:
+            progress(1)
+    store.flush()
+    return RunResult(
+        scenario, seed, runs, model, targets, store,
+        summary.monthly_frame(model, store), summary.yearly_frame(model, store),
+        summary.targets_frame(targets, store), summary.flows_frame(model, store), tmp,
+    )

@@ -1,0 +1,23 @@
+"""The simulated citizen: the one mutable record the engine moves between states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Citizen:
+    """A person on (or returned from) public support.
+
+    `pending` is the one scheduled transition event; a redraw replaces it and the stale event
+    is ignored when it fires. Support history, programme and meeting history attach here as the
+    economics and intervention features arrive.
+    """
+
+    __slots__ = ("entered", "ident", "next_dest", "pending", "state")
+
+    def __init__(self, ident: int, state: int, entered: float) -> None:
+        self.ident = ident
+        self.state = state
+        self.entered = entered
+        self.next_dest = -1
+        self.pending: Any = None

@@ -1,0 +1,190 @@
+"""Competing exit routes of one state: piecewise-constant hazards in weeks-in-state, forced clocks.
+
+Sampling is exact: one standard exponential is spent against the cumulative hazard, walking
+band edges (equivalent to redrawing at each edge, by memorylessness), and a clock stops the
+walk at its week. Times here are in days in the state.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from sim.catalogue import STAY
+from sim.schema import Route
+
+STAY_HERE = -1
+"""Destination of a clock share that keeps the citizen in its state."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """A forced move at a fixed time in the state, split by shares over destinations."""
+
+    day: float
+    dests: tuple[int, ...]
+    cum_shares: tuple[float, ...]
+
+    @property
+    def stay_share(self) -> float:
+        """The share that stays in the state past the clock."""
+        prev = 0.0
+        for dest, cum in zip(self.dests, self.cum_shares, strict=True):
+            if dest == STAY_HERE:
+                return cum - prev
+            prev = cum
+        return 0.0
+
+    def pick(self, u: float) -> int:
+        """The destination for a uniform draw `u`."""
+        for dest, cum in zip(self.dests, self.cum_shares, strict=True):
+            if u < cum:
+                return dest
+        return self.dests[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSchedule:
+    """All the ways out of one state: bands of total hazard with route splits, and clocks."""
+
+    edges: tuple[float, ...]
+    """Start day of each band in the state; the first is 0, the last band is open-ended."""
+    totals: tuple[float, ...]
+    """Total hazard per day in each band."""
+    dests: tuple[tuple[int, ...], ...]
+    """Destinations with a positive hazard in each band."""
+    cum_probs: tuple[tuple[float, ...], ...]
+    """Cumulative share of each destination of the band's total hazard."""
+    clocks: tuple[Clock, ...]
+    """Forced clocks, by day."""
+
+    @classmethod
+    def build(cls, routes: list[tuple[int, tuple[tuple[float, float], ...]]],
+              clocks: list[Clock]) -> ExitSchedule:
+        """Merge routes given as (destination, [(from_week, rate_per_week), …]) into bands."""
+        edges = sorted({w * 7.0 for _, bands in routes for w, _ in bands} | {0.0})
+        totals, dests, cums = [], [], []
+        for e in edges:
+            rates = []
+            for dest, bands in routes:
+                rate = next(r for w, r in reversed(bands) if w * 7.0 <= e) / 7.0
+                if rate > 0:
+                    rates.append((dest, rate))
+            total = sum(r for _, r in rates)
+            totals.append(total)
+            dests.append(tuple(d for d, _ in rates))
+            acc, cum = 0.0, []
+            for _, r in rates:
+                acc += r
+                cum.append(acc / total)
+            cums.append(tuple(cum))
+        return cls(tuple(edges), tuple(totals), tuple(dests), tuple(cums),
+                   tuple(sorted(clocks, key=lambda c: c.day)))
+
+    @property
+    def clock_days(self) -> tuple[float, ...]:
+        """Days in the state at which clocks strike."""
+        return tuple(c.day for c in self.clocks)
+
+    def next_exit(self, elapsed: float, e: float, u: float) -> tuple[float, int] | None:
+        """Day in the state of the next exit after `elapsed` and its destination, or None if never.
+
+        `e` is a standard exponential draw, `u` a uniform one. A clock's `STAY_HERE` is returned
+        as such: the caller redraws from the clock with fresh numbers.
+        """
+        edges, totals = self.edges, self.totals
+        k = bisect_right(edges, elapsed) - 1
+        clock_days = self.clock_days
+        c = bisect_right(clock_days, elapsed)
+        clock_day = clock_days[c] if c < len(clock_days) else math.inf
+        n = len(edges)
+        d = elapsed
+        while True:
+            end = edges[k + 1] if k + 1 < n else math.inf
+            cap = end if end < clock_day else clock_day
+            rate = totals[k]
+            if rate > 0.0:
+                t = d + e / rate
+                if t < cap:
+                    return t, _pick(self.dests[k], self.cum_probs[k], u)
+                e -= rate * (cap - d)
+            if cap == math.inf:
+                return None
+            if cap == clock_day:
+                return clock_day, self.clocks[c].pick(u)
+            d = cap
+            k += 1
+
+    def segments(self) -> list[tuple[float, float, float, float]]:
+        """(start day, width or inf, total hazard, survival at start) for the survival curve."""
+        cuts = sorted(set(self.edges) | set(self.clock_days))
+        out, surv = [], 1.0
+        clocks = {c.day: c for c in self.clocks}
+        for i, start in enumerate(cuts):
+            if start in clocks:
+                surv *= clocks[start].stay_share
+            if surv <= 0.0:
+                break
+            width = cuts[i + 1] - start if i + 1 < len(cuts) else math.inf
+            rate = self.totals[bisect_right(self.edges, start) - 1]
+            out.append((start, width, rate, surv))
+            surv *= math.exp(-rate * width) if width < math.inf else 0.0
+        return out
+
+    def mean_stay(self) -> float:
+        """Expected days in the state from entry (the survival integral); inf if unbounded."""
+        return sum(_seg_area(w, r, s) for _, w, r, s in self.segments())
+
+    def stationary_elapsed(self, u1: float, u2: float) -> float:
+        """Elapsed days of a stock member at steady state (density ∝ survival), by inversion."""
+        segs = self.segments()
+        areas = [_seg_area(w, r, s) for _, w, r, s in segs]
+        target = u1 * sum(areas)
+        for (start, width, rate, _), area in zip(segs, areas, strict=True):
+            if target < area or width == math.inf:
+                if rate == 0.0:
+                    return start + u2 * width
+                if width == math.inf:
+                    return start - math.log1p(-u2) / rate
+                return start - math.log1p(-u2 * -math.expm1(-rate * width)) / rate
+            target -= area
+        return segs[-1][0]
+
+
+def _seg_area(width: float, rate: float, surv: float) -> float:
+    if rate == 0.0:
+        return surv * width
+    if width == math.inf:
+        return surv / rate
+    return surv * -math.expm1(-rate * width) / rate
+
+
+def _pick(dests: tuple[int, ...], cum: tuple[float, ...], u: float) -> int:
+    for dest, c in zip(dests, cum, strict=True):
+        if u < c:
+            return dest
+    return dests[-1]
+
+
+def schedule_from_routes(routes: tuple[Route, ...], index: dict[str, int]) -> ExitSchedule:
+    """Compile a state's routes from the scenario, destinations numbered by `index`."""
+    rated = [(index[r.to], r.rates) for r in routes
+             if r.rate_per_week is not None or r.mean_weeks is not None]
+    by_week: dict[float, list[tuple[int, float | str]]] = {}
+    for r in routes:
+        if r.at_week is not None and r.share is not None:
+            by_week.setdefault(r.at_week, []).append(
+                (STAY_HERE if r.to == STAY else index[r.to], r.share))
+    clocks = []
+    for week, shares in by_week.items():
+        fixed = sum(float(s) for _, s in shares if s != "rest")
+        acc, dests, cums = 0.0, [], []
+        for dest, share in shares:
+            acc += max(0.0, 1.0 - fixed) if share == "rest" else float(share)
+            dests.append(dest)
+            cums.append(acc)
+        if acc < 1.0:  # a clock whose shares sum below 1 without a rest route cannot load
+            cums[-1] = 1.0
+        clocks.append(Clock(week * 7.0, tuple(dests), tuple(cums)))
+    return ExitSchedule.build(rated, clocks)

@@ -1,0 +1,26 @@
+"""What one replication leaves behind: small typed arrays, the contract between engine and summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(slots=True)
+class ReplicationRecord:
+    """The outcome of one replication."""
+
+    person_days: np.ndarray
+    """Person-days per state (benefits then exits) and month."""
+    stock_end: np.ndarray
+    """Persons in each state at the end of each month."""
+    flows: np.ndarray
+    """Moves per month, [origin (last = outside), destination, month]."""
+    n_initial: int
+    """Citizens in the initial stock."""
+    n_events: int
+    """Events processed (arrivals and moves)."""
+    spells: pd.DataFrame | None = None
+    """One row per completed or censored stay when asked for: id, state, start_day, end_day, to."""

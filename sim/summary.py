@@ -1,0 +1,107 @@
+"""Batch summaries: mean, sd and quantiles across replications, as tidy DataFrames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.catalogue import TOTAL
+from sim.model import Model
+from sim.store import ReplicationStore
+from sim.targets import ResolvedTarget
+
+QUANTILES = (0.05, 0.10, 0.50, 0.90, 0.95)
+STAT_COLUMNS = ["mean", "sd", "p05", "p10", "p50", "p90", "p95"]
+
+
+def _stats(values: np.ndarray) -> np.ndarray:
+    """[cells, runs] → [cells, 7]: mean, sd (ddof 1), the five quantiles."""
+    mean = values.mean(axis=1)
+    sd = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.full(values.shape[0], np.nan)
+    q = np.quantile(values, QUANTILES, axis=1).T
+    return np.column_stack([mean, sd, q])
+
+
+def table_stats(store: ReplicationStore, name: str) -> np.ndarray:
+    """Statistics of every cell of a stored table, computed chunk by chunk."""
+    return np.vstack([_stats(block) for _, block in store.chunks(name)]) if store.runs else np.zeros((0, 7))
+
+
+def monthly_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """monthly.csv: month, state, full-time persons statistics (benefit states and total)."""
+    rows = [*model.benefit_codes, TOTAL]
+    stats = table_stats(store, "monthly")
+    index = pd.MultiIndex.from_product([rows, model.calendar.labels], names=["state", "month"])
+    frame = pd.DataFrame(stats, index=index, columns=STAT_COLUMNS).reset_index()
+    return frame[["month", "state", *STAT_COLUMNS]].sort_values(["month", "state"], key=_order(rows),
+                                                                 ignore_index=True)
+
+
+def yearly_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """yearly.csv: year, state, full-year persons statistics."""
+    rows = [*model.benefit_codes, TOTAL]
+    years = list(model.calendar.full_years())
+    stats = table_stats(store, "yearly")
+    index = pd.MultiIndex.from_product([rows, years], names=["state", "year"])
+    frame = pd.DataFrame(stats, index=index, columns=STAT_COLUMNS).reset_index()
+    return frame[["year", "state", *STAT_COLUMNS]].sort_values(["year", "state"], key=_order(rows),
+                                                               ignore_index=True)
+
+
+def targets_frame(targets: list[ResolvedTarget], store: ReplicationStore) -> pd.DataFrame:
+    """targets.csv: target, metric, threshold, probability_met, p10, p50, p90."""
+    records = []
+    values = np.asarray(store.arrays["targets"])
+    for i, t in enumerate(targets):
+        v = values[i]
+        p10, p50, p90 = np.quantile(v, (0.10, 0.50, 0.90))
+        records.append({"target": t.name, "metric": t.metric, "sense": t.sense, "threshold": t.threshold,
+                        "probability_met": float(t.met(v).mean()), "mean": float(v.mean()),
+                        "p10": p10, "p50": p50, "p90": p90})
+    columns = ["target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def flows_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """flows.csv: month, from, to, mean and sd of the count of moves (from `outside` = inflow)."""
+    n = max(1, store.runs)
+    mean = store.flow_sum / n
+    var = (store.flow_sumsq - n * mean**2) / max(1, n - 1)
+    origin, dest, month = np.nonzero(store.flow_sum)
+    names = [*model.codes, "outside"]
+    frame = pd.DataFrame({
+        "month": np.asarray(model.calendar.labels)[month],
+        "from": np.asarray(names)[origin],
+        "to": np.asarray(names)[dest],
+        "mean": mean[origin, dest, month],
+        "sd": np.sqrt(np.maximum(var[origin, dest, month], 0.0)),
+    })
+    return frame.sort_values(["month", "from", "to"], ignore_index=True)
+
+
+def replications_frame(model: Model, store: ReplicationStore,
+                       reps: slice | None = None) -> pd.DataFrame:
+    """The per-replication yearly table: replication, year, state, full_year_persons."""
+    rows = [*model.benefit_codes, TOTAL]
+    years = list(model.calendar.full_years())
+    reps = reps or slice(0, store.runs)
+    block = np.asarray(store.arrays["yearly"][:, reps])
+    ids = np.arange(store.runs)[reps]
+    values = block.reshape(len(rows), len(years), len(ids))
+    state, year, rep = np.meshgrid(np.arange(len(rows)), np.arange(len(years)), ids, indexing="ij")
+    frame = pd.DataFrame({
+        "replication": rep.ravel(),
+        "year": np.asarray(years, dtype=int)[year.ravel()] if years else year.ravel(),
+        "state": np.asarray(rows)[state.ravel()],
+        "full_year_persons": values.ravel(),
+    })
+    return frame.sort_values(["replication", "year"], kind="stable", ignore_index=True)
+
+
+def _order(rows: list[str]):  # type: ignore[no-untyped-def]
+    rank = {code: i for i, code in enumerate(rows)}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(rank) if col.name == "state" else col
+
+    return key
