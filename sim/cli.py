@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
+from sim import __version__
+from sim.batch import run as sim_run
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
+from sim.outputs import STORE, RunFolderError, new_run_folder, write_run
+from sim.report_console import print_summary
+from sim.schema import Scenario
 
 app = typer.Typer(
     help="caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets.",
@@ -16,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+console = Console()
 err = Console(stderr=True)
 
 
@@ -36,12 +50,54 @@ def validate(
     failed = False
     for file in files:
         try:
-            load_scenario(file)
-        except ScenarioError as exc:
+            _load_or_exit(file)
+        except typer.Exit:
             failed = True
-            for problem in exc.problems:
-                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         else:
-            out.print(f"{file}: OK", markup=False, highlight=False)
+            console.print(f"{file}: OK", markup=False, highlight=False)
     if failed:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file."),
+    runs: int = typer.Option(100, "--runs", "-n", min=1, help="Monte Carlo replications."),
+    seed: int | None = typer.Option(None, "--seed", "-s", min=0,
+                                    help="Batch seed (default: the scenario's, else a fresh one)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1,
+                                       help="Local worker processes (default: all cores)."),
+    out: Path | None = typer.Option(None, "--out", "-o",
+                                    help="Run folder (default: outputs/<scenario>-<timestamp>/)."),
+) -> None:
+    """Forecast a scenario by Monte Carlo and write the run folder.
+
+    Writes monthly.csv, yearly.csv, targets.csv, flows.csv, replications.csv, the resolved
+    scenario.yaml (with its seed) and run.json. Results are the same for any --workers.
+
+    Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
+    """
+    scenario = _load_or_exit(scenario_file)
+    try:
+        folder = new_run_folder(scenario.name, out)
+    except RunFolderError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err, transient=False) as bar:
+        task = bar.add_task(f"{scenario.name}", total=runs)
+        result = sim_run(scenario, runs=runs, seed=seed, workers=workers,
+                         store_dir=folder / STORE, progress=lambda k: bar.advance(task, k))
+    write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]))
+    print_summary(result, console)
+    console.print(f"\nWrote {folder}/ (seed {result.seed})", markup=False, highlight=False)
+
+
+def _load_or_exit(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
