@@ -1,7 +1,11 @@
 """One replication on SimPy's event loop: arrivals, exact hazard-driven moves, the ledger.
 
-Each citizen has at most one pending event (a Timeout with a callback, not a generator
-process); events past the horizon are never scheduled; random numbers come in blocks.
+Arrivals are SimPy events in time order. From each arrival the citizen's moves are drawn
+exactly from its state's hazards; moves that no feature watches (see `Model.watched`) are
+booked at once, and the first move that a feature must see becomes the citizen's one pending
+event (a Timeout with a callback, never a generator process). Nothing past the horizon is
+scheduled; random numbers come in blocks. `fast_forward=False` makes every move an event:
+the plain DES, kept as the reference the fast path is tested against.
 """
 
 from __future__ import annotations
@@ -23,14 +27,15 @@ from sim.streams import BlockDraws, Streams
 class Replication:
     """The state of one running replication."""
 
-    def __init__(self, model: Model, seed: np.random.SeedSequence, record_spells: bool = False) -> None:
+    def __init__(self, model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
+                 fast_forward: bool = True) -> None:
         self.model = model
         self.streams = Streams.from_seed(seed)
         self.env = simpy.Environment()
         self.ledger = Ledger(model.calendar, model.n_states)
         self.draws = BlockDraws(self.streams.sojourns)
         self.horizon = model.calendar.horizon
-        self.outside = model.n_states
+        self.watched = model.watched if fast_forward else frozenset(range(model.n_states))
         self.n_events = 0
         self.n_citizens = 0
         self.spells: list[tuple[int, int, float, float, int]] | None = [] if record_spells else None
@@ -63,33 +68,29 @@ class Replication:
             bands = self.model.initial_bands[state]
             if bands is not None:
                 pick = rng.choice(len(bands.shares), size=n, p=bands.shares / bands.shares.sum())
-                elapsed = bands.lo[pick] + rng.random(n) * (bands.hi[pick] - bands.lo[pick])
+                elapsed = (bands.lo[pick] + rng.random(n) * (bands.hi[pick] - bands.lo[pick])).tolist()
             else:
                 schedule = self.model.schedules[state]
                 assert schedule is not None  # the loader refuses a stock with no way out
-                u = rng.random((n, 2)).tolist()
-                elapsed = np.array([schedule.stationary_elapsed(a, b) for a, b in u])
-            for e in elapsed.tolist():
-                c = self._new_citizen(state, -e)
-                self.ledger.enter(state, 0.0, 0)
-                self._schedule(c, 0.0)
+                u = rng.random((2, n))
+                elapsed = schedule.stationary_elapsed_many(u[0], u[1]).tolist()
+            self.ledger.stock(state, n)
+            for e in elapsed:
+                self._advance(self._new_citizen(state, -e), 0.0)
             total += n
         return total
 
     def _arrival_chain(self, times: list[float], states: list[int]) -> None:
-        env, ledger, outside = self.env, self.ledger, self.outside
+        env, ledger = self.env, self.ledger
         position = [0]
 
         def arrive(_: simpy.Event) -> None:
             i = position[0]
             now = env.now
             state = states[i]
-            c = self._new_citizen(state, now)
-            m = ledger.month(now)
-            ledger.enter(state, now, m)
-            ledger.flow(outside, state, m)
+            ledger.arrive(state, now)
             self.n_events += 1
-            self._schedule(c, now)
+            self._advance(self._new_citizen(state, now), now)
             i += 1
             position[0] = i
             if i < len(times):
@@ -97,46 +98,56 @@ class Replication:
 
         Timeout(self.env, times[0]).callbacks.append(arrive)
 
-    def _schedule(self, c: Citizen, now: float) -> None:
-        """Draw the citizen's next exit from its current state and schedule it, if in the horizon."""
-        schedule = self.model.schedules[c.state]
-        if schedule is None:
-            c.pending = None
-            return
-        draws = self.draws
-        nxt = schedule.next_exit(now - c.entered, draws.exp(), draws.uniform())
-        if nxt is None:
-            c.pending = None
-            return
-        at = c.entered + nxt[0]
-        if at >= self.horizon:
-            c.pending = None
-            return
-        c.next_dest = nxt[1]
-        ev = Timeout(self.env, at - now, c)
-        ev.callbacks.append(self._on_move)
-        c.pending = ev
+    def _advance(self, c: Citizen, now: float) -> None:
+        """Draw the citizen's moves from `now`: book unwatched ones, schedule the first watched one."""
+        schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
+        pair, move, spells = self.draws.pair, self.ledger.move, self.spells
+        state, entered = c.state, c.entered
+        while True:
+            schedule = schedules[state]
+            if schedule is None:
+                break
+            e, u = pair()
+            nxt = schedule.next_exit(now - entered, e, u)
+            if nxt is None:
+                break
+            at = entered + nxt[0]
+            if at >= horizon:
+                break
+            dest = nxt[1]
+            if state in watched or dest in watched:
+                c.state, c.entered, c.next_dest = state, entered, dest
+                ev = Timeout(self.env, at - now, c)
+                ev.callbacks.append(self._on_move)
+                c.pending = ev
+                return
+            if dest != STAY_HERE:
+                self.n_events += 1
+                move(state, dest, at)
+                if spells is not None:
+                    spells.append((c.ident, state, entered, at, dest))
+                state, entered = dest, at
+            now = at
+        c.state, c.entered, c.pending = state, entered, None
+
+    def _book(self, c: Citizen, dest: int, day: float) -> None:
+        self.n_events += 1
+        self.ledger.move(c.state, dest, day)
+        if self.spells is not None:
+            self.spells.append((c.ident, c.state, c.entered, day, dest))
+        c.state = dest
+        c.entered = day
 
     def _on_move(self, ev: simpy.Event) -> None:
         c: Citizen = ev._value
         if c.pending is not ev:
-            return
-        self.n_events += 1
+            return  # superseded by a redraw
         now = self.env.now
-        dest = c.next_dest
-        if dest == STAY_HERE:
-            self._schedule(c, now)
-            return
-        ledger = self.ledger
-        m = ledger.month(now)
-        ledger.leave(c.state, now, m)
-        ledger.enter(dest, now, m)
-        ledger.flow(c.state, dest, m)
-        if self.spells is not None:
-            self.spells.append((c.ident, c.state, c.entered, now, dest))
-        c.state = dest
-        c.entered = now
-        self._schedule(c, now)
+        if c.next_dest != STAY_HERE:
+            self._book(c, c.next_dest, now)
+        else:
+            self.n_events += 1
+        self._advance(c, now)
 
     def _spell_table(self) -> pd.DataFrame | None:
         if self.spells is None or self.alive is None:
@@ -147,12 +158,13 @@ class Replication:
                  for c in self.alive.values() if c.state < n_benefit]
         codes = self.model.codes
         table = pd.DataFrame(rows, columns=["id", "state", "start_day", "end_day", "to"])
-        table = table[table["state"] < n_benefit]
+        table = table[table["state"] < n_benefit].copy()
         table["state"] = [codes[s] for s in table["state"]]
         table["to"] = [codes[d] if d >= 0 else None for d in table["to"]]
         return table.sort_values(["id", "start_day"], ignore_index=True)
 
 
-def simulate(model: Model, seed: np.random.SeedSequence, record_spells: bool = False) -> ReplicationRecord:
+def simulate(model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
+             fast_forward: bool = True) -> ReplicationRecord:
     """Run one replication of `model` from its seed sequence."""
-    return Replication(model, seed, record_spells).run()
+    return Replication(model, seed, record_spells, fast_forward).run()

@@ -11,6 +11,8 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.catalogue import STAY
 from sim.schema import Route
 
@@ -58,6 +60,10 @@ class ExitSchedule:
     """Cumulative share of each destination of the band's total hazard."""
     clocks: tuple[Clock, ...]
     """Forced clocks, by day."""
+    clock_days: tuple[float, ...] = ()
+    """Days in the state at which clocks strike."""
+    constant: float = 0.0
+    """The total hazard when it is one constant band and there are no clocks, else 0."""
 
     @classmethod
     def build(cls, routes: list[tuple[int, tuple[tuple[float, float], ...]]],
@@ -78,14 +84,13 @@ class ExitSchedule:
             for _, r in rates:
                 acc += r
                 cum.append(acc / total)
+            if cum:
+                cum[-1] = 1.0  # so a uniform draw in [0, 1) always finds its route
             cums.append(tuple(cum))
-        return cls(tuple(edges), tuple(totals), tuple(dests), tuple(cums),
-                   tuple(sorted(clocks, key=lambda c: c.day)))
-
-    @property
-    def clock_days(self) -> tuple[float, ...]:
-        """Days in the state at which clocks strike."""
-        return tuple(c.day for c in self.clocks)
+        ordered = tuple(sorted(clocks, key=lambda c: c.day))
+        constant = totals[0] if len(edges) == 1 and not ordered else 0.0
+        return cls(tuple(edges), tuple(totals), tuple(dests), tuple(cums), ordered,
+                   tuple(c.day for c in ordered), constant)
 
     def next_exit(self, elapsed: float, e: float, u: float) -> tuple[float, int] | None:
         """Day in the state of the next exit after `elapsed` and its destination, or None if never.
@@ -93,6 +98,8 @@ class ExitSchedule:
         `e` is a standard exponential draw, `u` a uniform one. A clock's `STAY_HERE` is returned
         as such: the caller redraws from the clock with fresh numbers.
         """
+        if self.constant:
+            return elapsed + e / self.constant, self.dests[0][bisect_right(self.cum_probs[0], u)]
         edges, totals = self.edges, self.totals
         k = bisect_right(edges, elapsed) - 1
         clock_days = self.clock_days
@@ -107,7 +114,7 @@ class ExitSchedule:
             if rate > 0.0:
                 t = d + e / rate
                 if t < cap:
-                    return t, _pick(self.dests[k], self.cum_probs[k], u)
+                    return t, self.dests[k][bisect_right(self.cum_probs[k], u)]
                 e -= rate * (cap - d)
             if cap == math.inf:
                 return None
@@ -136,6 +143,22 @@ class ExitSchedule:
         """Expected days in the state from entry (the survival integral); inf if unbounded."""
         return sum(_seg_area(w, r, s) for _, w, r, s in self.segments())
 
+    def stationary_elapsed_many(self, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
+        """Vectorised `stationary_elapsed` for arrays of uniform draws."""
+        segs = self.segments()
+        areas = np.array([_seg_area(w, r, s) for _, w, r, s in segs])
+        start = np.array([a for a, _, _, _ in segs])
+        width = np.array([w for _, w, _, _ in segs])
+        rate = np.array([r for _, _, r, _ in segs])
+        cum = np.cumsum(areas)
+        k = np.minimum(np.searchsorted(cum, u1 * cum[-1], side="right"), len(segs) - 1)
+        w, r = width[k], rate[k]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            finite = start[k] - np.log1p(-u2 * -np.expm1(-r * w)) / r
+            open_end = start[k] - np.log1p(-u2) / r
+            flat = start[k] + u2 * w
+        return np.where(r == 0.0, flat, np.where(np.isinf(w), open_end, finite))
+
     def stationary_elapsed(self, u1: float, u2: float) -> float:
         """Elapsed days of a stock member at steady state (density ∝ survival), by inversion."""
         segs = self.segments()
@@ -158,13 +181,6 @@ def _seg_area(width: float, rate: float, surv: float) -> float:
     if width == math.inf:
         return surv / rate
     return surv * -math.expm1(-rate * width) / rate
-
-
-def _pick(dests: tuple[int, ...], cum: tuple[float, ...], u: float) -> int:
-    for dest, c in zip(dests, cum, strict=True):
-        if u < c:
-            return dest
-    return dests[-1]
 
 
 def schedule_from_routes(routes: tuple[Route, ...], index: dict[str, int]) -> ExitSchedule:

@@ -1,8 +1,9 @@
 """The person-day ledger: exact person-days per state and calendar month, O(1) per move.
 
-A citizen entering state s on day t in month m books the rest of month m, (end_m − t), and +1
-to the stock from month m + 1 on; leaving books the opposite. Full months are added at the
-end from the stock at each month's start, so no stay is ever walked month by month.
+A citizen entering state s on day t in month m books the rest of month m, (end_m − t), and
++1 to the stock from month m + 1 on; leaving books the opposite. Full months are added at the
+end from the stock at each month's start, so no stay is ever walked month by month. Bookings
+may arrive in any time order.
 """
 
 from __future__ import annotations
@@ -15,53 +16,64 @@ from sim.calendar import Calendar
 
 
 class Ledger:
-    """Collects entries, exits and moves of one replication; `close` turns them into arrays."""
+    """Collects the arrivals and moves of one replication; `close` turns them into arrays."""
 
-    __slots__ = ("_edges", "_flow_idx", "_last", "_n_months", "_n_states", "_part_idx",
-                 "_part_val", "_step_idx", "_step_val")
+    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_value")
 
     def __init__(self, calendar: Calendar, n_states: int) -> None:
         self._edges = calendar.edges
         self._n_months = calendar.months
         self._last = calendar.months - 1
         self._n_states = n_states
-        self._part_idx: list[int] = []
-        self._part_val: list[float] = []
-        self._step_idx: list[int] = []
-        self._step_val: list[int] = []
-        self._flow_idx: list[int] = []
+        self._index: list[int] = []  # state * months + month of each booking
+        self._value: list[float] = []  # days to the month's end: + entering, − leaving
+        self._flow: list[int] = []  # (origin * states + destination) * months + month
 
-    def month(self, day: float) -> int:
-        """Month index of `day` (clamped to the horizon)."""
+    def arrive(self, state: int, day: float) -> None:
+        """Book a citizen arriving from outside into `state` on `day`."""
         m = bisect_right(self._edges, day) - 1
-        return 0 if m < 0 else (self._last if m > self._last else m)
+        if m < 0:
+            m = 0
+        elif m > self._last:
+            m = self._last
+        months = self._n_months
+        self._index.append(state * months + m)
+        self._value.append(self._edges[m + 1] - day)
+        self._flow.append((self._n_states * self._n_states + state) * months + m)
 
-    def enter(self, state: int, day: float, month: int) -> None:
-        """Book a citizen into `state` from `day` (in `month`)."""
-        self._part_idx.append(state * self._n_months + month)
-        self._part_val.append(self._edges[month + 1] - day)
-        self._step_idx.append(state * (self._n_months + 1) + month + 1)
-        self._step_val.append(1)
+    def stock(self, state: int, count: int) -> None:
+        """Book `count` citizens of the initial stock, present in `state` from day 0."""
+        self._index.extend([state * self._n_months] * count)
+        self._value.extend([self._edges[1]] * count)
 
-    def leave(self, state: int, day: float, month: int) -> None:
-        """Book a citizen out of `state` from `day` (in `month`)."""
-        self._part_idx.append(state * self._n_months + month)
-        self._part_val.append(day - self._edges[month + 1])
-        self._step_idx.append(state * (self._n_months + 1) + month + 1)
-        self._step_val.append(-1)
-
-    def flow(self, origin: int, dest: int, month: int) -> None:
-        """Count a move; `origin` equal to the number of states means an arrival from outside."""
-        self._flow_idx.append((origin * self._n_states + dest) * self._n_months + month)
+    def move(self, origin: int, dest: int, day: float) -> None:
+        """Book a move from `origin` to `dest` on `day`."""
+        m = bisect_right(self._edges, day) - 1
+        if m > self._last:
+            m = self._last
+        months = self._n_months
+        rest = self._edges[m + 1] - day
+        index, value = self._index, self._value
+        index.append(origin * months + m)
+        value.append(-rest)
+        index.append(dest * months + m)
+        value.append(rest)
+        self._flow.append((origin * self._n_states + dest) * months + m)
 
     def close(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Person-days [state, month], persons at each month's end [state, month], flows [from, to, month]."""
+        """Person-days [state, month], persons at each month's end [state, month], moves [from, to, month].
+
+        In the moves, origin index `n_states` stands for arrivals from outside.
+        """
         s, m = self._n_states, self._n_months
-        part = np.bincount(self._part_idx, weights=self._part_val, minlength=s * m).reshape(s, m)
-        steps = np.bincount(self._step_idx, weights=self._step_val,
+        index = np.asarray(self._index, dtype=np.int64)
+        value = np.asarray(self._value)
+        part = np.bincount(index, weights=value, minlength=s * m).reshape(s, m)
+        state, month = np.divmod(index, m)
+        steps = np.bincount(state * (m + 1) + month + 1, weights=np.sign(value),
                             minlength=s * (m + 1)).reshape(s, m + 1)
         stock = np.cumsum(steps, axis=1)  # persons at the start of month j (j = 0 … m)
         days = np.diff(np.asarray(self._edges))
         person_days = part + stock[:, :m] * days
-        flows = np.bincount(self._flow_idx, minlength=(s + 1) * s * m).reshape(s + 1, s, m)
-        return person_days, stock[:, 1:].astype(np.int64), flows
+        flows = np.bincount(self._flow, minlength=(s + 1) * s * m).reshape(s + 1, s, m)
+        return person_days, np.rint(stock[:, 1:]).astype(np.int64), flows

@@ -39,6 +39,12 @@ class Model:
     """Poisson intensity per day, [state, month], constant within a calendar month."""
     initial: tuple[int, ...]
     initial_bands: tuple[InitialBands | None, ...]
+    watched: frozenset[int] = frozenset()
+    """States where a feature must see each move as it happens (programmes, meetings).
+
+    Moves between other states are drawn ahead and booked at once (exact: nothing can change
+    the hazard there); a move into, out of or within a watched state is a SimPy event.
+    """
 
     @property
     def n_states(self) -> int:

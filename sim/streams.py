@@ -44,6 +44,14 @@ class BlockDraws:
         self._exp: list[float] = []
         self._uni: list[float] = []
 
+    def pair(self) -> tuple[float, float]:
+        """A standard exponential and a uniform draw."""
+        if not self._exp:
+            self._exp = self._rng.standard_exponential(BLOCK).tolist()
+        if not self._uni:
+            self._uni = self._rng.random(BLOCK).tolist()
+        return self._exp.pop(), self._uni.pop()
+
     def exp(self) -> float:
         """A standard exponential draw."""
         if not self._exp:
