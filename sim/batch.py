@@ -87,6 +87,11 @@ def _local_processes(scenario: Scenario, seeds: list[np.random.SeedSequence], wo
             yield from future.result()
 
 
+def fresh_seed() -> int:
+    """A new batch seed from the operating system's entropy, small enough to type."""
+    return int(np.random.SeedSequence().generate_state(1)[0])
+
+
 def default_workers() -> int:
     """All cores."""
     return os.cpu_count() or 1
@@ -103,7 +108,7 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
     if seed is None:
-        seed = scenario.seed if scenario.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        seed = scenario.seed if scenario.seed is not None else fresh_seed()
     workers = default_workers() if workers is None else max(1, workers)
     model = compile_model(scenario)
     targets = resolve_targets(model)
@@ -115,7 +120,8 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     rows = model.n_benefit + 1
     store = ReplicationStore(
         store_dir, runs,
-        {"monthly": (rows, model.calendar.months), "yearly": (rows, years), "targets": (len(targets),)},
+        {"monthly": (rows, model.calendar.months), "yearly": (rows, years),
+         "targets": (len(targets),)},
         (model.n_states + 1, model.n_states, model.calendar.months),
     )
     seeds = replication_seeds(seed, runs)

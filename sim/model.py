@@ -89,8 +89,8 @@ def compile_model(scenario: Scenario) -> Model:
     for code, spec in scenario.inflow_per_week.items():
         season = np.asarray(spec.seasonality)[months - 1] if spec.seasonality else 1.0
         inflow[index[code]] = spec.rate / 7.0 * season * (1.0 + spec.trend_per_year) ** mid_years
-    initial = tuple(int(round(scenario.initial.get(c, 0))) for c in codes)
-    bands = []
+    initial = tuple(round(scenario.initial.get(c, 0)) for c in codes)
+    bands: list[InitialBands | None] = []
     for c in codes:
         given = scenario.initial_durations.get(c)
         if given:
