@@ -13,11 +13,12 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("entered", "ident", "next_dest", "pending", "state")
+    __slots__ = ("entered", "ident", "next_dest", "next_elapsed", "pending", "state")
 
     def __init__(self, ident: int, state: int, entered: float) -> None:
         self.ident = ident
         self.state = state
         self.entered = entered
         self.next_dest = -1
+        self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None

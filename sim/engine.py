@@ -76,7 +76,7 @@ class Replication:
                 elapsed = schedule.stationary_elapsed_many(u[0], u[1]).tolist()
             self.ledger.stock(state, n)
             for e in elapsed:
-                self._advance(self._new_citizen(state, -e), 0.0)
+                self._advance(self._new_citizen(state, -e), 0.0, e)
             total += n
         return total
 
@@ -98,8 +98,13 @@ class Replication:
 
         Timeout(self.env, times[0]).callbacks.append(arrive)
 
-    def _advance(self, c: Citizen, now: float) -> None:
-        """Draw the citizen's moves from `now`: book unwatched ones, schedule the first watched one."""
+    def _advance(self, c: Citizen, now: float, elapsed: float = 0.0) -> None:
+        """Draw the citizen's moves from `now`, `elapsed` days into its stay.
+
+        Moves no feature watches are booked at once; the first watched one is scheduled. The
+        time in the state is carried, not recomputed from dates, so a clock that keeps the
+        citizen is never struck twice through rounding.
+        """
         schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
         pair, move, spells = self.draws.pair, self.ledger.move, self.spells
         state, entered = c.state, c.entered
@@ -108,7 +113,7 @@ class Replication:
             if schedule is None:
                 break
             e, u = pair()
-            nxt = schedule.next_exit(now - entered, e, u)
+            nxt = schedule.next_exit(elapsed, e, u)
             if nxt is None:
                 break
             at = entered + nxt[0]
@@ -116,17 +121,19 @@ class Replication:
                 break
             dest = nxt[1]
             if state in watched or dest in watched:
-                c.state, c.entered, c.next_dest = state, entered, dest
+                c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
                 ev = Timeout(self.env, at - now, c)
                 ev.callbacks.append(self._on_move)
                 c.pending = ev
                 return
-            if dest != STAY_HERE:
+            if dest == STAY_HERE:
+                elapsed = nxt[0]
+            else:
                 self.n_events += 1
                 move(state, dest, at)
                 if spells is not None:
                     spells.append((c.ident, state, entered, at, dest))
-                state, entered = dest, at
+                state, entered, elapsed = dest, at, 0.0
             now = at
         c.state, c.entered, c.pending = state, entered, None
 
@@ -145,9 +152,10 @@ class Replication:
         now = self.env.now
         if c.next_dest != STAY_HERE:
             self._book(c, c.next_dest, now)
+            self._advance(c, now)
         else:
             self.n_events += 1
-        self._advance(c, now)
+            self._advance(c, now, c.next_elapsed)
 
     def _spell_table(self) -> pd.DataFrame | None:
         if self.spells is None or self.alive is None:

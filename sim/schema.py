@@ -7,6 +7,7 @@ horizon, …) are checked by `sim.loader`, which also turns errors into sentence
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from typing import Annotated, Any, Literal
 
@@ -38,7 +39,7 @@ def parse_bands(value: Any, what: str, positive: bool = False) -> Bands:
         pairs = [(0.0, _number(value, allowed))]
     if pairs[0][0] != 0:
         raise ValueError(f"the first band starts at week {pairs[0][0]:g}; it must start at week 0")
-    for (w0, _), (w1, _) in zip(pairs, pairs[1:], strict=False):
+    for (w0, _), (w1, _) in itertools.pairwise(pairs):
         if w1 <= w0:
             raise ValueError(
                 f"band weeks {[p[0] for p in pairs]} are not strictly increasing; "
@@ -49,6 +50,31 @@ def parse_bands(value: Any, what: str, positive: bool = False) -> Bands:
             raise ValueError(f"{v:g} is not allowed; {allowed}")
     return tuple(pairs)
 
+
+def _not_bool(value: Any) -> Any:
+    """Refuse YAML's true/false/yes/no where a number is expected (pydantic would read 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is a yes/no value; a number is needed here")
+    return value
+
+
+def _months(value: Any) -> Any:
+    allowed = "months must be a whole number from 1 to 600"
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not a whole number; {allowed}")
+    if not 1 <= value <= 600:
+        raise ValueError(f"{value!r} is not allowed; {allowed}")
+    return value
+
+
+Num = Annotated[float, BeforeValidator(_not_bool)]
+"""A number (not a yes/no value)."""
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+"""A whole number (not a yes/no value)."""
 
 RateBands = Annotated[Bands, BeforeValidator(lambda v: parse_bands(v, "a rate per week"))]
 MeanBands = Annotated[
@@ -73,15 +99,15 @@ class StateSpec(Strict):
 class InflowSpec(Strict):
     """Poisson arrivals per week, scaled by calendar-month seasonality and a yearly trend."""
 
-    rate: float = Field(ge=0, allow_inf_nan=False)
+    rate: Num = Field(ge=0, allow_inf_nan=False)
     seasonality: tuple[float, ...] | None = None
-    trend_per_year: float = Field(default=0.0, gt=-1, allow_inf_nan=False)
+    trend_per_year: Num = Field(default=0.0, gt=-1, allow_inf_nan=False)
 
     @field_validator("seasonality")
     @classmethod
     def _twelve(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
         if v is not None and (len(v) != 12 or any(x < 0 for x in v)):
-            raise ValueError(f"{list(v)} is not allowed; seasonality is 12 monthly multipliers ≥ 0")
+            raise ValueError(f"seasonality is 12 monthly multipliers ≥ 0 (got {len(v)} values)")
         return v
 
 
@@ -91,7 +117,7 @@ class Route(Strict):
     to: str
     rate_per_week: RateBands | None = None
     mean_weeks: MeanBands | None = None
-    at_week: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    at_week: Num | None = Field(default=None, gt=0, allow_inf_nan=False)
     share: float | Literal["rest"] | None = None
 
     @field_validator("share", mode="before")
@@ -125,9 +151,9 @@ class Route(Strict):
 class DurationBand(Strict):
     """A share of a state's initial stock whose elapsed weeks lie in [from_week, to_week)."""
 
-    from_week: float = Field(ge=0, allow_inf_nan=False)
-    to_week: float = Field(allow_inf_nan=False)
-    share: float = Field(ge=0, le=1)
+    from_week: Num = Field(ge=0, allow_inf_nan=False)
+    to_week: Num = Field(allow_inf_nan=False)
+    share: Num = Field(ge=0, le=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -152,12 +178,12 @@ class Target(Strict):
     metric: str = "full_year_persons"
     states: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
-    year: int
-    at_most: float | None = None
-    at_least: float | None = None
-    change_at_most: float | None = None
-    change_at_least: float | None = None
-    base_year: int | None = None
+    year: Whole
+    at_most: Num | None = None
+    at_least: Num | None = None
+    change_at_most: Num | None = None
+    change_at_least: Num | None = None
+    base_year: Whole | None = None
 
     @field_validator("change_at_most", "change_at_least", mode="before")
     @classmethod
@@ -174,9 +200,8 @@ class Target(Strict):
         given = [k for k in ("at_most", "at_least", "change_at_most", "change_at_least")
                  if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of at_most, at_least, change_at_most, change_at_least (got {given or 'none'})"
-            )
+            raise ValueError("give exactly one of at_most, at_least, change_at_most, change_at_least "
+                             f"(got {', '.join(given) or 'none'})")
         if not self.states and not self.groups:
             raise ValueError("a target needs states (state codes or 'total') or groups")
         return self
@@ -198,7 +223,7 @@ class Observed(Strict):
     period: int | str
     state: str
     measure: str = "full_year_persons"
-    value: float = Field(allow_inf_nan=False)
+    value: Num = Field(allow_inf_nan=False)
     source: str | None = None
 
 
@@ -207,10 +232,10 @@ class Scenario(Strict):
 
     name: str = Field(min_length=1)
     start: dt.date
-    months: int = Field(ge=1, le=600)
-    seed: int | None = Field(default=None, ge=0)
+    months: Annotated[int, BeforeValidator(_months)]
+    seed: Whole | None = Field(default=None, ge=0)
     states: dict[str, StateSpec]
-    initial: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
+    initial: dict[str, Annotated[Num, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
     initial_durations: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
     inflow_per_week: dict[str, InflowSpec] = Field(default_factory=dict)
     transitions: dict[str, tuple[Route, ...]] = Field(default_factory=dict)

@@ -30,8 +30,10 @@ class Streams:
     @classmethod
     def from_seed(cls, seq: np.random.SeedSequence) -> Streams:
         """Split a replication's seed into its purpose streams (without mutating `seq`)."""
-        children = [np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, k), pool_size=seq.pool_size)
-                    for k in range(len(PURPOSES))]
+        children = [
+            np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, k), pool_size=seq.pool_size)
+            for k in range(len(PURPOSES))
+        ]
         return cls(*(np.random.Generator(np.random.PCG64(c)) for c in children))
 
 

@@ -36,6 +36,10 @@ class DuplicateKeyError(ValueError):
         super().__init__(f"{key!r} appears twice (lines {first_line} and {line})")
 
 
+_PLAIN = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+"""The only tags a mapping or list may carry; others (!!python/…, !!set, !!omap) are refused."""
+
+
 def load_yaml(text: str) -> tuple[Any, dict[Path, int]]:
     """Parse YAML text safely; return the data and a map from key path to 1-based line."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -48,6 +52,9 @@ def load_yaml(text: str) -> tuple[Any, dict[Path, int]]:
 
 def _build(node: yaml.Node, path: Path, lines: dict[Path, int], c: yaml.constructor.SafeConstructor) -> Any:
     lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the tag {node.tag!r} is not allowed; only plain YAML is read", node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         seen: dict[Any, int] = {}

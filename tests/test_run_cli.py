@@ -44,12 +44,14 @@ def scenario_file(tmp_path: Path) -> Path:
 
 def test_run_writes_the_contracted_files(scenario_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = runner.invoke(app, ["run", str(scenario_file), "--runs", "6", "--workers", "1", "--out", str(out)])
+    result = runner.invoke(app, ["run", str(scenario_file), "--runs", "6", "--workers", "1",
+                                 "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Sygedagpenge højst 60" in result.output
     monthly = pd.read_csv(out / "monthly.csv")
     assert list(monthly.columns) == ["month", "state", "mean", "sd", "p05", "p10", "p50", "p90", "p95"]
-    assert len(monthly) == 12 * 4 and set(monthly["state"]) == {"a_dagpenge", "sygedagpenge", "fleksjob", "total"}
+    assert len(monthly) == 12 * 4
+    assert set(monthly["state"]) == {"a_dagpenge", "sygedagpenge", "fleksjob", "total"}
     assert monthly["month"].iloc[0] == "2019-01"
     by_month = monthly.pivot(index="month", columns="state", values="mean")
     parts = by_month[["a_dagpenge", "sygedagpenge", "fleksjob"]].sum(axis=1)
@@ -76,7 +78,8 @@ def test_resolved_scenario_repeats_the_run_exactly(scenario_file: Path, tmp_path
     first, second = tmp_path / "first", tmp_path / "second"
     assert runner.invoke(app, ["run", str(scenario_file), "-n", "4", "-w", "1", "--seed", "99",
                                "--out", str(first)]).exit_code == 0
-    again = runner.invoke(app, ["run", str(first / "scenario.yaml"), "-n", "4", "-w", "2", "--out", str(second)])
+    again = runner.invoke(app, ["run", str(first / "scenario.yaml"), "-n", "4", "-w", "2",
+                                "--out", str(second)])
     assert again.exit_code == 0, again.output
     for name in ("monthly.csv", "yearly.csv", "targets.csv", "replications.csv", "flows.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name

@@ -18,7 +18,8 @@ def scenario(**target: object) -> sim.Scenario:
         "inflow_per_week": {"a_dagpenge": 18, "sygedagpenge": 45},
         "transitions": {
             "a_dagpenge": [{"to": "job", "rate_per_week": 0.02}],
-            "sygedagpenge": [{"to": "job", "rate_per_week": 0.09}, {"to": "jobafklaring", "rate_per_week": 0.01}],
+            "sygedagpenge": [{"to": "job", "rate_per_week": 0.09},
+                             {"to": "jobafklaring", "rate_per_week": 0.01}],
             "jobafklaring": [{"to": "job", "rate_per_week": 0.05}],
         },
         "targets": [{"name": "t", "year": 2018, **target}],
