@@ -255,9 +255,3 @@ class Scenario(Strict):
         if isinstance(v, dict):
             return {k: ({"rate": r} if not isinstance(r, dict) else r) for k, r in v.items()}
         return v
-
-    @property
-    def end(self) -> dt.date:
-        """The first day after the horizon."""
-        y, m = divmod(self.start.month - 1 + self.months, 12)
-        return self.start.replace(year=self.start.year + y, month=m + 1)

@@ -1,0 +1,204 @@
+"""Checks that span the scenario's blocks: every name resolves, clocks add up, targets fit the
+horizon, the initial stock can be placed."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import defaultdict
+
+from sim.calendar import Calendar
+from sim.catalogue import CATALOGUE, EXITS, GROUPS, RESERVED, STAY, TOTAL
+from sim.hazards import schedule_from_routes
+from sim.messages import Gaps, did_you_mean
+from sim.schema import DurationBand, Scenario
+from sim.yamlio import Path
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_METRICS = ("full_year_persons",)
+
+
+def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
+    """Checks that span blocks: every name resolves, clocks add up, targets fit the horizon,
+    the initial stock can be placed. `gaps` names what the schema refused, to be skipped."""
+    out: list[tuple[Path, str]] = []
+    declared = list(s.states)
+    benefit_set = set(declared)
+    known = declared + list(EXITS)
+
+    def unknown(path: Path, code: str, choices: list[str]) -> None:
+        if code in CATALOGUE and code not in EXITS and code not in benefit_set:
+            out.append((path, f"unknown state {code!r}: it is in the benefit catalogue but not declared; "
+                        f"add it under states, or use one of: {', '.join(choices)}"))
+        else:
+            out.append((path, f"unknown state {code!r}{did_you_mean(code, choices)}"))
+
+    if s.start.day != 1:
+        out.append((("start",), f"{s.start} is not the first of a month; reporting is by "
+                    "calendar month, so the horizon starts on a month's first day"))
+    for code, spec in s.states.items():
+        path: Path = ("states", code)
+        if code in EXITS:
+            out.append((path, f"{code!r} is a built-in exit, not a benefit state; exits need no declaration"))
+        elif code in RESERVED and code not in CATALOGUE:
+            out.append((path, f"{code!r} is reserved; choose another code"))
+        elif not _CODE.match(code):
+            out.append((path, f"{code!r} is not allowed; state codes are ASCII: lower-case "
+                        "letters, digits and _ (labels carry the Danish letters)"))
+        elif spec.group is not None and spec.group not in GROUPS:
+            out.append(((*path, "group"),
+                        f"unknown group {spec.group!r}{did_you_mean(spec.group, list(GROUPS))}"))
+        elif code in CATALOGUE:
+            if spec.group is not None and spec.group != CATALOGUE[code].group:
+                out.append(((*path, "group"), f"{spec.group!r} is not allowed: {code} is in group "
+                            f"{CATALOGUE[code].group!r} in the benefit catalogue"))
+        elif spec.group is None:
+            out.append(((*path, "group"),
+                        f"custom state {code!r} needs a group; allowed: {', '.join(GROUPS)}"))
+
+    for block in ("initial", "inflow_per_week", "initial_durations"):
+        for code in getattr(s, block):
+            if code in EXITS:
+                out.append(((block, code), f"{code!r} is an exit state (off public support) used as an "
+                            f"origin; {block} takes benefit states only: {', '.join(declared)}"))
+            elif code not in benefit_set:
+                unknown((block, code), code, declared)
+
+    for code, bands in s.initial_durations.items():
+        if bands and abs(sum(b.share for b in bands) - 1) > 1e-6:
+            out.append((("initial_durations", code),
+                        f"shares sum to {sum(b.share for b in bands):g}; they must sum to 1"))
+        for i, (a, b) in enumerate(itertools.pairwise(bands)):
+            if b.from_week < a.to_week:
+                out.append((("initial_durations", code, i + 1),
+                            f"{_band(b)} starts at week {b.from_week:g}, inside the band before "
+                            f"(to week {a.to_week:g}); bands must not overlap and weeks must increase"))
+
+    sound: set[str] = set()  # origins whose routes all resolve and whose clocks add up
+    for origin, routes in s.transitions.items():
+        if origin not in benefit_set and origin not in EXITS:
+            unknown(("transitions", origin), origin, known)
+            continue
+        before = len(out)
+        clocks: dict[float, list[tuple[int, float | str]]] = defaultdict(list)
+        for i, r in enumerate(routes):
+            rp: Path = ("transitions", origin, i, "to")
+            if r.to == STAY:
+                if r.at_week is None:
+                    out.append((rp, "'stay' is only a clock share's destination (with at_week and share)"))
+                elif r.rate_per_week is not None or r.mean_weeks is not None:
+                    key = "rate_per_week" if r.rate_per_week is not None else "mean_weeks"
+                    out.append((("transitions", origin, i, key),
+                                f"{_bands(getattr(r, key))} is not allowed: a 'to: stay' clock share "
+                                f"keeps citizens in {origin} at week {r.at_week:g} and takes no rate; "
+                                f"remove {key}"))
+            elif r.to == origin:
+                out.append((rp, f"{r.to!r} routes a state to itself; use a clock share 'to: stay' "
+                            "to keep citizens"))
+            elif r.to not in benefit_set and r.to not in EXITS:
+                unknown(rp, r.to, known)
+            elif origin in EXITS and r.to in EXITS:
+                out.append((rp, f"{r.to!r} is an exit; routes out of the exit {origin!r} are re-entries "
+                            "and must lead into a benefit state"))
+            if r.at_week is not None and r.share is not None:
+                clocks[r.at_week].append((i, r.share))
+        if gaps.missing_routes(origin):
+            continue  # a refused route may hold a share: sums are unknown
+        for week, shares in clocks.items():
+            fixed = sum(float(x) for _, x in shares if x != "rest")
+            rests = [i for i, x in shares if x == "rest"]
+            where: Path = ("transitions", origin, shares[-1][0], "share")
+            if fixed > 1 + 1e-9:
+                out.append((where, f"clock shares at week {week:g} sum to {fixed:g}; they must sum to "
+                            "at most 1"))
+            elif len(rests) > 1:
+                out.append((where, f"more than one 'rest' share at week {week:g}; at most one route "
+                            "takes the rest"))
+            elif not rests and fixed < 1 - 1e-9:
+                out.append((where, f"clock shares at week {week:g} sum to {fixed:g}, below 1; give one route "
+                            "share: rest (to: stay keeps the citizen in the state)"))
+        if len(out) == before:
+            sound.add(origin)
+
+    _check_initial_stock(s, gaps, sound, out)
+
+    full_years = list(Calendar.build(s.start.replace(day=1), s.months).full_years())
+    observed = {(str(o.period), o.state, o.measure): o.value for o in s.observed}
+    for i, t in enumerate(s.targets):
+        tp: Path = ("targets", i)
+        if t.metric not in _METRICS:
+            out.append(((*tp, "metric"),
+                        f"unknown metric {t.metric!r}{did_you_mean(t.metric, list(_METRICS))}"))
+        for j, code in enumerate(t.states):
+            if code != TOTAL and code not in benefit_set:
+                unknown((*tp, "states", j), code, [*declared, TOTAL])
+        for j, g in enumerate(t.groups):
+            if g not in GROUPS:
+                out.append(((*tp, "groups", j), f"unknown group {g!r}{did_you_mean(g, list(GROUPS))}"))
+        if t.year not in full_years and not gaps.horizon and s.start.day == 1:
+            covered = (f"{full_years[0]}–{full_years[-1]}" if len(full_years) > 1
+                       else str(full_years[0]) if full_years else "none")
+            out.append(((*tp, "year"), f"{t.year} is outside the horizon ({s.start} + {s.months} months); "
+                        f"allowed: a full calendar year inside it ({covered})"))
+        if t.relative and not gaps.observed:
+            base = t.base_year if t.base_year is not None else t.year - 1
+            for code in (*t.states, *t.groups):
+                if (str(base), code, t.metric) not in observed:
+                    out.append(((*tp, "base_year"), f"no observed {t.metric} for {code!r} in {base}; "
+                                "a change target needs the base year's value in the observed block"))
+    for i, o in enumerate(s.observed):
+        if o.state not in benefit_set and o.state not in (TOTAL, *GROUPS):
+            unknown(("observed", i, "state"), o.state, [*declared, TOTAL, *GROUPS])
+    return out
+
+
+def _check_initial_stock(s: Scenario, gaps: Gaps, sound: set[str], out: list[tuple[Path, str]]) -> None:
+    """The initial stock's elapsed durations must be drawable: from the given bands, which must
+    end where a clock empties the state, or from the steady state, which needs a finite mean stay."""
+    index = {c: i for i, c in enumerate((*s.states, *EXITS))}
+    for code, stock in s.initial.items():
+        if (stock <= 0 or code not in s.states or code in EXITS or s.initial_durations.get(code)
+                or gaps.missing_durations(code) or gaps.missing_routes(code)
+                or (code in s.transitions and code not in sound)):
+            continue
+        routes = s.transitions.get(code, ())
+        schedule = schedule_from_routes(routes, index) if routes else None
+        if schedule is not None and math.isfinite(schedule.mean_stay()):
+            continue
+        if schedule is None:
+            why = f"{code} has no routes out"
+        else:
+            last = schedule.segments()[-1][0] / 7.0
+            why = (f"from week {last:g} in {code} its routes' total rate is 0 and no clock moves everyone on"
+                   if last > 0 else f"the routes out of {code} have a total rate of 0")
+        out.append((("initial", code),
+                    f"{stock:g} persons start in {code} without initial_durations, but {why}, so the mean "
+                    "stay is infinite and their elapsed durations cannot be drawn from the steady state; "
+                    f"give initial_durations.{code} or a route out of {code} with a rate above 0"))
+    for code, bands in s.initial_durations.items():
+        if code not in s.states or code not in sound or gaps.missing_routes(code):
+            continue
+        schedule = schedule_from_routes(s.transitions[code], index)
+        ends = [c.day / 7.0 for c in schedule.clocks if c.stay_share <= 0.0]
+        if not ends:
+            continue
+        week = min(ends)
+        for i, b in enumerate(bands):
+            if b.to_week > week + 1e-9:
+                out.append((("initial_durations", code, i),
+                            f"{_band(b)} reaches past week {week:g}, where the clock (at_week {week:g}) "
+                            f"moves everyone out of {code}, so nobody can have been there longer; "
+                            f"allowed: bands that end by week {week:g}"))
+
+
+def _band(b: DurationBand) -> str:
+    return f"[{b.from_week:g}, {b.to_week:g}, {b.share:g}]"
+
+
+def _bands(bands: tuple[tuple[float, float], ...] | None) -> str:
+    if not bands:
+        return "None"
+    if len(bands) == 1:
+        return f"{bands[0][1]:g}"
+    return "[" + ", ".join(f"[{w:g}, {v:g}]" for w, v in bands) + "]"
