@@ -54,7 +54,7 @@ def validate(
         except typer.Exit:
             failed = True
         else:
-            console.print(f"{file}: OK", markup=False, highlight=False)
+            console.print(f"{file}: OK", markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=1)
 

@@ -113,7 +113,7 @@ def translate(errors: list[tuple[Path, bool, Any]]) -> list[tuple[Path, str]]:
             out.append((path, "required key is missing" + (f"; give {path[-1]}: {hint}" if hint else "")))
         elif kind in _KINDS or _nonfinite(value):
             noun = str(path[-1]) if path and path[-1] in _FIELDS else "it"
-            limits = {k: f"{v:g}" if isinstance(v, int | float) else v for k, v in ctx.items()}
+            limits = {k: _number(v) if isinstance(v, int | float) else v for k, v in ctx.items()}
             form = "a finite number" if _nonfinite(value) else _KINDS[kind].format(**limits)
             musts.setdefault(path, (value, noun, []))[2].append(form)
         else:  # our own validators' sentences, which usually start with the bad value
@@ -124,6 +124,11 @@ def translate(errors: list[tuple[Path, bool, Any]]) -> list[tuple[Path, str]]:
         either = " or ".join(dict.fromkeys(forms))
         out.append((path, f"{short(value)} is not allowed; {noun} must be {either}"))
     return out
+
+
+def _number(v: float) -> str:
+    """A limit as people write it: 2,000,000 rather than 2e+06."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
 
 
 def _nonfinite(value: Any) -> bool:

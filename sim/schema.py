@@ -82,6 +82,12 @@ MeanBands = Annotated[
 ]
 
 
+MAX_PERSONS = 2_000_000
+"""Largest initial stock of one state: more than Denmark's whole caseload, so never a limit in use."""
+MAX_INFLOW_PER_WEEK = 50_000
+"""Largest weekly inflow into one state, for the same reason: typos like 1e9 fail at load, not in memory."""
+
+
 class Strict(BaseModel):
     """Base for every block: unknown keys are errors, values are frozen once loaded."""
 
@@ -99,15 +105,15 @@ class StateSpec(Strict):
 class InflowSpec(Strict):
     """Poisson arrivals per week, scaled by calendar-month seasonality and a yearly trend."""
 
-    rate: Num = Field(ge=0, allow_inf_nan=False)
+    rate: Num = Field(ge=0, le=MAX_INFLOW_PER_WEEK, allow_inf_nan=False)
     seasonality: tuple[float, ...] | None = None
-    trend_per_year: Num = Field(default=0.0, gt=-1, allow_inf_nan=False)
+    trend_per_year: Num = Field(default=0.0, gt=-1, le=1, allow_inf_nan=False)
 
     @field_validator("seasonality")
     @classmethod
     def _twelve(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
-        if v is not None and (len(v) != 12 or any(x < 0 for x in v)):
-            raise ValueError(f"seasonality is 12 monthly multipliers ≥ 0 (got {len(v)} values)")
+        if v is not None and (len(v) != 12 or any(not 0 <= x <= 10 for x in v)):
+            raise ValueError(f"seasonality is 12 monthly multipliers from 0 to 10 (got {len(v)} values)")
         return v
 
 
@@ -235,7 +241,8 @@ class Scenario(Strict):
     months: Annotated[int, BeforeValidator(_months)]
     seed: Whole | None = Field(default=None, ge=0)
     states: dict[str, StateSpec]
-    initial: dict[str, Annotated[Num, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
+    initial: dict[str, Annotated[Num, Field(ge=0, le=MAX_PERSONS, allow_inf_nan=False)]] = Field(
+        default_factory=dict)
     initial_durations: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
     inflow_per_week: dict[str, InflowSpec] = Field(default_factory=dict)
     transitions: dict[str, tuple[Route, ...]] = Field(default_factory=dict)
