@@ -1,11 +1,11 @@
-"""Fixed-seed results of the shipped scenarios are locked; `tests/update_baseline.py` moves them on purpose."""
+"""Fixed-seed results of the shipped scenarios are locked; tests/update_baseline.py moves them."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from tests.update_baseline import BASELINE, baseline
+from update_baseline import BASELINE, baseline
 
 
 @pytest.mark.slow
