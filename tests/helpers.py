@@ -26,6 +26,14 @@ Z = 4.0
 """Tolerance of every statistical comparison, in standard errors."""
 
 
+CLOCK_SPLIT: list[dict[str, Any]] = [
+    {"to": "job", "rate_per_week": 0.05},
+    {"to": "jobafklaring", "at_week": 22, "share": 0.3},
+    {"to": "kontanthjaelp", "at_week": 22, "share": "rest"},
+]
+"""sygedagpenge-like routes: a 22-week clock sends 0.3 to jobafklaring, the rest to kontanthjaelp."""
+
+
 def scenario(**blocks: Any) -> sim.Scenario:
     """A validated scenario from keyword blocks, with defaults for name, start and months."""
     data: dict[str, Any] = {"name": "test", "start": START.isoformat(), "months": 24}

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import Exits, Z
+from helpers import CLOCK_SPLIT, Exits, Z
 
 from sim.hazards import STAY_HERE, ExitSchedule, schedule_from_routes
 from sim.schema import Route
@@ -37,11 +37,7 @@ SHIFTING: list[dict[str, Any]] = [
 ]
 """Routes whose band edges differ, so the destination odds change at weeks 6 and 10."""
 
-CLOCK: list[dict[str, Any]] = [
-    {"to": "job", "rate_per_week": 0.05},
-    {"to": "jobafklaring", "at_week": 22, "share": 0.3},
-    {"to": "kontanthjaelp", "at_week": 22, "share": "rest"},
-]
+CLOCK = CLOCK_SPLIT
 
 CLOCK_STAY: list[dict[str, Any]] = [
     {"to": "job", "rate_per_week": [[0, 0.08], [5, 0.03]]},

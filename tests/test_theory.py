@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import (
+    CLOCK_SPLIT,
     START,
     Exits,
     Z,
@@ -282,12 +283,6 @@ def test_initial_elapsed_durations_are_stationary() -> None:
 # ---------------------------------------------------------------------------------------------
 # 4. Forced clocks, seen in the recorded spells
 
-# sygedagpenge: 22-week clock, 0.3 to jobafklaring, the rest to kontanthjaelp
-CLOCK_SPLIT: list[dict[str, Any]] = [
-    {"to": "job", "rate_per_week": 0.05},
-    {"to": "jobafklaring", "at_week": 22, "share": 0.3},
-    {"to": "kontanthjaelp", "at_week": 22, "share": "rest"},
-]
 # a_dagpenge: 10-week clock, 0.4 to kontanthjaelp, the rest stays
 CLOCK_STAY: list[dict[str, Any]] = [
     {"to": "job", "rate_per_week": [[0, 0.08], [5, 0.03]]},
