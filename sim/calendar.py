@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,10 +39,6 @@ class Calendar:
     def days(self) -> np.ndarray:
         """Days in each month."""
         return np.diff(np.asarray(self.edges))
-
-    def month_of(self, day: float) -> int:
-        """Index of the month holding `day` (days before the start count as month 0)."""
-        return max(0, min(self.months - 1, bisect_right(self.edges, day) - 1))
 
     @property
     def calendar_months(self) -> np.ndarray:

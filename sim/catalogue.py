@@ -27,10 +27,6 @@ class BenefitState:
     label_en: str
     group: str | None  # None for exits, which are off public support
 
-    @property
-    def is_exit(self) -> bool:
-        """True for the exits (job, education, pension, other): off public support."""
-        return self.group is None
 
 
 _BENEFITS = (

@@ -161,18 +161,7 @@ class ExitSchedule:
 
     def stationary_elapsed(self, u1: float, u2: float) -> float:
         """Elapsed days of a stock member at steady state (density ∝ survival), by inversion."""
-        segs = self.segments()
-        areas = [_seg_area(w, r, s) for _, w, r, s in segs]
-        target = u1 * sum(areas)
-        for (start, width, rate, _), area in zip(segs, areas, strict=True):
-            if target < area or width == math.inf:
-                if rate == 0.0:
-                    return start + u2 * width
-                if width == math.inf:
-                    return start - math.log1p(-u2) / rate
-                return start - math.log1p(-u2 * -math.expm1(-rate * width)) / rate
-            target -= area
-        return segs[-1][0]
+        return float(self.stationary_elapsed_many(np.array([u1]), np.array([u2]))[0])
 
 
 def _seg_area(width: float, rate: float, surv: float) -> float:

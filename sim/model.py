@@ -66,13 +66,6 @@ class Model:
             out.setdefault(group, []).append(i)
         return out
 
-    def label(self, code: str) -> str:
-        """Danish label of a state."""
-        spec = self.scenario.states.get(code)
-        if spec is not None and spec.label:
-            return spec.label
-        return CATALOGUE[code].label_da if code in CATALOGUE else code
-
 
 def compile_model(scenario: Scenario) -> Model:
     """Number the states, merge each state's routes into an exit schedule, tabulate inflows."""

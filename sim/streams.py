@@ -38,7 +38,7 @@ class Streams:
 
 
 class BlockDraws:
-    """Standard exponentials and uniforms drawn a block at a time, served as Python floats."""
+    """Standard exponential and uniform draws, a block at a time, served in pairs as Python floats."""
 
     __slots__ = ("_exp", "_rng", "_uni")
 
@@ -54,15 +54,3 @@ class BlockDraws:
         if not self._uni:
             self._uni = self._rng.random(BLOCK).tolist()
         return self._exp.pop(), self._uni.pop()
-
-    def exp(self) -> float:
-        """A standard exponential draw."""
-        if not self._exp:
-            self._exp = self._rng.standard_exponential(BLOCK).tolist()
-        return self._exp.pop()
-
-    def uniform(self) -> float:
-        """A uniform draw on [0, 1)."""
-        if not self._uni:
-            self._uni = self._rng.random(BLOCK).tolist()
-        return self._uni.pop()
