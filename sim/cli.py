@@ -87,8 +87,14 @@ def run(
                   MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                   console=err, transient=False) as bar:
         task = bar.add_task(f"{scenario.name}", total=runs)
-        result = sim_run(scenario, runs=runs, seed=seed, workers=workers,
-                         store_dir=folder / STORE, progress=lambda k: bar.advance(task, k))
+        try:
+            result = sim_run(scenario, runs=runs, seed=seed, workers=workers,
+                             store_dir=folder / STORE, progress=lambda k: bar.advance(task, k))
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(f"interrupted: nothing summarised; {folder}/ holds the replications finished so far",
+                      markup=False, highlight=False)
+            raise typer.Exit(code=130) from None
     write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]))
     print_summary(result, console)
     console.print(f"\nWrote {folder}/ (seed {result.seed})", markup=False, highlight=False)
