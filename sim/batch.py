@@ -14,8 +14,9 @@ import pandas as pd
 
 from sim import summary
 from sim.engine import simulate
-from sim.metrics import Metrics, measure
-from sim.model import Model, compile_model
+from sim.metrics import Metrics, measure, table_shapes
+from sim.model import Model
+from sim.pilot import prepare_model
 from sim.schema import Scenario
 from sim.store import ReplicationStore
 from sim.streams import replication_seeds
@@ -39,6 +40,10 @@ class RunResult:
     yearly: pd.DataFrame
     targets: pd.DataFrame
     flows: pd.DataFrame
+    costs: pd.DataFrame | None = None
+    """With economics: DKK and co-financing by month and state (costs.csv)."""
+    staircase: pd.DataFrame | None = None
+    """With economics: mean person-weeks by year, state and staircase step (staircase.csv)."""
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     @property
@@ -50,15 +55,15 @@ class RunResult:
 def _replicate(model: Model, targets: list[ResolvedTarget], seed: np.random.SeedSequence
                ) -> tuple[Metrics, np.ndarray]:
     metrics = measure(model, simulate(model, seed))
-    return metrics, target_values(targets, metrics.yearly)
+    return metrics, target_values(targets, metrics.tables)
 
 
 _WORKER: tuple[Model, list[ResolvedTarget]] | None = None
 
 
-def _init_worker(scenario: Scenario) -> None:
+def _init_worker(scenario: Scenario, seed: int) -> None:
     global _WORKER
-    model = compile_model(scenario)
+    model = prepare_model(scenario, seed)
     _WORKER = (model, resolve_targets(model))
 
 
@@ -75,13 +80,13 @@ def _in_process(model: Model, targets: list[ResolvedTarget], seeds: list[np.rand
         yield (i, *_replicate(model, targets, s))
 
 
-def _local_processes(scenario: Scenario, seeds: list[np.random.SeedSequence], workers: int
+def _local_processes(scenario: Scenario, seed: int, seeds: list[np.random.SeedSequence], workers: int
                      ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
     indexed = list(enumerate(seeds))
     size = max(1, min(16, len(indexed) // (workers * 4)))
     chunks = [indexed[a:a + size] for a in range(0, len(indexed), size)]
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(scenario,)) as pool:
+                             initargs=(scenario, seed)) as pool:
         futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
         for future in as_completed(futures):
             yield from future.result()
@@ -110,30 +115,29 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else fresh_seed()
     workers = default_workers() if workers is None else max(1, workers)
-    model = compile_model(scenario)
+    model = prepare_model(scenario, seed)
     targets = resolve_targets(model)
     tmp = None
     if store_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="caseflow-")
         store_dir = Path(tmp.name)
-    years = len(model.calendar.full_years())
-    rows = model.n_benefit + 1
     store = ReplicationStore(
-        store_dir, runs,
-        {"monthly": (rows, model.calendar.months), "yearly": (rows, years),
-         "targets": (len(targets),)},
+        store_dir, runs, table_shapes(model) | {"targets": (len(targets),)},
         (model.n_states + 1, model.n_states, model.calendar.months),
     )
     seeds = replication_seeds(seed, runs)
     results = (_in_process(model, targets, seeds) if workers == 1 or runs == 1
-               else _local_processes(scenario, seeds, min(workers, runs)))
+               else _local_processes(scenario, seed, seeds, min(workers, runs)))
     for i, metrics, values in results:
         store.put(i, metrics, values)
         if progress is not None:
             progress(1)
     store.flush()
+    economics = model.economics is not None
     return RunResult(
         scenario, seed, runs, model, targets, store,
         summary.monthly_frame(model, store), summary.yearly_frame(model, store),
-        summary.targets_frame(targets, store), summary.flows_frame(model, store), tmp,
+        summary.targets_frame(targets, store), summary.flows_frame(model, store),
+        summary.costs_frame(model, store) if economics else None,
+        summary.staircase_frame(model, store) if economics else None, tmp,
     )

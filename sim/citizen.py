@@ -13,7 +13,8 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("entered", "ident", "next_dest", "next_elapsed", "pending", "state")
+    __slots__ = ("away", "entered", "ident", "next_dest", "next_elapsed", "pending", "returning", "state",
+                 "support")
 
     def __init__(self, ident: int, state: int, entered: float) -> None:
         self.ident = ident
@@ -22,3 +23,6 @@ class Citizen:
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None
+        self.support = 0.0  # days on public support as the refusion staircase counts them
+        self.away: list[tuple[float, float]] | None = None  # recent self-support periods
+        self.returning = False  # back from self-support: check the reset rule

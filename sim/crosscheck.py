@@ -7,16 +7,17 @@ import itertools
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from sim.calendar import Calendar
 from sim.catalogue import CATALOGUE, EXITS, GROUPS, RESERVED, STAY, TOTAL
 from sim.hazards import schedule_from_routes
 from sim.messages import Gaps, did_you_mean
-from sim.schema import DurationBand, Scenario
+from sim.refusion import DKK_PER_FULL_YEAR_PERSON_2018
+from sim.schema import COST_METRICS, METRICS, DurationBand, Scenario
 from sim.yamlio import Path
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_METRICS = ("full_year_persons",)
 
 
 def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
@@ -122,14 +123,19 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
             sound.add(origin)
 
     _check_initial_stock(s, gaps, sound, out)
+    if s.economics is not None:
+        _check_economics(s, out, unknown)
 
     full_years = list(Calendar.build(s.start.replace(day=1), s.months).full_years())
     observed = {(str(o.period), o.state, o.measure): o.value for o in s.observed}
     for i, t in enumerate(s.targets):
         tp: Path = ("targets", i)
-        if t.metric not in _METRICS:
+        if t.metric not in METRICS:
             out.append(((*tp, "metric"),
-                        f"unknown metric {t.metric!r}{did_you_mean(t.metric, list(_METRICS))}"))
+                        f"unknown metric {t.metric!r}{did_you_mean(t.metric, list(METRICS))}"))
+        elif t.metric in COST_METRICS and s.economics is None:
+            out.append(((*tp, "metric"), f"{t.metric!r} needs an economics block (DKK per full-year "
+                        "person and the refusion staircase); add economics: or use full_year_persons"))
         for j, code in enumerate(t.states):
             if code != TOTAL and code not in benefit_set:
                 unknown((*tp, "states", j), code, [*declared, TOTAL])
@@ -151,6 +157,27 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
         if o.state not in benefit_set and o.state not in (TOTAL, *GROUPS):
             unknown(("observed", i, "state"), o.state, [*declared, TOTAL, *GROUPS])
     return out
+
+
+def _check_economics(s: Scenario, out: list[tuple[Path, str]], unknown: Callable[[Path, str, list[str]], None]
+                     ) -> None:
+    """Money rules name declared states, and every state has a benefit level."""
+    assert s.economics is not None
+    declared = list(s.states)
+    for block in ("states", "initial_history"):
+        for code in getattr(s.economics, block):
+            if code not in s.states:
+                unknown(("economics", block, code), code, declared)
+    for code in declared:
+        spec = s.economics.states.get(code)
+        given = spec is not None and spec.dkk_per_full_year_person is not None
+        if code not in DKK_PER_FULL_YEAR_PERSON_2018 and not given:
+            out.append((("economics", "states", code), f"{code!r} has no default benefit level (it is not in "
+                        "the catalogue); give economics.states."
+                        f"{code}.dkk_per_full_year_person"))
+    steps = s.economics.staircase
+    if steps and steps[0][0] != 0:
+        out.append((("economics", "staircase"), "the staircase must start at week 0"))
 
 
 def _check_initial_stock(s: Scenario, gaps: Gaps, sound: set[str], out: list[tuple[Path, str]]) -> None:

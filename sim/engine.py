@@ -22,13 +22,14 @@ from sim.ledger import Ledger
 from sim.model import Model
 from sim.records import ReplicationRecord
 from sim.streams import BlockDraws, Streams
+from sim.support import SupportBook
 
 
 class Replication:
     """The state of one running replication."""
 
     def __init__(self, model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
-                 fast_forward: bool = True) -> None:
+                 fast_forward: bool = True, record_entries_after: float | None = None) -> None:
         self.model = model
         self.streams = Streams.from_seed(seed)
         self.env = simpy.Environment()
@@ -40,6 +41,8 @@ class Replication:
         self.n_citizens = 0
         self.spells: list[tuple[int, int, float, float, int]] | None = [] if record_spells else None
         self.alive: dict[int, Citizen] | None = {} if record_spells else None
+        self.book = (SupportBook(model.economics, model.calendar, model.n_benefit, record_entries_after)
+                     if model.economics is not None else None)
 
     def run(self) -> ReplicationRecord:
         """Simulate the horizon and return the replication's record."""
@@ -50,7 +53,7 @@ class Replication:
         self.env.run(until=self.horizon)
         person_days, stock_end, flows = self.ledger.close()
         return ReplicationRecord(person_days, stock_end, flows, n_initial, self.n_events,
-                                 self._spell_table())
+                                 self._spell_table(), self.book.close() if self.book else None)
 
     def _new_citizen(self, state: int, entered: float) -> Citizen:
         c = Citizen(self.n_citizens, state, entered)
@@ -75,10 +78,28 @@ class Replication:
                 u = rng.random((2, n))
                 elapsed = schedule.stationary_elapsed_many(u[0], u[1]).tolist()
             self.ledger.stock(state, n)
-            for e in elapsed:
-                self._advance(self._new_citizen(state, -e), 0.0, e)
+            prior = self._prior_support(state, n, rng)
+            for e, p in zip(elapsed, prior, strict=True):
+                c = self._new_citizen(state, -e)
+                c.support = p
+                self._advance(c, 0.0, e)
             total += n
         return total
+
+    def _prior_support(self, state: int, n: int, rng: np.random.Generator) -> list[float]:
+        """Days on public support before the current spell, for n initial citizens of `state`."""
+        econ, seen = self.model.economics, self.model.entry_history
+        if econ is None:
+            return [0.0] * n
+        bands = econ.initial_history[state]
+        if bands is not None:
+            lo, hi, shares = bands
+            pick = rng.choice(len(shares), size=n, p=shares / shares.sum())
+            return (lo[pick] + rng.random(n) * (hi[pick] - lo[pick])).tolist()
+        entries = seen[state] if seen is not None else None
+        if entries is not None:
+            return rng.choice(entries, size=n).tolist()
+        return [0.0] * n
 
     def _arrival_chain(self, times: list[float], states: list[int]) -> None:
         env, ledger = self.env, self.ledger
@@ -106,7 +127,7 @@ class Replication:
         citizen is never struck twice through rounding.
         """
         schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
-        pair, move, spells = self.draws.pair, self.ledger.move, self.spells
+        pair, move, spells, book = self.draws.pair, self.ledger.move, self.spells, self.book
         state, entered = c.state, c.entered
         while True:
             schedule = schedules[state]
@@ -133,15 +154,21 @@ class Replication:
                 move(state, dest, at)
                 if spells is not None:
                     spells.append((c.ident, state, entered, at, dest))
+                if book is not None:
+                    book.closed(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
             now = at
         c.state, c.entered, c.pending = state, entered, None
+        if book is not None and state < self.model.n_benefit:
+            book.closed(c, state, entered, horizon)
 
     def _book(self, c: Citizen, dest: int, day: float) -> None:
         self.n_events += 1
         self.ledger.move(c.state, dest, day)
         if self.spells is not None:
             self.spells.append((c.ident, c.state, c.entered, day, dest))
+        if self.book is not None:
+            self.book.closed(c, c.state, c.entered, day)
         c.state = dest
         c.entered = day
 

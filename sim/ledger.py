@@ -46,6 +46,17 @@ class Ledger:
         self._index.extend([state * self._n_months] * count)
         self._value.extend([self._edges[1]] * count)
 
+    def interval(self, index: int, start: float, end: float) -> None:
+        """Book one person in row `index` from `start` to `end` (within the horizon)."""
+        months, edges, last = self._n_months, self._edges, self._last
+        a = bisect_right(edges, start) - 1
+        self._index.append(index * months + a)
+        self._value.append(edges[a + 1] - start)
+        if end < edges[-1]:
+            b = bisect_right(edges, end) - 1
+            self._index.append(index * months + (b if b < last else last))
+            self._value.append(end - edges[b + 1])
+
     def move(self, origin: int, dest: int, day: float) -> None:
         """Book a move from `origin` to `dest` on `day`."""
         m = bisect_right(self._edges, day) - 1

@@ -18,7 +18,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.catalogue import CATALOGUE, GROUPS
-from sim.schema import DurationBand, InflowSpec, Observed, Route, Scenario, StateSpec, Target
+from sim.schema import (
+    DurationBand,
+    Economics,
+    InflowSpec,
+    Observed,
+    Route,
+    Scenario,
+    StateEconomics,
+    StateSpec,
+    Target,
+)
 from sim.yamlio import Path
 
 
@@ -39,7 +49,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 # --- pydantic's errors, in the user's terms -------------------------------------------------
 
 _MODELS: tuple[type[BaseModel], ...] = (
-    Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed)
+    Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics)
 _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 """Every key the schema knows: a loc part that is neither this nor a key in the data is internal."""
 

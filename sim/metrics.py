@@ -1,7 +1,8 @@
-"""Per-replication metrics: full-time persons per month, full-year persons per year.
+"""Per-replication metrics: full-time persons per month, full-year persons per year, and costs.
 
 Full-time (full-year) persons are person-days on a benefit ÷ days in the period, the unit of
-every Jobindsats figure, target and budget. Row order: benefit states, then `total`.
+every Jobindsats figure, target and budget. Rows: benefit states, then `total`. With economics,
+gross and net municipal DKK per month and year, and person-weeks by staircase step per year.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.economics import costs
 from sim.model import Model
 from sim.records import ReplicationRecord
 
@@ -18,26 +20,47 @@ from sim.records import ReplicationRecord
 class Metrics:
     """The numbers kept from one replication."""
 
-    monthly: np.ndarray
-    """Full-time persons [benefit states + total, month]."""
-    yearly: np.ndarray
-    """Full-year persons [benefit states + total, full calendar year]."""
+    tables: dict[str, np.ndarray]
+    """monthly [row, month] full-time persons; yearly [row, year] full-year persons; with
+    economics also monthly_gross, monthly_net, yearly_gross, yearly_net (DKK) and
+    yearly_steps [row, step (unpaid last), year] person-weeks."""
     flows: np.ndarray
     """Moves per month [origin incl. outside, destination, month]."""
 
 
-def benefit_person_days(model: Model, record: ReplicationRecord) -> np.ndarray:
-    """Person-days per benefit state and month, with the total (all public support) as last row."""
-    pd_benefit = record.person_days[: model.n_benefit]
-    return np.vstack([pd_benefit, pd_benefit.sum(axis=0, keepdims=True)])
+def with_total(values: np.ndarray) -> np.ndarray:
+    """Append the sum over benefit states (axis 0) as the `total` row."""
+    return np.concatenate([values, values.sum(axis=0, keepdims=True)])
+
+
+def by_year(model: Model, monthly: np.ndarray) -> np.ndarray:
+    """Sum a [..., month] array over each full calendar year: [..., year]."""
+    years = model.calendar.full_years().values()
+    if not years:
+        return np.zeros((*monthly.shape[:-1], 0))
+    return np.stack([monthly[..., sl].sum(axis=-1) for sl in years], axis=-1)
 
 
 def measure(model: Model, record: ReplicationRecord) -> Metrics:
-    """Monthly and yearly full-time persons and the flow counts of one replication."""
+    """All metrics of one replication."""
     days = model.calendar.days
-    person_days = benefit_person_days(model, record)
-    years = model.calendar.full_years()
-    yearly = np.column_stack(
-        [person_days[:, sl].sum(axis=1) / days[sl].sum() for sl in years.values()]
-    ) if years else np.zeros((person_days.shape[0], 0))
-    return Metrics(person_days / days, yearly, record.flows)
+    person_days = with_total(record.person_days[: model.n_benefit])
+    year_days = by_year(model, days)
+    tables = {"monthly": person_days / days, "yearly": by_year(model, person_days) / year_days}
+    if model.economics is not None and record.step_days is not None:
+        gross, net = (with_total(x) for x in costs(model.economics, record.step_days))
+        tables |= {"monthly_gross": gross, "monthly_net": net,
+                   "yearly_gross": by_year(model, gross), "yearly_net": by_year(model, net),
+                   "yearly_steps": by_year(model, with_total(record.step_days)) / 7.0}
+    return Metrics(tables, record.flows)
+
+
+def table_shapes(model: Model) -> dict[str, tuple[int, ...]]:
+    """The shape of each metric table one replication gives."""
+    rows, months, years = model.n_benefit + 1, model.calendar.months, len(model.calendar.full_years())
+    shapes: dict[str, tuple[int, ...]] = {"monthly": (rows, months), "yearly": (rows, years)}
+    if model.economics is not None:
+        shapes |= {"monthly_gross": (rows, months), "monthly_net": (rows, months),
+                   "yearly_gross": (rows, years), "yearly_net": (rows, years),
+                   "yearly_steps": (rows, model.economics.n_steps + 1, years)}
+    return shapes

@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.calendar import Calendar
 from sim.catalogue import CATALOGUE, EXITS
+from sim.economics import EconomicsModel, compile_economics
 from sim.hazards import ExitSchedule, schedule_from_routes
 from sim.schema import Scenario
 
@@ -39,6 +40,11 @@ class Model:
     """Poisson intensity per day, [state, month], constant within a calendar month."""
     initial: tuple[int, ...]
     initial_bands: tuple[InitialBands | None, ...]
+    economics: EconomicsModel | None = None
+    """Money rules, when the scenario has an economics block."""
+    entry_history: tuple[np.ndarray | None, ...] | None = None
+    """Per state: support days at spell start seen in a steady-state pilot run (`sim.pilot`),
+    from which the initial stock's prior support is drawn."""
     watched: frozenset[int] = frozenset()
     """States where a feature must see each move as it happens (programmes, meetings).
 
@@ -95,4 +101,4 @@ def compile_model(scenario: Scenario) -> Model:
         else:
             bands.append(None)
     return Model(scenario, codes, len(scenario.states), calendar, schedules, inflow, initial,
-                 tuple(bands))
+                 tuple(bands), compile_economics(scenario, calendar))

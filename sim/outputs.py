@@ -51,9 +51,12 @@ def new_run_folder(name: str, out: Path | None, base: Path = Path("outputs")) ->
 def write_run(result: RunResult, folder: Path, version: str, command: str | None = None) -> list[Path]:
     """Write the summary tables, per-replication table, resolved scenario and run facts."""
     written = []
-    for name in ("monthly", "yearly", "targets", "flows"):
+    for name in ("monthly", "yearly", "targets", "flows", "costs", "staircase"):
+        frame = getattr(result, name)
+        if frame is None:
+            continue
         path = folder / f"{name}.csv"
-        getattr(result, name).to_csv(path, index=False)
+        frame.to_csv(path, index=False)
         written.append(path)
     path = folder / "replications.csv"
     step = max(1, 200_000 // max(1, result.store.arrays["yearly"].shape[0]))

@@ -24,3 +24,5 @@ class ReplicationRecord:
     """Events processed (arrivals and moves)."""
     spells: pd.DataFrame | None = None
     """One row per completed or censored stay when asked for: id, state, start_day, end_day, to."""
+    step_days: np.ndarray | None = None
+    """With economics: person-days [benefit state, staircase step (unpaid last), month]."""

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from sim.refusion import BASE_YEAR, RESET_SELF_SUPPORT_WEEKS, RESET_WINDOW_WEEKS, STAIRCASE_2016
+
 Bands = tuple[tuple[float, float], ...]
 """Piecewise-constant values as (from week, value) pairs, weeks strictly increasing from 0."""
 
@@ -177,6 +179,11 @@ class DurationBand(Strict):
         return self
 
 
+METRICS = ("full_year_persons", "cofinancing_rate", "net_cost_dkk", "gross_cost_dkk")
+"""Target metrics: full-year persons; and with economics, net ÷ gross, net and gross DKK."""
+COST_METRICS = frozenset(METRICS[1:])
+
+
 class Target(Strict):
     """A plan's target on a metric over some states in a calendar year."""
 
@@ -233,6 +240,53 @@ class Observed(Strict):
     source: str | None = None
 
 
+ShareBands = Annotated[Bands, BeforeValidator(lambda v: _shares(parse_bands(v, "a municipal share")))]
+
+
+def _shares(bands: Bands) -> Bands:
+    for _, share in bands:
+        if share > 1:
+            raise ValueError(f"{share:g} is above 1; a municipal share is a number in [0, 1]")
+    return bands
+
+
+class StateEconomics(Strict):
+    """One state's money rules; anything left out takes the catalogue's default (sim.refusion)."""
+
+    dkk_per_full_year_person: Num | None = Field(default=None, ge=0, allow_inf_nan=False)
+    counted: bool | None = None
+    """Whether time on the state counts toward cumulative weeks on public support."""
+    refunded: bool | None = None
+    """Whether the state refunds part of the benefit by the staircase (else 100 % municipal)."""
+    unpaid_first_weeks: Num | None = Field(default=None, ge=0, le=104, allow_inf_nan=False)
+    """Weeks at a spell's start that cost the municipality nothing and are not counted."""
+    municipal_share: Num | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    """A flat municipal share instead of the staircase (e.g. fleksjob under the old rules)."""
+
+
+class Economics(Strict):
+    """Benefit levels in DKK and the refusion staircase that splits them between state and municipality."""
+
+    base_year: Whole = Field(default=BASE_YEAR, ge=1990, le=2100)
+    """The price year of the DKK amounts."""
+    price_index_per_year: Num = Field(default=0.0, ge=-0.5, le=1, allow_inf_nan=False)
+    staircase: ShareBands = STAIRCASE_2016
+    """[from_week, municipal share] by cumulative weeks on public support."""
+    reset_after_weeks: Num = Field(default=RESET_SELF_SUPPORT_WEEKS, gt=0, allow_inf_nan=False)
+    reset_window_weeks: Num = Field(default=RESET_WINDOW_WEEKS, gt=0, allow_inf_nan=False)
+    states: dict[str, StateEconomics] = Field(default_factory=dict)
+    initial_history: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
+    """Prior weeks on public support of the initial stock before its current spell, per state;
+    states left out get it from the steady state (a pilot run of the scenario)."""
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _empty_specs(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({} if s is None else s) for k, s in v.items()}
+        return v
+
+
 class Scenario(Strict):
     """A validated what-if scenario: the one input the model runs from."""
 
@@ -248,6 +302,7 @@ class Scenario(Strict):
     transitions: dict[str, tuple[Route, ...]] = Field(default_factory=dict)
     targets: tuple[Target, ...] = ()
     observed: tuple[Observed, ...] = ()
+    economics: Economics | None = None
 
     @field_validator("states", mode="before")
     @classmethod

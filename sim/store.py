@@ -14,8 +14,6 @@ from numpy.lib.format import open_memmap
 
 from sim.metrics import Metrics
 
-TABLES = ("monthly", "yearly", "targets")
-
 
 class ReplicationStore:
     """Disk-backed per-replication monthly, yearly and target values for one batch."""
@@ -37,8 +35,8 @@ class ReplicationStore:
 
     def put(self, i: int, metrics: Metrics, target_values: np.ndarray) -> None:
         """Keep replication i's results."""
-        self.arrays["monthly"][:, i] = metrics.monthly.ravel()
-        self.arrays["yearly"][:, i] = metrics.yearly.ravel()
+        for name, values in metrics.tables.items():
+            self.arrays[name][:, i] = values.ravel()
         self.arrays["targets"][:, i] = target_values
         flows = metrics.flows.astype(np.int64)
         self.flow_sum += flows

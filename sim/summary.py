@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -38,14 +40,65 @@ def monthly_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
 
 
 def yearly_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
-    """yearly.csv: year, state, full-year persons statistics."""
+    """yearly.csv: year, state, full-year persons statistics, and the cost columns with economics."""
     rows = [*model.benefit_codes, TOTAL]
     years = list(model.calendar.full_years())
     stats = table_stats(store, "yearly")
+    if model.economics is not None:
+        stats = np.column_stack([stats, _cost_stats(store, "yearly")])
     index = pd.MultiIndex.from_product([rows, years], names=["state", "year"])
-    frame = pd.DataFrame(stats, index=index, columns=STAT_COLUMNS).reset_index()
-    return frame[["year", "state", *STAT_COLUMNS]].sort_values(["year", "state"], key=_order(rows),
-                                                               ignore_index=True)
+    columns = STAT_COLUMNS + (COST_COLUMNS if model.economics is not None else [])
+    frame = pd.DataFrame(stats, index=index, columns=columns).reset_index()
+    return frame[["year", "state", *columns]].sort_values(["year", "state"], key=_order(rows),
+                                                          ignore_index=True)
+
+
+COST_COLUMNS = ["gross_dkk", "refund_dkk", "net_dkk", "net_dkk_p10", "net_dkk_p90",
+                "cofinancing_rate", "cofinancing_rate_p10", "cofinancing_rate_p90"]
+"""Means across replications of gross benefit DKK, state refunds and net municipal cost, the
+net cost's 10–90 % band, and the co-financing rate (net ÷ gross per replication) with its band."""
+
+
+def _cost_stats(store: ReplicationStore, period: str) -> np.ndarray:
+    """[cells, COST_COLUMNS] for `period` (yearly or monthly) gross and net tables."""
+    out = []
+    pairs = zip(store.chunks(f"{period}_gross"), store.chunks(f"{period}_net"), strict=True)
+    for (_, gross), (_, net) in pairs:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(gross > 0, net / gross, np.nan)
+        g, n = gross.mean(axis=1), net.mean(axis=1)
+        n10, n90 = np.quantile(net, (0.1, 0.9), axis=1)
+        has_rate = ~np.isnan(rate).all(axis=1)
+        r = np.full((len(g), 3), np.nan)
+        if has_rate.any():
+            r[has_rate, 0] = np.nanmean(rate[has_rate], axis=1)
+            r[has_rate, 1:] = np.nanquantile(rate[has_rate], (0.1, 0.9), axis=1).T
+        out.append(np.column_stack([g, g - n, n, n10, n90, r]))
+    return np.vstack(out)
+
+
+def costs_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """costs.csv: month, state and the cost columns: DKK and co-financing by month."""
+    rows = [*model.benefit_codes, TOTAL]
+    index = pd.MultiIndex.from_product([rows, model.calendar.labels], names=["state", "month"])
+    frame = pd.DataFrame(_cost_stats(store, "monthly"), index=index, columns=COST_COLUMNS).reset_index()
+    return frame[["month", "state", *COST_COLUMNS]].sort_values(["month", "state"], key=_order(rows),
+                                                                ignore_index=True)
+
+
+def staircase_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """staircase.csv: year, state, step, mean person-weeks on each step of the refusion staircase."""
+    assert model.economics is not None
+    rows = [*model.benefit_codes, TOTAL]
+    years = list(model.calendar.full_years())
+    edges = [w / 7.0 for w in model.economics.step_edges]
+    steps = [f"weeks {a + 1:g}–{b:g}" for a, b in itertools.pairwise(edges)] + [f"weeks {edges[-1] + 1:g}+",
+                                                                                   "unpaid"]
+    means = np.asarray(store.arrays["yearly_steps"]).mean(axis=1) if store.runs else np.zeros(0)
+    index = pd.MultiIndex.from_product([rows, steps, years], names=["state", "step", "year"])
+    frame = pd.DataFrame({"person_weeks": means}, index=index).reset_index()
+    return frame[["year", "state", "step", "person_weeks"]].sort_values(
+        ["year", "state"], key=_order(rows), kind="stable", ignore_index=True)
 
 
 def targets_frame(targets: list[ResolvedTarget], store: ReplicationStore) -> pd.DataFrame:

@@ -61,6 +61,20 @@ def resolve_targets(model: Model) -> list[ResolvedTarget]:
     return out
 
 
-def target_values(targets: list[ResolvedTarget], yearly: np.ndarray) -> np.ndarray:
-    """Each target's value in one replication, from its yearly full-year persons table."""
-    return np.array([yearly[list(t.rows), t.year_column].sum() for t in targets])
+def target_values(targets: list[ResolvedTarget], tables: dict[str, np.ndarray]) -> np.ndarray:
+    """Each target's value in one replication, from its yearly tables."""
+    out = []
+    for t in targets:
+        rows, year = list(t.rows), t.year_column
+        if t.metric == "full_year_persons":
+            out.append(tables["yearly"][rows, year].sum())
+            continue
+        gross = tables["yearly_gross"][rows, year].sum()
+        net = tables["yearly_net"][rows, year].sum()
+        if t.metric == "net_cost_dkk":
+            out.append(net)
+        elif t.metric == "gross_cost_dkk":
+            out.append(gross)
+        else:
+            out.append(net / gross if gross > 0 else np.nan)
+    return np.array(out, dtype=float)

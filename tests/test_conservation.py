@@ -177,11 +177,11 @@ def test_metrics_are_person_days_over_days(model: Model, records: list[Replicati
     days = model.calendar.days
     for r in records:
         metrics = measure(model, r)
-        np.testing.assert_allclose(metrics.monthly[:-1], r.person_days[: model.n_benefit] / days)
-        np.testing.assert_allclose(metrics.monthly[-1], metrics.monthly[:-1].sum(axis=0))
+        np.testing.assert_allclose(metrics.tables["monthly"][:-1], r.person_days[: model.n_benefit] / days)
+        np.testing.assert_allclose(metrics.tables["monthly"][-1], metrics.tables["monthly"][:-1].sum(axis=0))
         for y, (year, sl) in enumerate(model.calendar.full_years().items()):
             expected = r.person_days[: model.n_benefit, sl].sum(axis=1) / days[sl].sum()
-            np.testing.assert_allclose(metrics.yearly[:-1, y], expected, err_msg=str(year))
+            np.testing.assert_allclose(metrics.tables["yearly"][:-1, y], expected, err_msg=str(year))
 
 
 def test_summary_total_is_the_sum_of_states() -> None:
