@@ -192,14 +192,21 @@ def scenario_dict() -> dict[str, Any]:
     }
 
 
-def engine_runner(fast_forward: bool = True) -> Callable[[np.random.SeedSequence], Run]:
+def engine_runner(fast_forward: bool = True, economics: bool = False
+                  ) -> Callable[[np.random.SeedSequence], Run]:
     """Compile the standard model with caseflow; return a one-replication function.
 
-    `fast_forward=False` runs every move as a SimPy event (the engine's plain DES mode).
+    `fast_forward=False` runs every move as a SimPy event (the engine's plain DES mode);
+    `economics=True` adds support history and the refusion staircase for every state.
     """
     import sim
+    from sim.pilot import prepare_model
 
-    model = sim.compile_model(sim.scenario_from_dict(scenario_dict()))
+    data = scenario_dict()
+    if economics:
+        data["economics"] = {"states": {n: {"dkk_per_full_year_person": 150_000, "counted": True,
+                                            "refunded": True} for n in data["states"]}}
+    model = prepare_model(sim.scenario_from_dict(data), seed=1)
 
     def run(seed: np.random.SeedSequence) -> Run:
         rec = sim.simulate(model, seed, fast_forward=fast_forward)  # benefit states first, then exits
@@ -264,7 +271,8 @@ def report(results: list[Result], expected: np.ndarray) -> None:
         print(f"{r.name:<24}{r.ms:>10.1f}{r.events:>12,.0f}{r.events_per_s:>12,.0f}")
     ms = {r.name[:3]: r.ms for r in results}
     print(f"\nnaive vs reference:            {ms['(b)'] / ms['(a)']:7.1f}x slower")
-    for key, what in (("(c)", "engine"), ("(d)", "engine, every move an event")):
+    for key, what in (("(c)", "engine"), ("(d)", "engine, every move an event"),
+                      ("(e)", "engine with economics")):
         if key in ms:
             print(f"{what} vs naive (speed-up):      {ms['(b)'] / ms[key]:7.1f}x")
             print(f"{what} vs reference (slowdown):  {ms[key] / ms['(a)']:7.1f}x")
@@ -306,6 +314,7 @@ def main() -> None:
     try:
         results.append(bench("(c) caseflow engine", engine_runner(), seeds, warmup))
         results.append(bench("(d) engine, all events", engine_runner(fast_forward=False), seeds, warmup))
+        results.append(bench("(e) engine + economics", engine_runner(economics=True), seeds, warmup))
     except Exception as exc:
         print(f"engine not available: {type(exc).__name__}: {exc}\n")
     report(results, analytical_full_time().sum(axis=0))

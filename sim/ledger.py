@@ -46,17 +46,6 @@ class Ledger:
         self._index.extend([state * self._n_months] * count)
         self._value.extend([self._edges[1]] * count)
 
-    def interval(self, index: int, start: float, end: float) -> None:
-        """Book one person in row `index` from `start` to `end` (within the horizon)."""
-        months, edges, last = self._n_months, self._edges, self._last
-        a = bisect_right(edges, start) - 1
-        self._index.append(index * months + a)
-        self._value.append(edges[a + 1] - start)
-        if end < edges[-1]:
-            b = bisect_right(edges, end) - 1
-            self._index.append(index * months + (b if b < last else last))
-            self._value.append(end - edges[b + 1])
-
     def move(self, origin: int, dest: int, day: float) -> None:
         """Book a move from `origin` to `dest` on `day`."""
         m = bisect_right(self._edges, day) - 1
@@ -88,3 +77,27 @@ class Ledger:
         person_days = part + stock[:, :m] * days
         flows = np.bincount(self._flow, minlength=(s + 1) * s * m).reshape(s + 1, s, m)
         return person_days, np.rint(stock[:, 1:]).astype(np.int64), flows
+
+
+def interval_person_days(calendar: Calendar, n_rows: int, rows: np.ndarray, start: np.ndarray,
+                         end: np.ndarray) -> np.ndarray:
+    """Person-days [row, month] of one person in `rows[i]` over [start[i], end[i]), clipped to the horizon.
+
+    The ledger's rule, vectorised: the rest of the first month, whole months from the stock, minus
+    the rest of the last month.
+    """
+    edges = np.asarray(calendar.edges)
+    months, horizon = calendar.months, edges[-1]
+    a, b = np.clip(start, 0.0, horizon), np.clip(end, 0.0, horizon)
+    keep = b > a
+    rows, a, b = rows[keep], a[keep], b[keep]
+    ma = np.minimum(np.searchsorted(edges, a, side="right") - 1, months - 1)
+    ends = b < horizon
+    mb = np.minimum(np.searchsorted(edges, b[ends], side="right") - 1, months - 1)
+    part = np.bincount(np.concatenate([rows * months + ma, rows[ends] * months + mb]),
+                       weights=np.concatenate([edges[ma + 1] - a, b[ends] - edges[mb + 1]]),
+                       minlength=n_rows * months).reshape(n_rows, months)
+    steps = np.bincount(np.concatenate([rows * (months + 1) + ma + 1, rows[ends] * (months + 1) + mb + 1]),
+                        weights=np.concatenate([np.ones(len(ma)), -np.ones(len(mb))]),
+                        minlength=n_rows * (months + 1)).reshape(n_rows, months + 1)
+    return part + np.cumsum(steps, axis=1)[:, :months] * np.diff(edges)

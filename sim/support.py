@@ -1,38 +1,41 @@
 """Support history: each citizen's cumulative time on public support as the staircase counts it.
 
 The engine calls `SupportBook.closed` once per spell, when its end is known (a move, or the
-horizon). The book carries the count across moves, exits and re-entries, starts it again after
-enough self-support within the window, and books the spell's person-days by staircase step:
-O(1) per spell (at most one segment per step), never rescanning a citizen's past.
+horizon). The book carries the count across moves, exits and re-entries and starts it again
+after enough self-support within the window: O(1) per spell, never rescanning a citizen's past.
+The spells' person-days by staircase step and month are split in one vectorised pass at the end.
 """
 
 from __future__ import annotations
-
-import math
-from bisect import bisect_right
 
 import numpy as np
 
 from sim.calendar import Calendar
 from sim.citizen import Citizen
 from sim.economics import EconomicsModel
-from sim.ledger import Ledger
+from sim.ledger import interval_person_days
 
 
 class SupportBook:
-    """Per-citizen support counts and person-days by state, step and month for one replication."""
+    """Per-citizen support counts and person-days by state, step and month for one replication.
+
+    Each spell is kept as (state, start, paid from, end, support at start); the split by step
+    and month is done for all spells at once in `close`.
+    """
 
     def __init__(self, econ: EconomicsModel, calendar: Calendar, n_benefit: int,
                  record_entries_after: float | None = None) -> None:
         self.econ = econ
+        self.calendar = calendar
         self.n_benefit = n_benefit
-        self.n_sub = econ.n_steps + 1  # the staircase steps, then the unpaid step
-        self.ledger = Ledger(calendar, n_benefit * self.n_sub)
-        self.horizon = calendar.horizon
-        self.edges = econ.step_edges
         self.record_after = record_entries_after
         self.entries: list[tuple[int, float]] = []
         """(state, support days at the spell's start) of spells starting after `record_after`."""
+        self._state: list[int] = []
+        self._start: list[float] = []
+        self._paid: list[float] = []
+        self._end: list[float] = []
+        self._support: list[float] = []
 
     def closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Account for the citizen's spell in `state` over [start, end]."""
@@ -45,31 +48,19 @@ class SupportBook:
             return
         if c.returning:
             self._maybe_reset(c, start)
+        support = c.support
         if self.record_after is not None and start >= self.record_after:
-            self.entries.append((state, c.support))
-        p = start
-        unpaid = econ.unpaid_days[state]
-        base = state * self.n_sub
-        if unpaid > 0.0:
-            p = min(end, start + unpaid)
-            self._interval(base + self.n_sub - 1, start, p)
-        if p >= end:
-            return
-        edges = self.edges
-        cum = c.support
-        k = bisect_right(edges, cum) - 1
-        if not econ.counted[state]:
-            self._interval(base + k, p, end)
-            return
-        last = len(edges) - 1
-        while p < end:
-            to_edge = edges[k + 1] - cum if k < last else math.inf
-            seg_end = min(end, p + to_edge)
-            self._interval(base + k, p, seg_end)
-            cum += seg_end - p
-            p = seg_end
-            k += 1
-        c.support = cum
+            self.entries.append((state, support))
+        paid = start + econ.unpaid_days[state]
+        if paid > end:
+            paid = end
+        self._state.append(state)
+        self._start.append(start)
+        self._paid.append(paid)
+        self._end.append(end)
+        self._support.append(support)
+        if econ.counted[state]:
+            c.support = support + (end - paid)
 
     def _maybe_reset(self, c: Citizen, start: float) -> None:
         """Start the count again after enough self-support within the window before `start`."""
@@ -83,12 +74,25 @@ class SupportBook:
             c.support = 0.0
             c.away = None
 
-    def _interval(self, index: int, a: float, b: float) -> None:
-        if b <= 0.0 or a >= self.horizon or b <= a:
-            return
-        self.ledger.interval(index, max(a, 0.0), min(b, self.horizon))
-
     def close(self) -> np.ndarray:
         """Person-days [benefit state, step (unpaid last), month]."""
-        person_days, _, _ = self.ledger.close()
-        return person_days.reshape(self.n_benefit, self.n_sub, -1)
+        econ = self.econ
+        state = np.asarray(self._state, dtype=np.int64)
+        start, paid, end = (np.asarray(x) for x in (self._start, self._paid, self._end))
+        support = np.asarray(self._support)
+        n_sub = econ.n_steps + 1
+        edges = np.asarray((*econ.step_edges, np.inf))
+        rows, lo, hi = [state * n_sub + n_sub - 1], [start], [paid]  # the unpaid start of each spell
+        counted = np.asarray(econ.counted, dtype=bool)[state] if len(state) else np.zeros(0, bool)
+        frozen = np.searchsorted(edges, support, side="right") - 1  # the step of a spell that does not count
+        rows.append(state[~counted] * n_sub + frozen[~counted])
+        lo.append(paid[~counted])
+        hi.append(end[~counted])
+        for k in range(econ.n_steps):  # a counted spell climbs the staircase as it goes on
+            c = counted
+            rows.append(state[c] * n_sub + k)
+            lo.append(np.maximum(paid[c], paid[c] + edges[k] - support[c]))
+            hi.append(np.minimum(end[c], paid[c] + edges[k + 1] - support[c]))
+        person_days = interval_person_days(self.calendar, self.n_benefit * n_sub, np.concatenate(rows),
+                                           np.concatenate(lo), np.concatenate(hi))
+        return person_days.reshape(self.n_benefit, n_sub, -1)
