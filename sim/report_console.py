@@ -1,4 +1,4 @@
-"""The summary a run prints: targets with their probability, and full-year persons per year."""
+"""The summary a run prints: full-year persons per year, costs in DKK millions, and the targets."""
 
 from __future__ import annotations
 
@@ -9,36 +9,50 @@ from sim.batch import RunResult
 from sim.catalogue import TOTAL
 
 
+def _amount(metric: str, value: float) -> str:
+    """A target value as people read it: persons, DKK millions or a percentage."""
+    if metric == "cofinancing_rate":
+        return f"{value:.1%}"
+    if metric.endswith("_dkk"):
+        return f"{value / 1e6:,.1f} mio."
+    return f"{value:,.0f}"
+
+
 def print_summary(result: RunResult, console: Console) -> None:
-    """Print the targets table and the yearly full-year persons of the run."""
+    """Print the yearly full-year persons (and costs), then the targets table."""
     yearly = result.yearly
-    table = Table(title=f"{result.scenario.name}: full-year persons ({result.runs} runs, seed {result.seed})")
-    table.add_column("state")
     years = sorted(yearly["year"].unique())
-    for year in years:
-        table.add_column(f"{year} mean", justify="right")
-        table.add_column("p10–p90", justify="right")
-    for state in [*result.model.benefit_codes, TOTAL]:
-        rows = yearly[yearly["state"] == state].set_index("year")
-        cells = []
-        for year in years:
-            r = rows.loc[year]
-            cells += [f"{r['mean']:,.0f}", f"{r['p10']:,.0f}–{r['p90']:,.0f}"]
-        table.add_row(state, *cells, style="bold" if state == TOTAL else None)
     if not years:
         console.print("The horizon covers no full calendar year; see monthly.csv.")
-    else:
+    costs = "net_dkk" in yearly.columns
+    for year in years:
+        title = f"{result.scenario.name}, {year}: full-year persons ({result.runs} runs, seed {result.seed})"
+        table = Table(title=title)
+        table.add_column("state", no_wrap=True)
+        table.add_column("mean", justify="right")
+        table.add_column("p10–p90", justify="right")
+        if costs:
+            for name in ("gross DKK mio.", "net DKK mio.", "co-financing"):
+                table.add_column(name, justify="right")
+        rows = yearly[yearly["year"] == year].set_index("state")
+        for state in [*result.model.benefit_codes, TOTAL]:
+            r = rows.loc[state]
+            cells = [f"{r['mean']:,.0f}", f"{r['p10']:,.0f}–{r['p90']:,.0f}"]
+            if costs:
+                cells += [f"{r['gross_dkk'] / 1e6:,.1f}", f"{r['net_dkk'] / 1e6:,.1f}",
+                          f"{r['cofinancing_rate']:.1%}"]
+            table.add_row(state, *cells, style="bold" if state == TOTAL else None)
         console.print(table)
     if result.targets.empty:
         return
     targets = Table(title="Targets")
-    for name, justify in (("target", "left"), ("threshold", "right"), ("P(met)", "right"),
-                          ("p10", "right"), ("p50", "right"), ("p90", "right")):
-        targets.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in ("target", "threshold", "P(met)", "p10", "p50", "p90"):
+        targets.add_column(name, justify="left" if name == "target" else "right")
     for _, t in result.targets.iterrows():
         sense = "≤" if t["sense"] == "at_most" else "≥"
         p = t["probability_met"]
         colour = "green" if p >= 0.8 else ("yellow" if p >= 0.5 else "red")
-        targets.add_row(t["target"], f"{sense} {t['threshold']:,.0f}", f"[{colour}]{p:.2f}[/]",
-                        f"{t['p10']:,.0f}", f"{t['p50']:,.0f}", f"{t['p90']:,.0f}")
+        metric = t["metric"]
+        targets.add_row(t["target"], f"{sense} {_amount(metric, t['threshold'])}", f"[{colour}]{p:.2f}[/]",
+                        *(_amount(metric, t[q]) for q in ("p10", "p50", "p90")))
     console.print(targets)
