@@ -13,8 +13,8 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("away", "entered", "ident", "next_dest", "next_elapsed", "pending", "returning", "state",
-                 "support")
+    __slots__ = ("away", "entered", "ident", "next_dest", "next_elapsed", "on_support", "pending",
+                 "returning", "state", "support")
 
     def __init__(self, ident: int, state: int, entered: float) -> None:
         self.ident = ident
@@ -26,3 +26,4 @@ class Citizen:
         self.support = 0.0  # days on public support as the refusion staircase counts them
         self.away: list[tuple[float, float]] | None = None  # recent self-support periods
         self.returning = False  # back from self-support: check the reset rule
+        self.on_support = False  # the last spell was on a benefit (no employer period at a move)

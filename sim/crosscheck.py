@@ -67,14 +67,7 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
                 unknown((block, code), code, declared)
 
     for code, bands in s.initial_durations.items():
-        if bands and abs(sum(b.share for b in bands) - 1) > 1e-6:
-            out.append((("initial_durations", code),
-                        f"shares sum to {sum(b.share for b in bands):g}; they must sum to 1"))
-        for i, (a, b) in enumerate(itertools.pairwise(bands)):
-            if b.from_week < a.to_week:
-                out.append((("initial_durations", code, i + 1),
-                            f"{_band(b)} starts at week {b.from_week:g}, inside the band before "
-                            f"(to week {a.to_week:g}); bands must not overlap and weeks must increase"))
+        _check_bands(("initial_durations", code), bands, out)
 
     sound: set[str] = set()  # origins whose routes all resolve and whose clocks add up
     for origin, routes in s.transitions.items():
@@ -159,6 +152,16 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
     return out
 
 
+def _check_bands(path: Path, bands: tuple[DurationBand, ...], out: list[tuple[Path, str]]) -> None:
+    """Weeks bands with shares: shares sum to 1, bands do not overlap."""
+    if bands and abs(sum(b.share for b in bands) - 1) > 1e-6:
+        out.append((path, f"shares sum to {sum(b.share for b in bands):g}; they must sum to 1"))
+    for i, (a, b) in enumerate(itertools.pairwise(bands)):
+        if b.from_week < a.to_week:
+            out.append(((*path, i + 1), f"{_band(b)} starts at week {b.from_week:g}, inside the band before "
+                        f"(to week {a.to_week:g}); bands must not overlap and weeks must increase"))
+
+
 def _check_economics(s: Scenario, out: list[tuple[Path, str]], unknown: Callable[[Path, str, list[str]], None]
                      ) -> None:
     """Money rules name declared states, and every state has a benefit level."""
@@ -175,9 +178,13 @@ def _check_economics(s: Scenario, out: list[tuple[Path, str]], unknown: Callable
             out.append((("economics", "states", code), f"{code!r} has no default benefit level (it is not in "
                         "the catalogue); give economics.states."
                         f"{code}.dkk_per_full_year_person"))
-    steps = s.economics.staircase
-    if steps and steps[0][0] != 0:
-        out.append((("economics", "staircase"), "the staircase must start at week 0"))
+    for code, bands in s.economics.initial_history.items():
+        _check_bands(("economics", "initial_history", code), bands, out)
+    if s.economics.reset_after_weeks > s.economics.reset_window_weeks:
+        out.append((("economics", "reset_after_weeks"),
+                    f"{s.economics.reset_after_weeks:g} weeks of self-support cannot fit in the "
+                    f"{s.economics.reset_window_weeks:g}-week window (reset_window_weeks); allowed: at most "
+                    f"{s.economics.reset_window_weeks:g}"))
 
 
 def _check_initial_stock(s: Scenario, gaps: Gaps, sound: set[str], out: list[tuple[Path, str]]) -> None:

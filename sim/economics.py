@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.calendar import Calendar
-from sim.refusion import COVERED, DKK_PER_FULL_YEAR_PERSON_2018, UNPAID_FIRST_WEEKS
+from sim.catalogue import EXITS
+from sim.refusion import (
+    COUNTED_EXITS,
+    COVERED,
+    DKK_PER_FULL_YEAR_PERSON_2018,
+    SELF_SUPPORT_EXITS,
+    UNPAID_FIRST_WEEKS,
+)
 from sim.schema import Scenario
 
 
@@ -32,6 +39,9 @@ class EconomicsModel:
     """[state, month]: gross DKK per person-day, the year's price level applied."""
     reset_days: float
     window_days: float
+    exits: tuple[str, ...]
+    """Per exit (in catalogue order after the benefit states): `self` (self-support, can reset
+    the count), `counted` (its time counts toward cumulative support) or `none`."""
     initial_history: tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, ...]
     """Per state: bands (lo days, hi days, shares) of prior support of the initial stock, if given."""
 
@@ -76,8 +86,10 @@ def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel 
          np.array([b.share for b in bands])) if (bands := econ.initial_history.get(code)) else None
         for code in codes
     )
+    exits = tuple("self" if e in SELF_SUPPORT_EXITS else "counted" if e in COUNTED_EXITS else "none"
+                  for e in EXITS)
     return EconomicsModel(edges, shares, tuple(counted), tuple(unpaid), np.vstack(municipal), daily,
-                          econ.reset_after_weeks * 7.0, econ.reset_window_weeks * 7.0, history)
+                          econ.reset_after_weeks * 7.0, econ.reset_window_weeks * 7.0, exits, history)
 
 
 def costs(econ: EconomicsModel, step_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

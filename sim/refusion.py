@@ -30,9 +30,17 @@ revalidering, ressourceforløb, jobafklaring, and for citizens assessed from 1 J
 ledighedsydelse and fleksløntilskud). Assumption: arbejdsmarkedsydelse and kontantydelse follow
 a-dagpenge, and every ledighedsydelse and fleksjob citizen is assessed after 1 July 2014."""
 
+SELF_SUPPORT_EXITS: frozenset[str] = frozenset({"job", "education"})
+"""Exits that are self-support (selvforsørgelse), the time that can start the count again."""
+COUNTED_EXITS: frozenset[str] = frozenset({"pension"})
+"""Exits whose time still counts toward cumulative support: førtidspension, for citizens
+assessed from 1 July 2014 (DOMAIN.md). `other` (moved, retired, died) neither counts nor resets."""
+
 UNPAID_FIRST_WEEKS: dict[str, float] = {"sygedagpenge": 30 / 7}
 """Weeks at the start of a spell the municipality neither pays nor counts: the employer pays
-sygedagpenge's first 30 days (arbejdsgiverperiode; seed 003, note 1)."""
+sygedagpenge's first 30 days (arbejdsgiverperiode; seed 003, note 1). Only a spell that starts
+from outside public support has them: sick while on another benefit, the municipality pays
+from the first day."""
 
 KOEGE_BUDGET_2018: dict[str, tuple[float, tuple[str, ...], tuple[float, ...]]] = {
     "sygedagpenge": (134_031_172, ("sygedagpenge",), (648,)),

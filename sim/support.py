@@ -40,20 +40,26 @@ class SupportBook:
     def closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Account for the citizen's spell in `state` over [start, end]."""
         econ = self.econ
-        if state >= self.n_benefit:  # self-support: remembered for the reset rule
-            if c.away is None:
-                c.away = []
-            c.away.append((start, end))
-            c.returning = True
+        if state >= self.n_benefit:
+            kind = econ.exits[state - self.n_benefit]
+            if kind == "self":  # self-support: remembered for the reset rule
+                if c.away is None:
+                    c.away = []
+                c.away.append((start, end))
+                c.returning = True
+            elif kind == "counted":
+                c.support += end - start
+            c.on_support = False
             return
         if c.returning:
             self._maybe_reset(c, start)
         support = c.support
         if self.record_after is not None and start >= self.record_after:
             self.entries.append((state, support))
-        paid = start + econ.unpaid_days[state]
+        paid = start if c.on_support else start + econ.unpaid_days[state]
         if paid > end:
             paid = end
+        c.on_support = True
         self._state.append(state)
         self._start.append(start)
         self._paid.append(paid)
