@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ from sim.batch import run as sim_run
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.outputs import STORE, RunFolderError, new_run_folder, write_run
-from sim.report_console import print_summary
+from sim.reports.console import print_summary
 from sim.schema import Scenario
 
 app = typer.Typer(
@@ -32,6 +33,13 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+
+class Language(StrEnum):
+    """Report languages: Danish (default) or English."""
+
+    da = "da"
+    en = "en"
 
 
 @app.callback()
@@ -69,11 +77,14 @@ def run(
                                        help="Local worker processes (default: all cores)."),
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Run folder (default: outputs/<scenario>-<timestamp>/)."),
+    lang: Language = typer.Option(Language.da, "--lang", "-l",
+                                  help="Language of report.xlsx and report.html (the CSVs are the same)."),
 ) -> None:
     """Forecast a scenario by Monte Carlo and write the run folder.
 
     Writes monthly.csv, yearly.csv, targets.csv, flows.csv, replications.csv, the resolved
-    scenario.yaml (with its seed) and run.json. Results are the same for any --workers.
+    scenario.yaml (with its seed) and run.json, then report.xlsx, report.html and charts/*.png
+    built from them. Results are the same for any --workers.
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
     """
@@ -95,9 +106,35 @@ def run(
             err.print(f"interrupted: nothing summarised; {folder}/ holds the replications finished so far",
                       markup=False, highlight=False)
             raise typer.Exit(code=130) from None
-    write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]))
+    write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
     print_summary(result, console)
     console.print(f"\nWrote {folder}/ (seed {result.seed})", markup=False, highlight=False)
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run folder written by `caseflow run`."),
+    lang: Language | None = typer.Option(None, "--lang", "-l",
+                                         help="Report language (default: the run's, else da)."),
+) -> None:
+    """Rebuild report.xlsx, report.html and charts/*.png from a run folder's files alone.
+
+    Nothing is simulated again: the reports are read from monthly.csv, yearly.csv, targets.csv,
+    costs.csv (with economics), scenario.yaml and run.json.
+
+    Example:  caseflow report outputs/taarnby-2018-20250101-120000 --lang en
+    """
+    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
+    from sim.reports.rundata import NotARunFolder, run_language
+
+    try:
+        chosen = lang.value if lang is not None else run_language(run_dir)
+        built = write_reports(run_dir, chosen)
+    except NotARunFolder as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    console.print(f"Wrote {built.workbook}, {built.html} and {len(built.charts)} charts in "
+                  f"{built.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)
 
 
 def _load_or_exit(path: Path) -> Scenario:

@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from sim.batch import RunResult
+from sim.reports.language import check_lang
 from sim.summary import replications_frame
 from sim.yamlio import dump_yaml
 
@@ -48,8 +49,11 @@ def new_run_folder(name: str, out: Path | None, base: Path = Path("outputs")) ->
             candidate = base / f"{slug(name)}-{stamp}-{n}"
 
 
-def write_run(result: RunResult, folder: Path, version: str, command: str | None = None) -> list[Path]:
-    """Write the summary tables, per-replication table, resolved scenario and run facts."""
+def write_run(result: RunResult, folder: Path, version: str, command: str | None = None,
+              lang: str = "da") -> list[Path]:
+    """Write the summary tables, per-replication table, resolved scenario and run facts, then
+    the reports built from them (report.xlsx, report.html, charts/) in `lang` (da or en)."""
+    check_lang(lang)  # before anything is written
     written = []
     for name in ("monthly", "yearly", "targets", "flows", "costs", "staircase"):
         frame = getattr(result, name)
@@ -73,8 +77,11 @@ def write_run(result: RunResult, folder: Path, version: str, command: str | None
     written.append(path)
     facts = {"scenario": result.scenario.name, "seed": result.seed, "runs": result.runs,
              "caseflow_version": version, "created": dt.datetime.now().isoformat(timespec="seconds"),
-             "command": command}
+             "command": command, "lang": lang}
     path = folder / "run.json"
     path.write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)
+    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
+
+    written += write_reports(folder, lang).paths
     return written

@@ -1,0 +1,57 @@
+"""Build a run folder's reports: charts/*.png, report.xlsx and report.html, from its files alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.reports.charts import draw_fan, draw_probabilities, fan_serieses, png, probability_bars
+from sim.reports.html import build_html
+from sim.reports.language import Lang, check_lang
+from sim.reports.rundata import load_run
+from sim.reports.workbook import write_workbook
+
+WORKBOOK = "report.xlsx"
+HTML = "report.html"
+CHARTS = "charts"
+TARGETS_CHART = "targets-probability.png"
+"""The bar chart's file name (a hyphen, so no state code can take it)."""
+
+
+@dataclass(frozen=True)
+class Reports:
+    """The files a report build wrote."""
+
+    workbook: Path
+    html: Path
+    charts: tuple[Path, ...]
+
+    @property
+    def paths(self) -> list[Path]:
+        """All written files, workbook and HTML first."""
+        return [self.workbook, self.html, *self.charts]
+
+
+def write_reports(folder: Path, lang: str = "da") -> Reports:
+    """Read the run folder and (re)write its charts, workbook and HTML report in `lang`."""
+    language: Lang = check_lang(lang)
+    data = load_run(folder)
+    charts_dir = data.folder / CHARTS
+    charts_dir.mkdir(exist_ok=True)
+    fans: dict[str, bytes] = {}
+    written = []
+    for series in fan_serieses(data, language):
+        fans[series.state] = png(draw_fan(series, language))
+        path = charts_dir / f"{series.state}.png"
+        path.write_bytes(fans[series.state])
+        written.append(path)
+    bars = probability_bars(data)
+    bars_png = png(draw_probabilities(bars, language)) if bars.names else None
+    if bars_png is not None:
+        path = charts_dir / TARGETS_CHART
+        path.write_bytes(bars_png)
+        written.append(path)
+    workbook = write_workbook(data, data.folder / WORKBOOK, language)
+    html = data.folder / HTML
+    html.write_text(build_html(data, fans, bars_png, language), encoding="utf-8")
+    return Reports(workbook, html, tuple(written))

@@ -1,0 +1,175 @@
+"""The HTML report (report.html): one self-contained page, readable offline.
+
+Charts are embedded as base64 PNG, the style sheet is inline, and nothing is fetched. The page
+is assembled from section functions that each return an HTML fragment, and `table` renders any
+table, so a comparison report can reuse the sections and add its own (differences with
+intervals) without a second template.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from html import escape
+
+import pandas as pd
+
+from sim.catalogue import TOTAL
+from sim.reports.charts import traffic_colour
+from sim.reports.language import Lang, capitalised, millions, month_name, percent, persons, state_label, term
+from sim.reports.rundata import RunData
+from sim.reports.texts import spread_sentence, target_sentence
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+       max-width: 60rem; padding: 0 1rem; color: #1a202c; line-height: 1.4; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #cbd5e0; padding-bottom: 0.2rem; }
+.muted { color: #4a5568; font-size: 0.9rem; }
+ul.targets { list-style: none; padding: 0; } ul.targets li { margin: 0.6rem 0; padding-left: 0.8rem;
+  border-left: 0.35rem solid var(--light); }
+.sentence { font-size: 1.1rem; font-variant-numeric: tabular-nums; }
+figure { margin: 1rem 0; } img { max-width: 100%; height: auto; }
+table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.9rem; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e2e8f0; text-align: left; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 600; }
+"""
+
+
+def image(png: bytes, alt: str, css_class: str, **data: str) -> str:
+    """An <img> with the PNG inline as a data URI."""
+    attrs = "".join(f' data-{k}="{escape(v)}"' for k, v in data.items())
+    encoded = base64.b64encode(png).decode("ascii")
+    return f'<img class="{css_class}"{attrs} alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool],
+          bold_first: str | None = None) -> str:
+    """A plain HTML table of already formatted cells; `numeric` columns are right-aligned;
+    a row whose first cell equals `bold_first` is shown in bold (the total)."""
+    def cls(i: int) -> str:
+        return ' class="n"' if numeric[i] else ""
+    head = "".join(f"<th{cls(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
+    body = []
+    for row in rows:
+        tr = ' class="total"' if bold_first is not None and row[0] == bold_first else ""
+        cells = "".join(f"<td{cls(i)}>{escape(c)}</td>" for i, c in enumerate(row))
+        body.append(f"<tr{tr}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def header_section(data: RunData, lang: Lang) -> str:
+    """The scenario's name and how the run was made."""
+    f = data.facts
+    created = str(f.get("created", "?")).replace("T", " ")
+    made = term("made_by", lang).format(runs=f.get("runs", "?"), seed=f.get("seed", "?"),
+                                        version=f.get("caseflow_version", "?"), created=created)
+    return f"<header><h1>{escape(data.name)}</h1><p class=\"muted\">{escape(made)}</p></header>"
+
+
+def targets_section(data: RunData, bars_png: bytes | None, lang: Lang) -> str:
+    """Each target as a sentence with its probability, then the bar chart of probabilities."""
+    rows = data.target_rows()
+    out = [f"<section id=\"targets\"><h2>{escape(term('targets', lang))}</h2>"]
+    if not rows:
+        return out[0] + f"<p>{escape(term('no_targets', lang))}</p></section>"
+    out.append('<ul class="targets">')
+    for t in rows:
+        sentence = escape(target_sentence(t, lang, data.state_specs))
+        light = traffic_colour(t.probability_met)
+        out.append(f'<li style="--light: {light}"><strong>{escape(t.name)}</strong>'
+                   f'<br><span class="sentence">{sentence}</span>'
+                   f'<br><span class="muted">{escape(spread_sentence(t, lang))}</span></li>')
+    out.append("</ul>")
+    if bars_png is not None:
+        out.append(f"<figure>{image(bars_png, term('probability_axis', lang), 'probabilities')}</figure>")
+    return "".join(out) + "</section>"
+
+
+def fans_section(data: RunData, fans: dict[str, bytes], lang: Lang) -> str:
+    """One fan chart per state, the total first."""
+    out = [f"<section id=\"forecast\"><h2>{escape(term('forecast', lang))}</h2>"]
+    for state in (TOTAL, *data.states):
+        if state in fans:
+            label = capitalised(state_label(state, lang, data.state_specs))
+            out.append(f"<figure>{image(fans[state], label, 'fan', state=state)}</figure>")
+    return "".join(out) + "</section>"
+
+
+def yearly_section(data: RunData, lang: Lang) -> str:
+    """Full-year persons by state and year: mean with the 10–90 % range."""
+    out = [f"<section id=\"yearly\"><h2>{escape(term('full_year_persons_title', lang))}</h2>"]
+    years = sorted(set(data.yearly["year"]))
+    if not years:
+        return out[0] + f"<p>{escape(term('no_years', lang))}</p></section>"
+    by = data.yearly.set_index(["state", "year"])
+    headers = [term("state", lang)]
+    for y in years:
+        headers += [f"{y} {term('mean', lang).lower()}", f"{y} 10–90 %" if lang == "da" else f"{y} 10–90%"]
+    rows = []
+    for state in (*data.states, TOTAL):
+        row = [state_label(state, lang, data.state_specs)]
+        for y in years:
+            mean, p10, p90 = (persons(round(by.loc[(state, y), q]), lang) for q in ("mean", "p10", "p90"))
+            row += [mean, f"{p10}–{p90}"]
+        rows.append(row)
+    total = state_label(TOTAL, lang, data.state_specs)
+    return "".join(out) + table(headers, rows, [False] + [True] * 2 * len(years), total) + "</section>"
+
+
+def costs_section(data: RunData, lang: Lang) -> str:
+    """Costs by year and state in DKK million, with the co-financing rate; '' without economics."""
+    if data.costs is None:
+        return ""
+    yearly = data.yearly
+    total = state_label(TOTAL, lang, data.state_specs)
+    amounts = ("gross_dkk", "refund_dkk", "net_dkk")
+    if "net_dkk" in yearly.columns and len(yearly):
+        headers = [term("state", lang), term("year", lang),
+                   *(term(k, lang).replace(", kr.", "").replace(", DKK", "") for k in amounts),
+                   "10–90 %" if lang == "da" else "10–90%", term("cofinancing_rate", lang)]
+        rows = []
+        for year in sorted(set(yearly["year"])):
+            part = yearly[yearly["year"] == year].set_index("state")
+            for state in (*data.states, TOTAL):
+                r = part.loc[state]
+                rate = r["cofinancing_rate"]
+                rows.append([state_label(state, lang, data.state_specs), str(year),
+                             *(millions(r[k], lang) for k in amounts),
+                             f"{millions(r['net_dkk_p10'], lang)}–{millions(r['net_dkk_p90'], lang)}",
+                             "" if pd.isna(rate) else percent(rate, lang)])
+        title = term("costs_title", lang)
+        body = table(headers, rows, [False, False, True, True, True, True, True], total)
+    else:
+        monthly = data.costs[data.costs["state"] == TOTAL]
+        headers = [term(k, lang) for k in ("month", "gross_dkk", "net_dkk", "cofinancing_rate")]
+        rows = [[month_name(r["month"], lang), millions(r["gross_dkk"], lang), millions(r["net_dkk"], lang),
+                 "" if pd.isna(r["cofinancing_rate"]) else percent(r["cofinancing_rate"], lang)]
+                for r in monthly.to_dict("records")]
+        title = term("costs_monthly_title", lang)
+        body = table(headers, rows, [False, True, True, True])
+    return f"<section id=\"costs\"><h2>{escape(title)}</h2>{body}</section>"
+
+
+def footer_section(data: RunData, lang: Lang) -> str:
+    """The command that made the run, so it can be repeated."""
+    command = data.facts.get("command")
+    if not command:
+        return ""
+    label = capitalised(term("command", lang))
+    return f'<footer class="muted"><p>{escape(label)}: <code>{escape(str(command))}</code></p></footer>'
+
+
+def page(title: str, lang: Lang, sections: Sequence[str]) -> str:
+    """A complete HTML document around the given sections."""
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+            + "\n".join(s for s in sections if s) + "\n</body>\n</html>\n")
+
+
+def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, lang: Lang) -> str:
+    """The run's report: header, targets, fan charts, yearly table, costs and the command."""
+    return page(f"{data.name} – caseflow", lang, [
+        header_section(data, lang), targets_section(data, bars_png, lang), fans_section(data, fans, lang),
+        yearly_section(data, lang), costs_section(data, lang), footer_section(data, lang)])

@@ -1,0 +1,183 @@
+"""Language of the reports: Danish or English words, month names and number formats.
+
+Everything a report shows to people passes through here, so a third language is one more
+column in the tables below. Files keep English code names and plain CSV numbers; only the
+workbook's labels and formats and the HTML's text change with the language.
+
+>>> number(1234.5, "da"), number(1234.5, "en"), percent(0.623, "da"), percent(0.623, "en")
+('1.234,5', '1,234.5', '62,3 %', '62.3%')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from sim.catalogue import CATALOGUE, TOTAL
+
+Lang = Literal["da", "en"]
+LANGS: tuple[Lang, ...] = ("da", "en")
+"""The report languages; the first is the default."""
+
+_MONTHS: dict[Lang, tuple[str, ...]] = {
+    "da": ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+EXCEL_LOCALE: dict[Lang, str] = {"da": "[$-406]", "en": "[$-409]"}
+"""Locale prefix of an Excel date format, so month names follow the report language (0x406 = Danish)."""
+
+_TERMS: dict[str, tuple[str, str]] = {
+    # sheet names and headings
+    "summary": ("Oversigt", "Summary"),
+    "monthly": ("Måneder", "Monthly"),
+    "yearly": ("År", "Yearly"),
+    "costs": ("Udgifter", "Costs"),
+    "scenario": ("Scenarie", "Scenario"),
+    "targets": ("Mål", "Targets"),
+    "forecast": ("Prognose pr. ydelse", "Forecast by benefit"),
+    "full_year_persons_title": ("Helårspersoner pr. år", "Full-year persons by year"),
+    "costs_title": ("Udgifter pr. år (mio. kr.)", "Costs by year (DKK million)"),
+    "costs_monthly_title": ("Udgifter pr. måned, i alt (mio. kr.)", "Costs by month, total (DKK million)"),
+    "no_targets": ("Scenariet har ingen mål.", "The scenario has no targets."),
+    "no_years": ("Horisonten dækker intet helt kalenderår; se månedstallene.",
+                 "The horizon covers no full calendar year; see the monthly figures."),
+    # columns
+    "target": ("Mål", "Target"),
+    "metric": ("Måleenhed", "Metric"),
+    "sense": ("Retning", "Sense"),
+    "threshold": ("Grænse", "Threshold"),
+    "probability_met": ("Sandsynlighed for at nå målet", "Probability met"),
+    "mean": ("Middel", "Mean"),
+    "sd": ("Spredning", "SD"),
+    "month": ("Måned", "Month"),
+    "year": ("År", "Year"),
+    "state": ("Ydelse", "Benefit"),
+    "code": ("Kode", "Code"),
+    "gross_dkk": ("Brutto, kr.", "Gross, DKK"),
+    "refund_dkk": ("Refusion, kr.", "Refund, DKK"),
+    "net_dkk": ("Netto, kr.", "Net, DKK"),
+    "net_dkk_p10": ("Netto p10, kr.", "Net p10, DKK"),
+    "net_dkk_p90": ("Netto p90, kr.", "Net p90, DKK"),
+    "cofinancing_rate": ("Medfinansiering", "Co-financing"),
+    "cofinancing_rate_p10": ("Medfinansiering p10", "Co-financing p10"),
+    "cofinancing_rate_p90": ("Medfinansiering p90", "Co-financing p90"),
+    "key": ("Nøgle", "Key"),
+    "value": ("Værdi", "Value"),
+    # senses and metrics
+    "at_most": ("højst", "at most"),
+    "at_least": ("mindst", "at least"),
+    "full_year_persons": ("helårspersoner", "full-year persons"),
+    "net_cost_dkk": ("nettoudgift", "net cost"),
+    "gross_cost_dkk": ("bruttoudgift", "gross cost"),
+    "cofinancing_rate_metric": ("medfinansiering", "co-financing"),
+    # run facts
+    "runs": ("kørsler", "runs"),
+    "seed": ("seed", "seed"),
+    "version": ("caseflow-version", "caseflow version"),
+    "created": ("kørt", "run on"),
+    "command": ("kommando", "command"),
+    # charts
+    "band_90": ("5–95 %", "5–95%"),
+    "band_80": ("10–90 %", "10–90%"),
+    "median": ("median", "median"),
+    "observed": ("observeret", "observed"),
+    "full_time_persons": ("fuldtidspersoner pr. måned", "full-time persons per month"),
+    "probability_axis": ("sandsynlighed for at nå målet", "probability of meeting the target"),
+    "median_range": ("median {p50} (10–90 %: {p10}–{p90})", "median {p50} (10–90%: {p10}–{p90})"),
+    "made_by": ("{runs} kørsler, seed {seed}, caseflow {version}, {created}",
+                "{runs} runs, seed {seed}, caseflow {version}, {created}"),
+    "million": ("mio. kr.", "DKK million"),
+}
+
+_TOTAL_LABEL = ("offentlig forsørgelse i alt", "all public support")
+
+_GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "dagpenge": ("dagpengegruppen", "the dagpenge group"),
+    "sygedagpenge": ("sygedagpengegruppen", "the sygedagpenge group"),
+    "kontanthjaelp": ("kontanthjælpsgruppen", "the kontanthjælp group"),
+    "fleksjob": ("fleksjobgruppen", "the fleksjob group"),
+}
+"""Labels of the Jobindsats groups (a group's label differs from its namesake state's)."""
+
+
+def term(key: str, lang: Lang) -> str:
+    """A word or phrase of the reports in `lang`; unknown keys are returned unchanged."""
+    pair = _TERMS.get(key)
+    return key if pair is None else pair[LANGS.index(lang)]
+
+
+def number(value: float, lang: Lang, decimals: int = 1) -> str:
+    """`value` with thousands separators and `decimals` decimals: 1.234,5 (da) or 1,234.5 (en)."""
+    text = f"{value:,.{decimals}f}"
+    if lang == "da":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text.replace("-", "−")
+
+
+def percent(share: float, lang: Lang, decimals: int = 1) -> str:
+    """A share as a percentage: 0.623 → '62,3 %' (da, with a space) or '62.3%' (en)."""
+    return number(100.0 * share, lang, decimals) + (" %" if lang == "da" else "%")
+
+
+def probability(p: float, lang: Lang) -> str:
+    """A probability with two decimals, as the plans write it: 0,62 (da) or 0.62 (en)."""
+    return number(p, lang, 2)
+
+
+def persons(value: float, lang: Lang) -> str:
+    """A count of (full-year) persons: whole, or with one decimal when that matters (509,5)."""
+    return number(value, lang, 0 if abs(value - round(value)) < 0.05 else 1)
+
+
+def millions(dkk: float, lang: Lang) -> str:
+    """DKK as millions with one decimal: 12.345.678 → '12,3'."""
+    return number(dkk / 1e6, lang, 1)
+
+
+def month_name(label: str, lang: Lang) -> str:
+    """'2018-03' → 'mar 2018' (da) or 'Mar 2018' (en)."""
+    year, month = label.split("-")
+    return f"{_MONTHS[lang][int(month) - 1]} {year}"
+
+
+def month_date(label: str) -> dt.datetime:
+    """'2018-03' → the month's first day (a real date for the workbook)."""
+    year, month = label.split("-")
+    return dt.datetime(int(year), int(month), 1)
+
+
+def state_label(code: str, lang: Lang, states: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """A state's name for people: the scenario's label, else the catalogue's, else the code.
+
+    `states` is the scenario's `states` block (code → {group, label, label_en}); `label` is
+    Danish, `label_en` English. A custom state with only a Danish label keeps it in English.
+    """
+    if code == TOTAL:
+        return _TOTAL_LABEL[LANGS.index(lang)]
+    spec = (states or {}).get(code) or {}
+    entry = CATALOGUE.get(code)
+    if lang == "en":
+        candidates = [spec.get("label_en"), entry.label_en if entry else None, spec.get("label")]
+    else:
+        candidates = [spec.get("label"), entry.label_da if entry else None]
+    return str(next((c for c in candidates if c), code))
+
+
+def group_label(group: str, lang: Lang) -> str:
+    """A Jobindsats group's name for people ('the sygedagpenge group'), else the code."""
+    pair = _GROUP_LABELS.get(group)
+    return group if pair is None else pair[LANGS.index(lang)]
+
+
+def capitalised(text: str) -> str:
+    """The first letter upper case, the rest untouched ('a-dagpenge' → 'A-dagpenge')."""
+    return text[:1].upper() + text[1:]
+
+
+def check_lang(lang: str) -> Lang:
+    """`lang` as a `Lang`, or a ValueError naming the languages allowed."""
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r} is not available; use one of {', '.join(LANGS)}")
+    return lang

@@ -1,0 +1,150 @@
+"""A run folder read back: the tables and facts every report is built from.
+
+Reports never re-simulate: they read `monthly.csv`, `yearly.csv`, `targets.csv`, `costs.csv`
+(when economics were given), `scenario.yaml` and `run.json`, so `caseflow report RUN_DIR`
+rebuilds them from the folder alone, and a comparison report can load two folders the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.catalogue import TOTAL
+
+REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.json")
+"""Files a run folder must hold for its reports to be built."""
+
+
+NUMBERS = ("threshold", "probability_met", "mean", "p10", "p50", "p90")
+"""The numeric columns of targets.csv."""
+
+
+class NotARunFolder(ValueError):
+    """A folder that lacks the files a report is built from."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    """One target: its row of targets.csv with the scenario's states, groups and year."""
+
+    name: str
+    metric: str
+    sense: str
+    threshold: float
+    probability_met: float
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+    states: tuple[str, ...]
+    groups: tuple[str, ...]
+    year: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedValue:
+    """One observed full-year-persons figure for a state: a year ('2017') or a month ('2017-06')."""
+
+    period: str
+    value: float
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The contents of one run folder, as DataFrames and plain dicts."""
+
+    folder: Path
+    monthly: pd.DataFrame
+    yearly: pd.DataFrame
+    targets: pd.DataFrame
+    costs: pd.DataFrame | None
+    scenario: dict[str, Any]
+    facts: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return str(self.scenario.get("name", self.facts.get("scenario", self.folder.name)))
+
+    @property
+    def states(self) -> list[str]:
+        """The benefit states in the order of monthly.csv, without the total."""
+        return [s for s in dict.fromkeys(self.monthly["state"]) if s != TOTAL]
+
+    @property
+    def months(self) -> list[str]:
+        """The horizon's months, 'YYYY-MM', in order."""
+        return list(dict.fromkeys(self.monthly["month"]))
+
+    @property
+    def state_specs(self) -> dict[str, dict[str, Any]]:
+        """The scenario's `states` block: code → {group, label, label_en}."""
+        return {k: (v or {}) for k, v in (self.scenario.get("states") or {}).items()}
+
+    def target_rows(self) -> list[TargetRow]:
+        """targets.csv joined by position with the scenario's targets (same order, same names)."""
+        specs = list(self.scenario.get("targets") or [])
+        out = []
+        records: list[dict[str, Any]] = self.targets.to_dict("records")  # type: ignore[assignment]
+        for i, row in enumerate(records):
+            spec = specs[i] if i < len(specs) and specs[i].get("name") == str(row["target"]) else {}
+            year = spec.get("year")
+            numbers = {k: float(row[k]) for k in NUMBERS}
+            out.append(TargetRow(
+                name=str(row["target"]), metric=str(row["metric"]), sense=str(row["sense"]), **numbers,
+                states=tuple(spec.get("states") or ()), groups=tuple(spec.get("groups") or ()),
+                year=int(year) if year is not None else None))
+        return out
+
+    def observed(self, state: str) -> list[ObservedValue]:
+        """The scenario's observed full-year persons for `state` (a code or 'total')."""
+        out = []
+        for o in self.scenario.get("observed") or []:
+            value = o.get("value")
+            if (o.get("state") == state and o.get("measure", "full_year_persons") == "full_year_persons"
+                    and isinstance(value, int | float) and math.isfinite(value)):
+                out.append(ObservedValue(str(o.get("period")), float(value)))
+        return out
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A run CSV as a DataFrame."""
+    return pd.read_csv(path)
+
+
+def load_run(folder: Path) -> RunData:
+    """Read a run folder; NotARunFolder names the first missing file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotARunFolder(f"{folder} is not a folder; give the run folder `caseflow run` wrote")
+    for name in REQUIRED:
+        if not (folder / name).is_file():
+            raise NotARunFolder(f"{folder} is not a complete run folder: {name} is missing "
+                                f"(a run folder holds {', '.join(REQUIRED)})")
+    costs_path = folder / "costs.csv"
+    return RunData(
+        folder=folder,
+        monthly=read_csv(folder / "monthly.csv"),
+        yearly=read_csv(folder / "yearly.csv"),
+        targets=read_csv(folder / "targets.csv"),
+        costs=read_csv(costs_path) if costs_path.is_file() else None,
+        scenario=yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {},
+        facts=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+    )
+
+
+def run_language(folder: Path) -> str:
+    """The language a run's reports were first written in (run.json's `lang`), else 'da'."""
+    try:
+        facts = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "da"
+    lang = facts.get("lang") if isinstance(facts, dict) else None
+    return lang if lang in ("da", "en") else "da"

@@ -1,0 +1,225 @@
+"""The workbook (report.xlsx): targets, monthly and yearly forecasts, costs and the inputs.
+
+Cells hold numbers and dates, never numbers as text; number formats give thousands separators
+and percentages, which Excel shows in the reader's own locale (1.234,5 in a Danish Excel).
+Month names follow the report language through the date format's locale tag. Every table
+sheet has its header in row 1, frozen, with a filter, and columns sized to their contents.
+`write_table` is the one table writer, so a comparison workbook adds sheets the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sim.reports.language import EXCEL_LOCALE, Lang, month_date, state_label, term
+from sim.reports.rundata import RunData, TargetRow
+from sim.reports.texts import metric_name
+
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+TRAFFIC_FILLS = (("greaterThanOrEqual", ["0.8"], "C6EFCE"), ("between", ["0.5", "0.8"], "FFEB9C"),
+                 ("lessThan", ["0.5"], "FFC7CE"))
+"""Conditional fills of a probability: green from 0.8, amber from 0.5, red below."""
+
+STAT_COLUMNS = ("mean", "sd", "p05", "p10", "p50", "p90", "p95")
+COST_COLUMNS = ("gross_dkk", "refund_dkk", "net_dkk", "net_dkk_p10", "net_dkk_p90",
+                "cofinancing_rate", "cofinancing_rate_p10", "cofinancing_rate_p90")
+
+
+def formats(lang: Lang) -> dict[str, str]:
+    """Excel number formats by kind of value."""
+    return {"persons": "#,##0.0", "dkk": "#,##0", "share": "0.0 %" if lang == "da" else "0.0%",
+            "year": "0", "month": EXCEL_LOCALE[lang] + "mmm yyyy", "date": "yyyy-mm-dd hh:mm",
+            "text": "@", "general": "General"}
+
+
+def kind_of(column: str) -> str:
+    """The kind of a CSV column: persons, DKK or a share (co-financing)."""
+    if column.startswith("cofinancing_rate") or column == "probability_met":
+        return "share"
+    if "_dkk" in column:
+        return "dkk"
+    return {"year": "year", "month": "month"}.get(column, "persons")
+
+
+def metric_kind(metric: str) -> str:
+    """The kind of a target's values: co-financing is a share, costs DKK, else persons."""
+    return kind_of(metric) if metric != "full_year_persons" else "persons"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One workbook column: its header, how to get each row's value, and its kind (format)."""
+
+    header: str
+    value: Callable[[Any], Any]
+    kind: str | Callable[[Any], str]
+
+
+def cell_value(value: Any) -> Any:
+    """A Python value openpyxl writes natively: floats for numpy numbers, None for NaN."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _shown_width(value: Any, kind: str) -> int:
+    """About how many characters a cell shows (for sizing its column)."""
+    if value is None:
+        return 0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if kind == "share":
+            return 7
+        digits = len(f"{abs(value):,.0f}") + (2 if kind == "persons" else 0)
+        return digits + (value < 0)
+    if isinstance(value, dt.datetime):
+        return 10 if kind == "month" else 16
+    return max(len(line) for line in str(value).split("\n"))
+
+
+def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], lang: Lang,
+                max_width: int = 60) -> None:
+    """Write a header row and one row per item; freeze the header, add a filter, size columns."""
+    fmt = formats(lang)
+    widths = [len(c.header) for c in columns]
+    ws.append([c.header for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r, item in enumerate(rows, start=2):
+        for c, column in enumerate(columns, start=1):
+            value = cell_value(column.value(item))
+            kind = column.kind(item) if callable(column.kind) else column.kind
+            cell = ws.cell(row=r, column=c, value=value)
+            if kind not in ("text", "general"):
+                cell.number_format = fmt[kind]
+            widths[c - 1] = max(widths[c - 1], _shown_width(value, kind))
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = min(max_width, width + 2)
+    ws.freeze_panes = "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+
+
+def frame_columns(frame: pd.DataFrame, data: RunData, lang: Lang, period: str) -> list[Column]:
+    """Columns for a monthly or yearly table: period, state label, code, then the statistics."""
+    specs = data.state_specs
+
+    def when(r: dict[str, Any]) -> Any:
+        return month_date(r["month"]) if period == "month" else int(r["year"])
+
+    def stat(name: str) -> Column:
+        return Column(term(name, lang), lambda r: r[name], kind_of(name))
+
+    columns = [
+        Column(term(period, lang), when, period),
+        Column(term("state", lang), lambda r: state_label(r["state"], lang, specs), "text"),
+        Column(term("code", lang), lambda r: r["state"], "text"),
+    ]
+    return columns + [stat(name) for name in (*STAT_COLUMNS, *COST_COLUMNS) if name in frame.columns]
+
+
+def by_state(frame: pd.DataFrame, data: RunData) -> list[dict[str, Any]]:
+    """The rows of a state-by-period table grouped by state (run order, total last), then period."""
+    order = {s: i for i, s in enumerate([*data.states, "total"])}
+    ranked = frame.assign(_rank=frame["state"].map(order)).sort_values(["_rank"], kind="stable")
+    return ranked.drop(columns="_rank").to_dict("records")  # type: ignore[return-value]
+
+
+def summary_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
+    """Targets: threshold, probability met (traffic lights), mean and p10/p50/p90."""
+    def value_kind(t: TargetRow) -> str:
+        return metric_kind(t.metric)
+
+    def stat(q: str) -> Column:
+        return Column(term(q, lang), lambda t: getattr(t, q), value_kind)
+
+    columns = [
+        Column(term("target", lang), lambda t: t.name, "text"),
+        Column(term("metric", lang), lambda t: metric_name(t.metric, lang), "text"),
+        Column(term("sense", lang), lambda t: term(t.sense, lang), "text"),
+        Column(term("threshold", lang), lambda t: t.threshold, value_kind),
+        Column(term("probability_met", lang), lambda t: t.probability_met, "share"),
+        *(stat(q) for q in ("mean", "p10", "p50", "p90")),
+    ]
+    rows = data.target_rows()
+    write_table(ws, rows, columns, lang)
+    if rows:
+        cells = f"E2:E{len(rows) + 1}"
+        for operator, formula, colour in TRAFFIC_FILLS:
+            rule = CellIsRule(operator=operator, formula=formula, fill=PatternFill("solid", bgColor=colour),
+                              stopIfTrue=True)
+            ws.conditional_formatting.add(cells, rule)
+    else:
+        ws.cell(row=2, column=1, value=term("no_targets", lang))
+
+
+def flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Key paths and leaf values of a nested scenario: ('transitions.a_dagpenge[0].to', 'job').
+
+    Lists of plain values or of pairs (bands) stay one cell, written as compact JSON text.
+    """
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            out += flatten(v, f"{path}.{k}" if path else str(k))
+        return out or [(path, "{}")]
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return [pair for i, v in enumerate(value) for pair in flatten(v, f"{path}[{i}]")]
+    if isinstance(value, list):
+        return [(path, json.dumps(value, ensure_ascii=False))]
+    return [(path, value)]
+
+
+def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
+    """The run facts (runs, seed, version, date, command), then every resolved input by key path."""
+    facts = data.facts
+    created = facts.get("created")
+    with contextlib.suppress(ValueError):
+        created = dt.datetime.fromisoformat(created) if isinstance(created, str) else created
+    rows: list[tuple[str, Any, str]] = [
+        ("name", data.name, "text"),
+        (term("runs", lang), facts.get("runs"), "general"),
+        (term("seed", lang), facts.get("seed"), "general"),
+        (term("version", lang), facts.get("caseflow_version"), "text"),
+        (term("created", lang), created, "date" if isinstance(created, dt.datetime) else "text"),
+        (term("command", lang), facts.get("command"), "text"),
+    ]
+    rows += [(key, value, "general") for key, value in flatten(data.scenario) if key != "name"]
+    columns = [Column(term("key", lang), lambda r: r[0], "text"),
+               Column(term("value", lang), lambda r: r[1], lambda r: r[2])]
+    write_table(ws, rows, columns, lang, max_width=80)
+
+
+def write_workbook(data: RunData, path: Path, lang: Lang) -> Path:
+    """Write report.xlsx: Summary, Monthly, Yearly, Costs (with economics) and Scenario sheets."""
+    wb = Workbook()
+    summary = wb.active
+    assert summary is not None
+    summary.title = term("summary", lang)
+    summary_sheet(summary, data, lang)
+    for name, frame, period in (("monthly", data.monthly, "month"), ("yearly", data.yearly, "year"),
+                                ("costs", data.costs, "month")):
+        if frame is None:
+            continue
+        ws = wb.create_sheet(term(name, lang))
+        write_table(ws, by_state(frame, data), frame_columns(frame, data, lang, period), lang)
+    scenario_sheet(wb.create_sheet(term("scenario", lang)), data, lang)
+    wb.save(path)
+    return path
