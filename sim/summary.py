@@ -26,7 +26,8 @@ def _stats(values: np.ndarray) -> np.ndarray:
 
 def table_stats(store: ReplicationStore, name: str) -> np.ndarray:
     """Statistics of every cell of a stored table, computed chunk by chunk."""
-    return np.vstack([_stats(block) for _, block in store.chunks(name)]) if store.runs else np.zeros((0, 7))
+    blocks = [_stats(block) for _, block in store.chunks(name)]
+    return np.vstack(blocks) if blocks else np.zeros((0, len(STAT_COLUMNS)))
 
 
 def monthly_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def _cost_stats(store: ReplicationStore, period: str) -> np.ndarray:
             r[has_rate, 0] = np.nanmean(rate[has_rate], axis=1)
             r[has_rate, 1:] = np.nanquantile(rate[has_rate], (0.1, 0.9), axis=1).T
         out.append(np.column_stack([g, g - n, n, n10, n90, r]))
-    return np.vstack(out)
+    return np.vstack(out) if out else np.zeros((0, len(COST_COLUMNS)))
 
 
 def costs_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:

@@ -105,3 +105,17 @@ def test_help_shows_examples() -> None:
     for verb in ("run", "validate"):
         result = runner.invoke(app, [verb, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_a_horizon_without_a_full_calendar_year_still_runs(tmp_path: Path) -> None:
+    text = SCENARIO.replace("start: 2019-01-01", "start: 2019-03-01").replace("months: 12", "months: 6")
+    text = text[: text.index("targets:")] + "economics: {}\n"
+    path = tmp_path / "short.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(path), "-n", "3", "-w", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out / "monthly.csv")) == 6 * 4
+    assert pd.read_csv(out / "yearly.csv").empty
+    assert len(pd.read_csv(out / "costs.csv")) == 6 * 4
+    assert "no full calendar year" in result.output
