@@ -90,6 +90,13 @@ MAX_INFLOW_PER_WEEK = 50_000
 """Largest weekly inflow into one state, for the same reason: typos like 1e9 fail at load, not in memory."""
 
 
+def _none_as_empty(v: Any) -> Any:
+    """`code:` with nothing after it means `code: {}`: a state with every default."""
+    if isinstance(v, dict):
+        return {k: ({} if s is None else s) for k, s in v.items()}
+    return v
+
+
 class Strict(BaseModel):
     """Base for every block: unknown keys are errors, values are frozen once loaded."""
 
@@ -274,17 +281,11 @@ class Economics(Strict):
     """[from_week, municipal share] by cumulative weeks on public support."""
     reset_after_weeks: Num = Field(default=RESET_SELF_SUPPORT_WEEKS, gt=0, allow_inf_nan=False)
     reset_window_weeks: Num = Field(default=RESET_WINDOW_WEEKS, gt=0, allow_inf_nan=False)
-    states: dict[str, StateEconomics] = Field(default_factory=dict)
+    states: Annotated[dict[str, StateEconomics], BeforeValidator(_none_as_empty)] = Field(
+        default_factory=dict)
     initial_history: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
     """Prior weeks on public support of the initial stock before its current spell, per state;
     states left out get it from the steady state (a pilot run of the scenario)."""
-
-    @field_validator("states", mode="before")
-    @classmethod
-    def _empty_specs(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: ({} if s is None else s) for k, s in v.items()}
-        return v
 
 
 class Scenario(Strict):
@@ -294,7 +295,7 @@ class Scenario(Strict):
     start: dt.date
     months: Annotated[int, BeforeValidator(_months)]
     seed: Whole | None = Field(default=None, ge=0)
-    states: dict[str, StateSpec]
+    states: Annotated[dict[str, StateSpec], BeforeValidator(_none_as_empty)]
     initial: dict[str, Annotated[Num, Field(ge=0, le=MAX_PERSONS, allow_inf_nan=False)]] = Field(
         default_factory=dict)
     initial_durations: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
@@ -303,13 +304,6 @@ class Scenario(Strict):
     targets: tuple[Target, ...] = ()
     observed: tuple[Observed, ...] = ()
     economics: Economics | None = None
-
-    @field_validator("states", mode="before")
-    @classmethod
-    def _empty_specs(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: ({} if s is None else s) for k, s in v.items()}
-        return v
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod
