@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.streams import CohortDraws
+
 
 class Citizen:
     """A person on (or returned from) public support.
@@ -13,13 +15,17 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("away", "entered", "ident", "next_dest", "next_elapsed", "on_support", "pending",
-                 "returning", "state", "support")
+    __slots__ = ("away", "draws", "entered", "ident", "next_dest", "next_elapsed", "on_support", "pending",
+                 "rank", "returning", "state", "support", "used")
 
-    def __init__(self, ident: int, state: int, entered: float) -> None:
+    def __init__(self, ident: int, state: int, entered: float, draws: CohortDraws | None = None,
+                 rank: int = 0) -> None:
         self.ident = ident
         self.state = state
         self.entered = entered
+        self.draws = draws  # the citizen's cohort's random numbers; its own are pair(rank, k)
+        self.rank = rank
+        self.used = 0  # pairs used so far
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None

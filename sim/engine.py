@@ -21,7 +21,7 @@ from sim.inflows import draw_arrivals
 from sim.ledger import Ledger
 from sim.model import Model
 from sim.records import ReplicationRecord
-from sim.streams import BlockDraws, Streams
+from sim.streams import ARRIVAL_PATHS, INITIAL, INITIAL_PATHS, CohortDraws, Streams, state_key
 from sim.support import SupportBook
 
 
@@ -31,10 +31,9 @@ class Replication:
     def __init__(self, model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
                  fast_forward: bool = True, record_entries_after: float | None = None) -> None:
         self.model = model
-        self.streams = Streams.from_seed(seed)
+        self.streams = Streams(seed)
         self.env = simpy.Environment()
         self.ledger = Ledger(model.calendar, model.n_states)
-        self.draws = BlockDraws(self.streams.sojourns)
         self.horizon = model.calendar.horizon
         self.watched = model.watched if fast_forward else frozenset(range(model.n_states))
         self.n_events = 0
@@ -47,27 +46,28 @@ class Replication:
     def run(self) -> ReplicationRecord:
         """Simulate the horizon and return the replication's record."""
         n_initial = self._seed_initial_stock()
-        times, states = draw_arrivals(self.model, self.streams.arrivals)
+        times, states, ranks = draw_arrivals(self.model, self.streams)
         if times:
-            self._arrival_chain(times, states)
+            self._arrival_chain(times, states, ranks)
         self.env.run(until=self.horizon)
         person_days, stock_end, flows = self.ledger.close()
         return ReplicationRecord(person_days, stock_end, flows, n_initial, self.n_events,
                                  self._spell_table(), self.book.close() if self.book else None)
 
-    def _new_citizen(self, state: int, entered: float) -> Citizen:
-        c = Citizen(self.n_citizens, state, entered)
+    def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int) -> Citizen:
+        c = Citizen(self.n_citizens, state, entered, draws, rank)
         self.n_citizens += 1
         if self.alive is not None:
             self.alive[c.ident] = c
         return c
 
     def _seed_initial_stock(self) -> int:
-        rng = self.streams.initial
         total = 0
         for state, n in enumerate(self.model.initial):
             if n == 0:
                 continue
+            code = self.model.codes[state]
+            rng = self.streams.generator(INITIAL, state_key(code))
             bands = self.model.initial_bands[state]
             if bands is not None:
                 pick = rng.choice(len(bands.shares), size=n, p=bands.shares / bands.shares.sum())
@@ -79,8 +79,9 @@ class Replication:
                 elapsed = schedule.stationary_elapsed_many(u[0], u[1]).tolist()
             self.ledger.stock(state, n)
             prior = self._prior_support(state, n, rng)
-            for e, p in zip(elapsed, prior, strict=True):
-                c = self._new_citizen(state, -e)
+            draws = self.streams.cohort(INITIAL_PATHS, code, n)
+            for rank, (e, p) in enumerate(zip(elapsed, prior, strict=True)):
+                c = self._new_citizen(state, -e, draws, rank)
                 c.support = p
                 self._advance(c, 0.0, e)
             total += n
@@ -101,17 +102,19 @@ class Replication:
             return rng.choice(entries, size=n).tolist()
         return [0.0] * n
 
-    def _arrival_chain(self, times: list[float], states: list[int]) -> None:
-        env, ledger = self.env, self.ledger
+    def _arrival_chain(self, times: list[float], states: list[int], ranks: list[int]) -> None:
+        env, ledger, codes = self.env, self.ledger, self.model.codes
+        counts = np.bincount(states, minlength=self.model.n_states)
+        draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
         position = [0]
 
         def arrive(_: simpy.Event) -> None:
             i = position[0]
             now = env.now
-            state = states[i]
+            state, rank = states[i], ranks[i]
             ledger.arrive(state, now)
             self.n_events += 1
-            self._advance(self._new_citizen(state, now), now)
+            self._advance(self._new_citizen(state, now, draws[state], rank), now)
             i += 1
             position[0] = i
             if i < len(times):
@@ -127,13 +130,15 @@ class Replication:
         citizen is never struck twice through rounding.
         """
         schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
-        pair, move, spells, book = self.draws.pair, self.ledger.move, self.spells, self.book
-        state, entered = c.state, c.entered
+        move, spells, book = self.ledger.move, self.spells, self.book
+        assert c.draws is not None
+        state, entered, pair = c.state, c.entered, c.draws.pair
         while True:
             schedule = schedules[state]
             if schedule is None:
                 break
-            e, u = pair()
+            e, u = pair(c.rank, c.used)
+            c.used += 1
             nxt = schedule.next_exit(elapsed, e, u)
             if nxt is None:
                 break

@@ -5,17 +5,33 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import Model
+from sim.streams import ARRIVALS, Streams, state_key
 
 
-def draw_arrivals(model: Model, rng: np.random.Generator) -> tuple[list[float], list[int]]:
-    """All arrival days and states of one replication, in time order."""
+def draw_arrivals(model: Model, streams: Streams) -> tuple[list[float], list[int], list[int]]:
+    """All arrival days, states and ranks within their state of one replication, in time order.
+
+    Each state's arrivals come from its own stream, so changing one state's inflow leaves every
+    other state's arrivals as they were.
+    """
     edges = np.asarray(model.calendar.edges)
     days = np.diff(edges)
-    counts = rng.poisson(model.inflow_per_day * days)  # [state, month]
-    flat = counts.ravel()
-    n_months = len(days)
-    states = np.repeat(np.arange(counts.shape[0]).repeat(n_months), flat)
-    months = np.repeat(np.tile(np.arange(n_months), counts.shape[0]), flat)
-    times = edges[months] + rng.random(flat.sum()) * days[months]
-    order = np.argsort(times, kind="stable")
-    return times[order].tolist(), states[order].tolist()
+    times: list[np.ndarray] = []
+    states: list[np.ndarray] = []
+    ranks: list[np.ndarray] = []
+    for s, code in enumerate(model.codes):
+        mean = model.inflow_per_day[s] * days
+        if not mean.any():
+            continue
+        rng = streams.generator(ARRIVALS, state_key(code))
+        counts = rng.poisson(mean)
+        months = np.repeat(np.arange(len(days)), counts)
+        t = np.sort(edges[months] + rng.random(counts.sum()) * days[months])
+        times.append(t)
+        states.append(np.full(len(t), s))
+        ranks.append(np.arange(len(t)))
+    if not times:
+        return [], [], []
+    day, state, rank = np.concatenate(times), np.concatenate(states), np.concatenate(ranks)
+    order = np.argsort(day, kind="stable")
+    return day[order].tolist(), state[order].tolist(), rank[order].tolist()

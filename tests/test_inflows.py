@@ -9,6 +9,7 @@ import numpy as np
 import sim
 from sim.inflows import draw_arrivals
 from sim.model import compile_model
+from sim.streams import Streams
 
 SEASON = [1.4, 1.2, 1.1, 1.0, 0.9, 0.8, 0.6, 0.8, 1.0, 1.1, 1.2, 1.3]
 
@@ -24,12 +25,11 @@ def test_monthly_arrivals_follow_rate_seasonality_and_trend() -> None:
     days = np.diff(edges)
     mid_years = (edges[:-1] + days / 2) / 365.25
     expected = 30 / 7 * days * np.array(SEASON * 2) * 1.10 ** mid_years  # Poisson mean per month
-    rng = np.random.default_rng(2018)
     runs = 400
     counts = np.zeros((runs, 24))
-    for r in range(runs):
-        times, states = draw_arrivals(model, rng)
-        assert times == sorted(times) and set(states) == {0}
+    for r, seed in enumerate(np.random.SeedSequence(2018).spawn(runs)):
+        times, states, ranks = draw_arrivals(model, Streams(seed))
+        assert times == sorted(times) and set(states) == {0} and ranks == list(range(len(times)))
         counts[r] = np.histogram(times, bins=edges)[0]
     se = np.sqrt(expected / runs)  # Poisson: variance = mean
     z = np.abs(counts.mean(axis=0) - expected) / se
