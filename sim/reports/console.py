@@ -7,6 +7,7 @@ from rich.table import Table
 
 from sim.batch import RunResult
 from sim.catalogue import TOTAL
+from sim.compare import Comparison
 
 
 def _amount(metric: str, value: float) -> str:
@@ -56,3 +57,30 @@ def print_summary(result: RunResult, console: Console) -> None:
         targets.add_row(t["target"], f"{sense} {_amount(metric, t['threshold'])}", f"[{colour}]{p:.2f}[/]",
                         *(_amount(metric, t[q]) for q in ("p10", "p50", "p90")))
     console.print(targets)
+
+
+def print_differences(comparison: Comparison, console: Console) -> None:
+    """Print variant − base per target and for the total, with 95 % intervals."""
+    d = comparison.differences
+    table = Table(title=f"{comparison.variant.scenario.name} − {comparison.base.scenario.name} "
+                        f"({comparison.base.runs} paired runs, seed {comparison.base.seed})")
+    for name in ("", "year", "base", "variant", "difference", "95 % interval", "P(met) base → variant"):
+        table.add_column(name, justify="left" if name == "" else "right")
+    metric = {t.name: t.metric for t in comparison.base.targets_resolved}
+    for _, r in d[d["kind"] == "target"].iterrows():
+        m = metric.get(str(r["name"]), "full_year_persons")
+        table.add_row(str(r["name"]), str(r["year"]), _amount(m, r["base_mean"]),
+                      _amount(m, r["variant_mean"]), _signed(m, r["difference"]),
+                      f"{_signed(m, r['difference_low95'])} … {_signed(m, r['difference_high95'])}",
+                      f"{r['base_probability_met']:.2f} → {r['variant_probability_met']:.2f}")
+    for _, r in d[(d["kind"] == "full_year_persons") & (d["name"] == TOTAL)].iterrows():
+        m = "full_year_persons"
+        table.add_row("total, full-year persons", str(r["year"]), _amount(m, r["base_mean"]),
+                      _amount(m, r["variant_mean"]), _signed(m, r["difference"]),
+                      f"{_signed(m, r['difference_low95'])} … {_signed(m, r['difference_high95'])}", "")
+    console.print(table)
+
+
+def _signed(metric: str, value: float) -> str:
+    text = _amount(metric, abs(value))
+    return f"−{text}" if value < 0 else f"+{text}"
