@@ -44,6 +44,8 @@ class RunResult:
     """With economics: DKK and co-financing by month and state (costs.csv)."""
     staircase: pd.DataFrame | None = None
     """With economics: mean person-weeks by year, state and staircase step (staircase.csv)."""
+    programmes: pd.DataFrame | None = None
+    """With interventions: participants, queue, referrals, starts, lapses, waits, cost by month."""
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     @property
@@ -139,5 +141,6 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
         summary.monthly_frame(model, store), summary.yearly_frame(model, store),
         summary.targets_frame(targets, store), summary.flows_frame(model, store),
         summary.costs_frame(model, store) if economics else None,
-        summary.staircase_frame(model, store) if economics else None, tmp,
+        summary.staircase_frame(model, store) if economics else None,
+        summary.programmes_frame(model, store) if scenario.interventions else None, tmp,
     )

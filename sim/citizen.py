@@ -15,8 +15,9 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("away", "draws", "entered", "ident", "next_dest", "next_elapsed", "on_support", "pending",
-                 "rank", "returning", "state", "support", "used")
+    __slots__ = ("away", "clock_done", "draws", "effect", "entered", "ident", "next_dest", "next_elapsed",
+                 "on_support", "pending", "programme_draws", "programme_used", "programmes", "rank",
+                 "returning", "state", "support", "used")
 
     def __init__(self, ident: int, state: int, entered: float, draws: CohortDraws | None = None,
                  rank: int = 0) -> None:
@@ -26,6 +27,12 @@ class Citizen:
         self.draws = draws  # the citizen's cohort's random numbers; its own are pair(rank, k)
         self.rank = rank
         self.used = 0  # pairs used so far
+        self.programme_draws: CohortDraws | None = None  # programme decisions: the citizen's own too
+        self.programme_used = 0
+        self.programmes: dict[int, tuple[str, Any, float]] | None = None  # programme → (queued or
+        # participating, its SimPy request, since)
+        self.effect: dict[int, float] | None = None  # hazard ratios by destination now in force
+        self.clock_done = -1.0  # days in the state of the last clock the citizen stayed through
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None

@@ -118,6 +118,7 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
     _check_initial_stock(s, gaps, sound, out)
     if s.economics is not None:
         _check_economics(s, out, unknown)
+    _check_interventions(s, out, unknown)
 
     full_years = list(Calendar.build(s.start.replace(day=1), s.months).full_years())
     observed = {(str(o.period), o.state, o.measure): o.value for o in s.observed}
@@ -150,6 +151,29 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
         if o.state not in benefit_set and o.state not in (TOTAL, *GROUPS):
             unknown(("observed", i, "state"), o.state, [*declared, TOTAL, *GROUPS])
     return out
+
+
+def _check_interventions(s: Scenario, out: list[tuple[Path, str]],
+                         unknown: Callable[[Path, str, list[str]], None]) -> None:
+    """Programmes name declared states, and their effects name routes out of those states."""
+    declared = list(s.states)
+    names: set[str] = set()
+    for i, p in enumerate(s.interventions):
+        path: Path = ("interventions", i)
+        if p.name in names:
+            out.append(((*path, "name"), f"{p.name!r} is used twice; each intervention needs its own name"))
+        names.add(p.name)
+        for j, code in enumerate(p.states):
+            if code not in s.states:
+                unknown((*path, "states", j), code, declared)
+        routes = {r.to for code in p.states for r in s.transitions.get(code, ()) if r.to != STAY}
+        for when in ("during", "after"):
+            for dest in getattr(p.effects, when):
+                if dest not in routes:
+                    allowed = ", ".join(sorted(routes)) or "none"
+                    out.append(((*path, "effects", when, dest),
+                                f"no route from {', '.join(p.states)} leads to {dest!r}; effects are hazard "
+                                f"ratios on routes out of the eligible states: {allowed}"))
 
 
 def _check_bands(path: Path, bands: tuple[DurationBand, ...], out: list[tuple[Path, str]]) -> None:

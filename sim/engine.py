@@ -16,12 +16,23 @@ import simpy
 from simpy.events import Timeout
 
 from sim.citizen import Citizen
-from sim.hazards import STAY_HERE
+from sim.hazards import STAY_HERE, ExitSchedule
 from sim.inflows import draw_arrivals
 from sim.ledger import Ledger
 from sim.model import Model
+from sim.programmes import Programme
 from sim.records import ReplicationRecord
-from sim.streams import ARRIVAL_PATHS, INITIAL, INITIAL_PATHS, CohortDraws, Streams, state_key
+from sim.streams import (
+    ARRIVAL_DECISIONS,
+    ARRIVAL_PATHS,
+    INITIAL,
+    INITIAL_DECISIONS,
+    INITIAL_PATHS,
+    PROGRAMME_EFFECTS,
+    CohortDraws,
+    Streams,
+    state_key,
+)
 from sim.support import SupportBook
 
 
@@ -35,7 +46,14 @@ class Replication:
         self.env = simpy.Environment()
         self.ledger = Ledger(model.calendar, model.n_states)
         self.horizon = model.calendar.horizon
-        self.watched = model.watched if fast_forward else frozenset(range(model.n_states))
+        self.programmes = self._open_programmes()
+        self.hooks: dict[int, list[Programme]] = {}
+        for programme in self.programmes:
+            for state in programme.states:
+                self.hooks.setdefault(state, []).append(programme)
+        watched = model.watched | frozenset(self.hooks)
+        self.watched = watched if fast_forward else frozenset(range(model.n_states))
+        self.scaled: dict[tuple[int, int], ExitSchedule] = {}
         self.n_events = 0
         self.n_citizens = 0
         self.spells: list[tuple[int, int, float, float, int]] | None = [] if record_spells else None
@@ -51,11 +69,34 @@ class Replication:
             self._arrival_chain(times, states, ranks)
         self.env.run(until=self.horizon)
         person_days, stock_end, flows = self.ledger.close()
+        programmes = np.stack([p.close() for p in self.programmes]) if self.programmes else None
         return ReplicationRecord(person_days, stock_end, flows, n_initial, self.n_events,
-                                 self._spell_table(), self.book.close() if self.book else None)
+                                 self._spell_table(), self.book.close() if self.book else None, programmes)
 
-    def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int) -> Citizen:
+    def _open_programmes(self) -> list[Programme]:
+        """The scenario's interventions, each with its effect factor for this replication."""
+        index = {code: i for i, code in enumerate(self.model.codes)}
+        out = []
+        for k, spec in enumerate(self.model.scenario.interventions):
+            factor = 1.0
+            if spec.uncertainty is not None:
+                rng = self.streams.generator(PROGRAMME_EFFECTS, k)
+                factor = float(np.exp(rng.normal(0.0, spec.uncertainty.log_sd)))
+            out.append(Programme(spec, index, self.env, self.model.calendar, self._redraw, factor))
+        return out
+
+    def _redraw(self, c: Citizen, now: float) -> None:
+        """The citizen's hazards changed at `now`: draw its next exit again, exactly."""
+        elapsed = now - c.entered
+        if abs(elapsed - c.clock_done) < 1e-6:
+            elapsed = c.clock_done  # it stayed through a clock at this instant: that clock is done
+        c.pending = None
+        self._advance(c, now, elapsed)
+
+    def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int,
+                     decisions: CohortDraws | None = None) -> Citizen:
         c = Citizen(self.n_citizens, state, entered, draws, rank)
+        c.programme_draws = decisions
         self.n_citizens += 1
         if self.alive is not None:
             self.alive[c.ident] = c
@@ -80,8 +121,11 @@ class Replication:
             self.ledger.stock(state, n)
             prior = self._prior_support(state, n, rng)
             draws = self.streams.cohort(INITIAL_PATHS, code, n)
+            decisions = self.streams.cohort(INITIAL_DECISIONS, code, n) if self.programmes else None
             for rank, (e, p) in enumerate(zip(elapsed, prior, strict=True)):
-                c = self._new_citizen(state, -e, draws, rank)
+                c = self._new_citizen(state, -e, draws, rank, decisions)
+                for programme in self.hooks.get(state, ()):
+                    programme.entered(c, 0.0)
                 c.support = p
                 self._advance(c, 0.0, e)
             total += n
@@ -106,6 +150,9 @@ class Replication:
         env, ledger, codes = self.env, self.ledger, self.model.codes
         counts = np.bincount(states, minlength=self.model.n_states)
         draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
+        decisions = [self.streams.cohort(ARRIVAL_DECISIONS, codes[s], int(n)) if self.programmes else None
+                     for s, n in enumerate(counts)]
+        hooks = self.hooks
         position = [0]
 
         def arrive(_: simpy.Event) -> None:
@@ -114,7 +161,10 @@ class Replication:
             state, rank = states[i], ranks[i]
             ledger.arrive(state, now)
             self.n_events += 1
-            self._advance(self._new_citizen(state, now, draws[state], rank), now)
+            c = self._new_citizen(state, now, draws[state], rank, decisions[state])
+            for programme in hooks.get(state, ()):
+                programme.entered(c, now)
+            self._advance(c, now)
             i += 1
             position[0] = i
             if i < len(times):
@@ -137,6 +187,8 @@ class Replication:
             schedule = schedules[state]
             if schedule is None:
                 break
+            if c.effect is not None:
+                schedule = self._scaled_schedule(state, c.effect)
             e, u = pair(c.rank, c.used)
             c.used += 1
             nxt = schedule.next_exit(elapsed, e, u)
@@ -182,12 +234,28 @@ class Replication:
         if c.pending is not ev:
             return  # superseded by a redraw
         now = self.env.now
-        if c.next_dest != STAY_HERE:
-            self._book(c, c.next_dest, now)
-            self._advance(c, now)
-        else:
+        if c.next_dest == STAY_HERE:
             self.n_events += 1
+            c.clock_done = c.next_elapsed
             self._advance(c, now, c.next_elapsed)
+            return
+        origin = c.state
+        for programme in self.hooks.get(origin, ()):
+            programme.left(c, now)
+        self._book(c, c.next_dest, now)
+        c.clock_done = -1.0
+        for programme in self.hooks.get(c.state, ()):
+            programme.entered(c, now)
+        self._advance(c, now)
+
+    def _scaled_schedule(self, state: int, ratios: dict[int, float]) -> ExitSchedule:
+        key = (state, id(ratios))
+        found = self.scaled.get(key)
+        if found is None:
+            base = self.model.schedules[state]
+            assert base is not None
+            found = self.scaled[key] = base.scaled(ratios)
+        return found
 
     def _spell_table(self) -> pd.DataFrame | None:
         if self.spells is None or self.alive is None:

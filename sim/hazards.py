@@ -92,6 +92,29 @@ class ExitSchedule:
         return cls(tuple(edges), tuple(totals), tuple(dests), tuple(cums), ordered,
                    tuple(c.day for c in ordered), constant)
 
+    def scaled(self, ratios: dict[int, float]) -> ExitSchedule:
+        """The same routes with the hazard to each destination in `ratios` multiplied by its ratio."""
+        totals, dests, cums = [], [], []
+        for total, band_dests, band_cum in zip(self.totals, self.dests, self.cum_probs, strict=True):
+            prev, rates = 0.0, []
+            for d, c in zip(band_dests, band_cum, strict=True):
+                rates.append((d, total * (c - prev) * ratios.get(d, 1.0)))
+                prev = c
+            rates = [(d, r) for d, r in rates if r > 0]
+            new_total = sum(r for _, r in rates)
+            acc, cum = 0.0, []
+            for _, r in rates:
+                acc += r
+                cum.append(acc / new_total)
+            if cum:
+                cum[-1] = 1.0
+            totals.append(new_total)
+            dests.append(tuple(d for d, _ in rates))
+            cums.append(tuple(cum))
+        constant = totals[0] if len(self.edges) == 1 and not self.clocks else 0.0
+        return ExitSchedule(self.edges, tuple(totals), tuple(dests), tuple(cums), self.clocks,
+                            self.clock_days, constant)
+
     def next_exit(self, elapsed: float, e: float, u: float) -> tuple[float, int] | None:
         """Day in the state of the next exit after `elapsed` and its destination, or None if never.
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.catalogue import CATALOGUE, GROUPS
+from sim.intervention_spec import Effects, EffectUncertainty, Intervention
 from sim.schema import (
     DurationBand,
     Economics,
@@ -49,7 +50,8 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 # --- pydantic's errors, in the user's terms -------------------------------------------------
 
 _MODELS: tuple[type[BaseModel], ...] = (
-    Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics)
+    Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics,
+    Intervention, Effects, EffectUncertainty)
 _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 """Every key the schema knows: a loc part that is neither this nor a key in the data is internal."""
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.economics import costs
 from sim.model import Model
+from sim.programmes import MEASURES
 from sim.records import ReplicationRecord
 
 
@@ -52,6 +53,8 @@ def measure(model: Model, record: ReplicationRecord) -> Metrics:
         tables |= {"monthly_gross": gross, "monthly_net": net,
                    "yearly_gross": by_year(model, gross), "yearly_net": by_year(model, net),
                    "yearly_steps": by_year(model, with_total(record.step_days)) / 7.0}
+    if record.programmes is not None:
+        tables["programmes"] = record.programmes
     return Metrics(tables, record.flows)
 
 
@@ -63,4 +66,6 @@ def table_shapes(model: Model) -> dict[str, tuple[int, ...]]:
         shapes |= {"monthly_gross": (rows, months), "monthly_net": (rows, months),
                    "yearly_gross": (rows, years), "yearly_net": (rows, years),
                    "yearly_steps": (rows, model.economics.n_steps + 1, years)}
+    if model.scenario.interventions:
+        shapes["programmes"] = (len(model.scenario.interventions), len(MEASURES), months)
     return shapes

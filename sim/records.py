@@ -26,3 +26,5 @@ class ReplicationRecord:
     """One row per completed or censored stay when asked for: id, state, start_day, end_day, to."""
     step_days: np.ndarray | None = None
     """With economics: person-days [benefit state, staircase step (unpaid last), month]."""
+    programmes: np.ndarray | None = None
+    """With interventions: [programme, measure (sim.programmes.MEASURES), month]."""

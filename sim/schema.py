@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from sim.fields import Num, Whole
+from sim.intervention_spec import Intervention
 from sim.refusion import BASE_YEAR, RESET_SELF_SUPPORT_WEEKS, RESET_WINDOW_WEEKS, STAIRCASE_2016
 
 Bands = tuple[tuple[float, float], ...]
@@ -53,12 +55,6 @@ def parse_bands(value: Any, what: str, positive: bool = False) -> Bands:
     return tuple(pairs)
 
 
-def _not_bool(value: Any) -> Any:
-    """Refuse YAML's true/false/yes/no where a number is expected (pydantic would read 1/0)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is a yes/no value; a number is needed here")
-    return value
-
 
 def _months(value: Any) -> Any:
     allowed = "months must be a whole number from 1 to 600"
@@ -73,10 +69,6 @@ def _months(value: Any) -> Any:
     return value
 
 
-Num = Annotated[float, BeforeValidator(_not_bool)]
-"""A number (not a yes/no value)."""
-Whole = Annotated[int, BeforeValidator(_not_bool)]
-"""A whole number (not a yes/no value)."""
 
 RateBands = Annotated[Bands, BeforeValidator(lambda v: parse_bands(v, "a rate per week"))]
 MeanBands = Annotated[
@@ -304,6 +296,7 @@ class Scenario(Strict):
     targets: tuple[Target, ...] = ()
     observed: tuple[Observed, ...] = ()
     economics: Economics | None = None
+    interventions: tuple[Intervention, ...] = ()
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sim.catalogue import TOTAL
 from sim.model import Model
+from sim.programmes import MEASURES
 from sim.store import ReplicationStore
 from sim.targets import ResolvedTarget
 
@@ -159,3 +160,24 @@ def _order(rows: list[str]):  # type: ignore[no-untyped-def]
         return col.map(rank) if col.name == "state" else col
 
     return key
+
+
+def programmes_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """programmes.csv: month, programme and the mean over replications of each measure, with
+    mean_wait_days (days waited per start, from the sums) and the sd of participants."""
+    names = [p.name for p in model.scenario.interventions]
+    months = model.calendar.labels
+    shape = (len(names), len(MEASURES), len(months), store.runs)
+    values = np.asarray(store.arrays["programmes"]).reshape(shape)
+    means = values.mean(axis=3)
+    rows = []
+    for p, name in enumerate(names):
+        for m, month in enumerate(months):
+            row: dict[str, object] = {"month": month, "programme": name}
+            row |= {measure: means[p, k, m] for k, measure in enumerate(MEASURES)}
+            starts = values[p, MEASURES.index("starts"), m].sum()
+            waited = values[p, MEASURES.index("wait_days"), m].sum()
+            row["mean_wait_days"] = waited / starts if starts else np.nan
+            row["participants_sd"] = values[p, 0, m].std(ddof=1) if store.runs > 1 else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
