@@ -192,12 +192,15 @@ def scenario_dict() -> dict[str, Any]:
     }
 
 
-def engine_runner(fast_forward: bool = True, economics: bool = False
+def engine_runner(fast_forward: bool = True, economics: bool = False, programmes: bool = False
                   ) -> Callable[[np.random.SeedSequence], Run]:
     """Compile the standard model with caseflow; return a one-replication function.
 
     `fast_forward=False` runs every move as a SimPy event (the engine's plain DES mode);
-    `economics=True` adds support history and the refusion staircase for every state.
+    `economics=True` adds support history and the refusion staircase for every state;
+    `programmes=True` adds three programmes (on s0–s2, s3–s5, s6–s8) with hazard ratio 1 on
+    the exit to job, so the model's law is unchanged while every move in nine states is an event
+    and referrals queue for places.
     """
     import sim
     from sim.pilot import prepare_model
@@ -206,6 +209,12 @@ def engine_runner(fast_forward: bool = True, economics: bool = False
     if economics:
         data["economics"] = {"states": {n: {"dkk_per_full_year_person": 150_000, "counted": True,
                                             "refunded": True} for n in data["states"]}}
+    if programmes:
+        names = list(data["states"])
+        data["interventions"] = [
+            {"name": f"programme {k}", "states": names[3 * k:3 * k + 3], "from_week": 4,
+             "referral": "at_week", "places": 40, "max_wait_weeks": 4, "uptake": 0.8, "duration_weeks": 3,
+             "effects": {"during": {"job": 1.0}}} for k in range(3)]
     model = prepare_model(sim.scenario_from_dict(data), seed=1)
 
     def run(seed: np.random.SeedSequence) -> Run:
@@ -272,7 +281,7 @@ def report(results: list[Result], expected: np.ndarray) -> None:
     ms = {r.name[:3]: r.ms for r in results}
     print(f"\nnaive vs reference:            {ms['(b)'] / ms['(a)']:7.1f}x slower")
     for key, what in (("(c)", "engine"), ("(d)", "engine, every move an event"),
-                      ("(e)", "engine with economics")):
+                      ("(e)", "engine with economics"), ("(f)", "engine with 3 programmes")):
         if key in ms:
             print(f"{what} vs naive (speed-up):      {ms['(b)'] / ms[key]:7.1f}x")
             print(f"{what} vs reference (slowdown):  {ms[key] / ms['(a)']:7.1f}x")
@@ -315,6 +324,7 @@ def main() -> None:
         results.append(bench("(c) caseflow engine", engine_runner(), seeds, warmup))
         results.append(bench("(d) engine, all events", engine_runner(fast_forward=False), seeds, warmup))
         results.append(bench("(e) engine + economics", engine_runner(economics=True), seeds, warmup))
+        results.append(bench("(f) engine + 3 programmes", engine_runner(programmes=True), seeds, warmup))
     except Exception as exc:
         print(f"engine not available: {type(exc).__name__}: {exc}\n")
     report(results, analytical_full_time().sum(axis=0))

@@ -2,7 +2,9 @@
 
 A programme watches its eligible states: the engine tells it when a citizen enters or leaves
 one. Referrals come at a week in the state, on entry, or at a rate; a referral that is taken up
-asks for a place (a SimPy Resource, FIFO), waits at most `max_wait_weeks`, and a citizen who
+asks for a place (a SimPy Resource, FIFO: a request with two callbacks, the grant and the
+end of its patience, rather than a process per waiting citizen), waits at most
+`max_wait_weeks`, and a citizen who
 gets one participates for the programme's duration with the `during` hazard ratios (lock-in),
 then has the `after` ratios for `after_weeks`. Each change of ratios redraws the citizen's next
 exit exactly. A citizen who leaves the state leaves the queue or the programme. Decisions draw
@@ -12,7 +14,7 @@ from the citizen's own programme stream, so a programme leaves other citizens' p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -114,12 +116,15 @@ class Programme:
         c.programmes = c.programmes or {}
         c.programmes[id(self)] = ("queued", request, now)
         self._join(c, QUEUED, now)
-        self.env.process(self._queue(c, request, now, wait * 7.0 if wait is not None else None))
+        def over(_: simpy.Event) -> None:
+            self._queue_over(c, request, now)
 
-    def _queue(self, c: Citizen, request: Any, since: float, patience: float | None
-               ) -> Generator[simpy.Event, Any, None]:
-        events = [request] if patience is None else [request, self.env.timeout(patience)]
-        yield self.env.any_of(events)
+        request.callbacks.append(over)  # a place came free
+        if wait is not None:
+            Timeout(self.env, wait * 7.0).callbacks.append(over)  # or patience ran out
+
+    def _queue_over(self, c: Citizen, request: Any, since: float) -> None:
+        """The queued citizen got a place or waited too long, whichever came first."""
         mine = c.programmes.get(id(self)) if c.programmes else None
         if mine is None or mine[1] is not request or c.programmes is None:
             return  # the citizen left while queued
