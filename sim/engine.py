@@ -60,6 +60,9 @@ class Replication:
         self.alive: dict[int, Citizen] | None = {} if record_spells else None
         self.book = (SupportBook(model.economics, model.calendar, model.n_benefit, record_entries_after)
                      if model.economics is not None else None)
+        self.resting: dict[int, Citizen] = {}
+        """With economics: citizens on a benefit with no further move in the horizon, whose last
+        spell the support book closes at the end (a later redraw may still move them)."""
 
     def run(self) -> ReplicationRecord:
         """Simulate the horizon and return the replication's record."""
@@ -68,6 +71,9 @@ class Replication:
         if times:
             self._arrival_chain(times, states, ranks)
         self.env.run(until=self.horizon)
+        if self.book is not None:
+            for c in self.resting.values():
+                self.book.closed(c, c.state, c.entered, self.horizon)
         person_days, stock_end, flows = self.ledger.close()
         programmes = np.stack([p.close() for p in self.programmes]) if self.programmes else None
         return ReplicationRecord(person_days, stock_end, flows, n_initial, self.n_events,
@@ -181,6 +187,8 @@ class Replication:
         """
         schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
         move, spells, book = self.ledger.move, self.spells, self.book
+        if book is not None:
+            self.resting.pop(c.ident, None)
         assert c.draws is not None
         state, entered, pair = c.state, c.entered, c.draws.pair
         while True:
@@ -217,7 +225,7 @@ class Replication:
             now = at
         c.state, c.entered, c.pending = state, entered, None
         if book is not None and state < self.model.n_benefit:
-            book.closed(c, state, entered, horizon)
+            self.resting[c.ident] = c
 
     def _book(self, c: Citizen, dest: int, day: float) -> None:
         self.n_events += 1

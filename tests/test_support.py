@@ -321,3 +321,27 @@ def test_replay_agrees_on_a_known_path() -> None:
     got, seen = replay(spells, edges, ["kontanthjaelp"])
     assert seen == {"continued": 1, "reset": 1}
     assert got[0].sum(axis=1).tolist() == [56, 182, 98, 0, 0]
+
+
+def test_every_person_day_on_a_benefit_is_costed_once_even_with_redraws() -> None:
+    """Programmes redraw exits mid-spell; the support book must still see each spell once:
+    the person-days by staircase step add up to the ledger's person-days, state by state."""
+    scenario = sim.scenario_from_dict({
+        "name": "redraws", "start": "2018-01-01", "months": 24,
+        "states": {"kontanthjaelp_jobparat": {}, "sygedagpenge": {}},
+        "initial": {"kontanthjaelp_jobparat": 300, "sygedagpenge": 200},
+        "inflow_per_week": {"kontanthjaelp_jobparat": 6, "sygedagpenge": 15},
+        "transitions": {"kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.01}],
+                        "sygedagpenge": [{"to": "job", "rate_per_week": 0.1}]},
+        "interventions": [{"name": "kursus", "states": ["kontanthjaelp_jobparat"], "from_week": 8,
+                           "places": 10, "duration_weeks": 3,
+                           "effects": {"during": {"job": 0.2}, "after": {"job": 3.0}, "after_weeks": 10}}],
+        "economics": {"initial_history": {s: [[0, 10, 1.0]] for s in ("kontanthjaelp_jobparat",
+                                                                      "sygedagpenge")}},
+    })
+    model = sim.compile_model(scenario)
+    record = sim.simulate(model, np.random.SeedSequence(8))
+    assert record.step_days is not None and record.programmes is not None
+    assert record.programmes[:, 3].sum() > 50  # programme starts happened, with their redraws
+    np.testing.assert_allclose(record.step_days.sum(axis=1), record.person_days[: model.n_benefit],
+                               rtol=1e-9, atol=1e-6)
