@@ -123,7 +123,8 @@ def compare(
     Both run with one seed, so each replication pair differs only where the scenarios differ:
     the difference is far less noisy than either forecast. Writes base/ and variant/ (each a
     full run folder) and differences.csv (per target and state-year: means, the difference,
-    its standard error and 95 % interval, and the spread of per-replication differences).
+    its standard error and 95 % interval, and the spread of per-replication differences),
+    then the comparison's report.xlsx, report.html and charts/*.png built from them.
 
     Example:  caseflow compare scenarios/taarnby-2018.yaml my-variant.yaml --runs 200
     """
@@ -141,6 +142,9 @@ def compare(
     write_run(result.base, folder / "base", __version__, command, lang=lang.value)
     write_run(result.variant, folder / "variant", __version__, command, lang=lang.value)
     result.differences.to_csv(folder / "differences.csv", index=False)
+    from sim.reports.comparison import write_comparison_report  # on demand: matplotlib is slow to import
+
+    write_comparison_report(folder, lang.value)
     print_differences(result, console)
     console.print(f"\nWrote {folder}/ (seed {result.base.seed})", markup=False, highlight=False)
 
@@ -163,28 +167,44 @@ def _progress(label: str, total: int, folder: Path) -> Iterator[Callable[[int], 
 
 @app.command()
 def report(
-    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run folder written by `caseflow run`."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR",
+                                   help="A folder written by `caseflow run` or `caseflow compare`."),
     lang: Language | None = typer.Option(None, "--lang", "-l",
                                          help="Report language (default: the run's, else da)."),
 ) -> None:
     """Rebuild report.xlsx, report.html and charts/*.png from a run folder's files alone.
 
     Nothing is simulated again: the reports are read from monthly.csv, yearly.csv, targets.csv,
-    costs.csv (with economics), scenario.yaml and run.json.
+    costs.csv (with economics), scenario.yaml and run.json. Given a folder `caseflow compare`
+    wrote (differences.csv, base/ and variant/), it rebuilds both runs' reports and the
+    comparison's.
 
     Example:  caseflow report outputs/taarnby-2018-20250101-120000 --lang en
     """
     from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
+    from sim.reports.comparison import (
+        BASE,
+        VARIANT,
+        comparison_language,
+        is_comparison_folder,
+        write_comparison_report,
+    )
     from sim.reports.rundata import NotARunFolder, run_language
 
     try:
-        chosen = lang.value if lang is not None else run_language(run_dir)
-        built = write_reports(run_dir, chosen)
+        if is_comparison_folder(run_dir):
+            chosen = lang.value if lang is not None else comparison_language(run_dir)
+            built = [write_reports(run_dir / BASE, chosen), write_reports(run_dir / VARIANT, chosen),
+                     write_comparison_report(run_dir, chosen)]
+        else:
+            chosen = lang.value if lang is not None else run_language(run_dir)
+            built = [write_reports(run_dir, chosen)]
     except NotARunFolder as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
-    console.print(f"Wrote {built.workbook}, {built.html} and {len(built.charts)} charts in "
-                  f"{built.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)
+    for reports in built:
+        console.print(f"Wrote {reports.workbook}, {reports.html} and {len(reports.charts)} charts in "
+                      f"{reports.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)
 
 
 def _load_or_exit(path: Path) -> Scenario:

@@ -15,18 +15,22 @@ import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from sim.catalogue import TOTAL
-from sim.reports.language import Lang, capitalised, month_name, number, percent, state_label, term
+from sim.reports.language import Lang, capitalised, month_name, number, percent, signed, state_label, term
 from sim.reports.rundata import RunData, TargetRow
 from sim.reports.texts import amount
 
 QUANTILE_COLUMNS = ("p05", "p10", "p50", "p90", "p95")
 BAND_COLOUR = "#2b6cb0"
 TARGET_COLOUR = "#c53030"
+OVERLAY_COLOURS = {"base": "#4a5568", "variant": "#dd6b20"}
+"""Colours of the base (slate) and the variant (orange) in a comparison's charts."""
+NEUTRAL_COLOUR = "#718096"
 TRAFFIC = (("#2f855a", 0.8), ("#d69e2e", 0.5), ("#c53030", 0.0))
 """Colour of a probability at or above each threshold: green, amber, red (as the console's)."""
 DPI = 96
@@ -136,11 +140,24 @@ def draw_fan(series: FanSeries, lang: Lang) -> Figure:
                     label=term("band_80", lang))
     ax.plot(x, q["p50"], color=BAND_COLOUR, linewidth=1.8, label=term("median", lang), gid="median")
     spans = [int(x.min() - 0.5), int(x.max() - 0.5)] if len(x) else []
+    spans += _draw_segments(ax, series)
+    _finish_months_axes(ax, spans, series.title, lang)
+    return fig
+
+
+def _draw_segments(ax: Axes, series: FanSeries) -> list[int]:
+    """Draw the observed history (black) and target levels (red, dashed); their month span."""
+    spans = []
     for seg, colour, dashes in [*((s, "black", "-") for s in series.observed),
                                 *((s, TARGET_COLOUR, "--") for s in series.targets)]:
         a, b = month_index(seg.first), month_index(seg.last) + 1
         spans += [a, b - 1]
         ax.plot([a, b], [seg.value, seg.value], color=colour, linestyle=dashes, linewidth=1.8, label=seg.text)
+    return spans
+
+
+def _finish_months_axes(ax: Axes, spans: list[int], title: str, lang: Lang) -> None:
+    """Month ticks over `spans`, persons on the y axis, the title and the legend at the right."""
     if spans:
         lo, hi = min(spans), max(spans)
         ax.set_xlim(lo, hi + 1)
@@ -149,13 +166,139 @@ def draw_fan(series: FanSeries, lang: Lang) -> Figure:
         ax.set_xticklabels(labels, fontsize=8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, lang, 0)))
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_title(series.title, fontsize=11, loc="left")
+    ax.set_title(title, fontsize=11, loc="left")
     ax.set_ylabel(term("full_time_persons", lang), fontsize=8)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+
+
+@dataclass(frozen=True)
+class OverlaySeries:
+    """Two runs' fan series of one state, drawn over each other (a comparison).
+
+    Either side is None when that run lacks the state. History and target lines are the
+    base's (the variant's when the base lacks the state)."""
+
+    state: str
+    title: str
+    base: FanSeries | None
+    variant: FanSeries | None
+    base_label: str
+    variant_label: str
+
+
+def draw_overlay(series: OverlaySeries, lang: Lang) -> Figure:
+    """Base and variant medians with their 10–90 % bands on one chart, with history and targets.
+
+    The median lines carry the gids 'base-median' and 'variant-median', the bands
+    'base-band' and 'variant-band'."""
+    fig = Figure(figsize=(7.6, 3.3), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    spans: list[int] = []
+    sides = (("base", series.base, series.base_label), ("variant", series.variant, series.variant_label))
+    for side, fan, label in sides:
+        if fan is None or not fan.months:
+            continue
+        x = np.array([month_index(m) for m in fan.months], dtype=float) + 0.5
+        q, colour = fan.quantiles, OVERLAY_COLOURS[side]
+        name = textwrap.shorten(label, 40)
+        ax.fill_between(x, q["p10"], q["p90"], color=colour, alpha=0.22, linewidth=0,
+                        label=f"{name}: {term('band_80', lang)}", gid=f"{side}-band")
+        ax.plot(x, q["p50"], color=colour, linewidth=1.8, label=f"{name}: {term('median', lang)}",
+                gid=f"{side}-median")
+        spans += [int(x.min() - 0.5), int(x.max() - 0.5)]
+    reference = series.base if series.base is not None else series.variant
+    if reference is not None:
+        spans += _draw_segments(ax, reference)
+    _finish_months_axes(ax, spans, series.title, lang)
     return fig
+
+
+@dataclass(frozen=True)
+class DifferenceDots:
+    """The numbers of the differences chart: per target, variant − base with its 95 % interval,
+    in the stored units (persons, a share, DKK); `senses` say which direction helps."""
+
+    names: tuple[str, ...]
+    metrics: tuple[str, ...]
+    senses: tuple[str, ...]
+    differences: tuple[float, ...]
+    low95: tuple[float, ...]
+    high95: tuple[float, ...]
+
+
+def difference_unit(metric: str) -> str:
+    """How a metric's difference is shown: 'persons', 'share' (as percentage points) or 'dkk' (millions)."""
+    if metric == "cofinancing_rate":
+        return "share"
+    return "dkk" if metric.endswith("_dkk") else "persons"
+
+
+UNIT_SCALE = {"persons": 1.0, "share": 100.0, "dkk": 1e-6}
+"""Factor from a stored difference to the unit shown: persons, percentage points, DKK million."""
+UNIT_TERM = {"persons": "persons_unit", "share": "percentage_points", "dkk": "million"}
+
+
+def difference_colour(sense: str, low: float, high: float) -> str:
+    """Green when the whole interval helps meet the target, red when it hurts, else grey."""
+    helps, hurts = (high < 0, low > 0) if sense == "at_most" else (low > 0, high < 0)
+    return TRAFFIC[0][0] if helps else (TRAFFIC[2][0] if hurts else NEUTRAL_COLOUR)
+
+
+def draw_differences(dots: DifferenceDots, lang: Lang) -> Figure:
+    """Each target's difference as a dot with its 95 % interval as error bars, around zero.
+
+    Targets are grouped into one panel per unit (persons, percentage points, DKK million), in
+    their order. Target i's dot is a line with the gid 'difference-<i>', its interval a line
+    collection with the gid 'interval-<i>' (both in the unit shown)."""
+    units = list(dict.fromkeys(difference_unit(m) for m in dots.metrics)) or ["persons"]
+    groups = [[i for i, m in enumerate(dots.metrics) if difference_unit(m) == u] for u in units]
+    sizes = [max(1, len(g)) for g in groups]
+    fig = Figure(figsize=(7.6, 0.5 + 0.55 * sum(sizes) + 0.55 * len(units)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(units), 1, squeeze=False, height_ratios=[s + 1 for s in sizes])[:, 0]
+    for ax, unit, group in zip(axes, units, groups, strict=True):
+        scale = UNIT_SCALE[unit]
+        y = np.arange(len(group))[::-1]
+        for yi, i in zip(y, group, strict=True):
+            d, lo, hi = (v * scale for v in (dots.differences[i], dots.low95[i], dots.high95[i]))
+            err = [[d - lo if np.isfinite(lo) else 0.0], [hi - d if np.isfinite(hi) else 0.0]]
+            colour = difference_colour(dots.senses[i], dots.low95[i], dots.high95[i])
+            bars = ax.errorbar([d], [yi], xerr=err, fmt="o", color=colour, capsize=4, markersize=6)
+            bars.lines[0].set_gid(f"difference-{i}")
+            bars.lines[2][0].set_gid(f"interval-{i}")
+            ax.annotate(signed(d, lang, difference_decimals(hi - lo, d)), (d, yi), xytext=(0, 7),
+                        textcoords="offset points", ha="center", fontsize=7)
+        ax.axvline(0.0, color="#718096", linewidth=0.8)
+        ax.set_yticks(y, [textwrap.fill(dots.names[i], 40) for i in group], fontsize=8)
+        ax.set_ylim(-0.7, len(group) - 0.3)
+        ax.xaxis.set_major_formatter(_signed_ticks(ax, lang))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel(f"{term('difference_axis', lang)} ({term(UNIT_TERM[unit], lang)})", fontsize=8)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    return fig
+
+
+def _signed_ticks(ax: Axes, lang: Lang) -> FuncFormatter:
+    """Signed tick labels with as many decimals as the tick spacing needs."""
+    def label(v: float, _: int | None) -> str:
+        locs = np.asarray(ax.xaxis.get_majorticklocs(), dtype=float)
+        step = float(np.min(np.abs(np.diff(locs)))) if len(locs) > 1 else 1.0
+        decimals = min(3, max(0, int(-np.floor(np.log10(step))))) if step > 0 else 0
+        return signed(v, lang, decimals)
+    return FuncFormatter(label)
+
+
+def difference_decimals(width: float, value: float) -> int:
+    """Decimals to show a difference with (both in the unit shown): whole numbers unless its
+    interval is narrower than 2 (then 1 decimal; below 0.2, 2 decimals)."""
+    scale = width if np.isfinite(width) and width > 0 else abs(value)
+    return 0 if scale >= 2 or scale == 0 else (1 if scale >= 0.2 else 2)
 
 
 @dataclass(frozen=True)

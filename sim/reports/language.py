@@ -11,6 +11,7 @@ workbook's labels and formats and the HTML's text change with the language.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -89,6 +90,49 @@ _TERMS: dict[str, tuple[str, str]] = {
     "made_by": ("{runs} kørsler, seed {seed}, caseflow {version}, {created}",
                 "{runs} runs, seed {seed}, caseflow {version}, {created}"),
     "million": ("mio. kr.", "DKK million"),
+    # comparison report (caseflow compare)
+    "base": ("Basis", "Base"),
+    "variant": ("Variant", "Variant"),
+    "comparison_title": ("{variant} sammenlignet med {base}", "{variant} compared with {base}"),
+    "paired_by": ("{runs} parrede kørsler med fælles tilfældige tal, seed {seed}, caseflow {version}, "
+                  "{created}",
+                  "{runs} paired runs on common random numbers, seed {seed}, caseflow {version}, {created}"),
+    "difference_explained": (
+        "Forskellen er variant − basis: middel over kørselsparrene, med middelværdiens 95 %-interval. "
+        "5–95 % er spredningen af de enkelte kørslers forskelle.",
+        "The difference is variant − base: the mean over the paired runs, with the 95% interval of "
+        "that mean. 5–95% is the spread of the single runs' differences."),
+    "differences_title": ("Forskelle pr. mål", "Differences by target"),
+    "paths_title": ("Basis og variant pr. ydelse", "Base and variant by benefit"),
+    "yearly_difference_title": ("Helårspersoner pr. år: basis, variant og forskel",
+                                "Full-year persons by year: base, variant and difference"),
+    "net_difference_title": ("Nettoudgift pr. år (mio. kr.): basis, variant og forskel",
+                             "Net cost by year (DKK million): base, variant and difference"),
+    "changes_title": ("Hvad varianten ændrer", "What the variant changes"),
+    "no_changes": ("Basis og variant har de samme input.", "Base and variant have the same inputs."),
+    "scenarios": ("Scenarier", "Scenarios"),
+    "difference": ("Forskel", "Difference"),
+    "difference_se": ("Standardfejl", "Standard error"),
+    "difference_low95": ("95 %-interval fra", "95% interval from"),
+    "difference_high95": ("95 %-interval til", "95% interval to"),
+    "difference_p05": ("Forskel p05", "Difference p05"),
+    "difference_p50": ("Forskel p50", "Difference p50"),
+    "difference_p95": ("Forskel p95", "Difference p95"),
+    "base_mean": ("Basis, middel", "Base, mean"),
+    "variant_mean": ("Variant, middel", "Variant, mean"),
+    "base_probability_met": ("Basis, sandsynlighed", "Base, probability met"),
+    "variant_probability_met": ("Variant, sandsynlighed", "Variant, probability met"),
+    "interval_95": ("95 %-interval", "95% interval"),
+    "to": ("til", "to"),
+    "difference_sentence": ("{variant}: {question} {p_base} → {p_variant}; forskel {difference} {unit} "
+                            "(95 %-interval {low} til {high})",
+                            "{variant}: {question} {p_base} → {p_variant}; difference {difference} {unit} "
+                            "(95% interval {low} to {high})"),
+    "difference_spread": ("middel {base} → {variant}; de enkelte kørslers forskel 5–95 %: {p05} til {p95}",
+                          "mean {base} → {variant}; single runs' difference 5–95%: {p05} to {p95}"),
+    "difference_axis": ("forskel, variant − basis", "difference, variant − base"),
+    "percentage_points": ("procentpoint", "percentage points"),
+    "persons_unit": ("helårspersoner", "full-year persons"),
 }
 
 _TOTAL_LABEL = ("offentlig forsørgelse i alt", "all public support")
@@ -129,6 +173,16 @@ def probability(p: float, lang: Lang) -> str:
 def persons(value: float, lang: Lang) -> str:
     """A count of (full-year) persons: whole, or with one decimal when that matters (509,5)."""
     return number(value, lang, 0 if abs(value - round(value)) < 0.05 else 1)
+
+
+def signed(value: float, lang: Lang, decimals: int = 1) -> str:
+    """A difference with its sign: '+12', '−3,4' (da); zero (also after rounding) has none; NaN '–'."""
+    if not math.isfinite(value):
+        return "–"
+    text = number(value, lang, decimals)
+    if text.lstrip("−").strip("0.,") == "":
+        return text.lstrip("−")
+    return text if text.startswith("−") else "+" + text
 
 
 def millions(dkk: float, lang: Lang) -> str:

@@ -42,6 +42,7 @@ COST_COLUMNS = ("gross_dkk", "refund_dkk", "net_dkk", "net_dkk_p10", "net_dkk_p9
 def formats(lang: Lang) -> dict[str, str]:
     """Excel number formats by kind of value."""
     return {"persons": "#,##0.0", "dkk": "#,##0", "share": "0.0 %" if lang == "da" else "0.0%",
+            "share_change": "+0.00 %;-0.00 %;0.00 %" if lang == "da" else "+0.00%;-0.00%;0.00%",
             "year": "0", "month": EXCEL_LOCALE[lang] + "mmm yyyy", "date": "yyyy-mm-dd hh:mm",
             "text": "@", "general": "General"}
 
