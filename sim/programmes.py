@@ -126,8 +126,8 @@ class Programme:
     def _queue_over(self, c: Citizen, request: Any, since: float) -> None:
         """The queued citizen got a place or waited too long, whichever came first."""
         mine = c.programmes.get(id(self)) if c.programmes else None
-        if mine is None or mine[1] is not request or c.programmes is None:
-            return  # the citizen left while queued
+        if mine is None or mine[0] != "queued" or mine[1] is not request or c.programmes is None:
+            return  # the citizen left while queued, or already has its place
         now = self.env.now
         self._leave(c, now)
         c.programmes.pop(id(self))

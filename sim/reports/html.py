@@ -16,7 +16,17 @@ import pandas as pd
 
 from sim.catalogue import TOTAL
 from sim.reports.charts import traffic_colour
-from sim.reports.language import Lang, capitalised, millions, month_name, percent, persons, state_label, term
+from sim.reports.language import (
+    Lang,
+    capitalised,
+    millions,
+    month_name,
+    number,
+    percent,
+    persons,
+    state_label,
+    term,
+)
 from sim.reports.rundata import RunData
 from sim.reports.texts import spread_sentence, target_sentence
 
@@ -151,6 +161,25 @@ def costs_section(data: RunData, lang: Lang) -> str:
     return f"<section id=\"costs\"><h2>{escape(title)}</h2>{body}</section>"
 
 
+def programmes_section(data: RunData, lang: Lang) -> str:
+    """Programme use by year: mean participants and queue, referrals, starts, lapses, wait, cost."""
+    if data.programmes is None or data.programmes.empty:
+        return ""
+    frame = data.programmes.assign(year=data.programmes["month"].str[:4])
+    counts = ("referrals", "starts", "lapsed", "declined")
+    headers = [term(k, lang) for k in ("programme", "year", "participants", "queued", *counts,
+                                       "mean_wait_days", "programme_cost")]
+    rows = []
+    for (name, year), part in frame.groupby(["programme", "year"], sort=False):
+        starts = part["starts"].sum()
+        wait = part["wait_days"].sum() / starts if starts else float("nan")
+        rows.append([str(name), str(year), number(part["participants"].mean(), lang),
+                     number(part["queued"].mean(), lang), *(number(part[k].sum(), lang, 0) for k in counts),
+                     "" if pd.isna(wait) else number(wait, lang), millions(part["cost_dkk"].sum(), lang)])
+    body = table(headers, rows, [False, False] + [True] * 8)
+    return f"<section id=\"programmes\"><h2>{escape(term('programmes_title', lang))}</h2>{body}</section>"
+
+
 def footer_section(data: RunData, lang: Lang) -> str:
     """The command that made the run, so it can be repeated."""
     command = data.facts.get("command")
@@ -172,4 +201,5 @@ def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, la
     """The run's report: header, targets, fan charts, yearly table, costs and the command."""
     return page(f"{data.name} – caseflow", lang, [
         header_section(data, lang), targets_section(data, bars_png, lang), fans_section(data, fans, lang),
-        yearly_section(data, lang), costs_section(data, lang), footer_section(data, lang)])
+        yearly_section(data, lang), costs_section(data, lang), programmes_section(data, lang),
+        footer_section(data, lang)])

@@ -67,6 +67,8 @@ class RunData:
     costs: pd.DataFrame | None
     scenario: dict[str, Any]
     facts: dict[str, Any]
+    programmes: pd.DataFrame | None = None
+    """programmes.csv, when the scenario has interventions."""
 
     @property
     def name(self) -> str:
@@ -129,6 +131,7 @@ def load_run(folder: Path) -> RunData:
             raise NotARunFolder(f"{folder} is not a complete run folder: {name} is missing "
                                 f"(a run folder holds {', '.join(REQUIRED)})")
     costs_path = folder / "costs.csv"
+    programmes_path = folder / "programmes.csv"
     return RunData(
         folder=folder,
         monthly=read_csv(folder / "monthly.csv"),
@@ -137,6 +140,7 @@ def load_run(folder: Path) -> RunData:
         costs=read_csv(costs_path) if costs_path.is_file() else None,
         scenario=yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {},
         facts=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+        programmes=read_csv(programmes_path) if programmes_path.is_file() else None,
     )
 
 
