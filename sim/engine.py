@@ -250,6 +250,7 @@ class Replication:
         origin = c.state
         for programme in self.hooks.get(origin, ()):
             programme.left(c, now)
+        c.effect = None  # programme effects end with the stay in the state they were given in
         self._book(c, c.next_dest, now)
         c.clock_done = -1.0
         for programme in self.hooks.get(c.state, ()):
