@@ -15,9 +15,9 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("away", "clock_done", "draws", "effect", "entered", "ident", "next_dest", "next_elapsed",
-                 "on_support", "pending", "programme_draws", "programme_used", "programmes", "rank",
-                 "returning", "state", "support", "used")
+    __slots__ = ("away", "clock_done", "draws", "effect", "effects", "entered", "ident", "next_dest",
+                 "next_elapsed", "on_support", "pending", "programme_draws", "programme_used", "programmes",
+                 "rank", "returning", "state", "support", "used")
 
     def __init__(self, ident: int, state: int, entered: float, draws: CohortDraws | None = None,
                  rank: int = 0) -> None:
@@ -32,6 +32,7 @@ class Citizen:
         self.programmes: dict[int, tuple[str, Any, float]] | None = None  # programme → (queued or
         # participating, its SimPy request, since)
         self.effect: dict[int, float] | None = None  # hazard ratios by destination now in force
+        self.effects: dict[object, dict[int, float]] | None = None  # … and where they come from
         self.clock_done = -1.0  # days in the state of the last clock the citizen stayed through
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event

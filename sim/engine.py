@@ -16,6 +16,7 @@ import simpy
 from simpy.events import Timeout
 
 from sim.citizen import Citizen
+from sim.effects import EffectBook
 from sim.hazards import STAY_HERE, ExitSchedule
 from sim.inflows import draw_arrivals
 from sim.ledger import Ledger
@@ -46,6 +47,7 @@ class Replication:
         self.env = simpy.Environment()
         self.ledger = Ledger(model.calendar, model.n_states)
         self.horizon = model.calendar.horizon
+        self.effects = EffectBook()
         self.programmes = self._open_programmes()
         self.hooks: dict[int, list[Programme]] = {}
         for programme in self.programmes:
@@ -88,8 +90,13 @@ class Replication:
             if spec.uncertainty is not None:
                 rng = self.streams.generator(PROGRAMME_EFFECTS, k)
                 factor = float(np.exp(rng.normal(0.0, spec.uncertainty.log_sd)))
-            out.append(Programme(spec, index, self.env, self.model.calendar, self._redraw, factor))
+            out.append(Programme(spec, index, self.env, self.model.calendar, self.set_effect, factor))
         return out
+
+    def set_effect(self, c: Citizen, source: object, ratios: dict[int, float] | None, now: float) -> None:
+        """The hook features use: `source`'s hazard ratios apply to the citizen from `now`."""
+        if self.effects.set(c, source, ratios):
+            self._redraw(c, now)
 
     def _redraw(self, c: Citizen, now: float) -> None:
         """The citizen's hazards changed at `now`: draw its next exit again, exactly."""
@@ -250,7 +257,7 @@ class Replication:
         origin = c.state
         for programme in self.hooks.get(origin, ()):
             programme.left(c, now)
-        c.effect = None  # programme effects end with the stay in the state they were given in
+        EffectBook.clear(c)  # effects end with the stay in the state they were given in
         self._book(c, c.next_dest, now)
         c.clock_done = -1.0
         for programme in self.hooks.get(c.state, ()):

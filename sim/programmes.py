@@ -31,14 +31,15 @@ MEASURES = ("participants", "queued", "referrals", "starts", "lapsed", "declined
 of referrals, starts, lapsed and declined referrals, days waited by those who started, and DKK."""
 PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT, COST = range(len(MEASURES))
 
-Redraw = Callable[[Citizen, float], None]
+SetEffect = Callable[[Citizen, object, "dict[int, float] | None", float], None]
+"""The engine's hook: give a source's hazard ratios to a citizen at a time (None withdraws)."""
 
 
 class Programme:
     """One intervention during one replication."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 redraw: Redraw, effect_factor: float = 1.0) -> None:
+                 set_effect: SetEffect, effect_factor: float = 1.0) -> None:
         self.spec = spec
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
@@ -46,7 +47,7 @@ class Programme:
         self.during = self._ratios(spec.effects.during, index, effect_factor)
         self.after = self._ratios(spec.effects.after, index, effect_factor)
         self.calendar = calendar
-        self.redraw = redraw
+        self.set_effect = set_effect
         self.counts: list[tuple[int, float, float]] = []  # (measure, day, amount)
         self.spans: list[tuple[int, float, float]] = []  # (PARTICIPANTS or QUEUED, from, to)
         self.members: dict[int, tuple[int, float]] = {}  # citizen → (what, since), while in it
@@ -88,7 +89,6 @@ class Programme:
         else:
             self._release(request)
         self._leave(c, now)
-        self._set_effect(c, now, None, redraw=False)
 
     # --- referral, queue, participation ------------------------------------------------------
 
@@ -145,7 +145,7 @@ class Programme:
         c.programmes = c.programmes or {}
         c.programmes[id(self)] = ("participating", request, now)
         self._join(c, PARTICIPANTS, now)
-        self._set_effect(c, now, self.during)
+        self.set_effect(c, self, self.during, now)
         Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
 
     def _finish(self, ev: simpy.Event) -> None:
@@ -159,29 +159,20 @@ class Programme:
         self._release(request)
         self._leave(c, now)
         if self.after and self.spec.effects.after_weeks > 0:
-            self._set_effect(c, now, self.after)
+            self.set_effect(c, self, self.after, now)
             Timeout(self.env, self.spec.effects.after_weeks * 7.0, (c, c.entered, self.after)
                     ).callbacks.append(self._effect_over)
         else:
-            self._set_effect(c, now, None)
+            self.set_effect(c, self, None, now)
 
     def _effect_over(self, ev: simpy.Event) -> None:
         c, spell, ratios = cast(tuple[Citizen, float, dict[int, float]], ev.value)
-        if c.entered == spell and c.effect is ratios:
-            self._set_effect(c, self.env.now, None)
+        if c.entered == spell and c.effects and c.effects.get(self) is ratios:
+            self.set_effect(c, self, None, self.env.now)
 
     def _release(self, request: Any) -> None:
         if request is not None and self.resource is not None:
             self.resource.release(request)
-
-    def _set_effect(self, c: Citizen, now: float, ratios: dict[int, float] | None,
-                    redraw: bool = True) -> None:
-        if c.effect is ratios:
-            return
-        changed = c.effect != ratios
-        c.effect = ratios
-        if changed and redraw:
-            self.redraw(c, now)
 
     # --- random numbers and bookkeeping ----------------------------------------------------
 
