@@ -46,6 +46,8 @@ class RunResult:
     """With economics: mean person-weeks by year, state and staircase step (staircase.csv)."""
     programmes: pd.DataFrame | None = None
     """With interventions: participants, queue, referrals, starts, lapses, waits, cost by month."""
+    caseworkers: pd.DataFrame | None = None
+    """With caseworkers: meetings due, held, late, missed, utilisation and fokusmål by month."""
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     @property
@@ -142,5 +144,6 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
         summary.targets_frame(targets, store), summary.flows_frame(model, store),
         summary.costs_frame(model, store) if economics else None,
         summary.staircase_frame(model, store) if economics else None,
-        summary.programmes_frame(model, store) if scenario.interventions else None, tmp,
+        summary.programmes_frame(model, store) if scenario.interventions else None,
+        summary.teams_frame(model, store) if scenario.caseworkers else None, tmp,
     )

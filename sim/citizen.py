@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.streams import CohortDraws
@@ -15,9 +16,29 @@ class Citizen:
     economics and intervention features arrive.
     """
 
-    __slots__ = ("away", "clock_done", "draws", "effect", "effects", "entered", "ident", "next_dest",
-                 "next_elapsed", "on_support", "pending", "programme_draws", "programme_used", "programmes",
-                 "rank", "returning", "state", "support", "used")
+    __slots__ = (
+        "away",
+        "clock_done",
+        "draws",
+        "effect",
+        "effects",
+        "entered",
+        "ident",
+        "last_offer",
+        "meetings",
+        "next_dest",
+        "next_elapsed",
+        "on_support",
+        "pending",
+        "programme_draws",
+        "programme_used",
+        "programmes",
+        "rank",
+        "returning",
+        "state",
+        "support",
+        "used",
+    )
 
     def __init__(self, ident: int, state: int, entered: float, draws: CohortDraws | None = None,
                  rank: int = 0) -> None:
@@ -33,6 +54,8 @@ class Citizen:
         # participating, its SimPy request, since)
         self.effect: dict[int, float] | None = None  # hazard ratios by destination now in force
         self.effects: dict[object, dict[int, float]] | None = None  # … and where they come from
+        self.meetings: list[float] | None = None  # days of the meetings held in the last year
+        self.last_offer = -math.inf  # day the last programme (an active offer) started
         self.clock_done = -1.0  # days in the state of the last clock the citizen stayed through
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event

@@ -15,6 +15,7 @@ import pandas as pd
 import simpy
 from simpy.events import Timeout
 
+from sim.caseworkers import CaseworkerTeam
 from sim.citizen import Citizen
 from sim.effects import EffectBook
 from sim.hazards import STAY_HERE, ExitSchedule
@@ -49,10 +50,15 @@ class Replication:
         self.horizon = model.calendar.horizon
         self.effects = EffectBook()
         self.programmes = self._open_programmes()
-        self.hooks: dict[int, list[Programme]] = {}
-        for programme in self.programmes:
-            for state in programme.states:
-                self.hooks.setdefault(state, []).append(programme)
+        index = {code: i for i, code in enumerate(model.codes)}
+        self.teams = [CaseworkerTeam(spec, index, self.env, model.calendar, self.set_effect)
+                      for spec in model.scenario.caseworkers]
+        self.hooks: dict[int, list[Programme | CaseworkerTeam]] = {}
+        features: list[Programme | CaseworkerTeam] = [*self.programmes, *self.teams]
+        for feature in features:
+            for state in feature.states:
+                self.hooks.setdefault(state, []).append(feature)
+        self.decides = bool(self.programmes or self.teams)
         watched = model.watched | frozenset(self.hooks)
         self.watched = watched if fast_forward else frozenset(range(model.n_states))
         self.scaled: dict[tuple[int, int], ExitSchedule] = {}
@@ -78,8 +84,10 @@ class Replication:
                 self.book.closed(c, c.state, c.entered, self.horizon)
         person_days, stock_end, flows = self.ledger.close()
         programmes = np.stack([p.close() for p in self.programmes]) if self.programmes else None
+        teams = np.stack([t.close() for t in self.teams]) if self.teams else None
         return ReplicationRecord(person_days, stock_end, flows, n_initial, self.n_events,
-                                 self._spell_table(), self.book.close() if self.book else None, programmes)
+                                 self._spell_table(), self.book.close() if self.book else None, programmes,
+                                 teams)
 
     def _open_programmes(self) -> list[Programme]:
         """The scenario's interventions, each with its effect factor for this replication."""
@@ -134,11 +142,11 @@ class Replication:
             self.ledger.stock(state, n)
             prior = self._prior_support(state, n, rng)
             draws = self.streams.cohort(INITIAL_PATHS, code, n)
-            decisions = self.streams.cohort(INITIAL_DECISIONS, code, n) if self.programmes else None
+            decisions = self.streams.cohort(INITIAL_DECISIONS, code, n) if self.decides else None
             for rank, (e, p) in enumerate(zip(elapsed, prior, strict=True)):
                 c = self._new_citizen(state, -e, draws, rank, decisions)
-                for programme in self.hooks.get(state, ()):
-                    programme.entered(c, 0.0)
+                for feature in self.hooks.get(state, ()):
+                    feature.entered(c, 0.0)
                 c.support = p
                 self._advance(c, 0.0, e)
             total += n
@@ -163,7 +171,7 @@ class Replication:
         env, ledger, codes = self.env, self.ledger, self.model.codes
         counts = np.bincount(states, minlength=self.model.n_states)
         draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
-        decisions = [self.streams.cohort(ARRIVAL_DECISIONS, codes[s], int(n)) if self.programmes else None
+        decisions = [self.streams.cohort(ARRIVAL_DECISIONS, codes[s], int(n)) if self.decides else None
                      for s, n in enumerate(counts)]
         hooks = self.hooks
         position = [0]
@@ -175,8 +183,8 @@ class Replication:
             ledger.arrive(state, now)
             self.n_events += 1
             c = self._new_citizen(state, now, draws[state], rank, decisions[state])
-            for programme in hooks.get(state, ()):
-                programme.entered(c, now)
+            for feature in hooks.get(state, ()):
+                feature.entered(c, now)
             self._advance(c, now)
             i += 1
             position[0] = i
@@ -255,13 +263,13 @@ class Replication:
             self._advance(c, now, c.next_elapsed)
             return
         origin = c.state
-        for programme in self.hooks.get(origin, ()):
-            programme.left(c, now)
+        for feature in self.hooks.get(origin, ()):
+            feature.left(c, now)
         EffectBook.clear(c)  # effects end with the stay in the state they were given in
         self._book(c, c.next_dest, now)
         c.clock_done = -1.0
-        for programme in self.hooks.get(c.state, ()):
-            programme.entered(c, now)
+        for feature in self.hooks.get(c.state, ()):
+            feature.entered(c, now)
         self._advance(c, now)
 
     def _scaled_schedule(self, state: int, ratios: dict[int, float]) -> ExitSchedule:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.caseworker_spec import Team
 from sim.catalogue import CATALOGUE, GROUPS
 from sim.intervention_spec import Effects, EffectUncertainty, Intervention
 from sim.schema import (
@@ -51,7 +52,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics,
-    Intervention, Effects, EffectUncertainty)
+    Intervention, Effects, EffectUncertainty, Team)
 _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 """Every key the schema knows: a loc part that is neither this nor a key in the data is internal."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.caseworkers import MEASURES as TEAM_MEASURES
 from sim.economics import costs
 from sim.model import Model
 from sim.programmes import MEASURES
@@ -55,6 +56,8 @@ def measure(model: Model, record: ReplicationRecord) -> Metrics:
                    "yearly_steps": by_year(model, with_total(record.step_days)) / 7.0}
     if record.programmes is not None:
         tables["programmes"] = record.programmes
+    if record.teams is not None:
+        tables["teams"] = record.teams
     return Metrics(tables, record.flows)
 
 
@@ -68,4 +71,6 @@ def table_shapes(model: Model) -> dict[str, tuple[int, ...]]:
                    "yearly_steps": (rows, model.economics.n_steps + 1, years)}
     if model.scenario.interventions:
         shapes["programmes"] = (len(model.scenario.interventions), len(MEASURES), months)
+    if model.scenario.caseworkers:
+        shapes["teams"] = (len(model.scenario.caseworkers), len(TEAM_MEASURES), months)
     return shapes

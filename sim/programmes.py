@@ -139,6 +139,7 @@ class Programme:
 
     def _start(self, c: Citizen, now: float, request: Any, referred: float) -> None:
         self._count(STARTS, now)
+        c.last_offer = now
         self._count(WAIT, now, now - referred)
         spec = self.spec
         weeks = spec.duration_weeks if spec.duration == "fixed" else spec.duration_weeks * self._draw_exp(c)

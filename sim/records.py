@@ -28,3 +28,5 @@ class ReplicationRecord:
     """With economics: person-days [benefit state, staircase step (unpaid last), month]."""
     programmes: np.ndarray | None = None
     """With interventions: [programme, measure (sim.programmes.MEASURES), month]."""
+    teams: np.ndarray | None = None
+    """With caseworkers: [team, measure (sim.caseworkers.MEASURES), month]."""

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from sim.caseworker_spec import Team
 from sim.fields import Num, Whole
 from sim.intervention_spec import Intervention
 from sim.refusion import BASE_YEAR, RESET_SELF_SUPPORT_WEEKS, RESET_WINDOW_WEEKS, STAIRCASE_2016
@@ -297,6 +298,7 @@ class Scenario(Strict):
     observed: tuple[Observed, ...] = ()
     economics: Economics | None = None
     interventions: tuple[Intervention, ...] = ()
+    caseworkers: tuple[Team, ...] = ()
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod

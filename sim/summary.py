@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from sim.caseworkers import MEASURES as TEAM_MEASURES
 from sim.catalogue import TOTAL
 from sim.model import Model
 from sim.programmes import MEASURES
@@ -179,5 +180,32 @@ def programmes_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
             waited = values[p, MEASURES.index("wait_days"), m].sum()
             row["mean_wait_days"] = waited / starts if starts else np.nan
             row["participants_sd"] = values[p, 0, m].std(ddof=1) if store.runs > 1 else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+TEAM_SHARES = {"late_share": ("late", "held"), "missed_share": ("missed", "due"),
+               "utilisation": ("hours_used", "hours_available"),
+               "first_within_14_days_share": ("first_within_14_days", "first_held"),
+               "fokus_no_offer_share": ("fokus_no_offer", "fokus_seniority_12m"),
+               "fokus_few_meetings_share": ("fokus_few_meetings", "fokus_seniority_12m")}
+"""Shares in caseworkers.csv, each a ratio of sums over replications (numerator, denominator)."""
+
+
+def teams_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """caseworkers.csv: month, team, the mean of each measure over replications, and the shares."""
+    names = [t.team for t in model.scenario.caseworkers]
+    months = model.calendar.labels
+    shape = (len(names), len(TEAM_MEASURES), len(months), store.runs)
+    values = np.asarray(store.arrays["teams"]).reshape(shape)
+    sums = values.sum(axis=3)
+    rows = []
+    for t, name in enumerate(names):
+        for m, month in enumerate(months):
+            row: dict[str, object] = {"month": month, "team": name}
+            row |= {measure: sums[t, k, m] / store.runs for k, measure in enumerate(TEAM_MEASURES)}
+            for share, (num, den) in TEAM_SHARES.items():
+                d = sums[t, TEAM_MEASURES.index(den), m]
+                row[share] = sums[t, TEAM_MEASURES.index(num), m] / d if d else np.nan
             rows.append(row)
     return pd.DataFrame(rows)

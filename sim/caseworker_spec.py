@@ -1,0 +1,54 @@
+"""The `caseworkers` block: teams with limited meeting hours, meeting schedules and turnover."""
+
+from __future__ import annotations
+
+import itertools
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.fields import Num
+from sim.intervention_spec import Ratios
+
+
+class Team(BaseModel):
+    """A team of caseworkers meeting the citizens of some states on a schedule, within its hours."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team: str = Field(min_length=1)
+    states: tuple[str, ...] = Field(min_length=1)
+    headcount: Num = Field(gt=0, le=10_000, allow_inf_nan=False)
+    hours_per_week: Num = Field(gt=0, le=60, allow_inf_nan=False)
+    """Hours per caseworker per week available for meetings."""
+    hours_per_meeting: Num = Field(gt=0, le=40, allow_inf_nan=False)
+    first_meeting_weeks: Num = Field(default=2.0, ge=0, le=104, allow_inf_nan=False)
+    """The first meeting is due this many weeks after the citizen enters a team state."""
+    every_weeks: tuple[tuple[float, float], ...] = ((0.0, 4.0),)
+    """[from_week, interval in weeks] bands: e.g. [[0, 6.5], [26, 13]] is 4 meetings in the first
+    26 weeks, then one a quarter."""
+    late_after_weeks: Num = Field(default=1.0, ge=0, allow_inf_nan=False)
+    """A meeting held more than this after it was due counts as late."""
+    give_up_weeks: Num = Field(default=4.0, gt=0, allow_inf_nan=False)
+    """A meeting not held this long after it was due is missed; the next one is still due."""
+    effect_per_meeting: Ratios = Field(default_factory=dict)
+    """Hazard ratios by route destination for `effect_weeks` after each meeting held."""
+    effect_weeks: Num = Field(default=0.0, ge=0, le=104, allow_inf_nan=False)
+    turnover_per_year: Num = Field(default=0.0, ge=0, le=52, allow_inf_nan=False)
+    """Caseworker changes per citizen per year."""
+    change_effect: Ratios = Field(default_factory=dict)
+    """Hazard ratios applied at each caseworker change, for the rest of the stay (cumulative: two
+    changes at 0.78 give 0.78²; Lyngby-Taarbæk cites −22 % job chance per change, seed 002)."""
+
+    @model_validator(mode="after")
+    def _bands(self) -> Team:
+        weeks = [w for w, _ in self.every_weeks]
+        if not weeks or weeks[0] != 0 or any(b <= a for a, b in itertools.pairwise(weeks)):
+            raise ValueError(f"every_weeks bands {list(self.every_weeks)} must start at week 0 and increase")
+        if any(interval <= 0 for _, interval in self.every_weeks):
+            raise ValueError("every_weeks intervals must be above 0 weeks")
+        return self
+
+    @property
+    def slots_per_week(self) -> float:
+        """Meetings the team can hold in a week."""
+        return self.headcount * self.hours_per_week / self.hours_per_meeting

@@ -1,0 +1,194 @@
+"""Caseworker teams in one replication: meetings due on a schedule, held within weekly hours.
+
+Each team is a SimPy process that, once a day, holds the meetings that have fallen due, oldest
+first, as far as its hours reach (headcount × hours per week ÷ hours per meeting, a seventh of it
+each day, unused time carried to the next day but not beyond a week); the rest wait,
+and a meeting not held within `give_up_weeks` is missed. Too few staff shows as late and missed
+meetings. A meeting held can raise named hazards for a while; caseworker changes, at a rate per
+citizen, multiply named hazards for the rest of the stay. At each month end the team counts
+Dragør's fokusmål among its citizens with 12 months' seniority: no active offer in the last 12
+months, and fewer than 4 meetings in the last 12 months.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Generator
+from typing import Any, cast
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from sim.calendar import Calendar
+from sim.caseworker_spec import Team
+from sim.citizen import Citizen
+from sim.programmes import SetEffect
+
+MEASURES = ("due", "held", "late", "missed", "first_held", "first_within_14_days", "hours_available",
+            "hours_used", "fokus_seniority_12m", "fokus_no_offer", "fokus_few_meetings")
+"""Per team and month: meetings due, held, held late, missed; first meetings held and those within
+14 days of entry; meeting hours available and used; citizens with ≥ 12 months' seniority at the
+month end, and of them those with no active offer, and with fewer than 4 meetings, in 12 months."""
+(DUE, HELD, LATE, MISSED, FIRST_HELD, FIRST_14, HOURS_AVAILABLE, HOURS_USED, SENIOR, NO_OFFER,
+ FEW_MEETINGS) = range(len(MEASURES))
+YEAR = 365.0
+
+
+class CaseworkerTeam:
+    """One team during one replication."""
+
+    def __init__(self, spec: Team, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
+                 set_effect: SetEffect) -> None:
+        self.spec = spec
+        self.env = env
+        self.calendar = calendar
+        self.set_effect = set_effect
+        self.states = frozenset(index[s] for s in spec.states)
+        self.meeting_effect = {index[d]: r for d, r in spec.effect_per_meeting.items() if r != 1.0} or None
+        self.change_ratios = {index[d]: r for d, r in spec.change_effect.items()}
+        self.members: dict[int, Citizen] = {}
+        self.due: list[tuple[float, int, Citizen, float, bool]] = []  # (due, tie, citizen, spell, first)
+        self.tie = itertools.count()
+        self.effect_until: dict[int, float] = {}
+        self.changes: dict[int, int] = {}
+        self.counts: list[tuple[int, float, float]] = []
+        env.process(self._daily())
+        env.process(self._month_ends())
+
+    # --- the engine's hook ------------------------------------------------------------------
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """A citizen entered a team state: its meetings fall due, its caseworker may change."""
+        self.members[c.ident] = c
+        self.changes[c.ident] = 0
+        first = c.entered + self.spec.first_meeting_weeks * 7.0
+        if first >= now:
+            self._schedule(c, first, True)
+        else:  # in the initial stock: the next meeting is due somewhere in its current interval
+            assert c.programme_draws is not None
+            _, u = c.programme_draws.pair(c.rank, c.programme_used)
+            c.programme_used += 1
+            self._schedule(c, now + u * self._interval(now - c.entered), False)
+        if self.spec.turnover_per_year > 0 and self.change_ratios:
+            self._next_change(c, now)
+
+    def left(self, c: Citizen, now: float) -> None:
+        """A citizen left the team's states: its due meetings lapse with the stay."""
+        self.members.pop(c.ident, None)
+        self.effect_until.pop(c.ident, None)
+        self.changes.pop(c.ident, None)
+
+    # --- meetings ---------------------------------------------------------------------------
+
+    def _interval(self, weeks_in_state_days: float) -> float:
+        weeks = weeks_in_state_days / 7.0
+        interval = next(i for w, i in reversed(self.spec.every_weeks) if w <= weeks)
+        return interval * 7.0
+
+    def _schedule(self, c: Citizen, due: float, first: bool) -> None:
+        if due >= self.calendar.horizon:
+            return
+        self._count(DUE, due)
+        heapq.heappush(self.due, (due, next(self.tie), c, c.entered, first))
+
+    def _daily(self) -> Generator[simpy.Event, Any, None]:
+        spec = self.spec
+        give_up, late = spec.give_up_weeks * 7.0, spec.late_after_weeks * 7.0
+        per_day = spec.slots_per_week / 7.0
+        budget = 0.0
+        while True:
+            now = self.env.now
+            self._count(HOURS_AVAILABLE, now, per_day * spec.hours_per_meeting)
+            budget = min(budget + per_day, spec.slots_per_week)
+            held = 0
+            while self.due and self.due[0][0] <= now and budget >= 1.0:
+                due, _, c, spell, first = heapq.heappop(self.due)
+                if c.entered != spell or c.ident not in self.members:
+                    continue  # the citizen has left the team's states
+                if now - due > give_up:
+                    self._count(MISSED, now)
+                else:
+                    held += 1
+                    budget -= 1.0
+                    self._hold(c, now, due, first, late)
+                self._schedule(c, due + self._interval(due - c.entered), False)
+            while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
+                due, _, c, spell, _ = heapq.heappop(self.due)
+                if c.entered == spell and c.ident in self.members:
+                    self._count(MISSED, now)
+                    self._schedule(c, due + self._interval(due - c.entered), False)
+            self._count(HOURS_USED, now, held * spec.hours_per_meeting)
+            yield self.env.timeout(1.0)
+
+    def _hold(self, c: Citizen, now: float, due: float, first: bool, late: float) -> None:
+        self._count(HELD, now)
+        if now - due > late:
+            self._count(LATE, now)
+        if first:
+            self._count(FIRST_HELD, now)
+            if now - c.entered <= 14.0:
+                self._count(FIRST_14, now)
+        c.meetings = [t for t in (c.meetings or ()) if t > now - YEAR] + [now]
+        if self.meeting_effect and self.spec.effect_weeks > 0:
+            until = now + self.spec.effect_weeks * 7.0
+            self.effect_until[c.ident] = until
+            self.set_effect(c, (self, "meeting"), self.meeting_effect, now)
+            Timeout(self.env, until - now, (c, c.entered)).callbacks.append(self._meeting_effect_over)
+
+    def _meeting_effect_over(self, ev: simpy.Event) -> None:
+        c, spell = cast(tuple[Citizen, float], ev.value)
+        now = self.env.now
+        if c.entered == spell and self.effect_until.get(c.ident, math.inf) <= now:
+            del self.effect_until[c.ident]
+            self.set_effect(c, (self, "meeting"), None, now)
+
+    # --- caseworker changes -----------------------------------------------------------------
+
+    def _next_change(self, c: Citizen, now: float) -> None:
+        assert c.programme_draws is not None
+        e, _ = c.programme_draws.pair(c.rank, c.programme_used)
+        c.programme_used += 1
+        at = now + e / (self.spec.turnover_per_year / YEAR)
+        if at < self.calendar.horizon:
+            Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._change)
+
+    def _change(self, ev: simpy.Event) -> None:
+        c, spell = cast(tuple[Citizen, float], ev.value)
+        if c.entered != spell or c.ident not in self.members:
+            return
+        now = self.env.now
+        k = self.changes[c.ident] = self.changes[c.ident] + 1
+        self.set_effect(c, (self, "changes"), {d: r ** k for d, r in self.change_ratios.items()}, now)
+        self._next_change(c, now)
+
+    # --- fokusmål and bookkeeping -----------------------------------------------------------
+
+    def _month_ends(self) -> Generator[simpy.Event, Any, None]:
+        edges = self.calendar.edges
+        for end in edges[1:]:
+            yield self.env.timeout(end - self.env.now - 1e-9)
+            now = self.env.now
+            for c in self.members.values():
+                if c.support + (now - c.entered) < YEAR:
+                    continue
+                self._count(SENIOR, now)
+                if c.last_offer < now - YEAR:
+                    self._count(NO_OFFER, now)
+                if len([t for t in (c.meetings or ()) if t > now - YEAR]) < 4:
+                    self._count(FEW_MEETINGS, now)
+
+    def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
+        self.counts.append((measure, day, amount))
+
+    def close(self) -> np.ndarray:
+        """[measure, month] of the replication."""
+        calendar = self.calendar
+        out = np.zeros((len(MEASURES), calendar.months))
+        if self.counts:
+            measure, day, amount = (np.asarray(x) for x in zip(*self.counts, strict=True))
+            month = np.clip(np.searchsorted(calendar.edges, day, side="right") - 1, 0, calendar.months - 1)
+            np.add.at(out, (measure.astype(int), month), amount)
+        return out
