@@ -130,6 +130,12 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
         elif t.metric in COST_METRICS and s.economics is None:
             out.append(((*tp, "metric"), f"{t.metric!r} needs an economics block (DKK per full-year "
                         "person and the refusion staircase); add economics: or use full_year_persons"))
+        if t.team is not None and t.team not in [team.team for team in s.caseworkers]:
+            out.append(((*tp, "team"), f"unknown team {t.team!r}"
+                        f"{did_you_mean(t.team, [team.team for team in s.caseworkers])}"))
+        if t.programme is not None and t.programme not in [p.name for p in s.interventions]:
+            out.append(((*tp, "programme"), f"unknown programme {t.programme!r}"
+                        f"{did_you_mean(t.programme, [p.name for p in s.interventions])}"))
         for j, code in enumerate(t.states):
             if code != TOTAL and code not in benefit_set:
                 unknown((*tp, "states", j), code, [*declared, TOTAL])
@@ -155,24 +161,31 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
 
 def _check_interventions(s: Scenario, out: list[tuple[Path, str]],
                          unknown: Callable[[Path, str, list[str]], None]) -> None:
-    """Programmes name declared states, and their effects name routes out of those states."""
+    """Programmes and teams name declared states, and their effects name routes out of those states."""
     declared = list(s.states)
-    names: set[str] = set()
-    for i, p in enumerate(s.interventions):
-        path: Path = ("interventions", i)
-        if p.name in names:
-            out.append(((*path, "name"), f"{p.name!r} is used twice; each intervention needs its own name"))
-        names.add(p.name)
-        for j, code in enumerate(p.states):
+    features = [(("interventions", i), p.name, p.states,
+                 {"effects.during": p.effects.during, "effects.after": p.effects.after})
+                for i, p in enumerate(s.interventions)]
+    features += [(("caseworkers", i), t.team, t.states,
+                  {"effect_per_meeting": t.effect_per_meeting, "change_effect": t.change_effect})
+                 for i, t in enumerate(s.caseworkers)]
+    names: set[tuple[str, str]] = set()
+    for path, name, states, effects in features:
+        key = str(path[0]), name
+        if key in names:
+            field = "name" if path[0] == "interventions" else "team"
+            out.append(((*path, field), f"{name!r} is used twice; each needs its own name"))
+        names.add(key)
+        for j, code in enumerate(states):
             if code not in s.states:
                 unknown((*path, "states", j), code, declared)
-        routes = {r.to for code in p.states for r in s.transitions.get(code, ()) if r.to != STAY}
-        for when in ("during", "after"):
-            for dest in getattr(p.effects, when):
+        routes = {r.to for code in states for r in s.transitions.get(code, ()) if r.to != STAY}
+        for when, ratios in effects.items():
+            for dest in ratios:
                 if dest not in routes:
                     allowed = ", ".join(sorted(routes)) or "none"
-                    out.append(((*path, "effects", when, dest),
-                                f"no route from {', '.join(p.states)} leads to {dest!r}; effects are hazard "
+                    out.append(((*path, *when.split("."), dest),
+                                f"no route from {', '.join(states)} leads to {dest!r}; effects are hazard "
                                 f"ratios on routes out of the eligible states: {allowed}"))
 
 

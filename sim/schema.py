@@ -179,9 +179,22 @@ class DurationBand(Strict):
         return self
 
 
-METRICS = ("full_year_persons", "cofinancing_rate", "net_cost_dkk", "gross_cost_dkk")
-"""Target metrics: full-year persons; and with economics, net ÷ gross, net and gross DKK."""
-COST_METRICS = frozenset(METRICS[1:])
+TEAM_METRICS: dict[str, tuple[str, str]] = {
+    "fokus_no_offer_share": ("fokus_no_offer", "fokus_seniority_12m"),
+    "fokus_few_meetings_share": ("fokus_few_meetings", "fokus_seniority_12m"),
+    "first_meeting_within_14_days_share": ("first_within_14_days", "first_held"),
+    "meetings_late_share": ("late", "held"),
+    "meetings_missed_share": ("missed", "due"),
+}
+"""Team metrics as (numerator, denominator) of caseworkers.csv measures summed over the year."""
+PROGRAMME_METRICS = ("programme_starts", "programme_participants", "programme_cost_dkk")
+"""Programme metrics over the year: starts, mean participants, cost."""
+METRICS = ("full_year_persons", "cofinancing_rate", "net_cost_dkk", "gross_cost_dkk",
+           *TEAM_METRICS, *PROGRAMME_METRICS)
+"""Target metrics: full-year persons; with economics, net ÷ gross, net and gross DKK; with
+caseworkers (name the `team`), fokusmål and meeting shares; with interventions (name the
+`programme`), starts, mean participants and cost."""
+COST_METRICS = frozenset(METRICS[1:4])
 
 
 class Target(Strict):
@@ -197,6 +210,10 @@ class Target(Strict):
     change_at_most: Num | None = None
     change_at_least: Num | None = None
     base_year: Whole | None = None
+    team: str | None = None
+    """For team metrics: the caseworker team."""
+    programme: str | None = None
+    """For programme metrics: the intervention's name."""
 
     @field_validator("change_at_most", "change_at_least", mode="before")
     @classmethod
@@ -215,7 +232,13 @@ class Target(Strict):
         if len(given) != 1:
             raise ValueError("give exactly one of at_most, at_least, change_at_most, change_at_least "
                              f"(got {', '.join(given) or 'none'})")
-        if not self.states and not self.groups:
+        if self.metric in TEAM_METRICS:
+            if self.team is None:
+                raise ValueError(f"metric {self.metric} needs team: the caseworker team it is about")
+        elif self.metric in PROGRAMME_METRICS:
+            if self.programme is None:
+                raise ValueError(f"metric {self.metric} needs programme: the intervention it is about")
+        elif not self.states and not self.groups:
             raise ValueError("a target needs states (state codes or 'total') or groups")
         return self
 

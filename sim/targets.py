@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.caseworkers import MEASURES as TEAM_MEASURES
 from sim.catalogue import TOTAL
 from sim.model import Model
+from sim.programmes import COST, PARTICIPANTS, STARTS
+from sim.schema import PROGRAMME_METRICS, TEAM_METRICS
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,10 @@ class ResolvedTarget:
     year_column: int
     threshold: float
     upper: bool
+    months: slice = field(default_factory=lambda: slice(0, 0))
+    """The target year's months, for team and programme metrics."""
+    feature: int = -1
+    """The team's or programme's index, for their metrics."""
 
     def met(self, values: np.ndarray) -> np.ndarray:
         """Whether each value meets the target (at or below an upper bound, at or above a lower)."""
@@ -56,8 +63,12 @@ def resolve_targets(model: Model) -> list[ResolvedTarget]:
             bound = t.at_most if t.at_most is not None else t.at_least
             assert bound is not None
             threshold = bound
+        teams = [team.team for team in scenario.caseworkers]
+        programmes = [p.name for p in scenario.interventions]
+        feature = (teams.index(t.team) if t.team is not None else
+                   programmes.index(t.programme) if t.programme is not None else -1)
         out.append(ResolvedTarget(t.name, t.metric, tuple(sorted(set(rows))), years.index(t.year),
-                                  threshold, t.upper))
+                                  threshold, t.upper, model.calendar.full_years()[t.year], feature))
     return out
 
 
@@ -68,6 +79,19 @@ def target_values(targets: list[ResolvedTarget], tables: dict[str, np.ndarray]) 
         rows, year = list(t.rows), t.year_column
         if t.metric == "full_year_persons":
             out.append(tables["yearly"][rows, year].sum())
+            continue
+        if t.metric in TEAM_METRICS:
+            num, den = (TEAM_MEASURES.index(m) for m in TEAM_METRICS[t.metric])
+            team = tables["teams"][t.feature, :, t.months]
+            total = team[den].sum()
+            out.append(team[num].sum() / total if total > 0 else np.nan)
+            continue
+        if t.metric in PROGRAMME_METRICS:
+            programme = tables["programmes"][t.feature, :, t.months]
+            measure = {"programme_starts": STARTS, "programme_participants": PARTICIPANTS,
+                       "programme_cost_dkk": COST}[t.metric]
+            values = programme[measure]
+            out.append(values.mean() if t.metric == "programme_participants" else values.sum())
             continue
         gross = tables["yearly_gross"][rows, year].sum()
         net = tables["yearly_net"][rows, year].sum()

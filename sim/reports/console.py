@@ -12,7 +12,7 @@ from sim.compare import Comparison
 
 def _amount(metric: str, value: float) -> str:
     """A target value as people read it: persons, DKK millions or a percentage."""
-    if metric == "cofinancing_rate":
+    if metric == "cofinancing_rate" or metric.endswith("_share"):
         return f"{value:.1%}"
     if metric.endswith("_dkk"):
         return f"{value / 1e6:,.1f} mio."

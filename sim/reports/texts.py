@@ -35,7 +35,7 @@ _TEMPLATES: dict[tuple[str, Lang], str] = {
 
 def amount(metric: str, value: float, lang: Lang) -> str:
     """A metric's value without unit words: persons, a percentage, or DKK millions."""
-    if metric == "cofinancing_rate":
+    if metric == "cofinancing_rate" or metric.endswith("_share"):
         return percent(value, lang)
     if metric.endswith("_dkk"):
         return millions(value, lang)
