@@ -51,3 +51,31 @@ def test_group_target_sums_its_states() -> None:
     expected = yearly["sygedagpenge"] + yearly["jobafklaring"]
     assert result.targets["mean"].iloc[0] == pytest.approx(expected)
     assert result.targets["sense"].iloc[0] == "at_least"
+
+
+@pytest.mark.parametrize(("headcount", "on_time"), [(10, True), (2, False)])
+def test_team_targets_follow_the_staffing(headcount: int, on_time: bool) -> None:
+    """Ample staff hold every first meeting within 14 days and 13 meetings a year; two
+    caseworkers for ~650 citizens (a meeting every 4 weeks needs ~160 a week) cannot."""
+    scenario = sim.scenario_from_dict({
+        "name": "team", "start": dt.date(2018, 1, 1), "months": 24,
+        "states": {"kontanthjaelp_aktivitetsparat": {}},
+        "initial": {"kontanthjaelp_aktivitetsparat": 600},
+        "inflow_per_week": {"kontanthjaelp_aktivitetsparat": 6},
+        "transitions": {"kontanthjaelp_aktivitetsparat": [{"to": "job", "rate_per_week": 0.01}]},
+        "caseworkers": [{"team": "A", "states": ["kontanthjaelp_aktivitetsparat"], "headcount": headcount,
+                         "hours_per_week": 20, "hours_per_meeting": 1, "first_meeting_weeks": 1,
+                         "every_weeks": [[0, 4]]}],
+        "targets": [
+            {"name": "first", "metric": "first_meeting_within_14_days_share", "team": "A", "year": 2019,
+             "at_least": 0.9},
+            {"name": "few", "metric": "fokus_few_meetings_share", "team": "A", "year": 2019, "at_most": 0.2},
+        ],
+    })
+    targets = sim.run(scenario, runs=4, seed=1).targets.set_index("target")
+    if on_time:
+        assert targets.loc["first", "mean"] == 1.0 and targets.loc["few", "mean"] == 0.0
+        assert (targets["probability_met"] == 1.0).all()
+    else:
+        assert targets.loc["first", "mean"] < 0.5 and targets.loc["few", "mean"] > 0.5
+        assert (targets["probability_met"] == 0.0).all()
