@@ -18,6 +18,7 @@ class Citizen:
 
     __slots__ = (
         "away",
+        "born",
         "clock_done",
         "draws",
         "effect",
@@ -56,6 +57,7 @@ class Citizen:
         self.effects: dict[object, dict[int, float]] | None = None  # … and where they come from
         self.meetings: list[float] | None = None  # days of the meetings held in the last year
         self.last_offer = -math.inf  # day the last programme (an active offer) started
+        self.born = math.nan  # day of birth (from the scenario's ages), for eligibility by age
         self.clock_done = -1.0  # days in the state of the last clock the citizen stayed through
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event

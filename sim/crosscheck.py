@@ -170,6 +170,18 @@ def _check_interventions(s: Scenario, out: list[tuple[Path, str]],
                   {"effect_per_meeting": t.effect_per_meeting, "change_effect": t.change_effect})
                  for i, t in enumerate(s.caseworkers)]
     names: set[tuple[str, str]] = set()
+    for i, p in enumerate(s.interventions):
+        missing = [code for code in p.states if code in s.states and code not in s.ages]
+        if p.age is not None and missing:
+            out.append((("interventions", i, "age"), f"eligibility by age needs the ages of "
+                        f"{', '.join(missing)}; give them in the scenario's ages block "
+                        "([from_age, to_age, share] bands)"))
+    for code in s.ages:
+        if code not in s.states:
+            unknown(("ages", code), code, declared)
+    for code, bands in s.ages.items():
+        if bands and abs(sum(b.share for b in bands) - 1) > 1e-6:
+            out.append((("ages", code), f"shares sum to {sum(b.share for b in bands):g}; they must sum to 1"))
     for path, name, states, effects in features:
         key = str(path[0]), name
         if key in names:

@@ -10,6 +10,8 @@ the plain DES, kept as the reference the fast path is tested against.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import simpy
@@ -36,6 +38,8 @@ from sim.streams import (
     state_key,
 )
 from sim.support import SupportBook
+
+YEAR_DAYS = 365.25
 
 
 class Replication:
@@ -118,6 +122,14 @@ class Replication:
                      decisions: CohortDraws | None = None) -> Citizen:
         c = Citizen(self.n_citizens, state, entered, draws, rank)
         c.programme_draws = decisions
+        ages = self.model.ages[state] if self.model.ages else None
+        if ages is not None and decisions is not None:
+            e, u = decisions.pair(rank, c.programme_used)
+            c.programme_used += 1
+            cum = np.cumsum(ages.shares) / ages.shares.sum()
+            band = min(int(np.searchsorted(cum, -math.expm1(-e), side="right")), len(cum) - 1)
+            age = ages.lo[band] + u * (ages.hi[band] - ages.lo[band])
+            c.born = max(entered, 0.0) - age * YEAR_DAYS
         self.n_citizens += 1
         if self.alive is not None:
             self.alive[c.ident] = c

@@ -42,6 +42,8 @@ class Intervention(BaseModel):
     from_week: Num = Field(default=0.0, ge=0, allow_inf_nan=False)
     to_week: Num | None = Field(default=None, gt=0, allow_inf_nan=False)
     """The weeks-in-state window of eligibility (to_week open when left out)."""
+    age: tuple[Num, Num] | None = None
+    """[from, to) years of age at referral (the states need an `ages` block in the scenario)."""
     referral: Literal["on_entry", "at_week", "rate"] = "at_week"
     """on_entry: when the citizen becomes eligible; at_week: at from_week; rate: a share of the
     eligible per week (rate_per_week), each eligible citizen at its own exponential time."""
@@ -63,6 +65,8 @@ class Intervention(BaseModel):
             raise ValueError("referral: rate needs rate_per_week (share of the eligible referred per week)")
         if self.referral != "rate" and self.rate_per_week is not None:
             raise ValueError(f"rate_per_week goes with referral: rate, not referral: {self.referral}")
+        if self.age is not None and not 0 <= self.age[0] < self.age[1] <= 120:
+            raise ValueError(f"age {list(self.age)} must be [from, to) years with 0 ≤ from < to ≤ 120")
         if self.to_week is not None and self.to_week <= self.from_week:
             raise ValueError(f"to_week {self.to_week:g} must be above from_week {self.from_week:g}")
         return self

@@ -21,6 +21,7 @@ from sim.caseworker_spec import Team
 from sim.catalogue import CATALOGUE, GROUPS
 from sim.intervention_spec import Effects, EffectUncertainty, Intervention
 from sim.schema import (
+    AgeBand,
     DurationBand,
     Economics,
     InflowSpec,
@@ -52,7 +53,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics,
-    Intervention, Effects, EffectUncertainty, Team)
+    Intervention, Effects, EffectUncertainty, Team, AgeBand)
 _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 """Every key the schema knows: a loc part that is neither this nor a key in the data is internal."""
 

@@ -18,7 +18,7 @@ from sim.schema import Scenario
 
 @dataclass(frozen=True)
 class InitialBands:
-    """User-given elapsed-duration bands for a state's initial stock, in days."""
+    """User-given bands with shares: elapsed days of a state's initial stock, or ages in years."""
 
     lo: np.ndarray
     hi: np.ndarray
@@ -40,6 +40,8 @@ class Model:
     """Poisson intensity per day, [state, month], constant within a calendar month."""
     initial: tuple[int, ...]
     initial_bands: tuple[InitialBands | None, ...]
+    ages: tuple[InitialBands | None, ...] = ()
+    """Per state: age bands (years) of citizens entering it and of its initial stock."""
     economics: EconomicsModel | None = None
     """Money rules, when the scenario has an economics block."""
     entry_history: tuple[np.ndarray | None, ...] | None = None
@@ -100,5 +102,9 @@ def compile_model(scenario: Scenario) -> Model:
             ))
         else:
             bands.append(None)
+    ages = tuple(
+        InitialBands(np.array([b.from_age for b in age_bands]), np.array([b.to_age for b in age_bands]),
+                     np.array([b.share for b in age_bands])) if (age_bands := scenario.ages.get(c)) else None
+        for c in codes)
     return Model(scenario, codes, len(scenario.states), calendar, schedules, inflow, initial,
-                 tuple(bands), compile_economics(scenario, calendar))
+                 tuple(bands), ages, compile_economics(scenario, calendar))

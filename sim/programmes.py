@@ -97,6 +97,10 @@ class Programme:
         if c.entered != spell or c.state not in self.states:
             return  # the citizen has moved on since the referral was scheduled
         now = self.env.now
+        if self.spec.age is not None:
+            age = (now - c.born) / 365.25
+            if not self.spec.age[0] <= age < self.spec.age[1]:
+                return  # not of the programme's age
         self._count(REFERRALS, now)
         if self._draw_uniform(c) >= self.spec.uptake:
             self._count(DECLINED, now)

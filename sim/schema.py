@@ -197,6 +197,29 @@ caseworkers (name the `team`), fokusmål and meeting shares; with interventions 
 COST_METRICS = frozenset(METRICS[1:4])
 
 
+class AgeBand(Strict):
+    """A share of a state's citizens whose age (at entry, or at the start) lies in [from_age, to_age)."""
+
+    from_age: Num = Field(ge=0, le=120, allow_inf_nan=False)
+    to_age: Num = Field(gt=0, le=120, allow_inf_nan=False)
+    share: Num = Field(ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            if len(v) != 3:
+                raise ValueError(f"{v!r} is not a [from_age, to_age, share] triple")
+            return {"from_age": v[0], "to_age": v[1], "share": v[2]}
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.to_age <= self.from_age:
+            raise ValueError(f"to_age {self.to_age:g} must be above from_age {self.from_age:g}")
+        return self
+
+
 class Target(Strict):
     """A plan's target on a metric over some states in a calendar year."""
 
@@ -322,6 +345,9 @@ class Scenario(Strict):
     economics: Economics | None = None
     interventions: tuple[Intervention, ...] = ()
     caseworkers: tuple[Team, ...] = ()
+    ages: dict[str, tuple[AgeBand, ...]] = Field(default_factory=dict)
+    """Age distribution by state of those entering it and of its initial stock (for eligibility
+    by age); citizens age as time goes on."""
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod

@@ -1,0 +1,52 @@
+"""Eligibility by age: citizens get ages from the scenario's bands and age as time goes on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+import sim
+from sim.programmes import MEASURES
+
+
+def scenario(age: list[float] | None) -> sim.Scenario:
+    programme: dict[str, Any] = {"name": "kursus", "states": ["kontanthjaelp_jobparat"],
+                                 "referral": "on_entry", "duration_weeks": 1}
+    if age is not None:
+        programme["age"] = age
+    return sim.scenario_from_dict({
+        "name": "ages", "start": dt.date(2018, 1, 1), "months": 12,
+        "states": {"kontanthjaelp_jobparat": {}},
+        "inflow_per_week": {"kontanthjaelp_jobparat": 40},
+        "transitions": {"kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.05}]},
+        "ages": {"kontanthjaelp_jobparat": [[18, 30, 0.3], [30, 40, 0.45], [40, 67, 0.25]]},
+        "interventions": [programme],
+    })
+
+
+def referrals(age: list[float] | None, seed: int) -> float:
+    model = sim.compile_model(scenario(age))
+    record = sim.simulate(model, np.random.SeedSequence(seed))
+    assert record.programmes is not None
+    return float(record.programmes[0, MEASURES.index("referrals")].sum())
+
+
+def test_only_the_programmes_ages_are_referred() -> None:
+    everyone = np.array([referrals(None, s) for s in range(6)])
+    over_30 = np.array([referrals([30, 67], s) for s in range(6)])
+    share = over_30.sum() / everyone.sum()
+    n = everyone.sum()
+    assert abs(share - 0.70) < 4 * np.sqrt(0.7 * 0.3 / n)  # 45 % + 25 % of entrants are 30 or over
+
+
+def test_eligibility_by_age_needs_the_states_ages() -> None:
+    data = scenario([30, 67]).model_dump(mode="json")
+    data.pop("ages")
+    try:
+        sim.scenario_from_dict(data)
+    except sim.ScenarioError as exc:
+        assert "interventions[0].age" in str(exc) and "ages block" in str(exc)
+    else:
+        raise AssertionError("a programme limited by age was accepted without ages")
