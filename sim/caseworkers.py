@@ -91,7 +91,6 @@ class CaseworkerTeam:
     def _schedule(self, c: Citizen, due: float, first: bool) -> None:
         if due >= self.calendar.horizon:
             return
-        self._count(DUE, due)
         heapq.heappush(self.due, (due, next(self.tie), c, c.entered, first))
 
     def _daily(self) -> Generator[simpy.Event, Any, None]:
@@ -107,7 +106,8 @@ class CaseworkerTeam:
             while self.due and self.due[0][0] <= now and budget >= 1.0:
                 due, _, c, spell, first = heapq.heappop(self.due)
                 if c.entered != spell or c.ident not in self.members:
-                    continue  # the citizen has left the team's states
+                    continue  # the citizen has left the team's states: that meeting never fell due
+                self._count(DUE, due)
                 if now - due > give_up:
                     self._count(MISSED, now)
                 else:
@@ -118,6 +118,7 @@ class CaseworkerTeam:
             while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
                 due, _, c, spell, _ = heapq.heappop(self.due)
                 if c.entered == spell and c.ident in self.members:
+                    self._count(DUE, due)
                     self._count(MISSED, now)
                     self._schedule(c, due + self._interval(due - c.entered), False)
             self._count(HOURS_USED, now, held * spec.hours_per_meeting)
@@ -186,6 +187,10 @@ class CaseworkerTeam:
     def close(self) -> np.ndarray:
         """[measure, month] of the replication."""
         calendar = self.calendar
+        for due, _, c, spell, _ in self.due:  # fallen due, still waiting at the horizon
+            if due < calendar.horizon and c.entered == spell and c.ident in self.members:
+                self._count(DUE, due)
+        self.due = []
         out = np.zeros((len(MEASURES), calendar.months))
         if self.counts:
             measure, day, amount = (np.asarray(x) for x in zip(*self.counts, strict=True))
