@@ -235,7 +235,7 @@ class Replication:
             dest = nxt[1]
             if state in watched or dest in watched:
                 c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
-                ev = Timeout(self.env, at - now, c)
+                ev = Timeout(self.env, at - self.env.now, c)
                 ev.callbacks.append(self._on_move)
                 c.pending = ev
                 return
@@ -249,7 +249,7 @@ class Replication:
                 if book is not None:
                     book.closed(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
-            now = at
+
         c.state, c.entered, c.pending = state, entered, None
         if book is not None and state < self.model.n_benefit:
             self.resting[c.ident] = c

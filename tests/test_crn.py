@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -68,3 +69,17 @@ def test_long_paths_draw_past_the_cohort_tiers() -> None:
     a, b = person_days(ping_pong, 5), person_days(ping_pong, 5)
     np.testing.assert_array_equal(a, b)
     same(a, person_days(ping_pong, 5, fast_forward=False))
+
+
+def test_watching_one_state_changes_no_path() -> None:
+    """A watched state's moves are events, the others are drawn ahead: a citizen passing from an
+    unwatched state into a watched one must still arrive on time, so nothing at all changes."""
+    chain = copy.deepcopy(BASE)  # a-dagpenge → kontanthjælp → jobafklaring: drawn ahead, then watched
+    chain["transitions"]["a_dagpenge"].append({"to": "kontanthjaelp_jobparat", "rate_per_week": 0.03})
+    chain["transitions"]["kontanthjaelp_jobparat"].append({"to": "jobafklaring", "rate_per_week": 0.05})
+    model = sim.compile_model(sim.scenario_from_dict(chain))
+    for watched in ({3}, {2}, {1}, {0, 3}):
+        seed = np.random.SeedSequence(21)
+        plain = sim.simulate(model, seed).person_days
+        some = sim.simulate(dataclasses.replace(model, watched=frozenset(watched)), seed).person_days
+        same(plain, some)
