@@ -1,11 +1,13 @@
 """How much common random numbers sharpen a comparison: the standard error of a difference.
 
 A what-if on the shipped Tårnby scenario (sick-listed leave for a job 15 % faster in every
-duration band) is compared with the base twice: with one seed for both (common random numbers,
-as `caseflow compare` does) and with independent seeds. Printed per target and for the total:
-the difference, its standard error both ways, and the ratio. Run:
+duration band, or a scenario file given with --variant) is compared with the base twice: with
+one seed for both (common random numbers, as `caseflow compare` does) and with independent
+seeds. Printed per target and for the total: the difference, its standard error both ways, and
+the ratio. Run:
 
     python benchmarks/crn.py --runs 200
+    python benchmarks/crn.py --runs 200 --variant scenarios/taarnby-2018-jobsoegning-x3.yaml
 """
 
 from __future__ import annotations
@@ -41,9 +43,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--variant", type=Path, default=None,
+                        help="a what-if scenario file to compare instead (e.g. the shipped ×3 course)")
     args = parser.parse_args()
     data = yaml.safe_load((ROOT / "scenarios" / "taarnby-2018.yaml").read_text(encoding="utf-8"))
-    base, what_if = sim.scenario_from_dict(data), sim.scenario_from_dict(variant(data, 1.15))
+    base = sim.scenario_from_dict(data)
+    what_if = (sim.load_scenario(args.variant) if args.variant is not None
+               else sim.scenario_from_dict(variant(data, 1.15)))
     comparison = compare(base, what_if, args.runs, args.seed, args.workers)
     paired = comparison.differences
     # independent seeds: the variant run again with another seed, its replications paired by index
