@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from sim.fields import Num
+from sim.fields import Bands, Num, parse_bands
 from sim.intervention_spec import Ratios
 
 
@@ -23,7 +23,8 @@ class Team(BaseModel):
     hours_per_meeting: Num = Field(gt=0, le=40, allow_inf_nan=False)
     first_meeting_weeks: Num = Field(default=2.0, ge=0, le=104, allow_inf_nan=False)
     """The first meeting is due this many weeks after the citizen enters a team state."""
-    every_weeks: tuple[tuple[float, float], ...] = ((0.0, 4.0),)
+    every_weeks: Annotated[Bands, BeforeValidator(
+        lambda v: parse_bands(v, "a meeting interval in weeks", positive=True))] = ((0.0, 4.0),)
     """[from_week, interval in weeks] bands: e.g. [[0, 6.5], [26, 13]] is 4 meetings in the first
     26 weeks, then one a quarter."""
     late_after_weeks: Num = Field(default=1.0, ge=0, allow_inf_nan=False)
@@ -38,15 +39,6 @@ class Team(BaseModel):
     change_effect: Ratios = Field(default_factory=dict)
     """Hazard ratios applied at each caseworker change, for the rest of the stay (cumulative: two
     changes at 0.78 give 0.78²; Lyngby-Taarbæk cites −22 % job chance per change, seed 002)."""
-
-    @model_validator(mode="after")
-    def _bands(self) -> Team:
-        weeks = [w for w, _ in self.every_weeks]
-        if not weeks or weeks[0] != 0 or any(b <= a for a, b in itertools.pairwise(weeks)):
-            raise ValueError(f"every_weeks bands {list(self.every_weeks)} must start at week 0 and increase")
-        if any(interval <= 0 for _, interval in self.every_weeks):
-            raise ValueError("every_weeks intervals must be above 0 weeks")
-        return self
 
     @property
     def slots_per_week(self) -> float:

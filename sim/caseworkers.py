@@ -1,6 +1,7 @@
 """Caseworker teams in one replication: meetings due on a schedule, held within weekly hours.
 
-Each team is a SimPy process that, once a day, holds the meetings that have fallen due, oldest
+Each team is a SimPy process that, at the end of each day, holds the meetings that have fallen
+due (each at the time it fell due that day, or at the day's start if it was waiting), oldest
 first, as far as its hours reach (headcount × hours per week ÷ hours per meeting, a seventh of it
 each day, unused time carried to the next day but not beyond a week); the rest wait,
 and a meeting not held within `give_up_weeks` is missed. Too few staff shows as late and missed
@@ -35,6 +36,8 @@ month end, and of them those with no active offer, and with fewer than 4 meeting
 (DUE, HELD, LATE, MISSED, FIRST_HELD, FIRST_14, HOURS_AVAILABLE, HOURS_USED, SENIOR, NO_OFFER,
  FEW_MEETINGS) = range(len(MEASURES))
 YEAR = 365.0
+DAY_END = 1e-6
+"""How long before midnight the daily round runs (in days)."""
 
 
 class CaseworkerTeam:
@@ -53,6 +56,8 @@ class CaseworkerTeam:
         self.due: list[tuple[float, int, Citizen, float, bool]] = []  # (due, tie, citizen, spell, first)
         self.tie = itertools.count()
         self.effect_until: dict[int, float] = {}
+        self.pending_due: dict[int, float] = {}  # citizen → due day of its next meeting
+        self.last_round = -math.inf
         self.changes: dict[int, int] = {}
         self.counts: list[tuple[int, float, float]] = []
         env.process(self._daily())
@@ -67,16 +72,26 @@ class CaseworkerTeam:
         first = c.entered + self.spec.first_meeting_weeks * 7.0
         if first >= now:
             self._schedule(c, first, True)
-        else:  # in the initial stock: the next meeting is due somewhere in its current interval
-            assert c.programme_draws is not None
-            _, u = c.programme_draws.pair(c.rank, c.programme_used)
-            c.programme_used += 1
-            self._schedule(c, now + u * self._interval(now - c.entered), False)
+        else:  # in the initial stock: the next meeting is due somewhere in its current interval,
+            # and the meetings of the past year were held on schedule before the start
+            _, u = self._draw(c)
+            interval = self._interval(now - c.entered)
+            due = now + u * interval
+            self._schedule(c, due, False)
+            past, t = [], due - interval
+            while t > now - YEAR and t > c.entered:
+                past.append(t)
+                t -= self._interval(t - c.entered)
+            c.meetings = sorted(past) or None
         if self.spec.turnover_per_year > 0 and self.change_ratios:
             self._next_change(c, now)
 
     def left(self, c: Citizen, now: float) -> None:
-        """A citizen left the team's states: its due meetings lapse with the stay."""
+        """A citizen left the team's states: a meeting already due and not held is missed."""
+        due = self.pending_due.pop(c.ident, None)
+        if due is not None and due <= self.last_round:  # a round could have held it, and did not
+            self._count(DUE, due)
+            self._count(MISSED, now)
         self.members.pop(c.ident, None)
         self.effect_until.pop(c.ident, None)
         self.changes.pop(c.ident, None)
@@ -85,22 +100,26 @@ class CaseworkerTeam:
 
     def _interval(self, weeks_in_state_days: float) -> float:
         weeks = weeks_in_state_days / 7.0
-        interval = next(i for w, i in reversed(self.spec.every_weeks) if w <= weeks)
+        interval = next(i for w, i in reversed(self.spec.every_weeks) if w <= weeks + 1e-9)
         return interval * 7.0
 
     def _schedule(self, c: Citizen, due: float, first: bool) -> None:
         if due >= self.calendar.horizon:
             return
+        self.pending_due[c.ident] = due
         heapq.heappush(self.due, (due, next(self.tie), c, c.entered, first))
 
     def _daily(self) -> Generator[simpy.Event, Any, None]:
+        """At the end of each day: hold what fell due, oldest first, while the day's hours last."""
         spec = self.spec
         give_up, late = spec.give_up_weeks * 7.0, spec.late_after_weeks * 7.0
         per_day = spec.slots_per_week / 7.0
         budget = 0.0
-        while True:
-            now = self.env.now
-            self._count(HOURS_AVAILABLE, now, per_day * spec.hours_per_meeting)
+        yield self.env.timeout(1.0 - DAY_END)  # the rounds run just before midnight, so the last
+        while True:                              # day of the horizon has one too
+            now = self.last_round = self.env.now
+            start = now - (1.0 - DAY_END)
+            self._count(HOURS_AVAILABLE, start, per_day * spec.hours_per_meeting)
             budget = min(budget + per_day, spec.slots_per_week)
             held = 0
             while self.due and self.due[0][0] <= now and budget >= 1.0:
@@ -108,31 +127,35 @@ class CaseworkerTeam:
                 if c.entered != spell or c.ident not in self.members:
                     continue  # the citizen has left the team's states: that meeting never fell due
                 self._count(DUE, due)
+                self.pending_due.pop(c.ident, None)
                 if now - due > give_up:
                     self._count(MISSED, now)
                 else:
                     held += 1
                     budget -= 1.0
-                    self._hold(c, now, due, first, late)
+                    self._hold(c, max(start, due), due, first, late)
                 self._schedule(c, due + self._interval(due - c.entered), False)
             while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
                 due, _, c, spell, _ = heapq.heappop(self.due)
                 if c.entered == spell and c.ident in self.members:
                     self._count(DUE, due)
                     self._count(MISSED, now)
+                    self.pending_due.pop(c.ident, None)
                     self._schedule(c, due + self._interval(due - c.entered), False)
-            self._count(HOURS_USED, now, held * spec.hours_per_meeting)
+            self._count(HOURS_USED, start, held * spec.hours_per_meeting)
             yield self.env.timeout(1.0)
 
-    def _hold(self, c: Citizen, now: float, due: float, first: bool, late: float) -> None:
-        self._count(HELD, now)
-        if now - due > late:
-            self._count(LATE, now)
+    def _hold(self, c: Citizen, held: float, due: float, first: bool, late: float) -> None:
+        """Book a meeting held at `held` (today); its effect starts now, at the day's end."""
+        self._count(HELD, held)
+        if held - due > late:
+            self._count(LATE, held)
         if first:
-            self._count(FIRST_HELD, now)
-            if now - c.entered <= 14.0:
-                self._count(FIRST_14, now)
-        c.meetings = [t for t in (c.meetings or ()) if t > now - YEAR] + [now]
+            self._count(FIRST_HELD, held)
+            if held - c.entered <= 14.0 + 1e-9:  # day 14 itself counts
+                self._count(FIRST_14, held)
+        c.meetings = [t for t in (c.meetings or ()) if t > held - YEAR] + [held]
+        now = self.env.now
         if self.meeting_effect and self.spec.effect_weeks > 0:
             until = now + self.spec.effect_weeks * 7.0
             self.effect_until[c.ident] = until
@@ -148,10 +171,15 @@ class CaseworkerTeam:
 
     # --- caseworker changes -----------------------------------------------------------------
 
+    def _draw(self, c: Citizen) -> tuple[float, float]:
+        """The next (exponential, uniform) pair of the citizen's own caseworker stream."""
+        assert c.team_draws is not None
+        pair = c.team_draws.pair(c.rank, c.team_used)
+        c.team_used += 1
+        return pair
+
     def _next_change(self, c: Citizen, now: float) -> None:
-        assert c.programme_draws is not None
-        e, _ = c.programme_draws.pair(c.rank, c.programme_used)
-        c.programme_used += 1
+        e, _ = self._draw(c)
         at = now + e / (self.spec.turnover_per_year / YEAR)
         if at < self.calendar.horizon:
             Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._change)
@@ -190,6 +218,7 @@ class CaseworkerTeam:
         for due, _, c, spell, _ in self.due:  # fallen due, still waiting at the horizon
             if due < calendar.horizon and c.entered == spell and c.ident in self.members:
                 self._count(DUE, due)
+                self.pending_due.pop(c.ident, None)
         self.due = []
         out = np.zeros((len(MEASURES), calendar.months))
         if self.counts:

@@ -38,6 +38,8 @@ class Citizen:
         "returning",
         "state",
         "support",
+        "team_draws",
+        "team_used",
         "used",
     )
 
@@ -51,6 +53,8 @@ class Citizen:
         self.used = 0  # pairs used so far
         self.programme_draws: CohortDraws | None = None  # programme decisions: the citizen's own too
         self.programme_used = 0
+        self.team_draws: CohortDraws | None = None  # caseworker teams' decisions: their own stream
+        self.team_used = 0
         self.programmes: dict[int, tuple[str, Any, float]] | None = None  # programme → (queued or
         # participating, its SimPy request, since)
         self.effect: dict[int, float] | None = None  # hazard ratios by destination now in force

@@ -29,9 +29,11 @@ from sim.records import ReplicationRecord
 from sim.streams import (
     ARRIVAL_DECISIONS,
     ARRIVAL_PATHS,
+    ARRIVAL_TEAMS,
     INITIAL,
     INITIAL_DECISIONS,
     INITIAL_PATHS,
+    INITIAL_TEAMS,
     PROGRAMME_EFFECTS,
     CohortDraws,
     Streams,
@@ -119,9 +121,10 @@ class Replication:
         self._advance(c, now, elapsed)
 
     def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int,
-                     decisions: CohortDraws | None = None) -> Citizen:
+                     decisions: CohortDraws | None = None, team_draws: CohortDraws | None = None) -> Citizen:
         c = Citizen(self.n_citizens, state, entered, draws, rank)
         c.programme_draws = decisions
+        c.team_draws = team_draws
         ages = self.model.ages[state] if self.model.ages else None
         if ages is not None and decisions is not None:
             e, u = decisions.pair(rank, c.programme_used)
@@ -155,8 +158,9 @@ class Replication:
             prior = self._prior_support(state, n, rng)
             draws = self.streams.cohort(INITIAL_PATHS, code, n)
             decisions = self.streams.cohort(INITIAL_DECISIONS, code, n) if self.decides else None
+            team_draws = self.streams.cohort(INITIAL_TEAMS, code, n) if self.teams else None
             for rank, (e, p) in enumerate(zip(elapsed, prior, strict=True)):
-                c = self._new_citizen(state, -e, draws, rank, decisions)
+                c = self._new_citizen(state, -e, draws, rank, decisions, team_draws)
                 for feature in self.hooks.get(state, ()):
                     feature.entered(c, 0.0)
                 c.support = p
@@ -185,6 +189,8 @@ class Replication:
         draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
         decisions = [self.streams.cohort(ARRIVAL_DECISIONS, codes[s], int(n)) if self.decides else None
                      for s, n in enumerate(counts)]
+        team_draws = [self.streams.cohort(ARRIVAL_TEAMS, codes[s], int(n)) if self.teams else None
+                      for s, n in enumerate(counts)]
         hooks = self.hooks
         position = [0]
 
@@ -194,7 +200,7 @@ class Replication:
             state, rank = states[i], ranks[i]
             ledger.arrive(state, now)
             self.n_events += 1
-            c = self._new_citizen(state, now, draws[state], rank, decisions[state])
+            c = self._new_citizen(state, now, draws[state], rank, decisions[state], team_draws[state])
             for feature in hooks.get(state, ()):
                 feature.entered(c, now)
             self._advance(c, now)

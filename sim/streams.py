@@ -16,9 +16,10 @@ import zlib
 import numpy as np
 
 ARRIVALS, INITIAL, ARRIVAL_PATHS, INITIAL_PATHS, OVERFLOW = 1, 2, 3, 4, 5
-ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS = 6, 7, 8
-"""Keys of the citizens' own programme decisions (uptake, durations, referral times) and of
-each programme's per-replication effect factor."""
+ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, ARRIVAL_TEAMS, INITIAL_TEAMS = 6, 7, 8, 9, 10
+"""Keys of the citizens' own programme decisions (uptake, durations, referral times, ages), of
+each programme's per-replication effect factor, and of the citizens' own caseworker streams
+(meeting phase, caseworker changes), kept apart so a team never shifts a programme's draws."""
 TIERS = 6
 """Pairs per citizen drawn cohort by cohort; a citizen needing more draws them from its own stream."""
 BLOCK = 16
