@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -44,6 +45,8 @@ def print_summary(result: RunResult, console: Console) -> None:
                           f"{r['cofinancing_rate']:.1%}"]
             table.add_row(state, *cells, style="bold" if state == TOTAL else None)
         console.print(table)
+    _print_programmes(result, console)
+    _print_teams(result, console)
     if result.targets.empty:
         return
     targets = Table(title="Targets")
@@ -84,3 +87,47 @@ def print_differences(comparison: Comparison, console: Console) -> None:
 def _signed(metric: str, value: float) -> str:
     text = _amount(metric, abs(value))
     return f"−{text}" if value < 0 else f"+{text}"
+
+
+def _by_year(frame: pd.DataFrame, key: str) -> list[tuple[tuple[str, str], pd.DataFrame]]:
+    grouped = frame.assign(year=frame["month"].str[:4]).groupby([key, "year"], sort=False)
+    return [((str(k[0]), str(k[1])), part) for k, part in grouped]
+
+
+def _print_programmes(result: RunResult, console: Console) -> None:
+    """Programme use per year: mean participants and queue, starts, lapses, mean wait, cost."""
+    if result.programmes is None:
+        return
+    table = Table(title="Programmes (means over runs)")
+    for name in ("programme", "year", "participants", "queue", "starts", "lapsed", "wait, days",
+                 "DKK mio."):
+        table.add_column(name, justify="left" if name == "programme" else "right")
+    for (name, year), part in _by_year(result.programmes, "programme"):
+        starts = part["starts"].sum()
+        wait = part["wait_days"].sum() / starts if starts else float("nan")
+        table.add_row(name, year, f"{part['participants'].mean():,.1f}",
+                      f"{part['queued'].mean():,.1f}", f"{starts:,.0f}", f"{part['lapsed'].sum():,.0f}",
+                      f"{wait:,.1f}", f"{part['cost_dkk'].sum() / 1e6:,.2f}")
+    console.print(table)
+
+
+def _print_teams(result: RunResult, console: Console) -> None:
+    """Caseworker teams per year: meetings held, late and missed shares, utilisation, fokusmål."""
+    if result.caseworkers is None:
+        return
+    table = Table(title="Caseworker teams (fokusmål: among citizens with 12 months' seniority)")
+    for name in ("team", "year", "held", "late", "missed", "utilisation", "first ≤ 14 d",
+                 "no offer 12 m", "< 4 meetings 12 m"):
+        table.add_column(name, justify="left" if name == "team" else "right")
+
+    def share(part: pd.DataFrame, num: str, den: str) -> str:
+        d = part[den].sum()
+        return f"{part[num].sum() / d:.0%}" if d else "–"
+
+    for (name, year), part in _by_year(result.caseworkers, "team"):
+        table.add_row(str(name), str(year), f"{part['held'].sum():,.0f}", share(part, "late", "held"),
+                      share(part, "missed", "due"), share(part, "hours_used", "hours_available"),
+                      share(part, "first_within_14_days", "first_held"),
+                      share(part, "fokus_no_offer", "fokus_seniority_12m"),
+                      share(part, "fokus_few_meetings", "fokus_seniority_12m"))
+    console.print(table)
