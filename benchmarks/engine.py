@@ -199,8 +199,8 @@ def engine_runner(fast_forward: bool = True, economics: bool = False, programmes
     `fast_forward=False` runs every move as a SimPy event (the engine's plain DES mode);
     `economics=True` adds support history and the refusion staircase for every state;
     `programmes=True` adds three programmes (on s0–s2, s3–s5, s6–s8) with hazard ratio 1 on
-    the exit to job, so the model's law is unchanged while every move in nine states is an event
-    and referrals queue for places.
+    the exit to job and a caseworker team meeting everyone every 4 weeks, so the model's law is
+    unchanged while every move is an event, referrals queue for places and meetings are held.
     """
     import sim
     from sim.pilot import prepare_model
@@ -215,6 +215,8 @@ def engine_runner(fast_forward: bool = True, economics: bool = False, programmes
             {"name": f"programme {k}", "states": names[3 * k:3 * k + 3], "from_week": 4,
              "referral": "at_week", "places": 40, "max_wait_weeks": 4, "uptake": 0.8, "duration_weeks": 3,
              "effects": {"during": {"job": 1.0}}} for k in range(3)]
+        data["caseworkers"] = [{"team": "all", "states": names, "headcount": 30, "hours_per_week": 20,
+                                "hours_per_meeting": 1, "every_weeks": [[0, 4]]}]
     model = prepare_model(sim.scenario_from_dict(data), seed=1)
 
     def run(seed: np.random.SeedSequence) -> Run:
@@ -281,7 +283,7 @@ def report(results: list[Result], expected: np.ndarray) -> None:
     ms = {r.name[:3]: r.ms for r in results}
     print(f"\nnaive vs reference:            {ms['(b)'] / ms['(a)']:7.1f}x slower")
     for key, what in (("(c)", "engine"), ("(d)", "engine, every move an event"),
-                      ("(e)", "engine with economics"), ("(f)", "engine with 3 programmes")):
+                      ("(e)", "engine with economics"), ("(f)", "engine with 3 programmes and a team")):
         if key in ms:
             print(f"{what} vs naive (speed-up):      {ms['(b)'] / ms[key]:7.1f}x")
             print(f"{what} vs reference (slowdown):  {ms[key] / ms['(a)']:7.1f}x")
@@ -324,7 +326,7 @@ def main() -> None:
         results.append(bench("(c) caseflow engine", engine_runner(), seeds, warmup))
         results.append(bench("(d) engine, all events", engine_runner(fast_forward=False), seeds, warmup))
         results.append(bench("(e) engine + economics", engine_runner(economics=True), seeds, warmup))
-        results.append(bench("(f) engine + 3 programmes", engine_runner(programmes=True), seeds, warmup))
+        results.append(bench("(f) + 3 programmes, team", engine_runner(programmes=True), seeds, warmup))
     except Exception as exc:
         print(f"engine not available: {type(exc).__name__}: {exc}\n")
     report(results, analytical_full_time().sum(axis=0))

@@ -43,12 +43,12 @@ def _blocks(language: str) -> list[str]:
 
 
 def test_readme_scenario_example_validates() -> None:
-    example, programmes = _blocks("yaml")
+    example, programmes, teams = _blocks("yaml")
     scenario = sim.parse_scenario(example, "README.md")
     result = sim.run(scenario, runs=3, seed=1)
     assert set(result.targets["target"]) == {t.name for t in scenario.targets}
-    with_programmes = sim.parse_scenario(example + programmes, "README.md")
-    assert sim.run(with_programmes, runs=2, seed=1).programmes is not None
+    with_features = sim.run(sim.parse_scenario(example + programmes + teams, "README.md"), runs=2, seed=1)
+    assert with_features.programmes is not None and with_features.caseworkers is not None
 
 
 def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
