@@ -57,6 +57,8 @@ class CaseworkerTeam:
         self.tie = itertools.count()
         self.effect_until: dict[int, float] = {}
         self.pending_due: dict[int, float] = {}  # citizen → due day of its next meeting
+        bands = spec.every_weeks
+        self.fixed_interval = bands[0][1] * 7.0 if len(bands) == 1 else 0.0
         self.last_round = -math.inf
         self.changes: dict[int, int] = {}
         self.counts: list[tuple[int, float, float]] = []
@@ -99,6 +101,8 @@ class CaseworkerTeam:
     # --- meetings ---------------------------------------------------------------------------
 
     def _interval(self, weeks_in_state_days: float) -> float:
+        if self.fixed_interval:
+            return self.fixed_interval
         weeks = weeks_in_state_days / 7.0
         interval = next(i for w, i in reversed(self.spec.every_weeks) if w <= weeks + 1e-9)
         return interval * 7.0
