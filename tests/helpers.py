@@ -13,13 +13,17 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from scipy.integrate import quad
 from scipy.linalg import expm
+from typer.testing import CliRunner
 
 import sim
+from sim.cli import app
 
 START = dt.date(2018, 1, 1)
 Z = 4.0
@@ -197,3 +201,13 @@ def kolmogorov_month_means(rates: np.ndarray, inflow: np.ndarray, n0: np.ndarray
         out.append(integral[:k] / (b - a))
         y = top
     return np.array(out).T  # [state, month]
+
+
+def validate_via_cli(tmp_path: Path, data: dict[str, Any]) -> tuple[int, str]:
+    """Exit code and the problems printed (stderr) of `caseflow validate` on `data`."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stderr

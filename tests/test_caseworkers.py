@@ -21,14 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from helpers import START, Z, scenario
+from helpers import START, Z, scenario, validate_via_cli
 from scipy.linalg import expm
-from typer.testing import CliRunner
 
 import sim
 from sim.caseworkers import DAY_END, MEASURES
-from sim.cli import app
 from sim.engine import Replication
 from sim.records import ReplicationRecord
 
@@ -459,18 +456,8 @@ VALID: dict[str, Any] = {
 }
 
 
-def _validate(tmp_path: Path, data: dict[str, Any]) -> tuple[int, str]:
-    """Exit code and the problems printed (stderr) of `caseflow validate` on `data`."""
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(app, ["validate", str(path)])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result.exit_code, result.stderr
-
-
 def test_the_valid_teams_pass(tmp_path: Path) -> None:
-    code, problems = _validate(tmp_path, VALID)
+    code, problems = validate_via_cli(tmp_path, VALID)
     assert code == 0 and problems == "", problems
 
 
@@ -500,7 +487,7 @@ def test_bad_teams_are_refused_with_their_key_path(tmp_path: Path, change: Any, 
                                                    words: str) -> None:
     data = copy.deepcopy(VALID)
     change(data)
-    code, problems = _validate(tmp_path, data)
+    code, problems = validate_via_cli(tmp_path, data)
     assert code == 1, problems
     lines = problems.splitlines()
     assert len(lines) == 1, problems  # one problem, no follow-on noise

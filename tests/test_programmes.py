@@ -19,12 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from helpers import START, Z, scenario
-from typer.testing import CliRunner
+from helpers import START, Z, scenario, validate_via_cli
 
 import sim
-from sim.cli import app
 from sim.programmes import MEASURES
 from sim.records import ReplicationRecord
 
@@ -412,18 +409,8 @@ VALID: dict[str, Any] = {
 }
 
 
-def _validate(tmp_path: Path, data: dict[str, Any]) -> tuple[int, str]:
-    """Exit code and the problems printed (stderr) of `caseflow validate` on `data`."""
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(app, ["validate", str(path)])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result.exit_code, result.stderr
-
-
 def test_the_valid_programmes_pass(tmp_path: Path) -> None:
-    code, problems = _validate(tmp_path, VALID)
+    code, problems = validate_via_cli(tmp_path, VALID)
     assert code == 0 and problems == "", problems
 
 
@@ -453,7 +440,7 @@ def test_bad_programmes_are_refused_with_their_key_path(tmp_path: Path, change: 
                                                          words: str) -> None:
     data = copy.deepcopy(VALID)
     change(data)
-    code, problems = _validate(tmp_path, data)
+    code, problems = validate_via_cli(tmp_path, data)
     assert code == 1, problems
     lines = problems.splitlines()
     assert len(lines) == 1, problems  # one problem, no follow-on noise
