@@ -7,7 +7,7 @@ horizon, …) are checked by `sim.loader`, which also turns errors into sentence
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -116,27 +116,37 @@ class Route(Strict):
         return self.rate_per_week or ((0.0, 0.0),)
 
 
-class DurationBand(Strict):
-    """A share of a state's initial stock whose elapsed weeks lie in [from_week, to_week)."""
+class _ShareBand(Strict):
+    """A share of a state's citizens whose value lies in [low, high): bands as [low, high, share]."""
 
-    from_week: Num = Field(ge=0, allow_inf_nan=False)
-    to_week: Num = Field(allow_inf_nan=False)
-    share: Num = Field(ge=0, le=1)
+    fields: ClassVar[tuple[str, str]]
+    """The names of the band's low and high ends."""
 
     @model_validator(mode="before")
     @classmethod
     def _from_list(cls, v: Any) -> Any:
+        low, high = cls.fields
         if isinstance(v, list | tuple):
             if len(v) != 3:
-                raise ValueError(f"{v!r} is not a [from_week, to_week, share] triple")
-            return {"from_week": v[0], "to_week": v[1], "share": v[2]}
+                raise ValueError(f"{v!r} is not a [{low}, {high}, share] triple")
+            return {low: v[0], high: v[1], "share": v[2]}
         return v
 
     @model_validator(mode="after")
-    def _ordered(self) -> DurationBand:
-        if self.to_week <= self.from_week:
-            raise ValueError(f"to_week {self.to_week:g} must be above from_week {self.from_week:g}")
+    def _ordered(self) -> _ShareBand:
+        low, high = self.fields
+        if getattr(self, high) <= getattr(self, low):
+            raise ValueError(f"{high} {getattr(self, high):g} must be above {low} {getattr(self, low):g}")
         return self
+
+
+class DurationBand(_ShareBand):
+    """A share of a state's initial stock whose elapsed weeks lie in [from_week, to_week)."""
+
+    fields = ("from_week", "to_week")
+    from_week: Num = Field(ge=0, allow_inf_nan=False)
+    to_week: Num = Field(allow_inf_nan=False)
+    share: Num = Field(ge=0, le=1)
 
 
 TEAM_METRICS: dict[str, tuple[str, str]] = {
@@ -157,27 +167,14 @@ caseworkers (name the `team`), fokusmål and meeting shares; with interventions 
 COST_METRICS = frozenset(METRICS[1:4])
 
 
-class AgeBand(Strict):
+class AgeBand(_ShareBand):
     """A share of a state's citizens whose age (at entry, or at the start) lies in [from_age, to_age)."""
 
+    fields = ("from_age", "to_age")
     from_age: Num = Field(ge=0, le=120, allow_inf_nan=False)
     to_age: Num = Field(gt=0, le=120, allow_inf_nan=False)
     share: Num = Field(ge=0, le=1)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_list(cls, v: Any) -> Any:
-        if isinstance(v, list | tuple):
-            if len(v) != 3:
-                raise ValueError(f"{v!r} is not a [from_age, to_age, share] triple")
-            return {"from_age": v[0], "to_age": v[1], "share": v[2]}
-        return v
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AgeBand:
-        if self.to_age <= self.from_age:
-            raise ValueError(f"to_age {self.to_age:g} must be above from_age {self.from_age:g}")
-        return self
 
 
 class Target(Strict):
