@@ -2,8 +2,9 @@
 
 Each team is a SimPy process that, at the end of each day, holds the meetings that have fallen
 due (each at the time it fell due that day, or at the day's start if it was waiting), oldest
-first, as far as its hours reach (headcount × hours per week ÷ hours per meeting, a seventh of it
-each day, unused time carried to the next day but not beyond a week); the rest wait,
+first, as far as its hours reach (a SimPy Container of hours: headcount × hours per week, a
+seventh of it each day, unused hours carried over up to a week's worth, each meeting taking
+`hours_per_meeting`); the rest wait,
 and a meeting not held within `give_up_weeks` is missed. Too few staff shows as late and missed
 meetings. A meeting held can raise named hazards for a while; caseworker changes, at a rate per
 citizen, multiply named hazards for the rest of the stay. At each month end the team counts
@@ -62,6 +63,9 @@ class CaseworkerTeam:
         self.last_round = -math.inf
         self.changes: dict[int, int] = {}
         self.counts: list[tuple[int, float, float]] = []
+        # the team's meeting hours, a SimPy resource: a seventh of a week's hours comes in each
+        # day, unused hours carry over up to a week's worth, and each meeting takes its hours
+        self.hours = simpy.Container(env, capacity=spec.headcount * spec.hours_per_week, init=0.0)
         env.process(self._daily())
         env.process(self._month_ends())
 
@@ -117,16 +121,19 @@ class CaseworkerTeam:
         """At the end of each day: hold what fell due, oldest first, while the day's hours last."""
         spec = self.spec
         give_up, late = spec.give_up_weeks * 7.0, spec.late_after_weeks * 7.0
-        per_day = spec.slots_per_week / 7.0
-        budget = 0.0
+        per_meeting = spec.hours_per_meeting
+        per_day = spec.headcount * spec.hours_per_week / 7.0  # hours
+        hours = self.hours
         yield self.env.timeout(1.0 - DAY_END)  # the rounds run just before midnight, so the last
         while True:                              # day of the horizon has one too
             now = self.last_round = self.env.now
             start = now - (1.0 - DAY_END)
-            self._count(HOURS_AVAILABLE, start, per_day * spec.hours_per_meeting)
-            budget = min(budget + per_day, spec.slots_per_week)
+            self._count(HOURS_AVAILABLE, start, per_day)
+            top_up = min(per_day, hours.capacity - hours.level)
+            if top_up > 0:
+                hours.put(top_up)  # granted at once: the container has room
             held = 0
-            while self.due and self.due[0][0] <= now and budget >= 1.0:
+            while self.due and self.due[0][0] <= now and hours.level >= per_meeting:
                 due, _, c, spell, first = heapq.heappop(self.due)
                 if c.entered != spell or c.ident not in self.members:
                     continue  # the citizen has left the team's states: that meeting never fell due
@@ -136,7 +143,7 @@ class CaseworkerTeam:
                     self._count(MISSED, now)
                 else:
                     held += 1
-                    budget -= 1.0
+                    hours.get(per_meeting)  # granted at once: the level covers it
                     self._hold(c, max(start, due), due, first, late)
                 self._schedule(c, due + self._interval(due - c.entered), False)
             while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
