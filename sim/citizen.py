@@ -17,6 +17,7 @@ class Citizen:
     """
 
     __slots__ = (
+        "attrs",
         "away",
         "born",
         "clock_done",
@@ -61,6 +62,7 @@ class Citizen:
         self.effects: dict[object, dict[int, float]] | None = None  # … and where they come from
         self.meetings: list[float] | None = None  # days of the meetings held in the last year
         self.last_offer = -math.inf  # day the last programme (an active offer) started
+        self.attrs: dict[str, str] | None = None  # attribute values (the scenario's attributes)
         self.born = math.nan  # day of birth (from the scenario's ages), for eligibility by age
         self.clock_done = -1.0  # days in the state of the last clock the citizen stayed through
         self.next_dest = -1

@@ -179,6 +179,26 @@ def _check_interventions(s: Scenario, out: list[tuple[Path, str]],
     for code in s.ages:
         if code not in s.states:
             unknown(("ages", code), code, declared)
+    for name, by_state in s.attributes.items():
+        for code, shares in by_state.items():
+            if code not in s.states:
+                unknown(("attributes", name, code), code, declared)
+            elif abs(sum(shares.values()) - 1) > 1e-6:
+                out.append((("attributes", name, code), f"shares sum to {sum(shares.values()):g}; "
+                            "they must sum to 1"))
+    for i, p in enumerate(s.interventions):
+        for name, value in p.attributes.items():
+            given = s.attributes.get(name, {})
+            lacking = [c for c in p.states if c in s.states and value not in given.get(c, {})]
+            if lacking:
+                out.append((("interventions", i, "attributes", name), f"{value!r} is not a value of {name!r} "
+                            f"in {', '.join(lacking)}; give it in the scenario's attributes block"))
+        if p.referral == "at_clock":
+            clockless = [c for c in p.states if c in s.states and not any(
+                r.at_week is not None for r in s.transitions.get(c, ()))]
+            if clockless:
+                out.append((("interventions", i, "referral"), f"referral at_clock needs a forced clock in "
+                            f"{', '.join(clockless)}; give a route with at_week there, or use at_week"))
     for code, bands in s.ages.items():
         if bands and abs(sum(b.share for b in bands) - 1) > 1e-6:
             out.append((("ages", code), f"shares sum to {sum(b.share for b in bands):g}; they must sum to 1"))

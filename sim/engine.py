@@ -10,6 +10,7 @@ the plain DES, kept as the reference the fast path is tested against.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -104,7 +105,9 @@ class Replication:
             if spec.uncertainty is not None:
                 rng = self.streams.generator(PROGRAMME_EFFECTS, k)
                 factor = float(np.exp(rng.normal(0.0, spec.uncertainty.log_sd)))
-            out.append(Programme(spec, index, self.env, self.model.calendar, self.set_effect, factor))
+            clocks = {index[code]: sched.clock_days[0] for code in spec.states
+                      if (sched := self.model.schedules[index[code]]) is not None and sched.clock_days}
+            out.append(Programme(spec, index, self.env, self.model.calendar, self.set_effect, factor, clocks))
         return out
 
     def set_effect(self, c: Citizen, source: object, ratios: dict[int, float] | None, now: float) -> None:
@@ -133,6 +136,13 @@ class Replication:
             band = min(int(np.searchsorted(cum, -math.expm1(-e), side="right")), len(cum) - 1)
             age = ages.lo[band] + u * (ages.hi[band] - ages.lo[band])
             c.born = max(entered, 0.0) - age * YEAR_DAYS
+        attributes = self.model.attributes[state] if self.model.attributes else None
+        if attributes and decisions is not None:
+            c.attrs = {}
+            for name, (values, cum) in attributes.items():
+                _, u = decisions.pair(rank, c.programme_used)
+                c.programme_used += 1
+                c.attrs[name] = values[min(bisect.bisect_right(cum, u), len(values) - 1)]
         self.n_citizens += 1
         if self.alive is not None:
             self.alive[c.ident] = c

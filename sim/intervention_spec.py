@@ -44,9 +44,13 @@ class Intervention(BaseModel):
     """The weeks-in-state window of eligibility (to_week open when left out)."""
     age: tuple[Num, Num] | None = None
     """[from, to) years of age at referral (the states need an `ages` block in the scenario)."""
-    referral: Literal["on_entry", "at_week", "rate"] = "at_week"
-    """on_entry: when the citizen becomes eligible; at_week: at from_week; rate: a share of the
-    eligible per week (rate_per_week), each eligible citizen at its own exponential time."""
+    referral: Literal["on_entry", "at_week", "at_clock", "rate"] = "at_week"
+    """on_entry: when the citizen becomes eligible; at_week: at from_week; at_clock: at the
+    state's first forced clock (e.g. sygedagpenge's reassessment), just before it strikes; rate:
+    a share of the eligible per week (rate_per_week), each eligible citizen at its own time."""
+    attributes: dict[str, str] = Field(default_factory=dict)
+    """Eligibility by attribute values, e.g. {sex: female} (the states need them in the
+    scenario's `attributes` block)."""
     rate_per_week: Num | None = Field(default=None, gt=0, allow_inf_nan=False)
     places: int | None = Field(default=None, ge=1, le=1_000_000)
     """Participants at once (a SimPy resource); left out: no limit."""

@@ -41,6 +41,8 @@ class Model:
     initial: tuple[int, ...]
     initial_bands: tuple[InitialBands | None, ...]
     ages: tuple[InitialBands | None, ...] = ()
+    attributes: tuple[dict[str, tuple[tuple[str, ...], tuple[float, ...]]], ...] = ()
+    """Per state: attribute → (values, cumulative shares), drawn for each citizen at entry."""
     """Per state: age bands (years) of citizens entering it and of its initial stock."""
     economics: EconomicsModel | None = None
     """Money rules, when the scenario has an economics block."""
@@ -106,5 +108,9 @@ def compile_model(scenario: Scenario) -> Model:
         InitialBands(np.array([b.from_age for b in age_bands]), np.array([b.to_age for b in age_bands]),
                      np.array([b.share for b in age_bands])) if (age_bands := scenario.ages.get(c)) else None
         for c in codes)
+    attributes = tuple(
+        {name: (tuple(by_state[c]), tuple(np.cumsum(list(by_state[c].values())) / sum(by_state[c].values())))
+         for name, by_state in scenario.attributes.items() if c in by_state}
+        for c in codes)
     return Model(scenario, codes, len(scenario.states), calendar, schedules, inflow, initial,
-                 tuple(bands), ages, compile_economics(scenario, calendar))
+                 tuple(bands), ages, attributes, compile_economics(scenario, calendar))

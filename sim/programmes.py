@@ -39,7 +39,8 @@ class Programme:
     """One intervention during one replication."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, effect_factor: float = 1.0) -> None:
+                 set_effect: SetEffect, effect_factor: float = 1.0,
+                 clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
@@ -48,6 +49,7 @@ class Programme:
         self.after = self._ratios(spec.effects.after, index, effect_factor)
         self.calendar = calendar
         self.set_effect = set_effect
+        self.clock_days = clock_days or {}  # the first forced clock of each eligible state, in days
         self.counts: list[tuple[int, float, float]] = []  # (measure, day, amount)
         self.spans: list[tuple[int, float, float]] = []  # (PARTICIPANTS or QUEUED, from, to)
         self.members: dict[int, tuple[int, float]] = {}  # citizen → (what, since), while in it
@@ -65,6 +67,10 @@ class Programme:
         if spec.referral == "rate":
             assert spec.rate_per_week is not None  # the schema requires it with referral: rate
             at = max(now, start) + self._draw_exp(c) / (spec.rate_per_week / 7.0)
+        elif spec.referral == "at_clock":
+            at = c.entered + self.clock_days[c.state] + 1e-6  # just after: those it kept are referred
+            if at < now:
+                return
         elif spec.referral == "on_entry":
             at = max(now, start)
             if c.entered < now and start < now:
@@ -101,6 +107,8 @@ class Programme:
             age = (now - c.born) / 365.25
             if not self.spec.age[0] <= age < self.spec.age[1]:
                 return  # not of the programme's age
+        if any((c.attrs or {}).get(k) != v for k, v in self.spec.attributes.items()):
+            return  # not of the programme's target group
         self._count(REFERRALS, now)
         if self._draw_uniform(c) >= self.spec.uptake:
             self._count(DECLINED, now)

@@ -302,6 +302,10 @@ class Scenario(Strict):
     economics: Economics | None = None
     interventions: tuple[Intervention, ...] = ()
     caseworkers: tuple[Team, ...] = ()
+    attributes: dict[str, dict[str, dict[str, Annotated[Num, Field(ge=0, le=1)]]]] = Field(
+        default_factory=dict)
+    """Citizen attributes for eligibility: {attribute: {state: {value: share}}}, e.g.
+    {sex: {kontanthjaelp_jobparat: {female: 0.48, male: 0.52}}}; drawn at entry."""
     ages: dict[str, tuple[AgeBand, ...]] = Field(default_factory=dict)
     """Age distribution by state of those entering it and of its initial stock (for eligibility
     by age); citizens age as time goes on."""

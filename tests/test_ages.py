@@ -50,3 +50,42 @@ def test_eligibility_by_age_needs_the_states_ages() -> None:
         assert "interventions[0].age" in str(exc) and "ages block" in str(exc)
     else:
         raise AssertionError("a programme limited by age was accepted without ages")
+
+
+def test_attributes_limit_eligibility() -> None:
+    """Only the programme's target group is referred: 48 % of entrants are women."""
+    data = scenario(None).model_dump(mode="json")
+    data["attributes"] = {"sex": {"kontanthjaelp_jobparat": {"female": 0.48, "male": 0.52}}}
+    women_only = {**data, "interventions": [{**data["interventions"][0], "attributes": {"sex": "female"}}]}
+    got = []
+    for d in (data, women_only):
+        model = sim.compile_model(sim.scenario_from_dict(d))
+        got.append(sum(float(sim.simulate(model, np.random.SeedSequence(s)).programmes[0, 2].sum())  # type: ignore[index]
+                       for s in range(4)))
+    share = got[1] / got[0]
+    assert abs(share - 0.48) < 4 * np.sqrt(0.48 * 0.52 / got[0])
+
+
+def test_referral_at_a_clock_reaches_those_the_clock_keeps() -> None:
+    """Sygedagpenge's reassessment at week 22 sends 40 % on and keeps the rest: only those kept
+    are referred, just after the clock, so referrals = kept at the clock (binomial, 4 SE)."""
+    model = sim.compile_model(sim.scenario_from_dict({
+        "name": "clock", "start": dt.date(2018, 1, 1), "months": 24,
+        "states": {"sygedagpenge": {}, "jobafklaring": {}},
+        "inflow_per_week": {"sygedagpenge": 30},
+        "transitions": {"sygedagpenge": [{"to": "job", "rate_per_week": 0.05},
+                                         {"to": "jobafklaring", "at_week": 22, "share": 0.4},
+                                         {"to": "stay", "at_week": 22, "share": "rest"}],
+                        "jobafklaring": [{"to": "job", "rate_per_week": 0.02}]},
+        "interventions": [{"name": "opfølgning", "states": ["sygedagpenge"], "referral": "at_clock",
+                           "duration_weeks": 1}],
+    }))
+    record = sim.simulate(model, np.random.SeedSequence(2), record_spells=True)
+    assert record.programmes is not None and record.spells is not None
+    spells = record.spells[record.spells["state"] == "sygedagpenge"]
+    reached = spells[(spells["end_day"] - spells["start_day"] >= 22 * 7 - 1e-6)
+                     & (spells["start_day"] + 22 * 7 < model.calendar.horizon)]
+    kept = int((reached["to"] != "jobafklaring").sum())
+    referrals = float(record.programmes[0, 2].sum())
+    assert referrals == kept
+    assert abs(kept / len(reached) - 0.6) < 4 * np.sqrt(0.24 / len(reached))
