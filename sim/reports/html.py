@@ -180,6 +180,29 @@ def programmes_section(data: RunData, lang: Lang) -> str:
     return f"<section id=\"programmes\"><h2>{escape(term('programmes_title', lang))}</h2>{body}</section>"
 
 
+def teams_section(data: RunData, lang: Lang) -> str:
+    """Caseworker teams by year: meetings held, late and missed shares, hours used, first meetings
+    within 14 days and Dragør's fokusmål; '' without teams."""
+    if data.caseworkers is None or data.caseworkers.empty:
+        return ""
+    frame = data.caseworkers.assign(year=data.caseworkers["month"].str[:4])
+    ratios = (("late_share", "late", "held"), ("missed_share", "missed", "due"),
+              ("utilisation", "hours_used", "hours_available"),
+              ("first_14", "first_within_14_days", "first_held"),
+              ("no_offer", "fokus_no_offer", "fokus_seniority_12m"),
+              ("few_meetings", "fokus_few_meetings", "fokus_seniority_12m"))
+    headers = [term(k, lang) for k in ("team", "year", "meetings_held", *(r[0] for r in ratios))]
+    rows = []
+    for (name, year), part in frame.groupby(["team", "year"], sort=False):
+        cells = [str(name), str(year), number(part["held"].sum(), lang, 0)]
+        for _, num, den in ratios:
+            d = part[den].sum()
+            cells.append(percent(part[num].sum() / d, lang) if d else "")
+        rows.append(cells)
+    body = table(headers, rows, [False, False] + [True] * 7)
+    return f"<section id=\"teams\"><h2>{escape(term('teams_title', lang))}</h2>{body}</section>"
+
+
 def footer_section(data: RunData, lang: Lang) -> str:
     """The command that made the run, so it can be repeated."""
     command = data.facts.get("command")
@@ -202,4 +225,4 @@ def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, la
     return page(f"{data.name} – caseflow", lang, [
         header_section(data, lang), targets_section(data, bars_png, lang), fans_section(data, fans, lang),
         yearly_section(data, lang), costs_section(data, lang), programmes_section(data, lang),
-        footer_section(data, lang)])
+        teams_section(data, lang), footer_section(data, lang)])

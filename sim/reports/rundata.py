@@ -69,6 +69,8 @@ class RunData:
     facts: dict[str, Any]
     programmes: pd.DataFrame | None = None
     """programmes.csv, when the scenario has interventions."""
+    caseworkers: pd.DataFrame | None = None
+    """caseworkers.csv, when the scenario has caseworker teams."""
 
     @property
     def name(self) -> str:
@@ -132,6 +134,7 @@ def load_run(folder: Path) -> RunData:
                                 f"(a run folder holds {', '.join(REQUIRED)})")
     costs_path = folder / "costs.csv"
     programmes_path = folder / "programmes.csv"
+    teams_path = folder / "caseworkers.csv"
     return RunData(
         folder=folder,
         monthly=read_csv(folder / "monthly.csv"),
@@ -141,6 +144,7 @@ def load_run(folder: Path) -> RunData:
         scenario=yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {},
         facts=json.loads((folder / "run.json").read_text(encoding="utf-8")),
         programmes=read_csv(programmes_path) if programmes_path.is_file() else None,
+        caseworkers=read_csv(teams_path) if teams_path.is_file() else None,
     )
 
 
