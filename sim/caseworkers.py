@@ -90,6 +90,17 @@ class CaseworkerTeam:
                 t -= self._interval(t - c.entered)
             c.meetings = sorted(past) or None
         if self.spec.turnover_per_year > 0 and self.change_ratios:
+            if c.entered < now:  # in the initial stock: the changes it has had so far this stay
+                rate, k, t = self.spec.turnover_per_year / YEAR, 0, c.entered
+                while True:
+                    t += self._draw(c)[0] / rate
+                    if t >= now:
+                        break
+                    k += 1
+                if k:
+                    self.changes[c.ident] = k
+                    ratios = {d: r ** k for d, r in self.change_ratios.items()}
+                    self.set_effect(c, (self, "changes"), ratios, now)
             self._next_change(c, now)
 
     def left(self, c: Citizen, now: float) -> None:

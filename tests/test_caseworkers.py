@@ -493,3 +493,21 @@ def test_bad_teams_are_refused_with_their_key_path(tmp_path: Path, change: Any, 
     assert len(lines) == 1, problems  # one problem, no follow-on noise
     assert re.match(rf"^\S*scenario\.yaml:\d+: {re.escape(path)}: ", lines[0]), problems
     assert words in lines[0], problems
+
+
+def test_the_initial_stock_has_had_its_caseworker_changes() -> None:
+    """A citizen already e days into its stay has had Poisson(λ·e) caseworker changes: the mean
+    count over the stock equals λ × mean elapsed time (SE from the Poisson variance)."""
+    s = scenario(months=12, states={"kontanthjaelp_aktivitetsparat": {}},
+                 initial={"kontanthjaelp_aktivitetsparat": 3000},
+                 transitions={"kontanthjaelp_aktivitetsparat": [{"to": "job", "rate_per_week": 0.02}]},
+                 caseworkers=[team(states=["kontanthjaelp_aktivitetsparat"], turnover_per_year=1.5,
+                                   change_effect={"job": 0.78})])
+    rep = Replication(sim.compile_model(s), np.random.SeedSequence(3), record_spells=True)
+    rep._seed_initial_stock()
+    assert rep.alive is not None
+    elapsed_years = np.array([-c.entered for c in rep.alive.values()]) / 365.0
+    k = np.array([rep.teams[0].changes[i] for i in rep.alive])
+    expected = 1.5 * elapsed_years
+    assert abs(k.sum() - expected.sum()) < Z * math.sqrt(expected.sum())
+    assert (k > 0).mean() > 0.5  # most of a stock with ~50 weeks' mean stay has had a change
