@@ -143,8 +143,8 @@ class CaseworkerTeam:
             top_up = min(per_day, hours.capacity - hours.level)
             if top_up > 0:
                 hours.put(top_up)  # granted at once: the container has room
-            held = 0
-            while self.due and self.due[0][0] <= now and hours.level >= per_meeting:
+            held, available = 0, hours.level
+            while self.due and self.due[0][0] <= now and available >= per_meeting:
                 due, _, c, spell, first = heapq.heappop(self.due)
                 if c.entered != spell or c.ident not in self.members:
                     continue  # the citizen has left the team's states: that meeting never fell due
@@ -154,7 +154,7 @@ class CaseworkerTeam:
                     self._count(MISSED, now)
                 else:
                     held += 1
-                    hours.get(per_meeting)  # granted at once: the level covers it
+                    available -= per_meeting
                     self._hold(c, max(start, due), due, first, late)
                 self._schedule(c, due + self._interval(due - c.entered), False)
             while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
@@ -164,6 +164,8 @@ class CaseworkerTeam:
                     self._count(MISSED, now)
                     self.pending_due.pop(c.ident, None)
                     self._schedule(c, due + self._interval(due - c.entered), False)
+            if held:
+                hours.get(min(held * per_meeting, hours.level))  # granted at once: the level covers it
             self._count(HOURS_USED, start, held * spec.hours_per_meeting)
             yield self.env.timeout(1.0)
 
