@@ -126,27 +126,33 @@ class Replication:
     def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int,
                      decisions: CohortDraws | None = None, team_draws: CohortDraws | None = None) -> Citizen:
         c = Citizen(self.n_citizens, state, entered, draws, rank)
-        c.programme_draws = decisions
-        c.team_draws = team_draws
+        self.n_citizens += 1
+        if self.alive is not None:
+            self.alive[c.ident] = c
+        if decisions is not None or team_draws is not None:
+            c.programme_draws = decisions
+            c.team_draws = team_draws
+            if decisions is not None:
+                self._draw_traits(c, state, entered, decisions)
+        return c
+
+    def _draw_traits(self, c: Citizen, state: int, entered: float, decisions: CohortDraws) -> None:
+        """Age and attribute values from the scenario's bands, from the citizen's own stream."""
         ages = self.model.ages[state] if self.model.ages else None
-        if ages is not None and decisions is not None:
-            e, u = decisions.pair(rank, c.programme_used)
+        if ages is not None:
+            e, u = decisions.pair(c.rank, c.programme_used)
             c.programme_used += 1
             cum = np.cumsum(ages.shares) / ages.shares.sum()
             band = min(int(np.searchsorted(cum, -math.expm1(-e), side="right")), len(cum) - 1)
             age = ages.lo[band] + u * (ages.hi[band] - ages.lo[band])
             c.born = max(entered, 0.0) - age * YEAR_DAYS
         attributes = self.model.attributes[state] if self.model.attributes else None
-        if attributes and decisions is not None:
+        if attributes:
             c.attrs = {}
-            for name, (values, cum) in attributes.items():
-                _, u = decisions.pair(rank, c.programme_used)
+            for name, (values, cum_shares) in attributes.items():
+                _, u = decisions.pair(c.rank, c.programme_used)
                 c.programme_used += 1
-                c.attrs[name] = values[min(bisect.bisect_right(cum, u), len(values) - 1)]
-        self.n_citizens += 1
-        if self.alive is not None:
-            self.alive[c.ident] = c
-        return c
+                c.attrs[name] = values[min(bisect.bisect_right(cum_shares, u), len(values) - 1)]
 
     def _seed_initial_stock(self) -> int:
         total = 0
