@@ -39,8 +39,3 @@ class Team(BaseModel):
     change_effect: Ratios = Field(default_factory=dict)
     """Hazard ratios applied at each caseworker change, for the rest of the stay (cumulative: two
     changes at 0.78 give 0.78²; Lyngby-Taarbæk cites −22 % job chance per change, seed 002)."""
-
-    @property
-    def slots_per_week(self) -> float:
-        """Meetings the team can hold in a week."""
-        return self.headcount * self.hours_per_week / self.hours_per_meeting
