@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +212,13 @@ def validate_via_cli(tmp_path: Path, data: dict[str, Any]) -> tuple[int, str]:
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     return result.exit_code, result.stderr
+
+
+def refused_with_one_problem(tmp_path: Path, data: dict[str, Any], path: str, words: str) -> None:
+    """`caseflow validate` refuses `data` with exactly one problem, at `path`, naming `words`."""
+    code, problems = validate_via_cli(tmp_path, data)
+    assert code == 1, problems
+    lines = problems.splitlines()
+    assert len(lines) == 1, problems  # one problem, no follow-on noise
+    assert re.match(rf"^\S*scenario\.yaml:\d+: {re.escape(path)}: ", lines[0]), problems
+    assert words in lines[0], problems

@@ -14,14 +14,13 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import START, Z, scenario, validate_via_cli
+from helpers import START, Z, refused_with_one_problem, scenario, validate_via_cli
 from scipy.linalg import expm
 
 import sim
@@ -487,12 +486,7 @@ def test_bad_teams_are_refused_with_their_key_path(tmp_path: Path, change: Any, 
                                                    words: str) -> None:
     data = copy.deepcopy(VALID)
     change(data)
-    code, problems = validate_via_cli(tmp_path, data)
-    assert code == 1, problems
-    lines = problems.splitlines()
-    assert len(lines) == 1, problems  # one problem, no follow-on noise
-    assert re.match(rf"^\S*scenario\.yaml:\d+: {re.escape(path)}: ", lines[0]), problems
-    assert words in lines[0], problems
+    refused_with_one_problem(tmp_path, data, path, words)
 
 
 def test_the_initial_stock_has_had_its_caseworker_changes() -> None:

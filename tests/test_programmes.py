@@ -12,14 +12,13 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import START, Z, scenario, validate_via_cli
+from helpers import START, Z, refused_with_one_problem, scenario, validate_via_cli
 
 import sim
 from sim.programmes import MEASURES
@@ -440,9 +439,4 @@ def test_bad_programmes_are_refused_with_their_key_path(tmp_path: Path, change: 
                                                          words: str) -> None:
     data = copy.deepcopy(VALID)
     change(data)
-    code, problems = validate_via_cli(tmp_path, data)
-    assert code == 1, problems
-    lines = problems.splitlines()
-    assert len(lines) == 1, problems  # one problem, no follow-on noise
-    assert re.match(rf"^\S*scenario\.yaml:\d+: {re.escape(path)}: ", lines[0]), problems
-    assert words in lines[0], problems
+    refused_with_one_problem(tmp_path, data, path, words)
