@@ -9,6 +9,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sim.fields import Bands, Num, parse_bands
 from sim.intervention_spec import Ratios
 
+TEAM_SHARES: dict[str, tuple[str, str]] = {
+    "meetings_late_share": ("late", "held"),
+    "meetings_missed_share": ("missed", "due"),
+    "utilisation": ("hours_used", "hours_available"),
+    "first_meeting_within_14_days_share": ("first_within_14_days", "first_held"),
+    "fokus_no_offer_share": ("fokus_no_offer", "fokus_seniority_12m"),
+    "fokus_few_meetings_share": ("fokus_few_meetings", "fokus_seniority_12m"),
+}
+"""A team's shares as (numerator, denominator) of its measures (sim.caseworkers.MEASURES), summed
+over the period: columns of caseworkers.csv, the reports' team tables and target metrics."""
+
 
 class Team(BaseModel):
     """A team of caseworkers meeting the citizens of some states on a schedule, within its hours."""

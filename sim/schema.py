@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sim.caseworker_spec import Team
+from sim.caseworker_spec import TEAM_SHARES, Team
 from sim.fields import Bands, Num, Whole, _number, parse_bands
 from sim.intervention_spec import Intervention
 from sim.refusion import BASE_YEAR, RESET_SELF_SUPPORT_WEEKS, RESET_WINDOW_WEEKS, STAIRCASE_2016
@@ -149,14 +149,8 @@ class DurationBand(_ShareBand):
     share: Num = Field(ge=0, le=1)
 
 
-TEAM_METRICS: dict[str, tuple[str, str]] = {
-    "fokus_no_offer_share": ("fokus_no_offer", "fokus_seniority_12m"),
-    "fokus_few_meetings_share": ("fokus_few_meetings", "fokus_seniority_12m"),
-    "first_meeting_within_14_days_share": ("first_within_14_days", "first_held"),
-    "meetings_late_share": ("late", "held"),
-    "meetings_missed_share": ("missed", "due"),
-}
-"""Team metrics as (numerator, denominator) of caseworkers.csv measures summed over the year."""
+TEAM_METRICS = TEAM_SHARES
+"""Team metrics: the team shares, summed over the target year."""
 PROGRAMME_METRICS = ("programme_starts", "programme_participants", "programme_cost_dkk")
 """Programme metrics over the year: starts, mean participants, cost."""
 METRICS = ("full_year_persons", "cofinancing_rate", "net_cost_dkk", "gross_cost_dkk",

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from sim.caseworker_spec import TEAM_SHARES
 from sim.caseworkers import MEASURES as TEAM_MEASURES
 from sim.catalogue import TOTAL
 from sim.model import Model
@@ -163,49 +164,39 @@ def _order(rows: list[str]):  # type: ignore[no-untyped-def]
     return key
 
 
-def programmes_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
-    """programmes.csv: month, programme and the mean over replications of each measure, with
-    mean_wait_days (days waited per start, from the sums) and the sd of participants."""
-    names = [p.name for p in model.scenario.interventions]
-    months = model.calendar.labels
-    shape = (len(names), len(MEASURES), len(months), store.runs)
-    values = np.asarray(store.arrays["programmes"]).reshape(shape)
-    means = values.mean(axis=3)
+def _feature_frame(key: str, names: list[str], measures: tuple[str, ...], values: np.ndarray,
+                   months: tuple[str, ...], ratios: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Month, feature, the mean over replications of each measure, and ratios of sums.
+
+    `values` is [feature, measure, month, replication]."""
+    runs = values.shape[3]
+    sums = values.sum(axis=3)
     rows = []
-    for p, name in enumerate(names):
+    for f, name in enumerate(names):
         for m, month in enumerate(months):
-            row: dict[str, object] = {"month": month, "programme": name}
-            row |= {measure: means[p, k, m] for k, measure in enumerate(MEASURES)}
-            starts = values[p, MEASURES.index("starts"), m].sum()
-            waited = values[p, MEASURES.index("wait_days"), m].sum()
-            row["mean_wait_days"] = waited / starts if starts else np.nan
-            row["participants_sd"] = values[p, 0, m].std(ddof=1) if store.runs > 1 else np.nan
+            row: dict[str, object] = {"month": month, key: name}
+            row |= {measure: sums[f, k, m] / runs for k, measure in enumerate(measures)}
+            for column, (num, den) in ratios.items():
+                d = sums[f, measures.index(den), m]
+                row[column] = sums[f, measures.index(num), m] / d if d else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-TEAM_SHARES = {"late_share": ("late", "held"), "missed_share": ("missed", "due"),
-               "utilisation": ("hours_used", "hours_available"),
-               "first_within_14_days_share": ("first_within_14_days", "first_held"),
-               "fokus_no_offer_share": ("fokus_no_offer", "fokus_seniority_12m"),
-               "fokus_few_meetings_share": ("fokus_few_meetings", "fokus_seniority_12m")}
-"""Shares in caseworkers.csv, each a ratio of sums over replications (numerator, denominator)."""
+def programmes_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
+    """programmes.csv: month, programme, the mean over replications of each measure, and
+    mean_wait_days (days waited per start, from the sums)."""
+    names = [p.name for p in model.scenario.interventions]
+    months = model.calendar.labels
+    values = np.asarray(store.arrays["programmes"]).reshape(len(names), -1, len(months), store.runs)
+    return _feature_frame("programme", names, MEASURES, values, months,
+                          {"mean_wait_days": ("wait_days", "starts")})
 
 
 def teams_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
-    """caseworkers.csv: month, team, the mean of each measure over replications, and the shares."""
+    """caseworkers.csv: month, team, the mean of each measure over replications, and the shares
+    (sim.caseworker_spec.TEAM_SHARES)."""
     names = [t.team for t in model.scenario.caseworkers]
     months = model.calendar.labels
-    shape = (len(names), len(TEAM_MEASURES), len(months), store.runs)
-    values = np.asarray(store.arrays["teams"]).reshape(shape)
-    sums = values.sum(axis=3)
-    rows = []
-    for t, name in enumerate(names):
-        for m, month in enumerate(months):
-            row: dict[str, object] = {"month": month, "team": name}
-            row |= {measure: sums[t, k, m] / store.runs for k, measure in enumerate(TEAM_MEASURES)}
-            for share, (num, den) in TEAM_SHARES.items():
-                d = sums[t, TEAM_MEASURES.index(den), m]
-                row[share] = sums[t, TEAM_MEASURES.index(num), m] / d if d else np.nan
-            rows.append(row)
-    return pd.DataFrame(rows)
+    values = np.asarray(store.arrays["teams"]).reshape(len(names), -1, len(months), store.runs)
+    return _feature_frame("team", names, TEAM_MEASURES, values, months, TEAM_SHARES)

@@ -431,8 +431,8 @@ def test_teams_frame_shares_are_ratios_of_sums() -> None:
     result = sim.run(s, runs=3, seed=14, workers=1)
     frame = result.caseworkers
     assert frame is not None and len(frame) == 12 and set(frame["team"]) == {"Jobteam"}
-    np.testing.assert_allclose(frame["late_share"], frame["late"] / frame["held"])
-    np.testing.assert_allclose(frame["missed_share"], frame["missed"] / frame["due"])
+    np.testing.assert_allclose(frame["meetings_late_share"], frame["late"] / frame["held"])
+    np.testing.assert_allclose(frame["meetings_missed_share"], frame["missed"] / frame["due"])
     np.testing.assert_allclose(frame["utilisation"], frame["hours_used"] / frame["hours_available"])
     np.testing.assert_allclose(frame["fokus_no_offer_share"], 1.0)
     assert (frame["utilisation"] > 0.99).all()  # 600 due every 4 weeks against 40 slots a week

@@ -14,6 +14,7 @@ from html import escape
 
 import pandas as pd
 
+from sim.caseworker_spec import TEAM_SHARES
 from sim.catalogue import TOTAL
 from sim.reports.charts import traffic_colour
 from sim.reports.language import (
@@ -186,16 +187,11 @@ def teams_section(data: RunData, lang: Lang) -> str:
     if data.caseworkers is None or data.caseworkers.empty:
         return ""
     frame = data.caseworkers.assign(year=data.caseworkers["month"].str[:4])
-    ratios = (("late_share", "late", "held"), ("missed_share", "missed", "due"),
-              ("utilisation", "hours_used", "hours_available"),
-              ("first_14", "first_within_14_days", "first_held"),
-              ("no_offer", "fokus_no_offer", "fokus_seniority_12m"),
-              ("few_meetings", "fokus_few_meetings", "fokus_seniority_12m"))
-    headers = [term(k, lang) for k in ("team", "year", "meetings_held", *(r[0] for r in ratios))]
+    headers = [term(k, lang) for k in ("team", "year", "meetings_held", *TEAM_SHARES)]
     rows = []
     for (name, year), part in frame.groupby(["team", "year"], sort=False):
         cells = [str(name), str(year), number(part["held"].sum(), lang, 0)]
-        for _, num, den in ratios:
+        for num, den in TEAM_SHARES.values():
             d = part[den].sum()
             cells.append(percent(part[num].sum() / d, lang) if d else "")
         rows.append(cells)
