@@ -32,25 +32,27 @@ class Reports:
         return [self.workbook, self.html, *self.charts]
 
 
+def save_charts(folder: Path, charts: dict[str, bytes | None]) -> list[Path]:
+    """Write each chart drawn (None: not drawn) as folder/charts/<file name>; the paths written."""
+    charts_dir = folder / CHARTS
+    charts_dir.mkdir(exist_ok=True)
+    written = []
+    for name, image in charts.items():
+        if image is not None:
+            path = charts_dir / name
+            path.write_bytes(image)
+            written.append(path)
+    return written
+
+
 def write_reports(folder: Path, lang: str = "da") -> Reports:
     """Read the run folder and (re)write its charts, workbook and HTML report in `lang`."""
     language: Lang = check_lang(lang)
     data = load_run(folder)
-    charts_dir = data.folder / CHARTS
-    charts_dir.mkdir(exist_ok=True)
-    fans: dict[str, bytes] = {}
-    written = []
-    for series in fan_serieses(data, language):
-        fans[series.state] = png(draw_fan(series, language))
-        path = charts_dir / f"{series.state}.png"
-        path.write_bytes(fans[series.state])
-        written.append(path)
+    fans = {series.state: png(draw_fan(series, language)) for series in fan_serieses(data, language)}
     bars = probability_bars(data)
     bars_png = png(draw_probabilities(bars, language)) if bars.names else None
-    if bars_png is not None:
-        path = charts_dir / TARGETS_CHART
-        path.write_bytes(bars_png)
-        written.append(path)
+    written = save_charts(data.folder, {**{f"{s}.png": b for s, b in fans.items()}, TARGETS_CHART: bars_png})
     workbook = write_workbook(data, data.folder / WORKBOOK, language)
     html = data.folder / HTML
     html.write_text(build_html(data, fans, bars_png, language), encoding="utf-8")

@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sim.catalogue import TOTAL
 from sim.compare import DIFFERENCE_COLUMNS
-from sim.reports.build import CHARTS, HTML, WORKBOOK, Reports
+from sim.reports.build import HTML, WORKBOOK, Reports, save_charts
 from sim.reports.charts import (
     UNIT_SCALE,
     UNIT_TERM,
@@ -418,21 +418,12 @@ def write_comparison_report(folder: Path, lang: str = "da") -> Reports:
     """Read a comparison folder and (re)write its charts/, report.xlsx and report.html in `lang`."""
     language: Lang = check_lang(lang)
     data = load_comparison(folder)
-    charts_dir = data.folder / CHARTS
-    charts_dir.mkdir(exist_ok=True)
-    overlays: dict[str, bytes] = {}
-    written = []
-    for series in overlay_serieses(data, language):
-        overlays[series.state] = png(draw_overlay(series, language))
-        path = charts_dir / f"{series.state}.png"
-        path.write_bytes(overlays[series.state])
-        written.append(path)
+    overlays = {series.state: png(draw_overlay(series, language))
+                for series in overlay_serieses(data, language)}
     dots = difference_dots(data)
     dots_png = png(draw_differences(dots, language)) if dots.names else None
-    if dots_png is not None:
-        path = charts_dir / DIFFERENCES_CHART
-        path.write_bytes(dots_png)
-        written.append(path)
+    written = save_charts(data.folder, {**{f"{s}.png": b for s, b in overlays.items()},
+                                        DIFFERENCES_CHART: dots_png})
     workbook = write_comparison_workbook(data, data.folder / WORKBOOK, language)
     html = data.folder / HTML
     html.write_text(build_comparison_html(data, overlays, dots_png, language), encoding="utf-8")
