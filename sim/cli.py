@@ -9,7 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,12 +20,12 @@ from rich.progress import (
 
 from sim import __version__
 from sim.batch import run as sim_run
+from sim.cli_calibrate import calibrate_command
+from sim.cli_common import console, err
+from sim.cli_common import load_or_exit as _load_or_exit
 from sim.compare import compare as sim_compare
-from sim.errors import ScenarioError
-from sim.loader import load_scenario
 from sim.outputs import STORE, RunFolderError, new_run_folder, write_run
 from sim.reports.console import print_differences, print_summary
-from sim.schema import Scenario
 
 app = typer.Typer(
     help="caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets.",
@@ -34,8 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 class Language(StrEnum):
@@ -43,6 +40,9 @@ class Language(StrEnum):
 
     da = "da"
     en = "en"
+
+
+app.command(name="calibrate")(calibrate_command)
 
 
 @app.callback()
@@ -205,12 +205,3 @@ def report(
     for reports in built:
         console.print(f"Wrote {reports.workbook}, {reports.html} and {len(reports.charts)} charts in "
                       f"{reports.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)
-
-
-def _load_or_exit(path: Path) -> Scenario:
-    try:
-        return load_scenario(path)
-    except ScenarioError as exc:
-        for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None

@@ -2,7 +2,7 @@
 
 Each state holds a vector of persons by whole days in the state; every day the same
 piecewise-constant hazards, forced clocks and monthly inflows as the simulation move them
-(competing risks exact within the day, new arrivals counted for half their first day). The
+(competing risks exact within the day; arrivals come at uniform times within their first day). The
 expected person-days per month and moves per month that come out are what the simulation's
 means converge to, up to day rounding of band edges and clocks; calibration fits to these,
 so what is fitted is what is simulated. Interventions and caseworker meetings are not in
@@ -62,7 +62,7 @@ def _grid(model: Model) -> tuple[_Grid, int]:
     for s in model.schedules:
         if s is not None:
             cuts += [*s.edges, *s.clock_days]
-    days = int(math.ceil(max(cuts))) + 2
+    days = math.ceil(max(cuts)) + 2
     leave = np.zeros((n, days))
     band_of = np.zeros((n, days), dtype=int)
     splits: list[np.ndarray] = []
@@ -90,7 +90,7 @@ def _grid(model: Model) -> tuple[_Grid, int]:
                 if dest != STAY_HERE:
                     shares[dest] += cum - prev
                 prev = cum
-            clocks.append((state, int(round(clock.day)), shares, clock.stay_share))
+            clocks.append((state, round(clock.day), shares, clock.stay_share))
     return _Grid(leave, band_of, np.array(splits), np.array(origins), clocks), days
 
 
@@ -136,6 +136,15 @@ def expect(model: Model) -> Expectation:
     n_bands = len(grid.band_origin)
     origin_of = np.zeros((n_states, n_bands))
     origin_of[grid.band_origin, np.arange(n_bands)] = 1.0
+    # Arrivals come at uniform times within their first day: the share that survives it and
+    # their person-days that day (both → 1 and 1/2 as the hazard → 0), and where the others go.
+    first = grid.leave[:, 0]
+    rate0 = -np.log1p(-np.minimum(first, 1 - 1e-15))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survive0 = np.where(rate0 > 0, first / rate0, 1.0)
+        credit0 = np.where(rate0 > 0, (1.0 - survive0) / rate0, 0.5)
+    split0 = grid.band_split[grid.band_of[:, 0]]
+    carried = np.zeros((n_states, n_states))  # moves of yesterday's arrivals who left within the day
     for day, month in enumerate(month_of_day):
         out = stock * grid.leave
         by_band = np.bincount(flat_band, weights=out.ravel(), minlength=n_bands)
@@ -145,16 +154,19 @@ def expect(model: Model) -> Expectation:
         aged[:, 1:] = survivors[:, :-1]
         aged[:, -1] += survivors[:, -1]
         inflow = model.inflow_per_day[:, month]
-        during_day = moves.sum(axis=0) + inflow
+        arriving = moves.sum(axis=0) + carried.sum(axis=0) + inflow
+        carried = (arriving * (1.0 - survive0))[:, None] * split0
+        person_days[:, month] += stock.sum(axis=1) - 0.5 * out.sum(axis=1) + arriving * credit0
+        moves += carried
         for state, at, shares, stay in grid.clocks:
             struck = aged[state, at]
             aged[state, at] = struck * stay
+            aged[:, 0] += struck * shares
             moves[state] += struck * shares
-        aged[:, 0] += moves.sum(axis=0) + inflow
-        person_days[:, month] += stock.sum(axis=1) - 0.5 * out.sum(axis=1) + 0.5 * during_day
+        aged[:, 0] += arriving * survive0
         flows[:n_states, :, month] += moves
         flows[n_states, :, month] += inflow
         stock = aged
         if day + 1 == len(month_of_day) or month_of_day[day + 1] != month:
-            stock_end[:, month] = stock.sum(axis=1)
+            stock_end[:, month] = stock.sum(axis=1) + carried.sum(axis=0)
     return Expectation(person_days, flows, stock_end)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sim.crosscheck import cross_check
 from sim.errors import Problem, ScenarioError
 from sim.messages import Gaps, clean_errors, salvage, short, translate
+from sim.parameters import PathError, with_values
 from sim.schema import Scenario
 from sim.yamlio import DuplicateKeyError, Path, format_path, load_yaml
 
@@ -21,8 +22,11 @@ _GIVE_FILE = "give the path of a scenario YAML file"
 _MAPPING = "a scenario file is a YAML mapping (name:, start:, months:, states:, …)"
 
 
-def load_scenario(path: str | FsPath) -> Scenario:
-    """Read and validate a scenario file; raise `ScenarioError` listing every problem."""
+def load_scenario(path: str | FsPath, parameters: bool = True) -> Scenario:
+    """Read and validate a scenario file; raise `ScenarioError` listing every problem.
+
+    With `parameters=False` the `parameters:` file is not applied (calibration starts from the
+    scenario's own values)."""
     name = str(path)
     try:
         text = FsPath(path).read_text(encoding="utf-8")
@@ -35,10 +39,10 @@ def load_scenario(path: str | FsPath) -> Scenario:
                                      "save the scenario as UTF-8")]) from None
     except OSError as exc:
         raise ScenarioError([Problem(name, "", f"cannot be read: {exc.strerror or exc}")]) from None
-    return parse_scenario(text, name)
+    return parse_scenario(text, name, parameters)
 
 
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+def parse_scenario(text: str, source: str = "<scenario>", parameters: bool = True) -> Scenario:
     """Validate scenario YAML text; `source` names it in messages."""
     try:
         data, lines = load_yaml(text)
@@ -49,7 +53,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError([Problem(source, path, f"duplicated {what}: {exc}; {rule}", exc.line)]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(exc, source)]) from None
-    return scenario_from_dict(data, source, lines)
+    return scenario_from_dict(data, source, lines, parameters)
 
 
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
@@ -68,13 +72,23 @@ def _yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
 
 
 def scenario_from_dict(data: Any, source: str = "<scenario>",
-                       lines: dict[Path, int] | None = None) -> Scenario:
+                       lines: dict[Path, int] | None = None, parameters: bool = True) -> Scenario:
     """Validate already-parsed scenario data (a dict as the YAML would give)."""
     lines = lines or {}
     if data is None:
         raise ScenarioError([Problem(source, "", f"the file is empty; {_MAPPING}")])
     if not isinstance(data, dict):
         raise ScenarioError([Problem(source, "", f"{short(data)} is not a mapping of keys; {_MAPPING}")])
+    if not parameters:
+        data = {k: v for k, v in data.items() if k != "parameters"}
+    elif isinstance(data.get("parameters"), str):
+        data = _with_parameter_file(data, source, lines)
+    elif isinstance(data.get("parameters"), dict) and isinstance(data["parameters"].get("values"), dict):
+        try:
+            data = with_values(data, data["parameters"]["values"])
+        except (PathError, TypeError, ValueError) as exc:
+            raise ScenarioError([Problem(source, "parameters.values", f"sets a value the scenario does not "
+                                         f"have: {exc}", lines.get(("parameters", "values")))]) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -104,3 +118,45 @@ def _line(lines: dict[Path, int], path: Path) -> int | None:
             return lines[path]
         path = path[:-1]
     return None
+
+
+PARAMETER_KEYS = ("values", "standard_errors", "covariance", "bounds")
+"""What a scenario takes from its `parameters:` file; the rest (fit, residuals) is for people."""
+
+
+def find_relative(name: str, source: str) -> FsPath | None:
+    """A file named relative to the scenario file's folder or one of its parents (or the working folder)."""
+    given = FsPath(name)
+    if given.is_absolute():
+        return given if given.is_file() else None
+    here = FsPath(source).resolve().parent
+    for folder in (here, *here.parents, FsPath.cwd()):
+        if (folder / given).is_file():
+            return folder / given
+    return None
+
+
+def _with_parameter_file(data: dict[str, Any], source: str, lines: dict[Path, int]) -> dict[str, Any]:
+    """Scenario data with the values of its `parameters:` file applied, and the file's fit in its place."""
+    name = data["parameters"]
+
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError([Problem(source, "parameters", message, lines.get(("parameters",)))])
+
+    found = find_relative(name, source)
+    if found is None:
+        raise refuse(f"no parameter file {name!r} next to the scenario or in a folder above it; "
+                     "give the path of a file written by `caseflow calibrate`")
+    try:
+        fit, _ = load_yaml(found.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, DuplicateKeyError) as exc:
+        raise refuse(f"{name!r} cannot be read as YAML: {exc}") from None
+    if not isinstance(fit, dict) or not isinstance(fit.get("values"), dict):
+        raise refuse(f"{name!r} has no `values:` mapping of parameter paths to numbers; "
+                     "it must be a file written by `caseflow calibrate`")
+    try:
+        out = with_values(data, fit["values"])
+    except (PathError, TypeError, ValueError) as exc:
+        raise refuse(f"{name!r} sets a value the scenario does not have: {exc}") from None
+    out["parameters"] = {"source": str(name), **{k: fit[k] for k in PARAMETER_KEYS if k in fit}}
+    return out

@@ -1,0 +1,36 @@
+"""What every `caseflow` verb shares: the consoles and loading a scenario or exiting with its problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from sim.errors import ScenarioError
+from sim.loader import load_scenario
+from sim.schema import Scenario
+
+console = Console()
+err = Console(stderr=True)
+
+
+def say(text: str) -> None:
+    """Print plain text (no markup, no highlighting) to standard output."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def fail(text: str) -> typer.Exit:
+    """Print an error to standard error and return the exit to raise."""
+    err.print(f"error: {text}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def load_or_exit(path: Path, parameters: bool = True) -> Scenario:
+    """Load a scenario, or print every problem and exit 1."""
+    try:
+        return load_scenario(path, parameters)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None

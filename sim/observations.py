@@ -1,0 +1,140 @@
+"""Observed figures in the long format (period, state, measure, value, source), matched to a model.
+
+Periods are a year (`2018`), a month (`2018-03`) or an inclusive range of months
+(`2017-01..2017-10`); states are a state code, a Jobindsats group or `total`. A figure of
+full-year persons over a period is the model's person-days on those states over the
+period's months ÷ the period's days, the same measure the batch reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.catalogue import TOTAL
+from sim.model import Model
+
+COLUMNS = ("period", "state", "measure", "value", "source")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ObservedDataError(ValueError):
+    """An observed-data file that cannot be read as the long format."""
+
+
+def read_observed(path: str | Path) -> pd.DataFrame:
+    """Read an observed CSV; every problem is named with its row and column."""
+    try:
+        frame = pd.read_csv(path, dtype={"period": str, "state": str, "measure": str, "source": str},
+                            keep_default_na=False)
+    except FileNotFoundError:
+        raise ObservedDataError(f"{path}: no such file; give an observed CSV "
+                                f"with columns {', '.join(COLUMNS)}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise ObservedDataError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [c for c in COLUMNS[:4] if c not in frame.columns]
+    if missing:
+        raise ObservedDataError(f"{path}: missing column(s) {', '.join(missing)}; "
+                                f"the columns are {', '.join(COLUMNS)} (source optional)")
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    bad = frame.index[values.isna() | ~np.isfinite(values.fillna(0))]
+    if len(bad):
+        row = int(bad[0])
+        raise ObservedDataError(f"{path}, row {row + 2}: value {frame.loc[row, 'value']!r} is not a number")
+    frame["value"] = values.astype(float)
+    for i, period in enumerate(frame["period"]):
+        if parse_period(period) is None:
+            raise ObservedDataError(f"{path}, row {i + 2}: period {period!r} is not a year (2018), "
+                                    "a month (2018-03) or a range of months (2017-01..2017-10)")
+    if "source" not in frame.columns:
+        frame["source"] = ""
+    return frame
+
+
+def parse_period(period: str) -> tuple[str, str] | None:
+    """The first and last month (`YYYY-MM`) of a period, or None if it is not a period."""
+    text = str(period).strip()
+    if re.fullmatch(r"\d{4}", text):
+        return f"{text}-01", f"{text}-12"
+    if ".." in text:
+        first, _, last = text.partition("..")
+        if _MONTH.match(first) and _MONTH.match(last) and first <= last and _valid(first) and _valid(last):
+            return first, last
+        return None
+    if _MONTH.match(text) and _valid(text):
+        return text, text
+    return None
+
+
+def _valid(month: str) -> bool:
+    return 1 <= int(month[5:]) <= 12
+
+
+def period_months(model: Model, period: str) -> slice | None:
+    """The period's months in the model's horizon, or None when it is not wholly inside it."""
+    bounds = parse_period(period)
+    labels = model.calendar.labels
+    if bounds is None or bounds[0] not in labels or bounds[1] not in labels:
+        return None
+    return slice(labels.index(bounds[0]), labels.index(bounds[1]) + 1)
+
+
+def state_rows(model: Model, state: str) -> tuple[int, ...] | None:
+    """Benefit-state indices a state, group or `total` stands for, or None if unknown to the model."""
+    if state == TOTAL:
+        return tuple(range(model.n_benefit))
+    if state in model.benefit_codes:
+        return (model.benefit_codes.index(state),)
+    members = model.groups().get(state)
+    return tuple(members) if members else None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observed figure the model can say something about."""
+
+    period: str
+    state: str
+    measure: str
+    value: float
+    source: str
+    rows: tuple[int, ...]
+    months: slice
+
+
+def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = ("full_year_persons",),
+                 periods: tuple[str, ...] = ()) -> tuple[list[Observation], pd.DataFrame]:
+    """The rows the model can be compared with, and the rows left out with the reason."""
+    kept: list[Observation] = []
+    skipped: list[dict[str, object]] = []
+    for row in frame.itertuples(index=False):
+        period, state = str(row.period), str(row.state)
+        reason = ""
+        months = period_months(model, period)
+        rows = state_rows(model, state)
+        if row.measure not in measures:
+            reason = f"measure {row.measure} is not fitted"
+        elif periods and period not in periods:
+            reason = "period not selected"
+        elif months is None:
+            reason = "period not inside the horizon"
+        elif rows is None:
+            reason = f"{state} is not a state or group of the scenario"
+        if reason:
+            skipped.append({"period": period, "state": state, "measure": row.measure, "reason": reason})
+            continue
+        assert months is not None and rows is not None
+        kept.append(Observation(period, state, str(row.measure), float(row.value), str(row.source),
+                                rows, months))
+    return kept, pd.DataFrame(skipped, columns=["period", "state", "measure", "reason"])
+
+
+def period_average(person_days: np.ndarray, days: np.ndarray, obs: Observation) -> float | np.ndarray:
+    """Full-year persons of an observation's states over its period, from [state, month] (or
+    [replication, state, month]) person-days."""
+    summed = person_days[..., list(obs.rows), obs.months].sum(axis=(-2, -1))
+    return summed / days[obs.months].sum()

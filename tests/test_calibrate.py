@@ -1,0 +1,188 @@
+"""`caseflow calibrate SCENARIO`: least squares on the deterministic twin, priors, standard errors.
+
+Expected numbers come from outside the fitter: a closed-form stock for one state with a
+constant inflow (so the fitted inflow and its standard error are known in advance), and
+figures generated from known parameters (which the fit must give back).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import sim
+from sim.calibrate import calibrate, predict
+from sim.calibrate_spec import Calibrate
+from sim.cli import app
+from sim.model import compile_model
+from sim.observations import observations
+from sim.parameters import scenario_data
+
+from helpers import scenario
+
+EXIT_RATE = 0.05
+"""Exit rate per week of the one-state scenario."""
+
+
+def _one_state(inflow: float = 10.0) -> sim.Scenario:
+    return scenario(months=24, states={"a_dagpenge": {}}, initial={"a_dagpenge": 0},
+                    inflow_per_week={"a_dagpenge": inflow},
+                    transitions={"a_dagpenge": [{"to": "job", "rate_per_week": EXIT_RATE}]})
+
+
+def _closed_form_year(inflow: float, year: int) -> float:
+    """Mean stock over year `year` (0 or 1) from empty: λ/r (1 − e^{−rt}), averaged over the year."""
+    r, days = EXIT_RATE / 7, (365.0, 365.0)
+    lo = sum(days[:year])
+    hi = lo + days[year]
+    integral = (hi - lo) - (math.exp(-r * lo) - math.exp(-r * hi)) / r
+    return inflow / 7 / r * integral / (hi - lo)
+
+
+def test_twin_matches_closed_form_stock() -> None:
+    model = compile_model(_one_state(10.0))
+    frame = pd.DataFrame({"period": ["2018", "2019"], "state": "a_dagpenge",
+                          "measure": "full_year_persons", "value": 0.0, "source": ""})
+    obs, _ = observations(model, frame)
+    fitted = predict(scenario_data(_one_state(10.0)), {}, obs)
+    expected = [_closed_form_year(10.0, 0), _closed_form_year(10.0, 1)]
+    np.testing.assert_allclose(fitted, expected, rtol=2e-3)
+
+
+def test_fit_recovers_inflow_and_its_standard_error() -> None:
+    """The stock is linear in the inflow, a = stock per unit inflow: λ̂ = y / a, SE = sd / a."""
+    a = _closed_form_year(1.0, 1)
+    observed = pd.DataFrame({"period": ["2019"], "state": ["a_dagpenge"], "measure": ["full_year_persons"],
+                             "value": [a * 12.5], "source": [""]})
+    spec = Calibrate.model_validate({"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
+    fit = calibrate(_one_state(10.0), spec, observed, relative_error=0.02)
+    assert fit.success
+    assert fit.values["inflow_per_week.a_dagpenge"] == pytest.approx(12.5, rel=3e-3)
+    sd = 0.02 * a * 12.5
+    assert fit.standard_errors["inflow_per_week.a_dagpenge"] == pytest.approx(sd / a, rel=0.01)
+    assert fit.residuals["z"].abs().max() < 1e-3
+
+
+def test_prior_pulls_an_unidentified_parameter_to_itself() -> None:
+    """Two inflows but only their total observed: the prior decides the split and the SE is the prior's."""
+    s = scenario(months=24, states={"a_dagpenge": {}, "sygedagpenge": {}}, initial={},
+                 inflow_per_week={"a_dagpenge": 10, "sygedagpenge": 10},
+                 transitions={"a_dagpenge": [{"to": "job", "rate_per_week": EXIT_RATE}],
+                              "sygedagpenge": [{"to": "job", "rate_per_week": EXIT_RATE}]})
+    a = _closed_form_year(1.0, 1)
+    observed = pd.DataFrame({"period": ["2019"], "state": ["total"], "measure": ["full_year_persons"],
+                             "value": [a * 30], "source": [""]})
+    spec = Calibrate.model_validate({"parameters": [
+        {"path": "inflow_per_week.a_dagpenge", "bounds": [0, 60], "prior": 10, "spread": 2},
+        {"path": "inflow_per_week.sygedagpenge", "bounds": [0, 60], "prior": 10, "spread": 2},
+    ]})
+    fit = calibrate(s, spec, observed, relative_error=0.001)
+    # Equal priors, a sharp total of 30: each takes 15 (the posterior mean of a symmetric problem).
+    assert fit.values["inflow_per_week.a_dagpenge"] == pytest.approx(15, rel=2e-3)
+    assert fit.values["inflow_per_week.sygedagpenge"] == pytest.approx(15, rel=2e-3)
+    # Their sum is pinned by the data, their difference only by the priors: correlation ≈ −1.
+    corr = fit.covariance[0, 1] / math.sqrt(fit.covariance[0, 0] * fit.covariance[1, 1])
+    assert corr < -0.99
+    assert fit.standard_errors["inflow_per_week.a_dagpenge"] == pytest.approx(2 / math.sqrt(2), rel=0.02)
+
+
+def test_fit_recovers_several_parameters_of_a_piecewise_model() -> None:
+    base = scenario(
+        months=24, states={"a_dagpenge": {}, "sygedagpenge": {}, "jobafklaring": {}},
+        initial={"a_dagpenge": 300, "sygedagpenge": 200, "jobafklaring": 50},
+        inflow_per_week={"a_dagpenge": 10, "sygedagpenge": 12},
+        transitions={
+            "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.05], [13, 0.02]]}],
+            "sygedagpenge": [{"to": "job", "rate_per_week": 0.1},
+                             {"to": "jobafklaring", "at_week": 22, "share": 0.5},
+                             {"to": "job", "at_week": 22, "share": "rest"}],
+            "jobafklaring": [{"to": "job", "rate_per_week": 0.02}],
+        })
+    truth = {"inflow_per_week.a_dagpenge": 14.0, "inflow_per_week.sygedagpenge": 9.0,
+             "transitions.a_dagpenge.job.rate_per_week.1": 0.03}
+    model = compile_model(base)
+    months = [f"{y}-{m:02d}" for y in (2018, 2019) for m in range(1, 13)]
+    frame = pd.DataFrame([(p, s, "full_year_persons", 0.0, "") for p in months
+                          for s in ("a_dagpenge", "sygedagpenge", "jobafklaring")],
+                         columns=["period", "state", "measure", "value", "source"])
+    obs, _ = observations(model, frame)
+    frame["value"] = predict(scenario_data(base), truth, obs)
+    spec = Calibrate.model_validate({"parameters": [
+        {"path": "inflow_per_week.a_dagpenge", "bounds": [1, 40]},
+        {"path": "inflow_per_week.sygedagpenge", "bounds": [1, 40]},
+        {"path": "transitions.a_dagpenge.job.rate_per_week.1", "bounds": [0.001, 0.2]},
+    ]})
+    fit = calibrate(base, spec, frame)
+    for name, value in truth.items():
+        assert fit.values[name] == pytest.approx(value, rel=2e-3), name
+    assert fit.chi2 < 1e-4
+
+
+def _write_project(tmp_path: Path) -> Path:
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "scenarios").mkdir()
+    a = _closed_form_year(1.0, 1)
+    pd.DataFrame({"period": ["2019"], "state": ["a_dagpenge"], "measure": ["full_year_persons"],
+                  "value": [round(a * 12.5, 3)], "source": ["test"]}).to_csv(
+        tmp_path / "calibration" / "obs.csv", index=False)
+    data = {"name": "one", "start": "2018-01-01", "months": 24, "states": {"a_dagpenge": {}},
+            "inflow_per_week": {"a_dagpenge": 10},
+            "transitions": {"a_dagpenge": [{"to": "job", "rate_per_week": EXIT_RATE}]},
+            "calibrate": {"observed": "calibration/obs.csv",
+                          "parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50],
+                                          "prior": 10, "spread": 5}]}}
+    path = tmp_path / "scenarios" / "one.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_cli_writes_parameter_file_that_the_scenario_then_loads(tmp_path: Path) -> None:
+    path = _write_project(tmp_path)
+    result = CliRunner().invoke(app, ["calibrate", str(path)])
+    assert result.exit_code == 0, result.output
+    fit_file = tmp_path / "calibration" / "one-fit.yaml"
+    assert fit_file.is_file()
+    assert (tmp_path / "calibration" / "one-fit-residuals.csv").is_file()
+    assert (tmp_path / "calibration" / "one-fit.png").read_bytes()[:4] == b"\x89PNG"
+    written = yaml.safe_load(fit_file.read_text(encoding="utf-8"))
+    fitted = written["values"]["inflow_per_week.a_dagpenge"]
+    # A prior of 10 ± 5 against a datum worth 12.5 ± 0.25/a: nearly all weight on the datum.
+    assert 12.3 < fitted < 12.5
+    assert "parameters: calibration/one-fit.yaml" in result.output
+    text = path.read_text(encoding="utf-8") + "parameters: calibration/one-fit.yaml\n"
+    path.write_text(text, encoding="utf-8")
+    loaded = sim.load_scenario(path)
+    assert loaded.inflow_per_week["a_dagpenge"].rate == pytest.approx(fitted)
+    assert loaded.parameters is not None and loaded.parameters.standard_errors
+    again = sim.load_scenario(path, parameters=False)
+    assert again.inflow_per_week["a_dagpenge"].rate == 10
+
+
+def test_cli_refuses_missing_inputs(tmp_path: Path) -> None:
+    path = _write_project(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["calibrate", str(path), "--observed", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 1 and "no such file" in result.output
+    result = runner.invoke(app, ["calibrate"])
+    assert result.exit_code == 1 and "give a SCENARIO" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,state,value\n2019,a_dagpenge,3\n", encoding="utf-8")
+    result = runner.invoke(app, ["calibrate", str(path), "--observed", str(bad)])
+    assert result.exit_code == 1 and "missing column(s) measure" in result.output
+    text = path.read_text(encoding="utf-8").replace("inflow_per_week.a_dagpenge", "inflow_per_week.nobody")
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["calibrate", str(path)])
+    assert result.exit_code == 1 and "calibrate.parameters[0].path" in result.output
+
+
+def test_parameter_file_missing_is_a_load_error(tmp_path: Path) -> None:
+    path = _write_project(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "parameters: calibration/none.yaml\n", encoding="utf-8")
+    with pytest.raises(sim.ScenarioError, match="no parameter file"):
+        sim.load_scenario(path)
