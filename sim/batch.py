@@ -21,6 +21,7 @@ from sim.schema import Scenario
 from sim.store import ReplicationStore
 from sim.streams import replication_seeds
 from sim.targets import ResolvedTarget, resolve_targets, target_values
+from sim.uncertain import ParameterDraws, draws_parameters, layers_frame
 
 Progress = Callable[[int], None]
 """Called with the number of replications just completed."""
@@ -48,6 +49,9 @@ class RunResult:
     """With interventions: participants, queue, referrals, starts, lapses, waits, cost by month."""
     caseworkers: pd.DataFrame | None = None
     """With caseworkers: meetings due, held, late, missed, utilisation and fokusmål by month."""
+    layers: pd.DataFrame | None = None
+    """With parameter uncertainty: per target and yearly total, the spread with parameters drawn
+    against fixed, and which layer dominates (layers.csv)."""
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     @property
@@ -56,44 +60,54 @@ class RunResult:
         return summary.replications_frame(self.model, self.store)
 
 
-def _replicate(model: Model, targets: list[ResolvedTarget], seed: np.random.SeedSequence
-               ) -> tuple[Metrics, np.ndarray]:
-    metrics = measure(model, simulate(model, seed))
+def _replicate(model: Model, targets: list[ResolvedTarget], seed: np.random.SeedSequence,
+               draws: ParameterDraws | None) -> tuple[Metrics, np.ndarray]:
+    own = draws.model_for(seed) if draws is not None else model
+    metrics = measure(model, simulate(own, seed))
     return metrics, target_values(targets, metrics.tables)
 
 
-_WORKER: tuple[Model, list[ResolvedTarget]] | None = None
+_WORKER: tuple[Model, list[ResolvedTarget], ParameterDraws | None] | None = None
 
 
 def _init_worker(scenario: Scenario, seed: int) -> None:
     global _WORKER
     model = prepare_model(scenario, seed)
-    _WORKER = (model, resolve_targets(model))
+    _WORKER = (model, resolve_targets(model), ParameterDraws(model) if draws_parameters(scenario) else None)
 
 
-def _run_chunk(seeds: list[tuple[int, np.random.SeedSequence]]
+def _run_chunk(seeds: list[tuple[int, np.random.SeedSequence]], draw: bool
                ) -> list[tuple[int, Metrics, np.ndarray]]:
     assert _WORKER is not None
-    model, targets = _WORKER
-    return [(i, *_replicate(model, targets, s)) for i, s in seeds]
+    model, targets, draws = _WORKER
+    return [(i, *_replicate(model, targets, s, draws if draw else None)) for i, s in seeds]
 
 
-def _in_process(model: Model, targets: list[ResolvedTarget], seeds: list[np.random.SeedSequence]
-                ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
+def _in_process(model: Model, targets: list[ResolvedTarget], seeds: list[np.random.SeedSequence],
+                draws: ParameterDraws | None) -> Iterator[tuple[int, Metrics, np.ndarray]]:
     for i, s in enumerate(seeds):
-        yield (i, *_replicate(model, targets, s))
+        yield (i, *_replicate(model, targets, s, draws))
 
 
-def _local_processes(scenario: Scenario, seed: int, seeds: list[np.random.SeedSequence], workers: int
-                     ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
+def _local_processes(scenario: Scenario, seed: int, seeds: list[np.random.SeedSequence], workers: int,
+                     draw: bool) -> Iterator[tuple[int, Metrics, np.ndarray]]:
     indexed = list(enumerate(seeds))
     size = max(1, min(16, len(indexed) // (workers * 4)))
     chunks = [indexed[a:a + size] for a in range(0, len(indexed), size)]
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(scenario, seed)) as pool:
-        futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+        futures = [pool.submit(_run_chunk, chunk, draw) for chunk in chunks]
         for future in as_completed(futures):
             yield from future.result()
+
+
+def _replications(scenario: Scenario, seed: int, model: Model, targets: list[ResolvedTarget],
+                  seeds: list[np.random.SeedSequence], workers: int, draws: ParameterDraws | None
+                  ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
+    """Replications in-process or in local processes (the same numbers either way)."""
+    if workers == 1 or len(seeds) == 1:
+        return _in_process(model, targets, seeds, draws)
+    return _local_processes(scenario, seed, seeds, min(workers, len(seeds)), draws is not None)
 
 
 def fresh_seed() -> int:
@@ -130,13 +144,18 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
         (model.n_states + 1, model.n_states, model.calendar.months),
     )
     seeds = replication_seeds(seed, runs)
-    results = (_in_process(model, targets, seeds) if workers == 1 or runs == 1
-               else _local_processes(scenario, seed, seeds, min(workers, runs)))
-    for i, metrics, values in results:
+    draws = ParameterDraws(model) if draws_parameters(scenario) else None
+    for i, metrics, values in _replications(scenario, seed, model, targets, seeds, workers, draws):
         store.put(i, metrics, values)
         if progress is not None:
             progress(1)
     store.flush()
+    layers = None
+    if draws is not None and scenario.uncertainty is not None and scenario.uncertainty.split_runs > 1:
+        fixed = sorted(_replications(scenario, seed, model, targets,
+                                     seeds[: scenario.uncertainty.split_runs], workers, None),
+                       key=lambda r: r[0])
+        layers = layers_frame(model, targets, store, [(m, v) for _, m, v in fixed])
     economics = model.economics is not None
     return RunResult(
         scenario, seed, runs, model, targets, store,
@@ -145,5 +164,5 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
         summary.costs_frame(model, store) if economics else None,
         summary.staircase_frame(model, store) if economics else None,
         summary.programmes_frame(model, store) if scenario.interventions else None,
-        summary.teams_frame(model, store) if scenario.caseworkers else None, tmp,
+        summary.teams_frame(model, store) if scenario.caseworkers else None, layers, tmp,
     )

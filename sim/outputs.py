@@ -55,7 +55,8 @@ def write_run(result: RunResult, folder: Path, version: str, command: str | None
     the reports built from them (report.xlsx, report.html, charts/) in `lang` (da or en)."""
     check_lang(lang)  # before anything is written
     written = []
-    for name in ("monthly", "yearly", "targets", "flows", "costs", "staircase", "programmes", "caseworkers"):
+    for name in ("monthly", "yearly", "targets", "flows", "costs", "staircase", "programmes", "caseworkers",
+                 "layers"):
         frame = getattr(result, name)
         if frame is None:
             continue

@@ -20,6 +20,8 @@ ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, ARRIVAL_TEAMS, INITIAL_
 """Keys of the citizens' own programme decisions (uptake, durations, referral times, ages), of
 each programme's per-replication effect factor, and of the citizens' own caseworker streams
 (meeting phase, caseworker changes), kept apart so a team never shifts a programme's draws."""
+PARAMETER_DRAWS = 11
+"""Key of a replication's draw of uncertain parameters (`sim.uncertain`)."""
 TIERS = 6
 """Pairs per citizen drawn cohort by cohort; a citizen needing more draws them from its own stream."""
 BLOCK = 16

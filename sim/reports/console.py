@@ -48,6 +48,7 @@ def print_summary(result: RunResult, console: Console) -> None:
         console.print(table)
     _print_programmes(result, console)
     _print_teams(result, console)
+    _print_layers(result, console)
     if result.targets.empty:
         return
     targets = Table(title="Targets")
@@ -129,3 +130,20 @@ def _print_teams(result: RunResult, console: Console) -> None:
         table.add_row(name, year, f"{part['held'].sum():,.0f}",
                       *(share(part, num, den) for num, den in TEAM_SHARES.values()))
     console.print(table)
+
+
+def _print_layers(result: RunResult, console: Console) -> None:
+    """Which uncertainty layer dominates each yearly total and target (with parameter draws)."""
+    layers = result.layers
+    if layers is None or layers.empty:
+        return
+    table = Table(title="Uncertainty: parameters drawn against fixed (layers.csv)")
+    for name in ("quantity", "sd, drawn", "sd, fixed", "parameters' share", "dominant"):
+        table.add_column(name, justify="left" if name in ("quantity", "dominant") else "right")
+    for _, r in layers.iterrows():
+        table.add_row(str(r["quantity"]), f"{r['sd_parameters_drawn']:,.3g}",
+                      f"{r['sd_parameters_fixed']:,.3g}", f"{r['parameter_share']:.0%}", str(r["dominant"]))
+    console.print(table)
+    main = layers.iloc[0]
+    console.print(f"{main['dominant'].capitalize()} uncertainty dominates the {main['quantity']}: "
+                  f"{main['parameter_share']:.0%} of its variance comes from the parameters.")
