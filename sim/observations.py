@@ -3,7 +3,8 @@
 Periods are a year (`2018`), a month (`2018-03`) or an inclusive range of months
 (`2017-01..2017-10`); states are a state code, a Jobindsats group or `total`. A figure of
 full-year persons over a period is the model's person-days on those states over the
-period's months ÷ the period's days, the same measure the batch reports.
+period's months ÷ the period's days, the same measure the batch reports. Where a code is
+both a state and a group (sygedagpenge), `group:sygedagpenge` names the group.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.catalogue import TOTAL
+from sim.catalogue import CATALOGUE, TOTAL
 from sim.model import Model
 
 COLUMNS = ("period", "state", "measure", "value", "source")
@@ -83,12 +84,29 @@ def period_months(model: Model, period: str) -> slice | None:
     return slice(labels.index(bounds[0]), labels.index(bounds[1]) + 1)
 
 
+GROUP_PREFIX = "group:"
+"""Marks a Jobindsats group where its code is also a state's (sygedagpenge, kontanthjaelp, fleksjob)."""
+
+
 def state_rows(model: Model, state: str) -> tuple[int, ...] | None:
-    """Benefit-state indices a state, group or `total` stands for, or None if unknown to the model."""
+    """Benefit-state indices an observed row's state stands for, or None if the model lacks it.
+
+    `total` is every benefit state; `group:<g>` the Jobindsats group's states; a declared
+    state itself; a catalogue state the scenario splits (kontanthjaelp into
+    kontanthjaelp_jobparat and kontanthjaelp_aktivitetsparat) its declared sub-states; a
+    group code that is no state (dagpenge) the group.
+    """
+    codes = model.benefit_codes
     if state == TOTAL:
         return tuple(range(model.n_benefit))
-    if state in model.benefit_codes:
-        return (model.benefit_codes.index(state),)
+    if state.startswith(GROUP_PREFIX):
+        members = model.groups().get(state[len(GROUP_PREFIX):])
+        return tuple(members) if members else None
+    if state in codes:
+        return (codes.index(state),)
+    if state in CATALOGUE:
+        parts = tuple(i for i, c in enumerate(codes) if c.startswith(state + "_"))
+        return parts or None
     members = model.groups().get(state)
     return tuple(members) if members else None
 
@@ -128,7 +146,7 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
             skipped.append({"period": period, "state": state, "measure": row.measure, "reason": reason})
             continue
         assert months is not None and rows is not None
-        kept.append(Observation(period, state, str(row.measure), float(row.value), str(row.source),
+        kept.append(Observation(period, state, str(row.measure), float(str(row.value)), str(row.source),
                                 rows, months))
     return kept, pd.DataFrame(skipped, columns=["period", "state", "measure", "reason"])
 
