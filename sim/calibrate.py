@@ -22,9 +22,6 @@ from sim.observations import Observation, observations, period_average
 from sim.parameters import get_value, scenario_data, with_values
 from sim.schema import Scenario
 
-RELATIVE_ERROR = 0.02
-"""Default accuracy of an observed figure: reporting, rounding and the period's own randomness."""
-
 
 class CalibrationError(ValueError):
     """A calibration that cannot start: nothing to fit, or nothing to fit it to."""
@@ -50,6 +47,7 @@ class Fit:
     success: bool
     message: str
     evaluations: int
+    relative_error: float
 
     @property
     def at_bound(self) -> list[str]:
@@ -68,10 +66,12 @@ def predict(scenario_plain: dict[str, Any], values: dict[str, float], obs: list[
 
 
 def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
-              relative_error: float = RELATIVE_ERROR) -> Fit:
-    """Fit `spec`'s free parameters of `scenario` to the `observed` rows (long format)."""
+              relative_error: float | None = None) -> Fit:
+    """Fit `spec`'s free parameters of `scenario` to the `observed` rows (long format); the
+    observed figures' accuracy is `relative_error`, else the block's."""
+    relative_error = spec.relative_error if relative_error is None else relative_error
     model = compile_model(scenario)
-    obs, skipped = observations(model, observed, spec.measures, spec.periods)
+    obs, skipped = observations(model, observed, spec.measures, spec.periods, spec.states)
     if not obs:
         raise CalibrationError(
             "no observed row matches the scenario: need measure "
@@ -117,5 +117,5 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
         priors={n: (float(prior_mean[i]), spreads[i]) for i, n in enumerate(names)},
         start=start, residuals=table, skipped=skipped, chi2=float(np.sum(z**2)),
         n_observations=len(obs), success=bool(result.success), message=str(result.message),
-        evaluations=int(result.nfev),
+        evaluations=int(result.nfev), relative_error=relative_error,
     )

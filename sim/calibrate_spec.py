@@ -44,6 +44,10 @@ class Calibrate(_Block):
     periods: tuple[str, ...] = ()
     """Observed periods to fit (default: every period inside the horizon)."""
     measures: tuple[str, ...] = ("full_year_persons",)
+    states: tuple[str, ...] = ()
+    """Observed states, groups (`group:<g>`) or `total` to fit (default: every one the model has)."""
+    relative_error: Num = Field(default=0.02, gt=0, le=1, allow_inf_nan=False)
+    """Accuracy of an observed figure as a fraction of it: its standard deviation in the fit."""
 
     @field_validator("periods", mode="before")
     @classmethod

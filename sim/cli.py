@@ -20,7 +20,7 @@ from rich.progress import (
 
 from sim import __version__
 from sim.batch import run as sim_run
-from sim.cli_calibrate import calibrate_command
+from sim.cli_calibrate import backtest_command, calibrate_command
 from sim.cli_common import console, err
 from sim.cli_common import load_or_exit as _load_or_exit
 from sim.compare import compare as sim_compare
@@ -43,6 +43,7 @@ class Language(StrEnum):
 
 
 app.command(name="calibrate")(calibrate_command)
+app.command(name="backtest")(backtest_command)
 
 
 @app.callback()

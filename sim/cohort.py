@@ -86,10 +86,10 @@ def _grid(model: Model) -> tuple[_Grid, int]:
         for clock in schedule.clocks:
             shares = np.zeros(n)
             prev = 0.0
-            for dest, cum in zip(clock.dests, clock.cum_shares, strict=True):
+            for dest, upto in zip(clock.dests, clock.cum_shares, strict=True):
                 if dest != STAY_HERE:
-                    shares[dest] += cum - prev
-                prev = cum
+                    shares[dest] += upto - prev
+                prev = upto
             clocks.append((state, round(clock.day), shares, clock.stay_share))
     return _Grid(leave, band_of, np.array(splits), np.array(origins), clocks), days
 
@@ -98,7 +98,9 @@ def _initial(model: Model, grid: _Grid, days: int) -> np.ndarray:
     """The initial stock by day in the state: given bands, else the steady state (density ∝ survival)."""
     out = np.zeros((model.n_states, days))
     stay_at: dict[tuple[int, int], float] = {(s, d): stay for s, d, _, stay in grid.clocks}
-    for s, count in enumerate(model.initial):
+    given = model.scenario.initial
+    for s, code in enumerate(model.codes):
+        count = float(given.get(code, 0.0))  # unrounded, so that a fitted stock moves the twin smoothly
         if count == 0:
             continue
         bands = model.initial_bands[s]

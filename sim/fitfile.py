@@ -86,3 +86,30 @@ def residual_chart(residuals: pd.DataFrame, title: str) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def rates_chart(rates: pd.DataFrame) -> bytes:
+    """Fitted exit rates per week by weeks in the state, with 95 % intervals: one panel per state."""
+    states = list(dict.fromkeys(rates["state"]))
+    fig = Figure(figsize=(8, 2.6 * len(states)), dpi=96)
+    FigureCanvasAgg(fig)
+    for k, state in enumerate(states):
+        ax = fig.add_subplot(len(states), 1, k + 1)
+        own = rates[rates["state"] == state]
+        top = float(np.nanmax(own["from_week"])) * 1.25 + 4
+        for dest, rows in own.groupby("to", sort=False):
+            ends = np.where(np.isfinite(rows["to_week"]), rows["to_week"], top)
+            line = ax.hlines(rows["rate_per_week"], rows["from_week"], ends, label=str(dest))
+            mids = (rows["from_week"].to_numpy() + ends) / 2
+            rate = rows["rate_per_week"]
+            ax.errorbar(mids, rate, yerr=[rate - rows["ci_low"], rows["ci_high"] - rate],
+                        fmt="none", capsize=3, color=line.get_color()[0] if len(line.get_color()) else None)
+        ax.set_title(state, fontsize=10)
+        ax.set_xlabel("weeks in the state")
+        ax.set_ylabel("rate per week")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -186,3 +186,22 @@ def test_parameter_file_missing_is_a_load_error(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "parameters: calibration/none.yaml\n", encoding="utf-8")
     with pytest.raises(sim.ScenarioError, match="no parameter file"):
         sim.load_scenario(path)
+
+
+def test_cli_spells_writes_rates_as_a_parameter_file(tmp_path: Path) -> None:
+    """Rates from spells: events ÷ exposure, the same numbers as `sim.spells` gives."""
+    rows = [(1, "sygedagpenge", 0, 14, "job"), (2, "sygedagpenge", 0, 70, "job"),
+            (3, "sygedagpenge", 0, 35, ""), (4, "sygedagpenge", 7, 28, "pension")]
+    path = tmp_path / "spells.csv"
+    pd.DataFrame(rows, columns=["id", "state", "start", "end", "to"]).to_csv(path, index=False)
+    out = tmp_path / "fit.yaml"
+    result = CliRunner().invoke(app, ["calibrate", "--spells", str(path), "--bands", "", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    # Exposure 2 + 10 + 5 + 3 = 20 weeks; two moves to job, one to pension.
+    assert written["values"]["transitions.sygedagpenge.job.rate_per_week"] == pytest.approx(2 / 20)
+    assert written["values"]["transitions.sygedagpenge.pension.rate_per_week"] == pytest.approx(1 / 20)
+    assert written["standard_errors"]["transitions.sygedagpenge.job.rate_per_week"] == pytest.approx(
+        math.sqrt(2) / 20, rel=1e-5)
+    bad = CliRunner().invoke(app, ["calibrate", "--spells", str(path), "--bands", "x"])
+    assert bad.exit_code == 1 and "--bands" in bad.output
