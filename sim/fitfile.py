@@ -66,22 +66,28 @@ def write_parameter_file(out: Path, header: str, values: dict[str, float], stand
 
 
 def residual_chart(residuals: pd.DataFrame, title: str) -> bytes:
-    """Observed (with ±2 sd), the start values and the fit, one row per observed figure."""
-    labels = [f"{p} · {s}" for p, s in zip(residuals["period"], residuals["state"], strict=True)]
+    """Fitted (and start) values against each observed figure, as % off it, with the figure's ±2 sd."""
+    labels = [f"{p} · {s}  ({o:,.0f})" for p, s, o in
+              zip(residuals["period"], residuals["state"], residuals["observed"], strict=True)]
+    observed = residuals["observed"].to_numpy(dtype=float)
+    scale = np.where(observed != 0, np.abs(observed), 1.0) / 100.0
     y = np.arange(len(labels))[::-1]
-    fig = Figure(figsize=(8, 1.2 + 0.32 * len(labels)), dpi=96)
+    fig = Figure(figsize=(8, 1.4 + 0.32 * len(labels)), dpi=96)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.errorbar(residuals["observed"], y, xerr=2 * residuals["sd"], fmt="o", color="#1a202c",
-                label="observed (±2 sd)", capsize=3)
+    ax.errorbar(np.zeros(len(y)), y, xerr=2 * residuals["sd"].to_numpy(dtype=float) / scale, fmt="o",
+                color="#1a202c", label="observed (±2 sd)", capsize=3)
     if "before" in residuals:
-        ax.plot(residuals["before"], y, "|", color="#a0aec0", markersize=12, label="before the fit")
-    ax.plot(residuals["fitted"], y, "x", color="#c53030", markersize=8, label="fitted")
+        ax.plot((residuals["before"].to_numpy(dtype=float) - observed) / scale, y, "|", color="#a0aec0",
+                markersize=12, label="before the fit")
+    ax.plot((residuals["fitted"].to_numpy(dtype=float) - observed) / scale, y, "x", color="#c53030",
+            markersize=8, label="fitted")
+    ax.axvline(0.0, color="#1a202c", linewidth=0.6)
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel("full-year persons")
+    ax.set_xlabel("% off the observed figure")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / (4 + len(labels))), ncol=3)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
