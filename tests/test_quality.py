@@ -43,12 +43,16 @@ def _blocks(language: str) -> list[str]:
 
 
 def test_readme_scenario_example_validates() -> None:
-    example, programmes, teams = _blocks("yaml")
+    blocks = {b.split(":", 1)[0]: b for b in _blocks("yaml")}
+    example, programmes, teams = blocks["name"], blocks["interventions"], blocks["caseworkers"]
+    calibration = blocks["calibrate"]
     scenario = sim.parse_scenario(example, "README.md")
     result = sim.run(scenario, runs=3, seed=1)
     assert set(result.targets["target"]) == {t.name for t in scenario.targets}
     with_features = sim.run(sim.parse_scenario(example + programmes + teams, "README.md"), runs=2, seed=1)
     assert with_features.programmes is not None and with_features.caseworkers is not None
+    uncertain = sim.run(sim.parse_scenario(example + calibration, "README.md"), runs=3, seed=1)
+    assert uncertain.layers is not None
 
 
 def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
