@@ -125,7 +125,8 @@ class Observation:
 
 
 def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = ("full_year_persons",),
-                 periods: tuple[str, ...] = ()) -> tuple[list[Observation], pd.DataFrame]:
+                 periods: tuple[str, ...] = (), states: tuple[str, ...] = ()
+                 ) -> tuple[list[Observation], pd.DataFrame]:
     """The rows the model can be compared with, and the rows left out with the reason."""
     kept: list[Observation] = []
     skipped: list[dict[str, object]] = []
@@ -138,6 +139,8 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
             reason = f"measure {row.measure} is not fitted"
         elif periods and period not in periods:
             reason = "period not selected"
+        elif states and state not in states:
+            reason = "state not selected"
         elif months is None:
             reason = "period not inside the horizon"
         elif rows is None:
