@@ -59,7 +59,9 @@ def differences(a: RunResult, b: RunResult) -> pd.DataFrame:
         i = targets_a[t.name]
         va, vb = np.asarray(a.store.arrays["targets"][i]), np.asarray(b.store.arrays["targets"][j])
         ta = a.targets_resolved[i]
-        rows.append(_row("target", t.name, a.scenario.targets[i].year, va, vb)
+        spec = a.scenario.targets[i]
+        year = spec.year if spec.year is not None else int(spec.period[:4])  # a month target: its year
+        rows.append(_row("target", t.name, year, va, vb)
                     | {"base_probability_met": float(ta.met(va).mean()),
                        "variant_probability_met": float(t.met(vb).mean())})
     tables = ["yearly"] + (["yearly_net"] if "yearly_net" in a.store.arrays and "yearly_net" in b.store.arrays

@@ -13,8 +13,9 @@ from sim.calendar import Calendar
 from sim.catalogue import CATALOGUE, EXITS, GROUPS, RESERVED, STAY, TOTAL
 from sim.hazards import schedule_from_routes
 from sim.messages import Gaps, did_you_mean
+from sim.parameters import PathError, get_value, scenario_data
 from sim.refusion import DKK_PER_FULL_YEAR_PERSON_2018
-from sim.schema import COST_METRICS, METRICS, DurationBand, Scenario
+from sim.schema import COST_METRICS, DURATION_METRIC, METRICS, DurationBand, Scenario, Target
 from sim.yamlio import Path
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -35,6 +36,7 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
         else:
             out.append((path, f"unknown state {code!r}{did_you_mean(code, choices)}"))
 
+    _check_parameters(s, out)
     if s.start.day != 1:
         out.append((("start",), f"{s.start} is not the first of a month; reporting is by "
                     "calendar month, so the horizon starts on a month's first day"))
@@ -120,7 +122,8 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
         _check_economics(s, out, unknown)
     _check_interventions(s, out, unknown)
 
-    full_years = list(Calendar.build(s.start.replace(day=1), s.months).full_years())
+    calendar = Calendar.build(s.start.replace(day=1), s.months)
+    full_years, months = list(calendar.full_years()), list(calendar.labels)
     observed = {(str(o.period), o.state, o.measure): o.value for o in s.observed}
     for i, t in enumerate(s.targets):
         tp: Path = ("targets", i)
@@ -142,21 +145,57 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
         for j, g in enumerate(t.groups):
             if g not in GROUPS:
                 out.append(((*tp, "groups", j), f"unknown group {g!r}{did_you_mean(g, list(GROUPS))}"))
-        if t.year not in full_years and not gaps.horizon and s.start.day == 1:
+        if t.min_weeks is not None and t.metric != "full_year_persons":
+            out.append(((*tp, "min_weeks"), f"{t.min_weeks:g} is not allowed with metric {t.metric}: "
+                        "min_weeks counts the full-year persons beyond that many weeks of the current spell; "
+                        "use it with full_year_persons"))
+        if t.year is not None and t.month is not None:
+            out.append(((*tp, "month"), f"{t.month} is not allowed together with year {t.year}: a target "
+                        "is over one calendar year or one month; give year or month, not both"))
+        elif t.month is not None:
+            if t.month not in months and not gaps.horizon and s.start.day == 1:
+                out.append(((*tp, "month"), f"{t.month} is outside the horizon ({s.start} + {s.months} "
+                            f"months); allowed: a month inside it ({months[0]}–{months[-1]})"))
+        elif t.year not in full_years and not gaps.horizon and s.start.day == 1:
             covered = (f"{full_years[0]}–{full_years[-1]}" if len(full_years) > 1
                        else str(full_years[0]) if full_years else "none")
             out.append(((*tp, "year"), f"{t.year} is outside the horizon ({s.start} + {s.months} months); "
                         f"allowed: a full calendar year inside it ({covered})"))
-        if t.relative and not gaps.observed:
-            base = t.base_year if t.base_year is not None else t.year - 1
-            for code in (*t.states, *t.groups):
-                if (str(base), code, t.metric) not in observed:
-                    out.append(((*tp, "base_year"), f"no observed {t.metric} for {code!r} in {base}; "
-                                "a change target needs the base year's value in the observed block"))
+        if t.base_year is not None and t.base_month is not None:
+            out.append(((*tp, "base_month"), f"{t.base_month} is not allowed together with base_year "
+                        f"{t.base_year}; give base_year or base_month, not both"))
+        elif t.relative:
+            _check_base(t, tp, observed, gaps, out)
     for i, o in enumerate(s.observed):
-        if o.state not in benefit_set and o.state not in (TOTAL, *GROUPS):
+        if o.state not in benefit_set and o.state not in (TOTAL, *GROUPS, *(f"group:{g}" for g in GROUPS)):
             unknown(("observed", i, "state"), o.state, [*declared, TOTAL, *GROUPS])
     return out
+
+
+def _check_base(t: Target, tp: Path, observed: dict[tuple[str, str, str], float], gaps: Gaps,
+                out: list[tuple[Path, str]]) -> None:
+    """A change or difference target's base: a period, one observed value per state or group,
+    and for a mean duration one state or group (a mean is not a sum)."""
+    kind = "a change" if t.change_at_most is not None or t.change_at_least is not None else "a difference"
+    base = t.base_period
+    if base is None:
+        out.append(((*tp, "base_month"), f"required key is missing; {kind} target over a month ({t.month}) "
+                    "needs the base it is measured from: give base_month (YYYY-MM) or base_year"))
+        return
+    if t.metric == DURATION_METRIC and len(t.states) + len(t.groups) > 1:
+        codes = ", ".join((*t.states, *t.groups))
+        out.append(((*tp, "states" if t.states else "groups"), f"{codes} is not allowed: {kind} in "
+                    f"{DURATION_METRIC} is measured from one observed mean; name one state or group"))
+        return
+    if gaps.observed:
+        return
+    key = "base_month" if t.base_month is not None else "base_year"
+    unit = "month" if t.base_month is not None else "year"
+    for code in (*t.states, *t.groups):
+        if (base, code, t.measure) not in observed:
+            out.append(((*tp, key), f"no observed {t.measure} for {code!r} in {base}; {kind} target needs "
+                        f"the base {unit}'s value in the observed block (period {base}, state {code}, "
+                        f"measure {t.measure})"))
 
 
 def _check_interventions(s: Scenario, out: list[tuple[Path, str]],
@@ -305,3 +344,22 @@ def _bands(bands: tuple[tuple[float, float], ...] | None) -> str:
     if len(bands) == 1:
         return f"{bands[0][1]:g}"
     return "[" + ", ".join(f"[{w:g}, {v:g}]" for w, v in bands) + "]"
+
+
+def _check_parameters(s: Scenario, out: list[tuple[Path, str]]) -> None:
+    """Every parameter path of `calibrate` and `uncertainty` names one number of the scenario."""
+    named: list[tuple[Path, str]] = []
+    if s.calibrate is not None:
+        named += [(("calibrate", "parameters", i, "path"), p.path)
+                  for i, p in enumerate(s.calibrate.parameters)]
+    if s.uncertainty is not None:
+        named += [(("uncertainty", "parameters", i, "path"), p.path)
+                  for i, p in enumerate(s.uncertainty.parameters)]
+    if not named:
+        return
+    data = scenario_data(s)
+    for path, name in named:
+        try:
+            get_value(data, name)
+        except PathError as exc:
+            out.append((path, f"{name!r} does not name a number of the scenario: {exc}"))

@@ -23,10 +23,10 @@ from sim.citizen import Citizen
 from sim.effects import EffectBook
 from sim.hazards import STAY_HERE, ExitSchedule
 from sim.inflows import draw_arrivals
-from sim.ledger import Ledger
+from sim.ledger import Ledger, SpellLedger
 from sim.model import Model
 from sim.programmes import Programme
-from sim.records import ReplicationRecord
+from sim.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.streams import (
     ARRIVAL_DECISIONS,
     ARRIVAL_PATHS,
@@ -53,7 +53,9 @@ class Replication:
         self.model = model
         self.streams = Streams(seed)
         self.env = simpy.Environment()
-        self.ledger = Ledger(model.calendar, model.n_states)
+        self.durations, min_weeks = books_durations(model.scenario), min_weeks_of(model.scenario)
+        self.ledger = (SpellLedger(model.calendar, model.n_states, min_weeks) if self.durations or min_weeks
+                       else Ledger(model.calendar, model.n_states))  # spells only when a target asks
         self.horizon = model.calendar.horizon
         self.effects = EffectBook()
         self.programmes = self._open_programmes()
@@ -92,9 +94,12 @@ class Replication:
         person_days, stock_end, flows = self.ledger.close()
         programmes = np.stack([p.close() for p in self.programmes]) if self.programmes else None
         teams = np.stack([t.close() for t in self.teams]) if self.teams else None
+        spells = self.ledger if isinstance(self.ledger, SpellLedger) else None
+        durations = spells.spells() if spells is not None and self.durations else None
+        long_term = spells.long_term() if spells is not None and spells.min_weeks else None
         return ReplicationRecord(person_days, stock_end, flows, n_initial, self.n_events,
                                  self._spell_table(), self.book.close() if self.book else None, programmes,
-                                 teams)
+                                 teams, durations, long_term)
 
     def _open_programmes(self) -> list[Programme]:
         """The scenario's interventions, each with its effect factor for this replication."""
@@ -170,7 +175,7 @@ class Replication:
                 assert schedule is not None  # the loader refuses a stock with no way out
                 u = rng.random((2, n))
                 elapsed = schedule.stationary_elapsed_many(u[0], u[1]).tolist()
-            self.ledger.stock(state, n)
+            self.ledger.stock(state, n, elapsed)
             prior = self._prior_support(state, n, rng)
             draws = self.streams.cohort(INITIAL_PATHS, code, n)
             decisions = self.streams.cohort(INITIAL_DECISIONS, code, n) if self.decides else None
@@ -265,7 +270,7 @@ class Replication:
                 elapsed = nxt[0]
             else:
                 self.n_events += 1
-                move(state, dest, at)
+                move(state, dest, at, entered)
                 if spells is not None:
                     spells.append((c.ident, state, entered, at, dest))
                 if book is not None:
@@ -278,7 +283,7 @@ class Replication:
 
     def _book(self, c: Citizen, dest: int, day: float) -> None:
         self.n_events += 1
-        self.ledger.move(c.state, dest, day)
+        self.ledger.move(c.state, dest, day, c.entered)
         if self.spells is not None:
             self.spells.append((c.ident, c.state, c.entered, day, dest))
         if self.book is not None:

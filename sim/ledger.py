@@ -41,13 +41,15 @@ class Ledger:
         self._value.append(self._edges[m + 1] - day)
         self._flow.append((self._n_states * self._n_states + state) * months + m)
 
-    def stock(self, state: int, count: int) -> None:
-        """Book `count` citizens of the initial stock, present in `state` from day 0."""
+    def stock(self, state: int, count: int, elapsed: list[float] | None = None) -> None:
+        """Book `count` citizens of the initial stock, present in `state` from day 0 (`elapsed`:
+        their days in the state before day 0, which only `SpellLedger` uses)."""
         self._index.extend([state * self._n_months] * count)
         self._value.extend([self._edges[1]] * count)
 
-    def move(self, origin: int, dest: int, day: float) -> None:
-        """Book a move from `origin` to `dest` on `day`."""
+    def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
+        """Book a move from `origin` to `dest` on `day` (`entered`: the day the citizen entered
+        `origin`, which only `SpellLedger` uses)."""
         m = bisect_right(self._edges, day) - 1
         if m > self._last:
             m = self._last
@@ -77,6 +79,116 @@ class Ledger:
         person_days = part + stock[:, :m] * days
         flows = np.bincount(self._flow, minlength=(s + 1) * s * m).reshape(s + 1, s, m)
         return person_days, np.rint(stock[:, 1:]).astype(np.int64), flows
+
+
+SPELL_MEASURES = ("started", "days", "open")
+"""What `SpellLedger.spells` gives per state and start month: spells started, their days in the
+state (to their end, or to the horizon while still open) and how many are open at the horizon."""
+
+
+class SpellLedger(Ledger):
+    """A ledger that also books the duration of every spell started inside the horizon.
+
+    Each arrival or move also keeps its day and the day the citizen entered the state it leaves
+    (two appends, O(1)); `spells` then resolves them at once: every booking starts a spell in its
+    destination, and a move ends the spell in its origin if that started inside the horizon.
+    A spell's days run to its end, or to the horizon H while it is still open (censored). Spells
+    of the initial stock (entered before day 0) are not counted. Used only when a target needs it.
+    """
+
+    __slots__ = ("_calendar", "_day", "_entered", "_stock", "min_weeks")
+
+    def __init__(self, calendar: Calendar, n_states: int, min_weeks: tuple[float, ...] = ()) -> None:
+        super().__init__(calendar, n_states)
+        self._calendar = calendar
+        self._day: list[float] = []  # the day of each booking in the flow list
+        self._entered: list[float] = []  # the day the mover entered its origin (−1: an arrival)
+        self._stock: list[tuple[int, list[float]]] = []  # the initial stock's elapsed days by state
+        self.min_weeks = min_weeks
+        """Thresholds for `long_term`: weeks of the current spell after which person-days count."""
+
+    def stock(self, state: int, count: int, elapsed: list[float] | None = None) -> None:
+        """Book the initial stock and keep its elapsed days (for `long_term`)."""
+        super().stock(state, count)
+        if elapsed is not None:
+            self._stock.append((state, elapsed))
+
+    def arrive(self, state: int, day: float) -> None:
+        """Book an arrival and the spell it starts."""
+        m = bisect_right(self._edges, day) - 1
+        if m < 0:
+            m = 0
+        elif m > self._last:
+            m = self._last
+        months = self._n_months
+        self._index.append(state * months + m)
+        self._value.append(self._edges[m + 1] - day)
+        self._flow.append((self._n_states * self._n_states + state) * months + m)
+        self._day.append(day)
+        self._entered.append(-1.0)
+
+    def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
+        """Book a move: the end of the spell in `origin`, entered on day `entered`, and the start
+        of the spell in `dest`."""
+        edges = self._edges
+        m = bisect_right(edges, day) - 1
+        if m > self._last:
+            m = self._last
+        months = self._n_months
+        rest = edges[m + 1] - day
+        index, value = self._index, self._value
+        index.append(origin * months + m)
+        value.append(-rest)
+        index.append(dest * months + m)
+        value.append(rest)
+        self._flow.append((origin * self._n_states + dest) * months + m)
+        self._day.append(day)
+        self._entered.append(entered)
+
+    def spells(self) -> np.ndarray:
+        """[state, measure (SPELL_MEASURES), start month]: spells started, their days and how many
+        are still open at the horizon."""
+        s, m = self._n_states, self._n_months
+        edges = np.asarray(self._edges)
+        flow = np.asarray(self._flow, dtype=np.int64)
+        day, entered = np.asarray(self._day), np.asarray(self._entered)
+        pair, month = np.divmod(flow, m)
+        origin, dest = np.divmod(pair, s)
+        left = edges[-1] - day  # days from the booking to the horizon
+        ends = (origin < s) & (entered >= 0.0) & ~np.signbit(entered)
+        start_month = np.searchsorted(edges, entered[ends], side="right") - 1
+        start_cell = np.concatenate([dest * m + month, origin[ends] * m + start_month])
+        started = np.bincount(dest * m + month, minlength=s * m).reshape(s, m)
+        ended = np.bincount(origin[ends] * m + start_month, minlength=s * m).reshape(s, m)
+        days = np.bincount(start_cell, weights=np.concatenate([left, -left[ends]]),
+                           minlength=s * m).reshape(s, m)
+        return np.stack([started, days, started - ended], axis=1).astype(float)
+
+    def long_term(self) -> np.ndarray:
+        """[threshold (min_weeks), state, month]: person-days beyond `min_weeks` weeks of the
+        current spell. A spell entered on day t (t < 0 for the initial stock) counts over
+        [t + 7w, H) when it starts and −[max(end, t + 7w), H) when it ends: together its days past
+        week w, however the stay ends. Resolved at once from the bookings, O(1) per move."""
+        s, m = self._n_states, self._n_months
+        horizon = self._edges[-1]
+        flow = np.asarray(self._flow, dtype=np.int64)
+        day, entered = np.asarray(self._day), np.asarray(self._entered)
+        origin, dest = np.divmod(flow // m, s)
+        moves = origin < s
+        stock_rows = np.concatenate([np.full(len(e), st, dtype=np.int64) for st, e in self._stock] or
+                                    [np.zeros(0, dtype=np.int64)])
+        stock_start = -np.concatenate([np.asarray(e, dtype=float) for _, e in self._stock] or [np.zeros(0)])
+        start_rows = np.concatenate([dest, stock_rows])
+        start_day = np.concatenate([day, stock_start])
+        out = []
+        for weeks in self.min_weeks:
+            w = 7.0 * weeks
+            begins = start_day + w
+            ends = np.maximum(day[moves], entered[moves] + w)
+            plus = interval_person_days(self._calendar, s, start_rows, begins, np.full(len(begins), horizon))
+            minus = interval_person_days(self._calendar, s, origin[moves], ends, np.full(len(ends), horizon))
+            out.append(plus - minus)
+        return np.stack(out) if out else np.zeros((0, s, m))
 
 
 def interval_person_days(calendar: Calendar, n_rows: int, rows: np.ndarray, start: np.ndarray,

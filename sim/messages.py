@@ -81,7 +81,7 @@ _REQUIRED = {
     "to": "the destination: a state code, an exit, or stay",
     "from_week": "a number of weeks ≥ 0", "to_week": "a number of weeks above from_week",
     "share": "a number in [0, 1]",
-    "year": "the target's calendar year",
+    "year": "the target's calendar year (or month: YYYY-MM for one month)",
     "period": "a year or month like 2017 or 2017-06",
     "state": "a state code, group or total",
     "value": "a number",

@@ -13,9 +13,10 @@ import numpy as np
 
 from sim.caseworkers import MEASURES as TEAM_MEASURES
 from sim.economics import costs
+from sim.ledger import SPELL_MEASURES
 from sim.model import Model
 from sim.programmes import MEASURES
-from sim.records import ReplicationRecord
+from sim.records import ReplicationRecord, books_durations, min_weeks_of
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,11 @@ class Metrics:
     tables: dict[str, np.ndarray]
     """monthly [row, month] full-time persons; yearly [row, year] full-year persons; with
     economics also monthly_gross, monthly_net, yearly_gross, yearly_net (DKK) and
-    yearly_steps [row, step (unpaid last), year] person-weeks."""
+    yearly_steps [row, step (unpaid last), year] person-weeks; with a mean_duration_weeks
+    target, durations [row, measure (sim.ledger.SPELL_MEASURES), start month] of the spells
+    started inside the horizon; with min_weeks targets, long_monthly [threshold, row, month] and
+    long_yearly [threshold, row, year]: full-time (full-year) persons beyond each threshold's weeks
+    of the current spell."""
     flows: np.ndarray
     """Moves per month [origin incl. outside, destination, month]."""
 
@@ -58,6 +63,12 @@ def measure(model: Model, record: ReplicationRecord) -> Metrics:
         tables["programmes"] = record.programmes
     if record.teams is not None:
         tables["teams"] = record.teams
+    if record.durations is not None:
+        tables["durations"] = with_total(record.durations[: model.n_benefit])
+    if record.long_term is not None:
+        long = record.long_term[:, : model.n_benefit]
+        long = np.concatenate([long, long.sum(axis=1, keepdims=True)], axis=1)
+        tables |= {"long_monthly": long / days, "long_yearly": by_year(model, long) / year_days}
     return Metrics(tables, record.flows)
 
 
@@ -73,4 +84,9 @@ def table_shapes(model: Model) -> dict[str, tuple[int, ...]]:
         shapes["programmes"] = (len(model.scenario.interventions), len(MEASURES), months)
     if model.scenario.caseworkers:
         shapes["teams"] = (len(model.scenario.caseworkers), len(TEAM_MEASURES), months)
+    if books_durations(model.scenario):
+        shapes["durations"] = (rows, len(SPELL_MEASURES), months)
+    if thresholds := min_weeks_of(model.scenario):
+        k = len(thresholds)
+        shapes |= {"long_monthly": (k, rows, months), "long_yearly": (k, rows, years)}
     return shapes

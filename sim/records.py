@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.schema import DURATION_METRIC, Scenario
+
 
 @dataclass(slots=True)
 class ReplicationRecord:
@@ -30,3 +32,19 @@ class ReplicationRecord:
     """With interventions: [programme, measure (sim.programmes.MEASURES), month]."""
     teams: np.ndarray | None = None
     """With caseworkers: [team, measure (sim.caseworkers.MEASURES), month]."""
+    durations: np.ndarray | None = None
+    """With a mean_duration_weeks target: spells started inside the horizon,
+    [state (benefits then exits), measure (sim.ledger.SPELL_MEASURES), start month]."""
+    long_term: np.ndarray | None = None
+    """With min_weeks targets: person-days beyond each threshold (`min_weeks_of`) of the current
+    spell, [threshold, state (benefits then exits), month]."""
+
+
+def books_durations(scenario: Scenario) -> bool:
+    """Whether a replication books spell durations: only when a target asks for them."""
+    return any(t.metric == DURATION_METRIC for t in scenario.targets)
+
+
+def min_weeks_of(scenario: Scenario) -> tuple[float, ...]:
+    """The distinct `min_weeks` thresholds of the scenario's targets, in increasing order."""
+    return tuple(sorted({float(t.min_weeks) for t in scenario.targets if t.min_weeks is not None}))

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from sim.calibrate_spec import Calibrate, ParameterSet, Uncertainty
 from sim.caseworker_spec import TEAM_SHARES, Team
 from sim.fields import Bands, Num, Whole, _number, parse_bands
 from sim.intervention_spec import Intervention
@@ -153,11 +154,14 @@ TEAM_METRICS = TEAM_SHARES
 """Team metrics: the team shares, summed over the target year."""
 PROGRAMME_METRICS = ("programme_starts", "programme_participants", "programme_cost_dkk")
 """Programme metrics over the year: starts, mean participants, cost."""
+DURATION_METRIC = "mean_duration_weeks"
+"""Mean weeks in the state(s) of the spells started in the target's period, each followed to its
+end or to the horizon (censored)."""
 METRICS = ("full_year_persons", "cofinancing_rate", "net_cost_dkk", "gross_cost_dkk",
-           *TEAM_METRICS, *PROGRAMME_METRICS)
+           *TEAM_METRICS, *PROGRAMME_METRICS, DURATION_METRIC)
 """Target metrics: full-year persons; with economics, net ÷ gross, net and gross DKK; with
 caseworkers (name the `team`), fokusmål and meeting shares; with interventions (name the
-`programme`), starts, mean participants and cost."""
+`programme`), starts, mean participants and cost; the mean duration of spells started."""
 COST_METRICS = frozenset(METRICS[1:4])
 
 
@@ -171,23 +175,65 @@ class AgeBand(_ShareBand):
 
 
 
+def _month_label(v: Any) -> Any:
+    """A calendar month as 'YYYY-MM' (a date on the month's first day is accepted too)."""
+    allowed = "a month like 2021-01 (YYYY-MM)"
+    if v is None:
+        return v
+    if isinstance(v, dt.date):
+        if v.day != 1:
+            raise ValueError(f"{v.isoformat()} is not a month; give {allowed}")
+        return f"{v.year:04d}-{v.month:02d}"
+    text = str(v).strip() if isinstance(v, str) else None
+    if text is None or len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit() \
+            or not 1 <= int(text[5:]) <= 12:
+        raise ValueError(f"{v!r} is not a month; give {allowed}")
+    return text
+
+
+Month = Annotated[str, BeforeValidator(_month_label)]
+"""A calendar month, 'YYYY-MM'."""
+THRESHOLDS = ("at_most", "at_least", "change_at_most", "change_at_least", "difference_at_most",
+              "difference_at_least")
+"""A target's threshold keys: absolute, a fraction of the base, or an amount added to the base."""
+
+
 class Target(Strict):
-    """A plan's target on a metric over some states in a calendar year."""
+    """A plan's target on a metric over some states in a calendar year or one month."""
 
     name: str
     metric: str = "full_year_persons"
     states: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
-    year: Whole
+    year: Whole | None
+    """The calendar year (required unless `month` is given)."""
+    month: Month | None = None
+    """One month instead of a year: that month's full-time persons (or spells started in it)."""
     at_most: Num | None = None
     at_least: Num | None = None
     change_at_most: Num | None = None
     change_at_least: Num | None = None
+    difference_at_most: Num | None = None
+    """An absolute change from the base: the base's observed value plus this amount."""
+    difference_at_least: Num | None = None
     base_year: Whole | None = None
+    base_month: Month | None = None
+    """The base of a change or difference: the observed value with period 'YYYY-MM'."""
+    min_weeks: Num | None = Field(default=None, gt=0, le=1040, allow_inf_nan=False)
+    """For full_year_persons: count only the person-days beyond this many weeks of the current
+    spell in the state (e.g. 52: long-term recipients)."""
     team: str | None = None
     """For team metrics: the caseworker team."""
     programme: str | None = None
     """For programme metrics: the intervention's name."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _year_or_month(cls, v: Any) -> Any:
+        """A month target needs no year: the year key is only required when month is absent."""
+        if isinstance(v, dict) and "year" not in v and v.get("month") is not None:
+            return {**v, "year": None}
+        return v
 
     @field_validator("change_at_most", "change_at_least", mode="before")
     @classmethod
@@ -201,10 +247,9 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _one_threshold(self) -> Target:
-        given = [k for k in ("at_most", "at_least", "change_at_most", "change_at_least")
-                 if getattr(self, k) is not None]
+        given = [k for k in THRESHOLDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of at_most, at_least, change_at_most, change_at_least "
+            raise ValueError(f"give exactly one of {', '.join(THRESHOLDS)} "
                              f"(got {', '.join(given) or 'none'})")
         if self.metric in TEAM_METRICS:
             if self.team is None:
@@ -218,13 +263,34 @@ class Target(Strict):
 
     @property
     def relative(self) -> bool:
-        """True when the threshold is a change relative to an observed base year."""
-        return self.change_at_most is not None or self.change_at_least is not None
+        """True when the threshold is a change or difference relative to an observed base."""
+        return any(getattr(self, k) is not None for k in THRESHOLDS[2:])
 
     @property
     def upper(self) -> bool:
         """True when the target is met at or below its threshold."""
-        return self.at_most is not None or self.change_at_most is not None
+        return any(getattr(self, k) is not None for k in THRESHOLDS[::2])
+
+    @property
+    def period(self) -> str:
+        """The target's period as the observed block writes it: '2021' or '2021-01'."""
+        return self.month if self.month is not None else str(self.year)
+
+    @property
+    def measure(self) -> str:
+        """The observed measure the base is read from: the metric, or for a `min_weeks` target
+        e.g. 'full_year_persons_over_52_weeks'."""
+        return self.metric if self.min_weeks is None else f"{self.metric}_over_{self.min_weeks:g}_weeks"
+
+    @property
+    def base_period(self) -> str | None:
+        """The observed period a change or difference is measured from: base_month, base_year,
+        or for a year target the year before; None for a month target that names neither."""
+        if self.base_month is not None:
+            return self.base_month
+        if self.base_year is not None:
+            return str(self.base_year)
+        return str(self.year - 1) if self.year is not None and self.month is None else None
 
 
 class Observed(Strict):
@@ -303,6 +369,12 @@ class Scenario(Strict):
     ages: dict[str, tuple[AgeBand, ...]] = Field(default_factory=dict)
     """Age distribution by state of those entering it and of its initial stock (for eligibility
     by age); citizens age as time goes on."""
+    calibrate: Calibrate | None = None
+    """Free parameters and observed data for `caseflow calibrate`."""
+    parameters: ParameterSet | None = None
+    """Fitted values, applied at load; in the file, the path of a `caseflow calibrate` output."""
+    uncertainty: Uncertainty | None = None
+    """Parameter uncertainty drawn per replication."""
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod

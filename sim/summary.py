@@ -12,8 +12,9 @@ from sim.caseworkers import MEASURES as TEAM_MEASURES
 from sim.catalogue import TOTAL
 from sim.model import Model
 from sim.programmes import MEASURES
+from sim.schema import DURATION_METRIC
 from sim.store import ReplicationStore
-from sim.targets import ResolvedTarget
+from sim.targets import ResolvedTarget, duration_sums
 
 QUANTILES = (0.05, 0.10, 0.50, 0.90, 0.95)
 STAT_COLUMNS = ["mean", "sd", "p05", "p10", "p50", "p90", "p95"]
@@ -106,16 +107,26 @@ def staircase_frame(model: Model, store: ReplicationStore) -> pd.DataFrame:
 
 
 def targets_frame(targets: list[ResolvedTarget], store: ReplicationStore) -> pd.DataFrame:
-    """targets.csv: target, metric, threshold, probability_met, p10, p50, p90."""
+    """targets.csv: target, metric, threshold, probability_met, p10, p50, p90; with a
+    mean_duration_weeks target also censored_share, the share of its spells (over all
+    replications) still open at the horizon, whose duration counts only up to it."""
     records = []
     values = np.asarray(store.arrays["targets"])
+    durations = store.arrays.get("durations")
     for i, t in enumerate(targets):
         v = values[i]
         p10, p50, p90 = np.quantile(v, (0.10, 0.50, 0.90))
-        records.append({"target": t.name, "metric": t.metric, "sense": t.sense, "threshold": t.threshold,
-                        "probability_met": float(t.met(v).mean()), "mean": float(v.mean()),
-                        "p10": p10, "p50": p50, "p90": p90})
+        record = {"target": t.name, "metric": t.metric, "sense": t.sense, "threshold": t.threshold,
+                  "probability_met": float(t.met(v).mean()), "mean": float(v.mean()),
+                  "p10": p10, "p50": p50, "p90": p90}
+        if t.metric == DURATION_METRIC and durations is not None:
+            started, _, still_open = duration_sums(t, np.asarray(durations).reshape(
+                *store.shapes["durations"], store.runs)).sum(axis=1)
+            record["censored_share"] = still_open / started if started > 0 else np.nan
+        records.append(record)
     columns = ["target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90"]
+    if any(t.metric == DURATION_METRIC for t in targets):
+        columns.append("censored_share")
     return pd.DataFrame(records, columns=columns)
 
 

@@ -81,10 +81,12 @@ def _period_months(period: str) -> tuple[str, str] | None:
 
 
 def target_segments(targets: list[TargetRow], state: str, lang: Lang) -> tuple[Segment, ...]:
-    """Full-year-persons targets on exactly `state`: the threshold over the target year's months."""
+    """Full-year-persons targets on exactly `state`: the threshold over the target year's months
+    (not a min_weeks target: the chart shows all persons, not the long-term ones)."""
     out = []
     for t in targets:
-        if t.metric == "full_year_persons" and t.states == (state,) and not t.groups and t.year:
+        if (t.metric == "full_year_persons" and t.states == (state,) and not t.groups and t.year
+                and t.min_weeks is None):
             bound = f"{term(t.sense, lang)} {amount(t.metric, t.threshold, lang)}"
             text = f"{term('target', lang).lower()}: {bound}"
             out.append(Segment(f"{t.year}-01", f"{t.year}-12", t.threshold, text))

@@ -18,6 +18,8 @@ def _amount(metric: str, value: float) -> str:
         return f"{value:.1%}"
     if metric.endswith("_dkk"):
         return f"{value / 1e6:,.1f} mio."
+    if metric == "mean_duration_weeks":
+        return f"{value:,.1f} wk"
     return f"{value:,.0f}"
 
 
@@ -62,6 +64,12 @@ def print_summary(result: RunResult, console: Console) -> None:
         targets.add_row(t["target"], f"{sense} {_amount(metric, t['threshold'])}", f"[{colour}]{p:.2f}[/]",
                         *(_amount(metric, t[q]) for q in ("p10", "p50", "p90")))
     console.print(targets)
+    for _, t in result.targets.iterrows():
+        share = t.get("censored_share")
+        if t["metric"] == "mean_duration_weeks" and share is not None and share == share:
+            console.print(f"{t['target']}: mean weeks of the spells started in the target's period; "
+                          f"{share:.1%} of them are still open at the horizon and count only up to it"
+                          + (", so the full mean is longer." if share > 0 else "."))
 
 
 def print_differences(comparison: Comparison, console: Console) -> None:

@@ -94,6 +94,7 @@ _TERMS: dict[str, tuple[str, str]] = {
     "net_cost_dkk": ("nettoudgift", "net cost"),
     "gross_cost_dkk": ("bruttoudgift", "gross cost"),
     "cofinancing_rate_metric": ("medfinansiering", "co-financing"),
+    "mean_duration_weeks": ("gennemsnitlig varighed i uger", "mean duration in weeks"),
     # run facts
     "runs": ("kørsler", "runs"),
     "seed": ("seed", "seed"),

@@ -46,6 +46,18 @@ class TargetRow:
     states: tuple[str, ...]
     groups: tuple[str, ...]
     year: int | None
+    month: str | None = None
+    """'YYYY-MM' for a target over one month (then year is None)."""
+    change: float | None = None
+    """For a change target: the fraction relative to the base (−0.026)."""
+    difference: float | None = None
+    """For a difference target: the amount relative to the base (−250)."""
+    base: str | None = None
+    """The observed period a change or difference is measured from ('2021' or '2021-01')."""
+    censored_share: float = math.nan
+    """For mean_duration_weeks: the share of its spells still open at the horizon."""
+    min_weeks: float | None = None
+    """For full_year_persons: only person-days beyond this many weeks of the current spell."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +111,24 @@ class RunData:
         records: list[dict[str, Any]] = self.targets.to_dict("records")  # type: ignore[assignment]
         for i, row in enumerate(records):
             spec = specs[i] if i < len(specs) and specs[i].get("name") == str(row["target"]) else {}
-            year = spec.get("year")
+            year, month = spec.get("year"), spec.get("month")
             numbers = {k: float(row[k]) for k in NUMBERS}
+            change = next((spec[k] for k in ("change_at_most", "change_at_least")
+                           if spec.get(k) is not None), None)
+            difference = next((spec[k] for k in ("difference_at_most", "difference_at_least")
+                               if spec.get(k) is not None), None)
+            base = spec.get("base_month") or spec.get("base_year")
+            if base is None and (change is not None or difference is not None) and year is not None:
+                base = int(year) - 1
+            censored = row.get("censored_share")
             out.append(TargetRow(
                 name=str(row["target"]), metric=str(row["metric"]), sense=str(row["sense"]), **numbers,
                 states=tuple(spec.get("states") or ()), groups=tuple(spec.get("groups") or ()),
-                year=int(year) if year is not None else None))
+                year=int(year) if year is not None else None, month=str(month) if month else None,
+                change=_fraction(change), difference=float(difference) if difference is not None else None,
+                base=str(base) if base is not None else None,
+                censored_share=float(censored) if censored is not None else math.nan,
+                min_weeks=float(spec["min_weeks"]) if spec.get("min_weeks") is not None else None))
         return out
 
     def observed(self, state: str) -> list[ObservedValue]:
@@ -116,6 +140,15 @@ class RunData:
                     and isinstance(value, int | float) and math.isfinite(value)):
                 out.append(ObservedValue(str(o.get("period")), float(value)))
         return out
+
+
+def _fraction(value: Any) -> float | None:
+    """A change as written in the scenario (-0.026 or '-2.6%') as a fraction."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return float(value.strip()[:-1].replace(",", ".").replace("−", "-")) / 100
+    return float(value)
 
 
 def read_csv(path: Path) -> pd.DataFrame:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,9 +14,11 @@ from sim.reports.language import (
     Lang,
     group_label,
     millions,
+    number,
     percent,
     persons,
     probability,
+    signed,
     state_label,
     term,
 )
@@ -30,6 +33,19 @@ _TEMPLATES: dict[tuple[str, Lang], str] = {
     ("net_cost_dkk", "en"): "net cost {sense} DKK {amount} million on {where}{year}",
     ("gross_cost_dkk", "da"): "bruttoudgift {sense} {amount} mio. kr. på {where}{year}",
     ("gross_cost_dkk", "en"): "gross cost {sense} DKK {amount} million on {where}{year}",
+    ("full_time_persons", "da"): "{sense} {amount} fuldtidspersoner på {where}{year}",
+    ("full_time_persons", "en"): "{sense} {amount} full-time persons on {where}{year}",
+    ("mean_duration_weeks", "da"): "gennemsnitlig varighed {sense} {amount} uger på {where} for forløb "
+                                   "startet{year}",
+    ("mean_duration_weeks", "en"): "mean duration {sense} {amount} weeks on {where} for spells started{year}",
+}
+"""Sentences by metric; a month's full_year_persons reads as full-time persons (the month's average)."""
+
+_MONTH_NAMES: dict[Lang, tuple[str, ...]] = {
+    "da": ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+           "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
 }
 
 
@@ -37,6 +53,8 @@ def amount(metric: str, value: float, lang: Lang) -> str:
     """A metric's value without unit words: persons, a percentage, or DKK millions."""
     if metric == "cofinancing_rate" or metric.endswith("_share"):
         return percent(value, lang)
+    if metric == "mean_duration_weeks":
+        return number(value, lang, 1)
     if metric.endswith("_dkk"):
         return millions(value, lang)
     return persons(value, lang)
@@ -57,21 +75,65 @@ def where(states: tuple[str, ...], groups: tuple[str, ...], lang: Lang,
     return ", ".join(names[:-1]) + (" og " if lang == "da" else " and ") + names[-1]
 
 
+def period_text(year: int | None, month: str | None, lang: Lang) -> str:
+    """' i 2018', ' i januar 2021' (da) or ' in 2018', ' in January 2021' (en); '' for neither."""
+    if month:
+        y, m = month.split("-")
+        label = f"{_MONTH_NAMES[lang][int(m) - 1]} {y}"
+    elif year is not None:
+        label = str(year)
+    else:
+        return ""
+    return f" i {label}" if lang == "da" else f" in {label}"
+
+
+def base_text(t: TargetRow, lang: Lang) -> str:
+    """' (−2,6 % i forhold til 2017)' or ' (−250 i forhold til 2021)' for a change or difference
+    target (the threshold is the base plus the change); '' for an absolute one."""
+    if t.base is None or (t.change is None and t.difference is None):
+        return ""
+    base = period_text(None, t.base, lang).split(" ", 2)[-1] if "-" in t.base else t.base
+    if t.change is not None:
+        amount_text = signed(100.0 * t.change, lang) + (" %" if lang == "da" else "%")
+    else:
+        assert t.difference is not None
+        amount_text = signed(t.difference, lang, 0 if float(t.difference).is_integer() else 1)
+    relative = "i forhold til" if lang == "da" else "relative to"
+    return f" ({amount_text} {relative} {base})"
+
+
 def target_sentence(t: TargetRow, lang: Lang, specs: Mapping[str, Mapping[str, Any]] | None = None) -> str:
-    """'P(højst 509 helårspersoner på sygedagpenge i 2018) = 0,62' for one target."""
-    template = _TEMPLATES.get((t.metric, lang), "{sense} {amount} ({metric}) {where}{year}")
-    year = "" if t.year is None else (f" i {t.year}" if lang == "da" else f" in {t.year}")
+    """'P(højst 509 helårspersoner på sygedagpenge i 2018) = 0,62' for one target; a month's
+    persons are full-time persons, a mean duration is in weeks of the spells started in the
+    period, min_weeks names the spell length counted, and a change or difference names its base."""
+    key = "full_time_persons" if t.metric == "full_year_persons" and t.month else t.metric
+    template = _TEMPLATES.get((key, lang), "{sense} {amount} ({metric}) {where}{year}")
+    places = where(t.states, t.groups, lang, specs)
+    if t.min_weeks is not None:
+        weeks = number(t.min_weeks, lang, 0 if float(t.min_weeks).is_integer() else 1)
+        places += (f" i mere end {weeks} uger af forløbet" if lang == "da"
+                   else f" beyond week {weeks} of their spell")
     question = template.format(sense=term(t.sense, lang), amount=amount(t.metric, t.threshold, lang),
-                               where=where(t.states, t.groups, lang, specs), year=year, metric=t.metric)
-    return f"P({question}) = {probability(t.probability_met, lang)}"
+                               where=places, year=period_text(t.year, t.month, lang), metric=t.metric)
+    return f"P({question}{base_text(t, lang)}) = {probability(t.probability_met, lang)}"
 
 
 def spread_sentence(t: TargetRow, lang: Lang) -> str:
-    """'median 504 (10–90 %: 492–525)' for one target's simulated values."""
+    """'median 504 (10–90 %: 492–525)' for one target's simulated values; for a mean duration,
+    also the share of spells the horizon cut short (their weeks count only up to it)."""
     whole = t.metric == "full_year_persons"
     values = {q: value_text(t.metric, round(getattr(t, q)) if whole else getattr(t, q), lang)
               for q in ("p10", "p50", "p90")}
-    return term("median_range", lang).format(**values)
+    text = term("median_range", lang).format(**values)
+    if t.metric == "mean_duration_weeks" and math.isfinite(t.censored_share):
+        share = percent(t.censored_share, lang)
+        text += (f"; {share} af forløbene er ikke afsluttet ved horisontens slut og tæller kun med "
+                 "til den, så den fulde varighed er længere" if lang == "da" else
+                 f"; {share} of the spells are still open at the end of the horizon and count only up "
+                 "to it, so the full mean is longer") if t.censored_share > 0 else \
+            (" (alle forløb afsluttet inden horisontens slut)" if lang == "da"
+             else " (every spell ended within the horizon)")
+    return text
 
 
 def metric_name(metric: str, lang: Lang) -> str:
