@@ -46,7 +46,8 @@ def test_truth_from_the_model_lies_inside_the_90_percent_band() -> None:
     # the bands must cover (they hold 90 % of the model's own outcomes around that mean).
     made = observed.copy()
     for row in truth.table.itertuples(index=False):
-        mask = (made["period"] == TEST) & (made["state"] == row.state) & (made["measure"] == "full_year_persons")
+        mask = ((made["period"] == TEST) & (made["state"] == row.state)
+                & (made["measure"] == "full_year_persons"))
         made.loc[mask, "value"] = row.forecast_mean
     scored = backtest(scenario, made, FIT, TEST, runs=40, seed=3)
     assert scored.table["inside_90"].all(), scored.table

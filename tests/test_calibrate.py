@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import scenario
 from typer.testing import CliRunner
 
 import sim
@@ -23,8 +24,6 @@ from sim.cli import app
 from sim.model import compile_model
 from sim.observations import observations
 from sim.parameters import scenario_data
-
-from helpers import scenario
 
 EXIT_RATE = 0.05
 """Exit rate per week of the one-state scenario."""
@@ -60,7 +59,8 @@ def test_fit_recovers_inflow_and_its_standard_error() -> None:
     a = _closed_form_year(1.0, 1)
     observed = pd.DataFrame({"period": ["2019"], "state": ["a_dagpenge"], "measure": ["full_year_persons"],
                              "value": [a * 12.5], "source": [""]})
-    spec = Calibrate.model_validate({"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
+    spec = Calibrate.model_validate(
+        {"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
     fit = calibrate(_one_state(10.0), spec, observed, relative_error=0.02)
     assert fit.success
     assert fit.values["inflow_per_week.a_dagpenge"] == pytest.approx(12.5, rel=3e-3)
@@ -183,7 +183,8 @@ def test_cli_refuses_missing_inputs(tmp_path: Path) -> None:
 
 def test_parameter_file_missing_is_a_load_error(tmp_path: Path) -> None:
     path = _write_project(tmp_path)
-    path.write_text(path.read_text(encoding="utf-8") + "parameters: calibration/none.yaml\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8") + "parameters: calibration/none.yaml\n"
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(sim.ScenarioError, match="no parameter file"):
         sim.load_scenario(path)
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import scenario
 
 import sim
 from sim.cohort import expect
 from sim.model import compile_model
 from sim.parameters import scenario_data
 from sim.schema import Scenario
-
-from helpers import scenario
 
 Z = 4.0
 
@@ -60,7 +59,8 @@ def twin_and_des() -> tuple[Scenario, np.ndarray, sim.RunResult]:
     return s, expect(model).person_days, sim.run(s, runs=120, seed=20240611)
 
 
-def test_twin_agrees_with_des_mean_within_4_se(twin_and_des: tuple[Scenario, np.ndarray, sim.RunResult]) -> None:
+def test_twin_agrees_with_des_mean_within_4_se(
+        twin_and_des: tuple[Scenario, np.ndarray, sim.RunResult]) -> None:
     s, person_days, result = twin_and_des
     model = compile_model(s)
     days = model.calendar.days

@@ -11,11 +11,10 @@ import math
 
 import numpy as np
 import pytest
+from helpers import scenario
 
 import sim
 from sim.uncertain import ParameterDraws
-
-from helpers import scenario
 
 EXIT = 0.05
 
