@@ -1,8 +1,9 @@
-"""Fit a scenario's free parameters to observed stocks with the deterministic twin.
+"""Fit a scenario's free parameters to observed stocks and flows with the deterministic twin.
 
-Weighted least squares (scipy) of observed full-year persons against the twin's expectation
-(`sim.cohort`), with each parameter's prior as a penalty row; standard errors and the
-covariance come from the Jacobian at the optimum (Laplace approximation of the posterior).
+Weighted least squares (scipy) of observed full-year persons and move counts against the
+twin's expectation (`sim.cohort`), with each parameter's prior as a penalty row; standard
+errors and the covariance come from the Jacobian at the optimum (Laplace approximation of
+the posterior).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from scipy.optimize import least_squares
 from sim.calibrate_spec import Calibrate
 from sim.cohort import expect
 from sim.model import compile_model
-from sim.observations import Observation, observations, period_average
+from sim.observations import STOCK, Observation, observations, period_value
 from sim.parameters import get_value, scenario_data, with_values
 from sim.schema import Scenario
 
@@ -60,9 +61,8 @@ class Fit:
 def predict(scenario_plain: dict[str, Any], values: dict[str, float], obs: list[Observation]) -> np.ndarray:
     """The twin's value of each observation with the parameters set to `values`."""
     model = compile_model(Scenario.model_validate(with_values(scenario_plain, values)))
-    person_days = expect(model).person_days
-    days = model.calendar.days
-    return np.array([float(period_average(person_days, days, o)) for o in obs])
+    expected = expect(model)
+    return np.array([period_value(model, expected.person_days, expected.flows, o) for o in obs])
 
 
 def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
@@ -89,7 +89,10 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
     penalised = [i for i, s in enumerate(spreads) if s is not None]
     spread = np.array([spreads[i] for i in penalised], dtype=float)
     value = np.array([o.value for o in obs])
+    # A count's own Poisson noise is at least √count; a stock's sd is the stated relative error.
     sd = np.maximum(relative_error * np.abs(value), 1.0)
+    counts = np.array([o.measure != STOCK for o in obs])
+    sd[counts] = np.maximum(sd[counts], np.sqrt(np.abs(value[counts])))
 
     def residuals(x: np.ndarray) -> np.ndarray:
         fitted = predict(data, dict(zip(names, x, strict=True)), obs)

@@ -44,6 +44,7 @@ class Calibrate(_Block):
     periods: tuple[str, ...] = ()
     """Observed periods to fit (default: every period inside the horizon)."""
     measures: tuple[str, ...] = ("full_year_persons",)
+    """Observed measures to fit: full_year_persons, inflow_count, outflow_<destination>_count."""
     states: tuple[str, ...] = ()
     """Observed states, groups (`group:<g>`) or `total` to fit (default: every one the model has)."""
     relative_error: Num = Field(default=0.02, gt=0, le=1, allow_inf_nan=False)

@@ -3,7 +3,9 @@
 Periods are a year (`2018`), a month (`2018-03`) or an inclusive range of months
 (`2017-01..2017-10`); states are a state code, a Jobindsats group or `total`. A figure of
 full-year persons over a period is the model's person-days on those states over the
-period's months ÷ the period's days, the same measure the batch reports. Where a code is
+period's months ÷ the period's days, the same measure the batch reports; `inflow_count` is
+the moves into those states over the period and `outflow_<destination>_count` the moves out
+of them to a destination (`outflow_job_count`). Where a code is
 both a state and a group (sygedagpenge), `group:sygedagpenge` names the group.
 """
 
@@ -131,12 +133,14 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
     kept: list[Observation] = []
     skipped: list[dict[str, object]] = []
     for row in frame.itertuples(index=False):
-        period, state = str(row.period), str(row.state)
+        period, state, measure = str(row.period), str(row.state), str(row.measure)
         reason = ""
         months = period_months(model, period)
         rows = state_rows(model, state)
-        if row.measure not in measures:
-            reason = f"measure {row.measure} is not fitted"
+        if measure not in measures:
+            reason = f"measure {measure} is not fitted"
+        elif not can_compare(model, measure):
+            reason = f"the model has no measure {measure}"
         elif periods and period not in periods:
             reason = "period not selected"
         elif states and state not in states:
@@ -146,12 +150,26 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
         elif rows is None:
             reason = f"{state} is not a state or group of the scenario"
         if reason:
-            skipped.append({"period": period, "state": state, "measure": row.measure, "reason": reason})
+            skipped.append({"period": period, "state": state, "measure": measure, "reason": reason})
             continue
         assert months is not None and rows is not None
-        kept.append(Observation(period, state, str(row.measure), float(str(row.value)), str(row.source),
+        kept.append(Observation(period, state, measure, float(str(row.value)), str(row.source),
                                 rows, months))
     return kept, pd.DataFrame(skipped, columns=["period", "state", "measure", "reason"])
+
+
+STOCK = "full_year_persons"
+INFLOW = "inflow_count"
+"""Moves into the observation's states (from outside public support or another state) in the period."""
+OUTFLOW_PREFIX, OUTFLOW_SUFFIX = "outflow_", "_count"
+"""`outflow_<destination>_count`: moves from the observation's states to a destination (e.g. job)."""
+
+
+def outflow_destination(measure: str) -> str | None:
+    """The destination of an `outflow_<destination>_count` measure, else None."""
+    if measure.startswith(OUTFLOW_PREFIX) and measure.endswith(OUTFLOW_SUFFIX):
+        return measure[len(OUTFLOW_PREFIX): -len(OUTFLOW_SUFFIX)] or None
+    return None
 
 
 def period_average(person_days: np.ndarray, days: np.ndarray, obs: Observation) -> float | np.ndarray:
@@ -159,3 +177,26 @@ def period_average(person_days: np.ndarray, days: np.ndarray, obs: Observation) 
     [replication, state, month]) person-days."""
     summed = person_days[..., list(obs.rows), obs.months].sum(axis=(-2, -1))
     return summed / days[obs.months].sum()
+
+
+def period_value(model: Model, person_days: np.ndarray, flows: np.ndarray, obs: Observation) -> float:
+    """The model's value of an observation: a stock (full-year persons) or a flow count.
+
+    `flows` is [origin (last = outside), destination, month], as the ledger books moves.
+    """
+    if obs.measure == STOCK:
+        return float(period_average(person_days, model.calendar.days, obs))
+    rows = list(obs.rows)
+    moves = flows[..., obs.months].sum(axis=-1)
+    if obs.measure == INFLOW:
+        others = [o for o in range(moves.shape[0]) if o not in obs.rows]
+        return float(moves[np.ix_(others, rows)].sum())
+    dest = outflow_destination(obs.measure)
+    assert dest is not None and dest in model.codes
+    return float(moves[rows, model.codes.index(dest)].sum())
+
+
+def can_compare(model: Model, measure: str) -> bool:
+    """Whether the model gives a measure: a stock, an inflow, or an outflow to one of its states."""
+    dest = outflow_destination(measure)
+    return measure in (STOCK, INFLOW) or (dest is not None and dest in model.codes)

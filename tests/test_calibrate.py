@@ -206,3 +206,25 @@ def test_cli_spells_writes_rates_as_a_parameter_file(tmp_path: Path) -> None:
         math.sqrt(2) / 20, rel=1e-5)
     bad = CliRunner().invoke(app, ["calibrate", "--spells", str(path), "--bands", "x"])
     assert bad.exit_code == 1 and "--bands" in bad.output
+
+
+def test_flows_are_fitted_too() -> None:
+    """An observed inflow count over a year pins the weekly inflow: λ = count × 7 / 365; an
+    outflow to job over a year is r × the year's person-weeks (the stock's exits)."""
+    frame = pd.DataFrame({"period": ["2019", "2019"], "state": ["a_dagpenge", "a_dagpenge"],
+                          "measure": ["inflow_count", "outflow_job_count"], "value": [0.0, 0.0],
+                          "source": ["", ""]})
+    model = compile_model(_one_state(10.0))
+    obs, skipped = observations(model, frame, ("inflow_count", "outflow_job_count"))
+    assert skipped.empty
+    inflow, outflow = predict(scenario_data(_one_state(10.0)), {}, obs)
+    assert inflow == pytest.approx(10 * 365 / 7, rel=1e-9)
+    assert outflow == pytest.approx(EXIT_RATE * _closed_form_year(10.0, 1) * 365 / 7, rel=3e-3)
+    frame["value"] = [13 * 365 / 7, 0.0]
+    spec = Calibrate.model_validate({"measures": ["inflow_count"], "parameters": [
+        {"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
+    fit = calibrate(_one_state(10.0), spec, frame)
+    assert fit.values["inflow_per_week.a_dagpenge"] == pytest.approx(13, rel=1e-4)
+    # A count's sd is its Poisson √count (more than 2 % of it here), so SE(λ) = √count × 7 / 365.
+    assert fit.standard_errors["inflow_per_week.a_dagpenge"] == pytest.approx(
+        math.sqrt(13 * 365 / 7) * 7 / 365, rel=0.01)
