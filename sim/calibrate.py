@@ -70,6 +70,9 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
     """Fit `spec`'s free parameters of `scenario` to the `observed` rows (long format); the
     observed figures' accuracy is `relative_error`, else the block's."""
     relative_error = spec.relative_error if relative_error is None else relative_error
+    if not spec.parameters:
+        raise CalibrationError("the calibrate block lists no parameters to fit; give calibrate.parameters: "
+                               "[{path: …, bounds: [low, high]}, …]")
     model = compile_model(scenario)
     obs, skipped = observations(model, observed, spec.measures, spec.periods, spec.states)
     if not obs:

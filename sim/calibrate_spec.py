@@ -38,7 +38,7 @@ class FreeParameter(_Block):
 class Calibrate(_Block):
     """What `caseflow calibrate` fits: free parameters against observed stocks."""
 
-    parameters: tuple[FreeParameter, ...] = Field(min_length=1)
+    parameters: tuple[FreeParameter, ...] = ()
     observed: str | None = None
     """Default observed CSV (period, state, measure, value, source), relative to the scenario file."""
     periods: tuple[str, ...] = ()

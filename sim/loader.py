@@ -79,6 +79,7 @@ def scenario_from_dict(data: Any, source: str = "<scenario>",
         raise ScenarioError([Problem(source, "", f"the file is empty; {_MAPPING}")])
     if not isinstance(data, dict):
         raise ScenarioError([Problem(source, "", f"{short(data)} is not a mapping of keys; {_MAPPING}")])
+    first: list[tuple[Path, str]] = []  # inline parameters that do not fit, reported with the rest
     if not parameters:
         data = {k: v for k, v in data.items() if k != "parameters"}
     elif isinstance(data.get("parameters"), str):
@@ -87,13 +88,13 @@ def scenario_from_dict(data: Any, source: str = "<scenario>",
         try:
             data = with_values(data, data["parameters"]["values"])
         except (PathError, TypeError, ValueError) as exc:
-            raise ScenarioError([Problem(source, "parameters.values", f"sets a value the scenario does not "
-                                         f"have: {exc}", lines.get(("parameters", "values")))]) from None
+            first.append((("parameters", "values"), f"sets a value the scenario does not have: {exc}"))
+            data = {k: v for k, v in data.items() if k != "parameters"}
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = clean_errors(exc, data)
-        found = translate(errors)
+        found = first + translate(errors)
         # Check the rest too, so that one run of validate lists every problem: the refused
         # items are set aside and the cross-checks skip what depends on them.
         salvaged = salvage(data, errors)
@@ -101,7 +102,7 @@ def scenario_from_dict(data: Any, source: str = "<scenario>",
             partial, gaps = salvaged
             found += [(gaps.original(p), m) for p, m in cross_check(partial, gaps)]
         raise ScenarioError(_problems(found, source, lines)) from None
-    found = cross_check(scenario, Gaps())
+    found = first + cross_check(scenario, Gaps())
     if found:
         raise ScenarioError(_problems(found, source, lines))
     return scenario

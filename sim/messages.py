@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.calibrate_spec import Calibrate, DrawnParameter, FreeParameter, ParameterSet, Uncertainty
 from sim.caseworker_spec import Team
 from sim.catalogue import CATALOGUE, GROUPS
 from sim.intervention_spec import Effects, EffectUncertainty, Intervention
@@ -53,7 +54,8 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics,
-    Intervention, Effects, EffectUncertainty, Team, AgeBand)
+    Intervention, Effects, EffectUncertainty, Team, AgeBand, Calibrate, FreeParameter, ParameterSet,
+    DrawnParameter, Uncertainty)
 _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 """Every key the schema knows: a loc part that is neither this nor a key in the data is internal."""
 
@@ -70,6 +72,7 @@ _KINDS = {
     "greater_than_equal": "≥ {ge}", "greater_than": "> {gt}",
     "less_than_equal": "≤ {le}", "less_than": "< {lt}",
     "literal_error": "{expected}",
+    "bool_parsing": "true or false", "bool_type": "true or false",
 }
 
 _REQUIRED = {
@@ -85,6 +88,9 @@ _REQUIRED = {
     "period": "a year or month like 2017 or 2017-06",
     "state": "a state code, group or total",
     "value": "a number",
+    "path": "a parameter's path in this file, e.g. inflow_per_week.sygedagpenge.rate",
+    "bounds": "[low, high], the range the fit may move the parameter in",
+    "sd": "the standard deviation of the parameter's draw, a number > 0",
 }
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import scenario
+from helpers import refused_with_one_problem, scenario
 from typer.testing import CliRunner
 
 import sim
@@ -228,3 +228,34 @@ def test_flows_are_fitted_too() -> None:
     # A count's sd is its Poisson √count (more than 2 % of it here), so SE(λ) = √count × 7 / 365.
     assert fit.standard_errors["inflow_per_week.a_dagpenge"] == pytest.approx(
         math.sqrt(13 * 365 / 7) * 7 / 365, rel=0.01)
+
+
+BASE = {"name": "t", "start": "2018-01-01", "months": 12, "states": {"a_dagpenge": {}},
+        "initial": {"a_dagpenge": 10}, "inflow_per_week": {"a_dagpenge": 1},
+        "transitions": {"a_dagpenge": [{"to": "job", "rate_per_week": 0.1}]}}
+
+
+@pytest.mark.parametrize(("block", "path", "words"), [
+    ({"calibrate": {"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [5, 1]}]}},
+     "calibrate.parameters[0]", "low < high"),
+    ({"calibrate": {"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [0, 9], "spread": -1}]}},
+     "calibrate.parameters[0].spread", "> 0"),
+    ({"calibrate": {"parameters": [{"path": "inflow_per_week.a_dagpenge"}]}},
+     "calibrate.parameters[0].bounds", "[low, high]"),
+    ({"calibrate": {"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [0, 9], "prior": 20}]}},
+     "calibrate.parameters[0]", "outside the bounds"),
+    ({"calibrate": {"parameters": [{"path": "transitions.a_dagpenge.job.rate_per_week.3",
+                                    "bounds": [0, 1]}]}},
+     "calibrate.parameters[0].path", "has 1 entries"),
+    ({"uncertainty": {"fitted": "maybe"}}, "uncertainty.fitted", "true or false"),
+    ({"uncertainty": {"parameters": [{"path": "transitions.a_dagpenge.nowhere", "sd": 1}]}},
+     "uncertainty.parameters[0].path", "a route's destination"),
+    ({"uncertainty": {"parameters": [{"path": "initial.a_dagpenge", "sd": 0}]}},
+     "uncertainty.parameters[0].sd", "> 0"),
+    ({"parameters": {"values": {"initial.nothing": 3}}}, "parameters.values", "no key 'nothing'"),
+    ({"parameters": {"values": {"initial.a_dagpenge": 3}, "standard_errors": {"initial.x": 1}}},
+     "parameters", "without a value"),
+])
+def test_bad_calibration_blocks_are_refused_with_one_clear_problem(
+        tmp_path: Path, block: dict[str, object], path: str, words: str) -> None:
+    refused_with_one_problem(tmp_path, BASE | block, path, words)
