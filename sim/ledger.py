@@ -115,33 +115,14 @@ class SpellLedger(Ledger):
 
     def arrive(self, state: int, day: float) -> None:
         """Book an arrival and the spell it starts."""
-        m = bisect_right(self._edges, day) - 1
-        if m < 0:
-            m = 0
-        elif m > self._last:
-            m = self._last
-        months = self._n_months
-        self._index.append(state * months + m)
-        self._value.append(self._edges[m + 1] - day)
-        self._flow.append((self._n_states * self._n_states + state) * months + m)
+        super().arrive(state, day)
         self._day.append(day)
         self._entered.append(-1.0)
 
     def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
         """Book a move: the end of the spell in `origin`, entered on day `entered`, and the start
         of the spell in `dest`."""
-        edges = self._edges
-        m = bisect_right(edges, day) - 1
-        if m > self._last:
-            m = self._last
-        months = self._n_months
-        rest = edges[m + 1] - day
-        index, value = self._index, self._value
-        index.append(origin * months + m)
-        value.append(-rest)
-        index.append(dest * months + m)
-        value.append(rest)
-        self._flow.append((origin * self._n_states + dest) * months + m)
+        super().move(origin, dest, day)
         self._day.append(day)
         self._entered.append(entered)
 
