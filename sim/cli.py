@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from sim import __version__
 from sim.batch import run as sim_run
 from sim.cli_calibrate import backtest_command, calibrate_command
-from sim.cli_common import console, err
+from sim.cli_common import console, err, progress_bar
 from sim.cli_common import load_or_exit as _load_or_exit
 from sim.compare import compare as sim_compare
 from sim.outputs import STORE, RunFolderError, new_run_folder, write_run
@@ -98,7 +88,7 @@ def run(
     except RunFolderError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(code=1) from None
-    with _progress(scenario.name, runs, folder) as advance:
+    with progress_bar(scenario.name, runs, folder) as advance:
         result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
                          progress=advance)
     write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
@@ -135,7 +125,7 @@ def compare(
     except RunFolderError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(code=1) from None
-    with _progress(f"{base.name} | {variant.name}", 2 * runs, folder) as advance:
+    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder) as advance:
         result = sim_compare(base, variant, runs=runs, seed=seed, workers=workers,
                              store_dirs=(folder / "base" / STORE, folder / "variant" / STORE),
                              progress=advance)
@@ -148,22 +138,6 @@ def compare(
     write_comparison_report(folder, lang.value)
     print_differences(result, console)
     console.print(f"\nWrote {folder}/ (seed {result.base.seed})", markup=False, highlight=False)
-
-
-@contextmanager
-def _progress(label: str, total: int, folder: Path) -> Iterator[Callable[[int], None]]:
-    """A progress bar for a batch; an interrupt says what was kept and exits 130."""
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=err, transient=False) as bar:
-        task = bar.add_task(label, total=total)
-        try:
-            yield lambda k: bar.advance(task, k)
-        except KeyboardInterrupt:
-            bar.stop()
-            err.print(f"interrupted: nothing summarised; {folder}/ holds the replications finished so far",
-                      markup=False, highlight=False)
-            raise typer.Exit(code=130) from None
 
 
 @app.command()

@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import typer
+from rich.table import Table
 
 from sim import __version__
 from sim.calibrate import CalibrationError, Fit, calibrate
-from sim.cli_common import fail, load_or_exit, say
+from sim.cli_common import console, fail, load_or_exit, progress_bar, say
 from sim.fitfile import default_fit_path, rates_chart, residual_chart, write_parameter_file
 from sim.loader import find_relative
 from sim.observations import ObservedDataError, read_observed
@@ -110,10 +111,6 @@ def _include_path(target: Path, scenario_file: Path) -> str:
 
 
 def _print_fit(fit: Fit) -> None:
-    from rich.table import Table
-
-    from sim.cli_common import console
-
     table = Table(title="Fitted parameters", title_justify="left")
     for column in ("parameter", "start", "prior", "fitted", "se"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
@@ -141,7 +138,7 @@ def _print_fit(fit: Fit) -> None:
 
 def _calibrate_spells(spells: Path, bands: str | None, attributes: list[str], out: Path | None) -> None:
     """Fit exit rates per state and band from spell data and write them as a parameter file."""
-    from sim.spells import SpellDataError, fit_spells, read_spells
+    from sim.spells import SpellDataError, fit_spells, read_spells  # on demand: statsmodels is slow to import
 
     try:
         edges = [float(x) for x in bands.split(",") if x.strip()] if bands else None
@@ -185,10 +182,6 @@ def _rate_values(routes: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
 
 
 def _print_rates(rates: pd.DataFrame, ratios: pd.DataFrame) -> None:
-    from rich.table import Table
-
-    from sim.cli_common import console
-
     table = Table(title="Exit rates per week (events ÷ exposure)", title_justify="left")
     for column in ("state", "to", "weeks", "events", "exposure", "rate", "95 % interval"):
         table.add_column(column, justify="left" if column in ("state", "to") else "right")
@@ -237,8 +230,7 @@ def backtest_command(
       caseflow backtest scenarios/dragoer-backtest-2019.yaml --fit 2019-07..2020-06 \\
           --fit 2020-01..2020-12 --test 2020-07..2021-06
     """
-    from sim.backtest import backtest
-    from sim.cli import _progress
+    from sim.backtest import backtest  # on demand: the batch and reports are slow to import
     from sim.outputs import STORE, RunFolderError, new_run_folder, write_run
 
     scenario = load_or_exit(scenario_file, parameters=False)
@@ -251,7 +243,7 @@ def backtest_command(
     except (ObservedDataError, RunFolderError) as exc:
         raise fail(str(exc)) from None
     try:
-        with _progress(f"{scenario.name}: forecast", runs, folder) as advance:
+        with progress_bar(f"{scenario.name}: forecast", runs, folder) as advance:
             result = backtest(scenario, frame, tuple(fit_periods), test_period, runs, seed, workers,
                               folder / "forecast" / STORE, progress=advance)
     except (CalibrationError, ValueError) as exc:
@@ -284,10 +276,6 @@ def _observed_path(scenario: Scenario, scenario_file: Path, observed: Path | Non
 
 
 def _print_backtest(table: pd.DataFrame, period: str) -> None:
-    from rich.table import Table
-
-    from sim.cli_common import console
-
     out = Table(title=f"Backtest: forecast of {period} against the actual", title_justify="left")
     for column in ("state", "actual", "forecast", "5–95 %", "25–75 %", "error", "in 50 %", "in 90 %"):
         out.add_column(column, justify="left" if column == "state" else "right")

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
@@ -34,3 +44,19 @@ def load_or_exit(path: Path, parameters: bool = True) -> Scenario:
         for problem in exc.problems:
             err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def progress_bar(label: str, total: int, folder: Path) -> Iterator[Callable[[int], None]]:
+    """A progress bar for a batch; an interrupt says what was kept and exits 130."""
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err, transient=False) as bar:
+        task = bar.add_task(label, total=total)
+        try:
+            yield lambda k: bar.advance(task, k)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(f"interrupted: nothing summarised; {folder}/ holds the replications finished so far",
+                      markup=False, highlight=False)
+            raise typer.Exit(code=130) from None
