@@ -117,7 +117,8 @@ def draw_values(fitted: ParameterSet | None, extra: tuple[DrawnParameter, ...],
                 centres: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
     """One replication's parameter values: the fit's normal (with its covariance) and the extra ones.
 
-    An extra parameter is centred on the fitted value, else on `centres` (the scenario's own).
+    An extra parameter is centred on `centres` (the scenario's value, which is the fitted one
+    when the scenario loads a fit) with its own sd, in place of a fitted draw of the same path.
     Draws are cut to the parameter's bounds, or to zero and above when no bounds are given:
     every parameter a scenario may name is a rate, a count or a share.
     """
@@ -135,8 +136,7 @@ def draw_values(fitted: ParameterSet | None, extra: tuple[DrawnParameter, ...],
             out[n] = float(np.clip(x, low, high))
     for p in extra:
         low, high = p.bounds if p.bounds is not None else (0.0, math.inf)
-        centre = out.get(p.path, centres[p.path])
-        out[p.path] = float(np.clip(centre + p.sd * rng.standard_normal(), low, high))
+        out[p.path] = float(np.clip(centres[p.path] + p.sd * rng.standard_normal(), low, high))
     return out
 
 

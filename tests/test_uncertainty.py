@@ -62,7 +62,7 @@ def test_drawn_variance_is_process_plus_parameter_variance() -> None:
     assert result.layers is not None and len(result.layers) == 3  # two years and one target
 
 
-def test_no_uncertainty_means_no_layers_and_identical_runs() -> None:
+def test_no_uncertainty_means_no_layers() -> None:
     s = scenario(months=12, states={"a_dagpenge": {}}, initial={"a_dagpenge": 100},
                  inflow_per_week={"a_dagpenge": 5},
                  transitions={"a_dagpenge": [{"to": "job", "rate_per_week": EXIT}]})
