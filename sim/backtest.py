@@ -16,7 +16,7 @@ import pandas as pd
 from sim.batch import Progress, RunResult, run
 from sim.calibrate import Fit, calibrate
 from sim.loader import scenario_from_dict
-from sim.observations import observations, period_average
+from sim.observations import STOCK, Observation, observations, period_average
 from sim.parameters import scenario_data
 from sim.schema import Scenario
 
@@ -36,41 +36,46 @@ class Backtest:
     and the naive forecast (the last fit period's figure carried forward) to compare with."""
 
 
-def fitted_scenario(scenario: Scenario, fit: Fit, split_runs: int = 0) -> Scenario:
+def fitted_scenario(scenario: Scenario, fit: Fit) -> Scenario:
     """The scenario with the fit's values applied (by the loader, as for a parameter file) and its
-    covariance drawn per replication."""
+    covariance drawn per replication (no extra fixed-parameter runs: a backtest scores the bands)."""
     data = scenario_data(scenario)
     data.pop("calibrate", None)
     data["parameters"] = {"source": "backtest fit", "values": fit.values,
                           "standard_errors": fit.standard_errors,
                           "covariance": fit.covariance.tolist(), "bounds": fit.bounds}
     uncertainty = dict(data.get("uncertainty") or {})
-    data["uncertainty"] = uncertainty | {"fitted": True, "split_runs": split_runs}
+    data["uncertainty"] = uncertainty | {"fitted": True, "split_runs": 0}
     return scenario_from_dict(data, "<backtest>")
+
+
+def replication_values(result: RunResult, obs: list[Observation]) -> list[np.ndarray]:
+    """Each replication's full-year persons for each observation (stocks only: the store keeps
+    full-time persons per replication, but flows only as sums)."""
+    model = result.model
+    monthly = np.asarray(result.store.arrays["monthly"]).reshape(*result.store.shapes["monthly"], result.runs)
+    days = model.calendar.days
+    person_days = np.moveaxis(monthly[: model.n_benefit], -1, 0) * days  # [run, state, month]
+    return [np.asarray(period_average(person_days, days, o)) for o in obs]
 
 
 def backtest(scenario: Scenario, observed: pd.DataFrame, fit_periods: tuple[str, ...], test_period: str,
              runs: int, seed: int | None, workers: int | None = 1, store_dir: Path | None = None,
              relative_error: float | None = None, progress: Progress | None = None) -> Backtest:
-    """Fit the scenario's free parameters on `fit_periods`, forecast `test_period`, score it."""
+    """Fit the scenario's free parameters on `fit_periods`, forecast `test_period`'s stocks, score them."""
     if scenario.calibrate is None:
         raise ValueError("the scenario has no calibrate: block naming the parameters to fit")
     spec = scenario.calibrate.model_copy(update={"periods": fit_periods})
     fit = calibrate(scenario, spec, observed, relative_error)
     forecast = fitted_scenario(scenario, fit)
     result = run(forecast, runs=runs, seed=seed, workers=workers, store_dir=store_dir, progress=progress)
-    model = result.model
-    test, _ = observations(model, observed, spec.measures, (test_period,))
+    test, _ = observations(result.model, observed, (STOCK,), (test_period,))
     if not test:
-        raise ValueError(f"no observed {'/'.join(spec.measures)} for period {test_period} inside the horizon")
-    monthly = np.asarray(result.store.arrays["monthly"]).reshape(*result.store.shapes["monthly"], runs)
-    days = model.calendar.days
-    person_days = np.moveaxis(monthly[: model.n_benefit], -1, 0) * days  # [run, state, month]
+        raise ValueError(f"no observed {STOCK} for period {test_period} inside the horizon")
     naive = {str(r.state): float(str(r.value)) for p in fit_periods for r in observed.itertuples(index=False)
-             if str(r.period) == p and r.measure in spec.measures}
+             if str(r.period) == p and r.measure == STOCK}
     rows = []
-    for o in test:
-        values = np.asarray(period_average(person_days, days, o))
+    for o, values in zip(test, replication_values(result, test), strict=True):
         q = np.quantile(values, QUANTILES)
         mean = float(values.mean())
         rows.append({

@@ -50,6 +50,18 @@ class Fit:
     evaluations: int
     relative_error: float
 
+    def about(self) -> dict[str, Any]:
+        """What a parameter file records beside the values: priors, start, quality, skipped rows."""
+        return {
+            "priors": {n: {"mean": m, "spread": s} for n, (m, s) in self.priors.items()},
+            "start": self.start,
+            "quality": {"chi2": round(self.chi2, 4), "observations": self.n_observations,
+                        "parameters": len(self.values), "relative_error": self.relative_error,
+                        "converged": self.success, "message": self.message,
+                        "evaluations": self.evaluations, "at_bound": self.at_bound},
+            "skipped": self.skipped.to_dict(orient="records"),
+        }
+
     @property
     def at_bound(self) -> list[str]:
         """Parameters that ended on a bound, where the standard error is not to be trusted."""

@@ -65,24 +65,16 @@ def calibrate_command(
     scenario = load_or_exit(scenario_file, parameters=False)
     fit, observed_path = _fit(scenario, scenario_file, observed, relative_error)
     target = out or default_fit_path(scenario_file)
-    about = {
-        "scenario": str(scenario_file), "observed": str(observed_path),
-        "priors": {n: {"mean": m, "spread": s} for n, (m, s) in fit.priors.items()},
-        "start": fit.start,
-        "quality": {"chi2": round(fit.chi2, 4), "observations": fit.n_observations,
-                    "parameters": len(fit.values), "relative_error": fit.relative_error,
-                    "converged": fit.success, "message": fit.message, "evaluations": fit.evaluations,
-                    "at_bound": fit.at_bound},
-        "skipped": fit.skipped.to_dict(orient="records"),
-    }
+    about = {"scenario": str(scenario_file), "observed": str(observed_path), **fit.about()}
+    include = _include_path(target, scenario_file)
     header = (f"# Parameters fitted by caseflow calibrate to {observed_path}.\n"
-              f"# Use them: add `parameters: {_include_path(target, scenario_file)}` to {scenario_file}\n")
+              f"# Use them: add `parameters: {include}` to {scenario_file}\n")
     written = write_parameter_file(target, header, fit.values, fit.standard_errors, fit.covariance,
                                    fit.bounds, about, fit.residuals,
                                    residual_chart(fit.residuals, f"{scenario.name}: observed and fitted"))
     _print_fit(fit)
     say(f"\nWrote {', '.join(str(p) for p in written)}")
-    say(f"Use it: add `parameters: {_include_path(target, scenario_file)}` to {scenario_file}")
+    say(f"Use it: add `parameters: {include}` to {scenario_file}")
 
 
 def _fit(scenario: Scenario, scenario_file: Path, observed: Path | None,
@@ -252,7 +244,8 @@ def backtest_command(
     header = f"# Backtest fit of {scenario_file} on {', '.join(fit_periods)}.\n"
     write_parameter_file(folder / "fit.yaml", header,
                          fit.values, fit.standard_errors, fit.covariance, fit.bounds,
-                         {"quality": {"chi2": round(fit.chi2, 4), "observations": fit.n_observations}},
+                         {"scenario": str(scenario_file), "observed": str(observed_path),
+                          "fit_periods": fit_periods, **fit.about()},
                          fit.residuals, residual_chart(fit.residuals, f"{scenario.name}: fit periods"))
     write_run(result.result, folder / "forecast", __version__, " ".join(["caseflow", *sys.argv[1:]]))
     result.table.to_csv(folder / "backtest.csv", index=False)
