@@ -94,10 +94,10 @@ def _grid(model: Model) -> tuple[_Grid, int]:
     return _Grid(leave, band_of, np.array(splits), np.array(origins), clocks), days
 
 
-def _initial(model: Model, grid: _Grid, days: int) -> np.ndarray:
-    """The initial stock by day in the state: given bands, else the steady state (density ∝ survival)."""
+def _initial(model: Model, days: int) -> np.ndarray:
+    """The initial stock by day in the state: given bands, else the steady state (density ∝ survival),
+    the same distribution the engine draws elapsed durations from."""
     out = np.zeros((model.n_states, days))
-    stay_at: dict[tuple[int, int], float] = {(s, d): stay for s, d, _, stay in grid.clocks}
     given = model.scenario.initial
     for s, code in enumerate(model.codes):
         count = float(given.get(code, 0.0))  # unrounded, so that a fitted stock moves the twin smoothly
@@ -114,13 +114,8 @@ def _initial(model: Model, grid: _Grid, days: int) -> np.ndarray:
         else:
             schedule = model.schedules[s]
             assert schedule is not None
-            rates, _ = _day_rates(schedule, days)
-            surv = np.ones(days)
-            for d in range(1, days):
-                surv[d] = surv[d - 1] * math.exp(-rates[d - 1]) * stay_at.get((s, d), 1.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                weight = np.where(rates > 0, surv * -np.expm1(-rates) / rates, surv)
-                weight[-1] = surv[-1] / rates[-1] if rates[-1] > 0 else 0.0
+            area = schedule.survival_area(np.arange(days, dtype=float))
+            weight = np.diff(np.append(area, schedule.mean_stay()))  # ∫ S over each day, the last open
         out[s] = count * weight / weight.sum()
     return out
 
@@ -129,7 +124,7 @@ def expect(model: Model) -> Expectation:
     """Expected person-days, moves and end-of-month stocks over the model's horizon."""
     grid, days = _grid(model)
     n_states, months = model.n_states, model.calendar.months
-    stock = _initial(model, grid, days)
+    stock = _initial(model, days)
     month_of_day = np.repeat(np.arange(months), model.calendar.days.astype(int))
     person_days = np.zeros((n_states, months))
     flows = np.zeros((n_states + 1, n_states, months))

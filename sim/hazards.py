@@ -166,6 +166,20 @@ class ExitSchedule:
         """Expected days in the state from entry (the survival integral); inf if unbounded."""
         return sum(_seg_area(w, r, s) for _, w, r, s in self.segments())
 
+    def survival_area(self, t: np.ndarray) -> np.ndarray:
+        """∫₀ᵗ S(u) du for each day t in the state: expected days spent there by then, per entrant."""
+        segs = self.segments()
+        start = np.array([a for a, _, _, _ in segs])
+        width = np.array([w for _, w, _, _ in segs])
+        rate = np.array([r for _, _, r, _ in segs])
+        surv = np.array([s for _, _, _, s in segs])
+        before = np.concatenate([[0.0], np.cumsum([_seg_area(w, r, s) for _, w, r, s in segs])[:-1]])
+        k = np.searchsorted(start, t, side="right") - 1
+        d = np.minimum(t - start[k], width[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part = np.where(rate[k] > 0, surv[k] * -np.expm1(-rate[k] * d) / rate[k], surv[k] * d)
+        return np.asarray(before[k] + part)
+
     def stationary_elapsed_many(self, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
         """Vectorised `stationary_elapsed` for arrays of uniform draws."""
         segs = self.segments()

@@ -187,6 +187,18 @@ def test_stationary_elapsed_has_density_proportional_to_survival(routes: list[di
         assert elapsed.max() < 22 * 7.0  # nobody in the stock is past a clock without stay
 
 
+@pytest.mark.parametrize("routes", [PIECEWISE, SHIFTING, CLOCK, CLOCK_STAY],
+                         ids=["piecewise", "shifting", "clock", "clock-stay"])
+def test_survival_area_is_the_stationary_elapsed_distribution(routes: list[dict[str, Any]]) -> None:
+    """∫₀ˣ S ÷ mean stay = P(elapsed ≤ x) at steady state: the deterministic twin's initial stock."""
+    exits = Exits(routes)
+    sched = schedule(routes)
+    weeks = np.array([0.0, 4, 8, 15, 22, 30, 45, 200])
+    area = sched.survival_area(weeks * 7.0) / sched.mean_stay()
+    expected = [1.0 - exits.elapsed_tail(w * 7.0) for w in weeks]
+    np.testing.assert_allclose(area, expected, rtol=1e-7, atol=1e-9)
+
+
 @pytest.mark.parametrize("routes", [
     [{"to": "job", "rate_per_week": 0.2}],
     [{"to": "job", "mean_weeks": [[0, 10], [26, 40]]}],
