@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 import sim
-from sim.compare import compare, differences
+from sim.batch.compare import compare, differences
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,12 +6,12 @@ The public API: `load_scenario(path)` → `Scenario`; `run(scenario, runs=…, s
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sim.batch import RunResult, run
-from sim.engine import simulate
-from sim.errors import Problem, ScenarioError
-from sim.loader import load_scenario, parse_scenario, scenario_from_dict
-from sim.model import Model, compile_model
-from sim.schema import Scenario
+from sim.batch.run import RunResult, run
+from sim.contract.errors import Problem, ScenarioError
+from sim.contract.loader import load_scenario, parse_scenario, scenario_from_dict
+from sim.contract.schema import Scenario
+from sim.kernel.engine import simulate
+from sim.kernel.model import Model, compile_model
 
 try:
     __version__ = version("caseflow")

@@ -24,7 +24,7 @@ from scipy.linalg import expm
 from typer.testing import CliRunner
 
 import sim
-from sim.cli import app
+from sim.cli.app import app
 
 START = dt.date(2018, 1, 1)
 Z = 4.0
@@ -80,7 +80,7 @@ def _bands(rate: Any) -> list[tuple[float, float]]:
 
 @dataclass
 class Exits:
-    """The competing routes of one state, read independently of `sim.hazards`."""
+    """The competing routes of one state, read independently of `sim.kernel.hazards`."""
 
     routes: Sequence[dict[str, Any]]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 import sim
-from sim.programmes import MEASURES
+from sim.features.programmes import MEASURES
 
 
 def scenario(age: list[float] | None) -> sim.Scenario:

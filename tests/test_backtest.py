@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
-from sim.backtest import backtest, replication_values
-from sim.cli import app
-from sim.observations import observations, read_observed
+from sim.cli.app import app
+from sim.fitting.backtest import backtest, replication_values
+from sim.fitting.observations import observations, read_observed
 
 DRAGOER = Path("scenarios/dragoer-backtest-2019.yaml")
 FIT = ("2019-07..2020-06", "2020-01..2020-12")

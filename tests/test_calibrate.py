@@ -18,12 +18,12 @@ from helpers import refused_with_one_problem, scenario
 from typer.testing import CliRunner
 
 import sim
-from sim.calibrate import calibrate, predict
-from sim.calibrate_spec import Calibrate
-from sim.cli import app
-from sim.model import compile_model
-from sim.observations import observations
-from sim.parameters import scenario_data
+from sim.cli.app import app
+from sim.contract.calibrate_spec import Calibrate
+from sim.contract.parameters import scenario_data
+from sim.fitting.calibrate import calibrate, predict
+from sim.fitting.observations import observations
+from sim.kernel.model import compile_model
 
 EXIT_RATE = 0.05
 """Exit rate per week of the one-state scenario."""
@@ -190,7 +190,7 @@ def test_parameter_file_missing_is_a_load_error(tmp_path: Path) -> None:
 
 
 def test_cli_spells_writes_rates_as_a_parameter_file(tmp_path: Path) -> None:
-    """Rates from spells: events ÷ exposure, the same numbers as `sim.spells` gives."""
+    """Rates from spells: events ÷ exposure, the same numbers as `sim.fitting.spells` gives."""
     rows = [(1, "sygedagpenge", 0, 14, "job"), (2, "sygedagpenge", 0, 70, "job"),
             (3, "sygedagpenge", 0, 35, ""), (4, "sygedagpenge", 7, 28, "pension")]
     path = tmp_path / "spells.csv"

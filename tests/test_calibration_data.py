@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.catalogue import CATALOGUE, GROUPS, RESERVED, TOTAL
+from sim.contract.catalogue import CATALOGUE, GROUPS, RESERVED, TOTAL
 
 CALIBRATION = Path(__file__).resolve().parent.parent / "calibration"
 README = CALIBRATION / "README.md"

@@ -24,9 +24,9 @@ from helpers import START, Z, refused_with_one_problem, scenario, validate_via_c
 from scipy.linalg import expm
 
 import sim
-from sim.caseworkers import DAY_END, MEASURES
-from sim.engine import Replication
-from sim.records import ReplicationRecord
+from sim.features.caseworkers import DAY_END, MEASURES
+from sim.kernel.engine import Replication
+from sim.kernel.records import ReplicationRecord
 
 (DUE, HELD, LATE, MISSED, FIRST_HELD, FIRST_14, HOURS_AVAILABLE, HOURS_USED, SENIOR, NO_OFFER,
  FEW_MEETINGS) = (MEASURES.index(m) for m in (

@@ -1,4 +1,4 @@
-"""The deterministic twin (`sim.cohort`) against the simulation it stands in for when fitting.
+"""The deterministic twin (`sim.fitting.cohort`) against the simulation it stands in for when fitting.
 
 What is fitted must be what is simulated: on a scenario with duration bands, forced clocks
 with stay shares, re-entry routes, seasonality and a trend, the twin's expected full-time
@@ -13,10 +13,10 @@ import pytest
 from helpers import scenario
 
 import sim
-from sim.cohort import expect
-from sim.model import compile_model
-from sim.parameters import scenario_data
-from sim.schema import Scenario
+from sim.contract.parameters import scenario_data
+from sim.contract.schema import Scenario
+from sim.fitting.cohort import expect
+from sim.kernel.model import compile_model
 
 Z = 4.0
 

@@ -13,8 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 import sim
-from sim.cli import app
-from sim.compare import DIFFERENCE_COLUMNS, compare, differences
+from sim.batch.compare import DIFFERENCE_COLUMNS, compare, differences
+from sim.cli.app import app
 
 BASE: dict[str, Any] = {
     "name": "Base", "start": "2018-01-01", "months": 12, "seed": 4,

@@ -17,9 +17,9 @@ import yaml
 from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
-from sim.catalogue import TOTAL
-from sim.cli import app
-from sim.compare import DIFFERENCE_COLUMNS
+from sim.batch.compare import DIFFERENCE_COLUMNS
+from sim.cli.app import app
+from sim.contract.catalogue import TOTAL
 from sim.reports.build import CHARTS, HTML, WORKBOOK
 from sim.reports.charts import UNIT_SCALE, difference_unit, draw_differences, draw_overlay
 from sim.reports.comparison import (

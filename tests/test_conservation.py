@@ -12,10 +12,10 @@ import pytest
 from helpers import scenario
 
 import sim
-from sim.engine import simulate
-from sim.metrics import measure
-from sim.model import Model
-from sim.records import ReplicationRecord
+from sim.kernel.engine import simulate
+from sim.kernel.model import Model
+from sim.kernel.records import ReplicationRecord
+from sim.results.metrics import measure
 
 BENEFITS = ("a_dagpenge", "kontanthjaelp", "sygedagpenge", "jobafklaring")
 INITIAL = {"a_dagpenge": 600, "kontanthjaelp": 400, "sygedagpenge": 500, "jobafklaring": 100}

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 import sim
-from sim.cli import app
+from sim.cli.app import app
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 DRAGOER = SCENARIOS / "dragoer-2022-2023.yaml"

@@ -22,8 +22,8 @@ from helpers import START, Z, integral, scenario
 from typer.testing import CliRunner
 
 import sim
-from sim.cli import app
-from sim.refusion import DKK_PER_FULL_YEAR_PERSON_2018
+from sim.cli.app import app
+from sim.contract.refusion import DKK_PER_FULL_YEAR_PERSON_2018
 
 STEPS = ((0.0, 0.20), (4.0, 0.60), (26.0, 0.70), (52.0, 0.80))
 """(from week of cumulative support, municipal share): refusionsreformen, from DOMAIN.md."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model import compile_model
+from sim.kernel.model import compile_model
 
 
 def scenario() -> sim.Scenario:

@@ -2,7 +2,7 @@
 stationary elapsed durations and the mean stay.
 
 Expectations come from `helpers.Exits`, which reads the same route dictionaries with plain
-arithmetic and `scipy.integrate.quad`, never from `sim.hazards`. Sampled quantities are
+arithmetic and `scipy.integrate.quad`, never from `sim.kernel.hazards`. Sampled quantities are
 compared within 4 standard errors (SE of a mean: sd/√n; of a proportion: √(p(1−p)/n));
 the seeds are fixed, so every run draws the same numbers.
 """
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from helpers import CLOCK_SPLIT, Exits, Z
 
-from sim.hazards import STAY_HERE, ExitSchedule, schedule_from_routes
-from sim.schema import Route
+from sim.contract.schema import Route
+from sim.kernel.hazards import STAY_HERE, ExitSchedule, schedule_from_routes
 
 INDEX = {"a_dagpenge": 0, "job": 1, "kontanthjaelp": 2, "jobafklaring": 3, "other": 4}
 NAMES = {v: k for k, v in INDEX.items()} | {STAY_HERE: "stay"}

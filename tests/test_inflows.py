@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 
 import sim
-from sim.inflows import draw_arrivals
-from sim.model import compile_model
-from sim.streams import Streams
+from sim.kernel.inflows import draw_arrivals
+from sim.kernel.model import compile_model
+from sim.kernel.streams import Streams
 
 SEASON = [1.4, 1.2, 1.1, 1.0, 0.9, 0.8, 0.6, 0.8, 1.0, 1.1, 1.2, 1.3]
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 
-from sim.calendar import Calendar
-from sim.ledger import Ledger
+from sim.contract.calendar import Calendar
+from sim.kernel.ledger import Ledger
 
 
 def brute_force(calendar: Calendar, stays: list[tuple[int, float, float]], n_states: int) -> np.ndarray:

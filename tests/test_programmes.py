@@ -21,8 +21,8 @@ import pytest
 from helpers import START, Z, refused_with_one_problem, scenario, validate_via_cli
 
 import sim
-from sim.programmes import MEASURES
-from sim.records import ReplicationRecord
+from sim.features.programmes import MEASURES
+from sim.kernel.records import ReplicationRecord
 
 PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT = (
     MEASURES.index(m) for m in ("participants", "queued", "referrals", "starts", "lapsed", "declined",

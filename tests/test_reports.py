@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
-from sim.catalogue import TOTAL
-from sim.cli import app
-from sim.outputs import write_run
+from sim.batch.runfolder import write_run
+from sim.cli.app import app
+from sim.contract.catalogue import TOTAL
 from sim.reports.build import CHARTS, HTML, TARGETS_CHART, WORKBOOK, write_reports
 from sim.reports.charts import draw_fan, fan_series
 from sim.reports.language import month_name, number, percent, probability, state_label
@@ -57,6 +57,7 @@ def make_run(folder: Path, lang: str = "da", **changes: Any) -> Path:
     scenario = sim.scenario_from_dict({**SCENARIO, **changes})
     result = sim.run(scenario, runs=6, seed=7, workers=1, store_dir=folder / "store")
     write_run(result, folder, sim.__version__, "caseflow run lille.yaml", lang=lang)
+    write_reports(folder, lang)
     return folder
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 
 SCENARIO = {
     "name": "features", "start": "2019-01-01", "months": 12, "seed": 5,

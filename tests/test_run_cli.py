@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 
 SCENARIO = """
 name: Lille kommune 2019

@@ -1,4 +1,4 @@
-"""Fitting piecewise-constant competing-risks hazards from spell data (`sim.spells`).
+"""Fitting piecewise-constant competing-risks hazards from spell data (`sim.fitting.spells`).
 
 The expected numbers come from arithmetic written out in each test (exposure and events by
 hand), from the engine or a direct NumPy simulation with known rates, or from closed forms of
@@ -17,7 +17,7 @@ import pytest
 from helpers import scenario
 
 import sim
-from sim.spells import SpellDataError, engine_spells, fit_spells, read_spells
+from sim.fitting.spells import SpellDataError, engine_spells, fit_spells, read_spells
 
 Z3 = 3.0
 
@@ -60,7 +60,7 @@ def simulate_pwe(rng: np.random.Generator, n: int, edges: list[float], rates: di
     })
 
 
-def rate(fit: sim.spells.SpellFit, dest: str, band: int, column: str = "rate_per_week") -> float:
+def rate(fit: sim.fitting.spells.SpellFit, dest: str, band: int, column: str = "rate_per_week") -> float:
     r = fit.rates
     return float(r.loc[(r["to"] == dest) & (r["band"] == band), column].iloc[0])
 

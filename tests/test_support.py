@@ -23,9 +23,9 @@ import pytest
 from helpers import month_edges
 
 import sim
-from sim.citizen import Citizen
-from sim.economics import costs
-from sim.support import SupportBook
+from sim.features.economics import costs
+from sim.features.support import SupportBook
+from sim.kernel.citizen import Citizen
 
 W = 7.0  # days per week
 SHARE = (0.20, 0.60, 0.70, 0.80)  # municipal share on steps 0–3 (weeks 1–4, 5–26, 27–52, 53+)

@@ -14,7 +14,7 @@ import pytest
 from helpers import Z, refused_with_one_problem
 
 import sim
-from sim.model import compile_model
+from sim.kernel.model import compile_model
 from sim.reports.rundata import TargetRow
 from sim.reports.texts import spread_sentence, target_sentence
 

@@ -1,7 +1,7 @@
 """The engine against theory: Kolmogorov forward equations, Little's law, a stationary start,
 and forced clocks seen in the recorded spells.
 
-Expectations are computed here, independently of `sim.hazards` (see `helpers`); simulated
+Expectations are computed here, independently of `sim.kernel.hazards` (see `helpers`); simulated
 means are compared within 4 standard errors estimated from the replications (sd/√runs), or
 binomial SEs for shares. Seeds are fixed, so the outcome of each test is reproducible.
 """

@@ -14,7 +14,7 @@ import pytest
 from helpers import scenario
 
 import sim
-from sim.uncertain import ParameterDraws
+from sim.batch.uncertain import ParameterDraws
 
 EXIT = 0.05
 

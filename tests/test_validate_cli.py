@@ -20,7 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from sim.cli import app
+from sim.cli.app import app
 
 BASE: dict[str, Any] = {
     "name": "Testkommune 2020",

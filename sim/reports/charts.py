@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from sim.catalogue import TOTAL
+from sim.contract.catalogue import TOTAL
 from sim.reports.language import Lang, capitalised, month_name, number, percent, signed, state_label, term
 from sim.reports.rundata import RunData, TargetRow
 from sim.reports.texts import amount

@@ -1,7 +1,7 @@
 """The comparison report of `caseflow compare`: report.xlsx, report.html and charts/ of the pair.
 
 A comparison folder holds `differences.csv` (paired differences variant − base, documented by
-`sim.compare.DIFFERENCE_COLUMNS`) beside two complete run folders, `base/` and `variant/`. The
+`sim.batch.compare.DIFFERENCE_COLUMNS`) beside two complete run folders, `base/` and `variant/`. The
 report is built from those files alone (`caseflow report DIR` rebuilds it): per target the two
 means and probabilities, the difference with its 95 % interval and the single runs' spread,
 one sentence each; full-year persons (and net DKK) per state and year; each state's and the
@@ -25,8 +25,8 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sim.catalogue import TOTAL
-from sim.compare import DIFFERENCE_COLUMNS
+from sim.batch.compare import DIFFERENCE_COLUMNS
+from sim.contract.catalogue import TOTAL
 from sim.reports.build import HTML, WORKBOOK, Reports, save_charts
 from sim.reports.charts import (
     UNIT_SCALE,

@@ -6,10 +6,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.batch import RunResult
-from sim.caseworker_spec import TEAM_SHARES
-from sim.catalogue import TOTAL
-from sim.compare import Comparison
+from sim.batch.compare import Comparison
+from sim.batch.run import RunResult
+from sim.contract.caseworker_spec import TEAM_SHARES
+from sim.contract.catalogue import TOTAL
 
 
 def _amount(metric: str, value: float) -> str:

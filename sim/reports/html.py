@@ -14,8 +14,8 @@ from html import escape
 
 import pandas as pd
 
-from sim.caseworker_spec import TEAM_SHARES
-from sim.catalogue import TOTAL
+from sim.contract.caseworker_spec import TEAM_SHARES
+from sim.contract.catalogue import TOTAL
 from sim.reports.charts import traffic_colour
 from sim.reports.language import (
     Lang,

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sim.catalogue import CATALOGUE, TOTAL
+from sim.contract.catalogue import CATALOGUE, TOTAL
 
 Lang = Literal["da", "en"]
 LANGS: tuple[Lang, ...] = ("da", "en")

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.catalogue import TOTAL
+from sim.contract.catalogue import TOTAL
 
 REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.json")
 """Files a run folder must hold for its reports to be built."""

@@ -1,0 +1,189 @@
+"""The `caseflow` command: validate scenarios and run Monte Carlo forecasts."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from sim import __version__
+from sim.batch.compare import compare as sim_compare
+from sim.batch.run import run as sim_run
+from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
+from sim.cli.common import console, err, progress_bar
+from sim.cli.common import load_or_exit as _load_or_exit
+from sim.cli.fitting import backtest_command, calibrate_command
+from sim.reports.console import print_differences, print_summary
+
+app = typer.Typer(
+    help="caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Language(StrEnum):
+    """Report languages: Danish (default) or English."""
+
+    da = "da"
+    en = "en"
+
+
+app.command(name="calibrate")(calibrate_command)
+app.command(name="backtest")(backtest_command)
+
+
+@app.callback()
+def main() -> None:
+    """caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets."""
+
+
+@app.command()
+def validate(
+    files: list[Path] = typer.Argument(..., help="Scenario YAML files to check."),
+) -> None:
+    """Check scenario files and print OK or every problem found; exit 1 on any problem.
+
+    Example:  caseflow validate scenarios/taarnby-2018.yaml
+    """
+    failed = False
+    for file in files:
+        try:
+            _load_or_exit(file)
+        except typer.Exit:
+            failed = True
+        else:
+            console.print(f"{file}: OK", markup=False, highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file."),
+    runs: int = typer.Option(100, "--runs", "-n", min=1, help="Monte Carlo replications."),
+    seed: int | None = typer.Option(None, "--seed", "-s", min=0,
+                                    help="Batch seed (default: the scenario's, else a fresh one)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1,
+                                       help="Local worker processes (default: all cores)."),
+    out: Path | None = typer.Option(None, "--out", "-o",
+                                    help="Run folder (default: outputs/<scenario>-<timestamp>/)."),
+    lang: Language = typer.Option(Language.da, "--lang", "-l",
+                                  help="Language of report.xlsx and report.html (the CSVs are the same)."),
+) -> None:
+    """Forecast a scenario by Monte Carlo and write the run folder.
+
+    Writes monthly.csv, yearly.csv, targets.csv, flows.csv, replications.csv, the resolved
+    scenario.yaml (with its seed) and run.json, then report.xlsx, report.html and charts/*.png
+    built from them. Results are the same for any --workers.
+
+    Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
+    """
+    scenario = _load_or_exit(scenario_file)
+    try:
+        folder = new_run_folder(scenario.name, out)
+    except RunFolderError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+    with progress_bar(scenario.name, runs, folder) as advance:
+        result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
+                         progress=advance)
+    write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
+    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
+
+    write_reports(folder, lang.value)
+    print_summary(result, console)
+    console.print(f"\nWrote {folder}/ (seed {result.seed})", markup=False, highlight=False)
+
+
+@app.command()
+def compare(
+    base_file: Path = typer.Argument(..., metavar="BASE", help="The base scenario YAML file."),
+    variant_file: Path = typer.Argument(..., metavar="VARIANT", help="The what-if scenario YAML file."),
+    runs: int = typer.Option(100, "--runs", "-n", min=1, help="Monte Carlo replications of each."),
+    seed: int | None = typer.Option(None, "--seed", "-s", min=0,
+                                    help="Batch seed for both (default: the base's, else a fresh one)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1,
+                                       help="Local worker processes (default: all cores)."),
+    out: Path | None = typer.Option(None, "--out", "-o",
+                                    help="Folder (default: outputs/<base>-vs-<variant>-<timestamp>/)."),
+    lang: Language = typer.Option(Language.da, "--lang", "-l", help="Language of the reports."),
+) -> None:
+    """Run two scenarios on common random numbers and show variant − base with its interval.
+
+    Both run with one seed, so each replication pair differs only where the scenarios differ:
+    the difference is far less noisy than either forecast. Writes base/ and variant/ (each a
+    full run folder) and differences.csv (per target and state-year: means, the difference,
+    its standard error and 95 % interval, and the spread of per-replication differences),
+    then the comparison's report.xlsx, report.html and charts/*.png built from them.
+
+    Example:  caseflow compare scenarios/taarnby-2018.yaml my-variant.yaml --runs 200
+    """
+    base, variant = _load_or_exit(base_file), _load_or_exit(variant_file)
+    try:
+        folder = new_run_folder(f"{base.name} vs {variant.name}", out)
+    except RunFolderError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder) as advance:
+        result = sim_compare(base, variant, runs=runs, seed=seed, workers=workers,
+                             store_dirs=(folder / "base" / STORE, folder / "variant" / STORE),
+                             progress=advance)
+    command = " ".join(["caseflow", *sys.argv[1:]])
+    write_run(result.base, folder / "base", __version__, command, lang=lang.value)
+    write_run(result.variant, folder / "variant", __version__, command, lang=lang.value)
+    result.differences.to_csv(folder / "differences.csv", index=False)
+    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
+    from sim.reports.comparison import write_comparison_report
+
+    for part in ("base", "variant"):
+        write_reports(folder / part, lang.value)
+
+    write_comparison_report(folder, lang.value)
+    print_differences(result, console)
+    console.print(f"\nWrote {folder}/ (seed {result.base.seed})", markup=False, highlight=False)
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR",
+                                   help="A folder written by `caseflow run` or `caseflow compare`."),
+    lang: Language | None = typer.Option(None, "--lang", "-l",
+                                         help="Report language (default: the run's, else da)."),
+) -> None:
+    """Rebuild report.xlsx, report.html and charts/*.png from a run folder's files alone.
+
+    Nothing is simulated again: the reports are read from monthly.csv, yearly.csv, targets.csv,
+    costs.csv (with economics), scenario.yaml and run.json. Given a folder `caseflow compare`
+    wrote (differences.csv, base/ and variant/), it rebuilds both runs' reports and the
+    comparison's.
+
+    Example:  caseflow report outputs/taarnby-2018-20250101-120000 --lang en
+    """
+    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
+    from sim.reports.comparison import (
+        BASE,
+        VARIANT,
+        comparison_language,
+        is_comparison_folder,
+        write_comparison_report,
+    )
+    from sim.reports.rundata import NotARunFolder, run_language
+
+    try:
+        if is_comparison_folder(run_dir):
+            chosen = lang.value if lang is not None else comparison_language(run_dir)
+            built = [write_reports(run_dir / BASE, chosen), write_reports(run_dir / VARIANT, chosen),
+                     write_comparison_report(run_dir, chosen)]
+        else:
+            chosen = lang.value if lang is not None else run_language(run_dir)
+            built = [write_reports(run_dir, chosen)]
+    except NotARunFolder as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    for reports in built:
+        console.print(f"Wrote {reports.workbook}, {reports.html} and {len(reports.charts)} charts in "
+                      f"{reports.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,252 @@
+"""Caseworker teams in one replication: meetings due on a schedule, held within weekly hours.
+
+Each team is a SimPy process that, at the end of each day, holds the meetings that have fallen
+due (each at the time it fell due that day, or at the day's start if it was waiting), oldest
+first, as far as its hours reach (a SimPy Container of hours: headcount × hours per week, a
+seventh of it each day, unused hours carried over up to a week's worth, each meeting taking
+`hours_per_meeting`); the rest wait,
+and a meeting not held within `give_up_weeks` is missed. Too few staff shows as late and missed
+meetings. A meeting held can raise named hazards for a while; caseworker changes, at a rate per
+citizen, multiply named hazards for the rest of the stay. At each month end the team counts
+Dragør's fokusmål among its citizens with 12 months' seniority: no active offer in the last 12
+months, and fewer than 4 meetings in the last 12 months.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Generator
+from typing import Any, cast
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from sim.contract.calendar import Calendar
+from sim.contract.caseworker_spec import Team
+from sim.features.programmes import SetEffect
+from sim.kernel.citizen import Citizen
+
+MEASURES = ("due", "held", "late", "missed", "first_held", "first_within_14_days", "hours_available",
+            "hours_used", "fokus_seniority_12m", "fokus_no_offer", "fokus_few_meetings")
+"""Per team and month: meetings due, held, held late, missed; first meetings held and those within
+14 days of entry; meeting hours available and used; citizens with ≥ 12 months' seniority at the
+month end, and of them those with no active offer, and with fewer than 4 meetings, in 12 months."""
+(DUE, HELD, LATE, MISSED, FIRST_HELD, FIRST_14, HOURS_AVAILABLE, HOURS_USED, SENIOR, NO_OFFER,
+ FEW_MEETINGS) = range(len(MEASURES))
+YEAR = 365.0
+DAY_END = 1e-6
+"""How long before midnight the daily round runs (in days)."""
+
+
+class CaseworkerTeam:
+    """One team during one replication."""
+
+    def __init__(self, spec: Team, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
+                 set_effect: SetEffect) -> None:
+        self.spec = spec
+        self.env = env
+        self.calendar = calendar
+        self.set_effect = set_effect
+        self.states = frozenset(index[s] for s in spec.states)
+        self.meeting_effect = {index[d]: r for d, r in spec.effect_per_meeting.items() if r != 1.0} or None
+        self.change_ratios = {index[d]: r for d, r in spec.change_effect.items()}
+        self.members: dict[int, Citizen] = {}
+        self.due: list[tuple[float, int, Citizen, float, bool]] = []  # (due, tie, citizen, spell, first)
+        self.tie = itertools.count()
+        self.effect_until: dict[int, float] = {}
+        self.pending_due: dict[int, float] = {}  # citizen → due day of its next meeting
+        bands = spec.every_weeks
+        self.fixed_interval = bands[0][1] * 7.0 if len(bands) == 1 else 0.0
+        self.last_round = -math.inf
+        self.changes: dict[int, int] = {}
+        self.counts: list[tuple[int, float, float]] = []
+        # the team's meeting hours, a SimPy resource: a seventh of a week's hours comes in each
+        # day, unused hours carry over up to a week's worth, and each meeting takes its hours
+        self.hours = simpy.Container(env, capacity=spec.headcount * spec.hours_per_week, init=0.0)
+        env.process(self._daily())
+        env.process(self._month_ends())
+
+    # --- the engine's hook ------------------------------------------------------------------
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """A citizen entered a team state: its meetings fall due, its caseworker may change."""
+        self.members[c.ident] = c
+        self.changes[c.ident] = 0
+        first = c.entered + self.spec.first_meeting_weeks * 7.0
+        if first >= now:
+            self._schedule(c, first, True)
+        else:  # in the initial stock: the next meeting is due somewhere in its current interval,
+            # and the meetings of the past year were held on schedule before the start
+            _, u = self._draw(c)
+            interval = self._interval(now - c.entered)
+            due = now + u * interval
+            self._schedule(c, due, False)
+            past, t = [], due - interval
+            while t > now - YEAR and t > c.entered:
+                past.append(t)
+                t -= self._interval(t - c.entered)
+            c.meetings = sorted(past) or None
+        if self.spec.turnover_per_year > 0 and self.change_ratios:
+            if c.entered < now:  # in the initial stock: the changes it has had so far this stay
+                rate, k, t = self.spec.turnover_per_year / YEAR, 0, c.entered
+                while True:
+                    t += self._draw(c)[0] / rate
+                    if t >= now:
+                        break
+                    k += 1
+                if k:
+                    self.changes[c.ident] = k
+                    ratios = {d: r ** k for d, r in self.change_ratios.items()}
+                    self.set_effect(c, (self, "changes"), ratios, now)
+            self._next_change(c, now)
+
+    def left(self, c: Citizen, now: float) -> None:
+        """A citizen left the team's states: a meeting already due and not held is missed."""
+        due = self.pending_due.pop(c.ident, None)
+        if due is not None and due <= self.last_round:  # a round could have held it, and did not
+            self._count(DUE, due)
+            self._count(MISSED, now)
+        self.members.pop(c.ident, None)
+        self.effect_until.pop(c.ident, None)
+        self.changes.pop(c.ident, None)
+
+    # --- meetings ---------------------------------------------------------------------------
+
+    def _interval(self, weeks_in_state_days: float) -> float:
+        if self.fixed_interval:
+            return self.fixed_interval
+        weeks = weeks_in_state_days / 7.0
+        interval = next(i for w, i in reversed(self.spec.every_weeks) if w <= weeks + 1e-9)
+        return interval * 7.0
+
+    def _schedule(self, c: Citizen, due: float, first: bool) -> None:
+        if due >= self.calendar.horizon:
+            return
+        self.pending_due[c.ident] = due
+        heapq.heappush(self.due, (due, next(self.tie), c, c.entered, first))
+
+    def _daily(self) -> Generator[simpy.Event, Any, None]:
+        """At the end of each day: hold what fell due, oldest first, while the day's hours last."""
+        spec = self.spec
+        give_up, late = spec.give_up_weeks * 7.0, spec.late_after_weeks * 7.0
+        per_meeting = spec.hours_per_meeting
+        per_day = spec.headcount * spec.hours_per_week / 7.0  # hours
+        hours = self.hours
+        yield self.env.timeout(1.0 - DAY_END)  # the rounds run just before midnight, so the last
+        while True:                              # day of the horizon has one too
+            now = self.last_round = self.env.now
+            start = now - (1.0 - DAY_END)
+            self._count(HOURS_AVAILABLE, start, per_day)
+            top_up = min(per_day, hours.capacity - hours.level)
+            if top_up > 0:
+                hours.put(top_up)  # granted at once: the container has room
+            held, available = 0, hours.level
+            while self.due and self.due[0][0] <= now and available >= per_meeting:
+                due, _, c, spell, first = heapq.heappop(self.due)
+                if c.entered != spell or c.ident not in self.members:
+                    continue  # the citizen has left the team's states: that meeting never fell due
+                self._count(DUE, due)
+                self.pending_due.pop(c.ident, None)
+                if now - due > give_up:
+                    self._count(MISSED, now)
+                else:
+                    held += 1
+                    available -= per_meeting
+                    self._hold(c, max(start, due), due, first, late)
+                self._schedule(c, due + self._interval(due - c.entered), False)
+            while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
+                due, _, c, spell, _ = heapq.heappop(self.due)
+                if c.entered == spell and c.ident in self.members:
+                    self._count(DUE, due)
+                    self._count(MISSED, now)
+                    self.pending_due.pop(c.ident, None)
+                    self._schedule(c, due + self._interval(due - c.entered), False)
+            if held:
+                hours.get(min(held * per_meeting, hours.level))  # granted at once: the level covers it
+            self._count(HOURS_USED, start, held * spec.hours_per_meeting)
+            yield self.env.timeout(1.0)
+
+    def _hold(self, c: Citizen, held: float, due: float, first: bool, late: float) -> None:
+        """Book a meeting held at `held` (today); its effect starts now, at the day's end."""
+        self._count(HELD, held)
+        if held - due > late:
+            self._count(LATE, held)
+        if first:
+            self._count(FIRST_HELD, held)
+            if held - c.entered <= 14.0 + 1e-9:  # day 14 itself counts
+                self._count(FIRST_14, held)
+        c.meetings = [t for t in (c.meetings or ()) if t > held - YEAR] + [held]
+        now = self.env.now
+        if self.meeting_effect and self.spec.effect_weeks > 0:
+            until = now + self.spec.effect_weeks * 7.0
+            self.effect_until[c.ident] = until
+            self.set_effect(c, (self, "meeting"), self.meeting_effect, now)
+            Timeout(self.env, until - now, (c, c.entered)).callbacks.append(self._meeting_effect_over)
+
+    def _meeting_effect_over(self, ev: simpy.Event) -> None:
+        c, spell = cast(tuple[Citizen, float], ev.value)
+        now = self.env.now
+        if c.entered == spell and self.effect_until.get(c.ident, math.inf) <= now:
+            del self.effect_until[c.ident]
+            self.set_effect(c, (self, "meeting"), None, now)
+
+    # --- caseworker changes -----------------------------------------------------------------
+
+    def _draw(self, c: Citizen) -> tuple[float, float]:
+        """The next (exponential, uniform) pair of the citizen's own caseworker stream."""
+        assert c.team_draws is not None
+        pair = c.team_draws.pair(c.rank, c.team_used)
+        c.team_used += 1
+        return pair
+
+    def _next_change(self, c: Citizen, now: float) -> None:
+        e, _ = self._draw(c)
+        at = now + e / (self.spec.turnover_per_year / YEAR)
+        if at < self.calendar.horizon:
+            Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._change)
+
+    def _change(self, ev: simpy.Event) -> None:
+        c, spell = cast(tuple[Citizen, float], ev.value)
+        if c.entered != spell or c.ident not in self.members:
+            return
+        now = self.env.now
+        k = self.changes[c.ident] = self.changes[c.ident] + 1
+        self.set_effect(c, (self, "changes"), {d: r ** k for d, r in self.change_ratios.items()}, now)
+        self._next_change(c, now)
+
+    # --- fokusmål and bookkeeping -----------------------------------------------------------
+
+    def _month_ends(self) -> Generator[simpy.Event, Any, None]:
+        edges = self.calendar.edges
+        for end in edges[1:]:
+            yield self.env.timeout(end - self.env.now - 1e-9)
+            now = self.env.now
+            for c in self.members.values():
+                if c.support + (now - c.entered) < YEAR:
+                    continue
+                self._count(SENIOR, now)
+                if c.last_offer < now - YEAR:
+                    self._count(NO_OFFER, now)
+                if len([t for t in (c.meetings or ()) if t > now - YEAR]) < 4:
+                    self._count(FEW_MEETINGS, now)
+
+    def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
+        self.counts.append((measure, day, amount))
+
+    def close(self) -> np.ndarray:
+        """[measure, month] of the replication."""
+        calendar = self.calendar
+        for due, _, c, spell, _ in self.due:  # fallen due, still waiting at the horizon
+            if due < calendar.horizon and c.entered == spell and c.ident in self.members:
+                self._count(DUE, due)
+                self.pending_due.pop(c.ident, None)
+        self.due = []
+        out = np.zeros((len(MEASURES), calendar.months))
+        if self.counts:
+            measure, day, amount = (np.asarray(x) for x in zip(*self.counts, strict=True))
+            month = np.clip(np.searchsorted(calendar.edges, day, side="right") - 1, 0, calendar.months - 1)
+            np.add.at(out, (measure.astype(int), month), amount)
+        return out

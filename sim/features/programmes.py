@@ -1,0 +1,230 @@
+"""Interventions in one replication: SimPy resources with a queue, referrals, uptake and effects.
+
+A programme watches its eligible states: the engine tells it when a citizen enters or leaves
+one. Referrals come at a week in the state, on entry, or at a rate; a referral that is taken up
+asks for a place (a SimPy Resource, FIFO: a request with two callbacks, the grant and the
+end of its patience, rather than a process per waiting citizen), waits at most
+`max_wait_weeks`, and a citizen who
+gets one participates for the programme's duration with the `during` hazard ratios (lock-in),
+then has the `after` ratios for `after_weeks`. Each change of ratios redraws the citizen's next
+exit exactly. A citizen who leaves the state leaves the queue or the programme. Decisions draw
+from the citizen's own programme stream, so a programme leaves other citizens' paths untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, cast
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from sim.contract.calendar import Calendar
+from sim.contract.intervention_spec import Intervention
+from sim.kernel.citizen import Citizen
+from sim.kernel.ledger import interval_person_days
+
+MEASURES = ("participants", "queued", "referrals", "starts", "lapsed", "declined", "wait_days", "cost_dkk")
+"""Per programme and month: average participants and queue length (person-days ÷ days), counts
+of referrals, starts, lapsed and declined referrals, days waited by those who started, and DKK."""
+PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT, COST = range(len(MEASURES))
+
+SetEffect = Callable[[Citizen, object, "dict[int, float] | None", float], None]
+"""The engine's hook: give a source's hazard ratios to a citizen at a time (None withdraws)."""
+
+
+class Programme:
+    """One intervention during one replication."""
+
+    def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
+                 set_effect: SetEffect, effect_factor: float = 1.0,
+                 clock_days: dict[int, float] | None = None) -> None:
+        self.spec = spec
+        self.env = env
+        self.states = frozenset(index[s] for s in spec.states)
+        self.resource = simpy.Resource(env, capacity=spec.places) if spec.places else None
+        self.during = self._ratios(spec.effects.during, index, effect_factor)
+        self.after = self._ratios(spec.effects.after, index, effect_factor)
+        self.calendar = calendar
+        self.set_effect = set_effect
+        self.clock_days = clock_days or {}  # the first forced clock of each eligible state, in days
+        self.counts: list[tuple[int, float, float]] = []  # (measure, day, amount)
+        self.spans: list[tuple[int, float, float]] = []  # (PARTICIPANTS or QUEUED, from, to)
+        self.members: dict[int, tuple[int, float]] = {}  # citizen → (what, since), while in it
+
+    @staticmethod
+    def _ratios(given: dict[str, float], index: dict[str, int], factor: float) -> dict[int, float] | None:
+        ratios = {index[d]: r * factor for d, r in given.items()}
+        return {d: r for d, r in ratios.items() if r != 1.0} or None
+
+    # --- the engine's hook ------------------------------------------------------------------
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """A citizen entered an eligible state at `now`: schedule its referral, if any."""
+        spec, start = self.spec, c.entered + self.spec.from_week * 7.0
+        if spec.referral == "rate":
+            assert spec.rate_per_week is not None  # the schema requires it with referral: rate
+            at = max(now, start) + self._draw_exp(c) / (spec.rate_per_week / 7.0)
+        elif spec.referral == "at_clock":
+            at = c.entered + self.clock_days[c.state] + 1e-6  # just after: those it kept are referred
+            if at < now:
+                return
+        elif spec.referral == "on_entry":
+            at = max(now, start)
+            if c.entered < now and start < now:
+                return  # in the initial stock past the window's start: referred before the horizon
+        else:
+            at = start
+            if at < now:
+                return
+        end = c.entered + spec.to_week * 7.0 if spec.to_week is not None else math.inf
+        if at >= end or at >= self.calendar.horizon:
+            return
+        Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._refer)
+
+    def left(self, c: Citizen, now: float) -> None:
+        """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
+        state = c.programmes.pop(id(self), None) if c.programmes else None
+        if state is None:
+            return
+        kind, request, _ = state
+        if kind == "queued":
+            request.cancel()
+        else:
+            self._release(request)
+        self._leave(c, now)
+
+    # --- referral, queue, participation ------------------------------------------------------
+
+    def _refer(self, ev: simpy.Event) -> None:
+        c, spell = cast(tuple[Citizen, float], ev.value)
+        if c.entered != spell or c.state not in self.states:
+            return  # the citizen has moved on since the referral was scheduled
+        now = self.env.now
+        if self.spec.age is not None:
+            age = (now - c.born) / 365.25
+            if not self.spec.age[0] <= age < self.spec.age[1]:
+                return  # not of the programme's age
+        if any((c.attrs or {}).get(k) != v for k, v in self.spec.attributes.items()):
+            return  # not of the programme's target group
+        self._count(REFERRALS, now)
+        if self._draw_uniform(c) >= self.spec.uptake:
+            self._count(DECLINED, now)
+            return
+        if self.resource is None:
+            self._start(c, now, None, now)
+            return
+        request = self.resource.request()
+        if request.triggered:
+            self._start(c, now, request, now)
+            return
+        wait = self.spec.max_wait_weeks
+        if wait == 0:
+            request.cancel()
+            self._count(LAPSED, now)
+            return
+        c.programmes = c.programmes or {}
+        c.programmes[id(self)] = ("queued", request, now)
+        self._join(c, QUEUED, now)
+        def over(_: simpy.Event) -> None:
+            self._queue_over(c, request, now)
+
+        request.callbacks.append(over)  # a place came free
+        if wait is not None:
+            Timeout(self.env, wait * 7.0).callbacks.append(over)  # or patience ran out
+
+    def _queue_over(self, c: Citizen, request: Any, since: float) -> None:
+        """The queued citizen got a place or waited too long, whichever came first."""
+        mine = c.programmes.get(id(self)) if c.programmes else None
+        if mine is None or mine[0] != "queued" or mine[1] is not request or c.programmes is None:
+            return  # the citizen left while queued, or already has its place
+        now = self.env.now
+        self._leave(c, now)
+        c.programmes.pop(id(self))
+        if request.triggered:
+            self._start(c, now, request, since)
+        else:
+            request.cancel()
+            self._count(LAPSED, now)
+
+    def _start(self, c: Citizen, now: float, request: Any, referred: float) -> None:
+        self._count(STARTS, now)
+        c.last_offer = now
+        self._count(WAIT, now, now - referred)
+        spec = self.spec
+        weeks = spec.duration_weeks if spec.duration == "fixed" else spec.duration_weeks * self._draw_exp(c)
+        c.programmes = c.programmes or {}
+        c.programmes[id(self)] = ("participating", request, now)
+        self._join(c, PARTICIPANTS, now)
+        self.set_effect(c, self, self.during, now)
+        Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
+
+    def _finish(self, ev: simpy.Event) -> None:
+        c, spell, request = cast(tuple[Citizen, float, Any], ev.value)
+        mine = c.programmes.get(id(self)) if c.programmes else None
+        if (c.entered != spell or c.programmes is None or mine is None or mine[1] is not request
+                or mine[0] != "participating"):
+            return
+        now = self.env.now
+        del c.programmes[id(self)]
+        self._release(request)
+        self._leave(c, now)
+        if self.after and self.spec.effects.after_weeks > 0:
+            self.set_effect(c, self, self.after, now)
+            Timeout(self.env, self.spec.effects.after_weeks * 7.0, (c, c.entered, self.after)
+                    ).callbacks.append(self._effect_over)
+        else:
+            self.set_effect(c, self, None, now)
+
+    def _effect_over(self, ev: simpy.Event) -> None:
+        c, spell, ratios = cast(tuple[Citizen, float, dict[int, float]], ev.value)
+        if c.entered == spell and c.effects and c.effects.get(self) is ratios:
+            self.set_effect(c, self, None, self.env.now)
+
+    def _release(self, request: Any) -> None:
+        if request is not None and self.resource is not None:
+            self.resource.release(request)
+
+    # --- random numbers and bookkeeping ----------------------------------------------------
+
+    def _draw_exp(self, c: Citizen) -> float:
+        assert c.programme_draws is not None
+        e, _ = c.programme_draws.pair(c.rank, c.programme_used)
+        c.programme_used += 1
+        return e
+
+    def _draw_uniform(self, c: Citizen) -> float:
+        assert c.programme_draws is not None
+        _, u = c.programme_draws.pair(c.rank, c.programme_used)
+        c.programme_used += 1
+        return u
+
+    def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
+        self.counts.append((measure, day, amount))
+
+    def _join(self, c: Citizen, what: int, now: float) -> None:
+        self.members[c.ident] = (what, now)
+
+    def _leave(self, c: Citizen, now: float) -> None:
+        what, since = self.members.pop(c.ident)
+        self.spans.append((what, since, now))
+
+    def close(self) -> np.ndarray:
+        """[measure, month]: average participants and queue, counts, days waited and DKK."""
+        calendar = self.calendar
+        months, horizon = calendar.months, calendar.horizon
+        out = np.zeros((len(MEASURES), months))
+        if self.counts:
+            measure, day, amount = (np.asarray(x) for x in zip(*self.counts, strict=True))
+            month = np.minimum(np.searchsorted(calendar.edges, day, side="right") - 1, months - 1)
+            np.add.at(out, (measure.astype(int), month), amount)
+        spans = self.spans + [(what, since, horizon) for what, since in self.members.values()]
+        if spans:
+            what, start, end = (np.asarray(x) for x in zip(*spans, strict=True))
+            days = interval_person_days(calendar, len(MEASURES), what.astype(np.int64), start, end)
+            out[PARTICIPANTS] = days[PARTICIPANTS] / calendar.days
+            out[QUEUED] = days[QUEUED] / calendar.days
+            out[COST] = days[PARTICIPANTS] / 7.0 * self.spec.cost_per_week_dkk
+        return out

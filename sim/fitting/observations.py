@@ -1,0 +1,202 @@
+"""Observed figures in the long format (period, state, measure, value, source), matched to a model.
+
+Periods are a year (`2018`), a month (`2018-03`) or an inclusive range of months
+(`2017-01..2017-10`); states are a state code, a Jobindsats group or `total`. A figure of
+full-year persons over a period is the model's person-days on those states over the
+period's months ÷ the period's days, the same measure the batch reports; `inflow_count` is
+the moves into those states over the period and `outflow_<destination>_count` the moves out
+of them to a destination (`outflow_job_count`). Where a code is
+both a state and a group (sygedagpenge), `group:sygedagpenge` names the group.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.contract.catalogue import CATALOGUE, TOTAL
+from sim.kernel.model import Model
+
+COLUMNS = ("period", "state", "measure", "value", "source")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ObservedDataError(ValueError):
+    """An observed-data file that cannot be read as the long format."""
+
+
+def read_observed(path: str | Path) -> pd.DataFrame:
+    """Read an observed CSV; every problem is named with its row and column."""
+    try:
+        frame = pd.read_csv(path, dtype={"period": str, "state": str, "measure": str, "source": str},
+                            keep_default_na=False)
+    except FileNotFoundError:
+        raise ObservedDataError(f"{path}: no such file; give an observed CSV "
+                                f"with columns {', '.join(COLUMNS)}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise ObservedDataError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [c for c in COLUMNS[:4] if c not in frame.columns]
+    if missing:
+        raise ObservedDataError(f"{path}: missing column(s) {', '.join(missing)}; "
+                                f"the columns are {', '.join(COLUMNS)} (source optional)")
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    bad = frame.index[values.isna() | ~np.isfinite(values.fillna(0))]
+    if len(bad):
+        row = int(bad[0])
+        raise ObservedDataError(f"{path}, row {row + 2}: value {frame.loc[row, 'value']!r} is not a number")
+    frame["value"] = values.astype(float)
+    for i, period in enumerate(frame["period"]):
+        if parse_period(period) is None:
+            raise ObservedDataError(f"{path}, row {i + 2}: period {period!r} is not a year (2018), "
+                                    "a month (2018-03) or a range of months (2017-01..2017-10)")
+    if "source" not in frame.columns:
+        frame["source"] = ""
+    return frame
+
+
+def parse_period(period: str) -> tuple[str, str] | None:
+    """The first and last month (`YYYY-MM`) of a period, or None if it is not a period."""
+    text = str(period).strip()
+    if re.fullmatch(r"\d{4}", text):
+        return f"{text}-01", f"{text}-12"
+    if ".." in text:
+        first, _, last = text.partition("..")
+        if _MONTH.match(first) and _MONTH.match(last) and first <= last and _valid(first) and _valid(last):
+            return first, last
+        return None
+    if _MONTH.match(text) and _valid(text):
+        return text, text
+    return None
+
+
+def _valid(month: str) -> bool:
+    return 1 <= int(month[5:]) <= 12
+
+
+def period_months(model: Model, period: str) -> slice | None:
+    """The period's months in the model's horizon, or None when it is not wholly inside it."""
+    bounds = parse_period(period)
+    labels = model.calendar.labels
+    if bounds is None or bounds[0] not in labels or bounds[1] not in labels:
+        return None
+    return slice(labels.index(bounds[0]), labels.index(bounds[1]) + 1)
+
+
+GROUP_PREFIX = "group:"
+"""Marks a Jobindsats group where its code is also a state's (sygedagpenge, kontanthjaelp, fleksjob)."""
+
+
+def state_rows(model: Model, state: str) -> tuple[int, ...] | None:
+    """Benefit-state indices an observed row's state stands for, or None if the model lacks it.
+
+    `total` is every benefit state; `group:<g>` the Jobindsats group's states; a declared
+    state itself; a catalogue state the scenario splits (kontanthjaelp into
+    kontanthjaelp_jobparat and kontanthjaelp_aktivitetsparat) its declared sub-states; a
+    group code that is no state (dagpenge) the group.
+    """
+    codes = model.benefit_codes
+    if state == TOTAL:
+        return tuple(range(model.n_benefit))
+    if state.startswith(GROUP_PREFIX):
+        members = model.groups().get(state[len(GROUP_PREFIX):])
+        return tuple(members) if members else None
+    if state in codes:
+        return (codes.index(state),)
+    if state in CATALOGUE:
+        parts = tuple(i for i, c in enumerate(codes) if c.startswith(state + "_"))
+        return parts or None
+    members = model.groups().get(state)
+    return tuple(members) if members else None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observed figure the model can say something about."""
+
+    period: str
+    state: str
+    measure: str
+    value: float
+    source: str
+    rows: tuple[int, ...]
+    months: slice
+
+
+def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = ("full_year_persons",),
+                 periods: tuple[str, ...] = (), states: tuple[str, ...] = ()
+                 ) -> tuple[list[Observation], pd.DataFrame]:
+    """The rows the model can be compared with, and the rows left out with the reason."""
+    kept: list[Observation] = []
+    skipped: list[dict[str, object]] = []
+    for row in frame.itertuples(index=False):
+        period, state, measure = str(row.period), str(row.state), str(row.measure)
+        reason = ""
+        months = period_months(model, period)
+        rows = state_rows(model, state)
+        if measure not in measures:
+            reason = f"measure {measure} is not fitted"
+        elif not can_compare(model, measure):
+            reason = f"the model has no measure {measure}"
+        elif periods and period not in periods:
+            reason = "period not selected"
+        elif states and state not in states:
+            reason = "state not selected"
+        elif months is None:
+            reason = "period not inside the horizon"
+        elif rows is None:
+            reason = f"{state} is not a state or group of the scenario"
+        if reason:
+            skipped.append({"period": period, "state": state, "measure": measure, "reason": reason})
+            continue
+        assert months is not None and rows is not None
+        kept.append(Observation(period, state, measure, float(str(row.value)), str(row.source),
+                                rows, months))
+    return kept, pd.DataFrame(skipped, columns=["period", "state", "measure", "reason"])
+
+
+STOCK = "full_year_persons"
+INFLOW = "inflow_count"
+"""Moves into the observation's states (from outside public support or another state) in the period."""
+OUTFLOW_PREFIX, OUTFLOW_SUFFIX = "outflow_", "_count"
+"""`outflow_<destination>_count`: moves from the observation's states to a destination (e.g. job)."""
+
+
+def outflow_destination(measure: str) -> str | None:
+    """The destination of an `outflow_<destination>_count` measure, else None."""
+    if measure.startswith(OUTFLOW_PREFIX) and measure.endswith(OUTFLOW_SUFFIX):
+        return measure[len(OUTFLOW_PREFIX): -len(OUTFLOW_SUFFIX)] or None
+    return None
+
+
+def period_average(person_days: np.ndarray, days: np.ndarray, obs: Observation) -> float | np.ndarray:
+    """Full-year persons of an observation's states over its period, from [state, month] (or
+    [replication, state, month]) person-days."""
+    summed = person_days[..., list(obs.rows), obs.months].sum(axis=(-2, -1))
+    return summed / days[obs.months].sum()
+
+
+def period_value(model: Model, person_days: np.ndarray, flows: np.ndarray, obs: Observation) -> float:
+    """The model's value of an observation: a stock (full-year persons) or a flow count.
+
+    `flows` is [origin (last = outside), destination, month], as the ledger books moves.
+    """
+    if obs.measure == STOCK:
+        return float(period_average(person_days, model.calendar.days, obs))
+    rows = list(obs.rows)
+    moves = flows[..., obs.months].sum(axis=-1)
+    if obs.measure == INFLOW:
+        others = [o for o in range(moves.shape[0]) if o not in obs.rows]
+        return float(moves[np.ix_(others, rows)].sum())
+    dest = outflow_destination(obs.measure)
+    assert dest is not None and dest in model.codes
+    return float(moves[rows, model.codes.index(dest)].sum())
+
+
+def can_compare(model: Model, measure: str) -> bool:
+    """Whether the model gives a measure: a stock, an inflow, or an outflow to one of its states."""
+    dest = outflow_destination(measure)
+    return measure in (STOCK, INFLOW) or (dest is not None and dest in model.codes)

@@ -1,0 +1,42 @@
+"""Hazard ratios on a citizen from several sources (programmes, meetings, caseworker changes).
+
+The ratios in force are the product, destination by destination, of every source's ratios. Each
+distinct product is interned, so the engine can cache the scaled exit schedule by its identity.
+"""
+
+from __future__ import annotations
+
+from sim.kernel.citizen import Citizen
+
+Ratios = dict[int, float]
+
+
+class EffectBook:
+    """Combines and interns the hazard ratios of one replication's citizens."""
+
+    def __init__(self) -> None:
+        self._interned: dict[tuple[tuple[int, float], ...], Ratios] = {}
+
+    def set(self, c: Citizen, source: object, ratios: Ratios | None) -> bool:
+        """Give `source`'s ratios to the citizen (None: withdraw them); True if what is in force changed."""
+        current = dict(c.effects) if c.effects else {}
+        if current.get(source) is ratios:
+            return False
+        if ratios is None:
+            current.pop(source, None)
+        else:
+            current[source] = ratios
+        combined: Ratios = {}
+        for part in current.values():
+            for dest, r in part.items():
+                combined[dest] = combined.get(dest, 1.0) * r
+        key = tuple(sorted((d, r) for d, r in combined.items() if r != 1.0))
+        effect = self._interned.setdefault(key, dict(key)) if key else None
+        changed = effect is not c.effect
+        c.effect, c.effects = effect, current or None
+        return changed
+
+    @staticmethod
+    def clear(c: Citizen) -> None:
+        """All effects end (the citizen left the state they were given in)."""
+        c.effect = c.effects = None

@@ -1,0 +1,196 @@
+"""The person-day ledger: exact person-days per state and calendar month, O(1) per move.
+
+A citizen entering state s on day t in month m books the rest of month m, (end_m − t), and
++1 to the stock from month m + 1 on; leaving books the opposite. Full months are added at the
+end from the stock at each month's start, so no stay is ever walked month by month. Bookings
+may arrive in any time order.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import numpy as np
+
+from sim.contract.calendar import Calendar
+
+
+class Ledger:
+    """Collects the arrivals and moves of one replication; `close` turns them into arrays."""
+
+    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_value")
+
+    def __init__(self, calendar: Calendar, n_states: int) -> None:
+        self._edges = calendar.edges
+        self._n_months = calendar.months
+        self._last = calendar.months - 1
+        self._n_states = n_states
+        self._index: list[int] = []  # state * months + month of each booking
+        self._value: list[float] = []  # days to the month's end: + entering, − leaving
+        self._flow: list[int] = []  # (origin * states + destination) * months + month
+
+    def arrive(self, state: int, day: float) -> None:
+        """Book a citizen arriving from outside into `state` on `day`."""
+        m = bisect_right(self._edges, day) - 1
+        if m < 0:
+            m = 0
+        elif m > self._last:
+            m = self._last
+        months = self._n_months
+        self._index.append(state * months + m)
+        self._value.append(self._edges[m + 1] - day)
+        self._flow.append((self._n_states * self._n_states + state) * months + m)
+
+    def stock(self, state: int, count: int, elapsed: list[float] | None = None) -> None:
+        """Book `count` citizens of the initial stock, present in `state` from day 0 (`elapsed`:
+        their days in the state before day 0, which only `SpellLedger` uses)."""
+        self._index.extend([state * self._n_months] * count)
+        self._value.extend([self._edges[1]] * count)
+
+    def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
+        """Book a move from `origin` to `dest` on `day` (`entered`: the day the citizen entered
+        `origin`, which only `SpellLedger` uses)."""
+        m = bisect_right(self._edges, day) - 1
+        if m > self._last:
+            m = self._last
+        months = self._n_months
+        rest = self._edges[m + 1] - day
+        index, value = self._index, self._value
+        index.append(origin * months + m)
+        value.append(-rest)
+        index.append(dest * months + m)
+        value.append(rest)
+        self._flow.append((origin * self._n_states + dest) * months + m)
+
+    def close(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Person-days [state, month], persons at each month's end [state, month], moves [from, to, month].
+
+        In the moves, origin index `n_states` stands for arrivals from outside.
+        """
+        s, m = self._n_states, self._n_months
+        index = np.asarray(self._index, dtype=np.int64)
+        value = np.asarray(self._value)
+        part = np.bincount(index, weights=value, minlength=s * m).reshape(s, m)
+        state, month = np.divmod(index, m)
+        steps = np.bincount(state * (m + 1) + month + 1, weights=np.sign(value),
+                            minlength=s * (m + 1)).reshape(s, m + 1)
+        stock = np.cumsum(steps, axis=1)  # persons at the start of month j (j = 0 … m)
+        days = np.diff(np.asarray(self._edges))
+        person_days = part + stock[:, :m] * days
+        flows = np.bincount(self._flow, minlength=(s + 1) * s * m).reshape(s + 1, s, m)
+        return person_days, np.rint(stock[:, 1:]).astype(np.int64), flows
+
+
+SPELL_MEASURES = ("started", "days", "open")
+"""What `SpellLedger.spells` gives per state and start month: spells started, their days in the
+state (to their end, or to the horizon while still open) and how many are open at the horizon."""
+
+
+class SpellLedger(Ledger):
+    """A ledger that also books the duration of every spell started inside the horizon.
+
+    Each arrival or move also keeps its day and the day the citizen entered the state it leaves
+    (two appends, O(1)); `spells` then resolves them at once: every booking starts a spell in its
+    destination, and a move ends the spell in its origin if that started inside the horizon.
+    A spell's days run to its end, or to the horizon H while it is still open (censored). Spells
+    of the initial stock (entered before day 0) are not counted. Used only when a target needs it.
+    """
+
+    __slots__ = ("_calendar", "_day", "_entered", "_stock", "min_weeks")
+
+    def __init__(self, calendar: Calendar, n_states: int, min_weeks: tuple[float, ...] = ()) -> None:
+        super().__init__(calendar, n_states)
+        self._calendar = calendar
+        self._day: list[float] = []  # the day of each booking in the flow list
+        self._entered: list[float] = []  # the day the mover entered its origin (−1: an arrival)
+        self._stock: list[tuple[int, list[float]]] = []  # the initial stock's elapsed days by state
+        self.min_weeks = min_weeks
+        """Thresholds for `long_term`: weeks of the current spell after which person-days count."""
+
+    def stock(self, state: int, count: int, elapsed: list[float] | None = None) -> None:
+        """Book the initial stock and keep its elapsed days (for `long_term`)."""
+        super().stock(state, count)
+        if elapsed is not None:
+            self._stock.append((state, elapsed))
+
+    def arrive(self, state: int, day: float) -> None:
+        """Book an arrival and the spell it starts."""
+        super().arrive(state, day)
+        self._day.append(day)
+        self._entered.append(-1.0)
+
+    def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
+        """Book a move: the end of the spell in `origin`, entered on day `entered`, and the start
+        of the spell in `dest`."""
+        super().move(origin, dest, day)
+        self._day.append(day)
+        self._entered.append(entered)
+
+    def spells(self) -> np.ndarray:
+        """[state, measure (SPELL_MEASURES), start month]: spells started, their days and how many
+        are still open at the horizon."""
+        s, m = self._n_states, self._n_months
+        edges = np.asarray(self._edges)
+        flow = np.asarray(self._flow, dtype=np.int64)
+        day, entered = np.asarray(self._day), np.asarray(self._entered)
+        pair, month = np.divmod(flow, m)
+        origin, dest = np.divmod(pair, s)
+        left = edges[-1] - day  # days from the booking to the horizon
+        ends = (origin < s) & (entered >= 0.0) & ~np.signbit(entered)
+        start_month = np.searchsorted(edges, entered[ends], side="right") - 1
+        start_cell = np.concatenate([dest * m + month, origin[ends] * m + start_month])
+        started = np.bincount(dest * m + month, minlength=s * m).reshape(s, m)
+        ended = np.bincount(origin[ends] * m + start_month, minlength=s * m).reshape(s, m)
+        days = np.bincount(start_cell, weights=np.concatenate([left, -left[ends]]),
+                           minlength=s * m).reshape(s, m)
+        return np.stack([started, days, started - ended], axis=1).astype(float)
+
+    def long_term(self) -> np.ndarray:
+        """[threshold (min_weeks), state, month]: person-days beyond `min_weeks` weeks of the
+        current spell. A spell entered on day t (t < 0 for the initial stock) counts over
+        [t + 7w, H) when it starts and −[max(end, t + 7w), H) when it ends: together its days past
+        week w, however the stay ends. Resolved at once from the bookings, O(1) per move."""
+        s, m = self._n_states, self._n_months
+        horizon = self._edges[-1]
+        flow = np.asarray(self._flow, dtype=np.int64)
+        day, entered = np.asarray(self._day), np.asarray(self._entered)
+        origin, dest = np.divmod(flow // m, s)
+        moves = origin < s
+        stock_rows = np.concatenate([np.full(len(e), st, dtype=np.int64) for st, e in self._stock] or
+                                    [np.zeros(0, dtype=np.int64)])
+        stock_start = -np.concatenate([np.asarray(e, dtype=float) for _, e in self._stock] or [np.zeros(0)])
+        start_rows = np.concatenate([dest, stock_rows])
+        start_day = np.concatenate([day, stock_start])
+        out = []
+        for weeks in self.min_weeks:
+            w = 7.0 * weeks
+            begins = start_day + w
+            ends = np.maximum(day[moves], entered[moves] + w)
+            plus = interval_person_days(self._calendar, s, start_rows, begins, np.full(len(begins), horizon))
+            minus = interval_person_days(self._calendar, s, origin[moves], ends, np.full(len(ends), horizon))
+            out.append(plus - minus)
+        return np.stack(out) if out else np.zeros((0, s, m))
+
+
+def interval_person_days(calendar: Calendar, n_rows: int, rows: np.ndarray, start: np.ndarray,
+                         end: np.ndarray) -> np.ndarray:
+    """Person-days [row, month] of one person in `rows[i]` over [start[i], end[i]), clipped to the horizon.
+
+    The ledger's rule, vectorised: the rest of the first month, whole months from the stock, minus
+    the rest of the last month.
+    """
+    edges = np.asarray(calendar.edges)
+    months, horizon = calendar.months, edges[-1]
+    a, b = np.clip(start, 0.0, horizon), np.clip(end, 0.0, horizon)
+    keep = b > a
+    rows, a, b = rows[keep], a[keep], b[keep]
+    ma = np.minimum(np.searchsorted(edges, a, side="right") - 1, months - 1)
+    ends = b < horizon
+    mb = np.minimum(np.searchsorted(edges, b[ends], side="right") - 1, months - 1)
+    part = np.bincount(np.concatenate([rows * months + ma, rows[ends] * months + mb]),
+                       weights=np.concatenate([edges[ma + 1] - a, b[ends] - edges[mb + 1]]),
+                       minlength=n_rows * months).reshape(n_rows, months)
+    steps = np.bincount(np.concatenate([rows * (months + 1) + ma + 1, rows[ends] * (months + 1) + mb + 1]),
+                        weights=np.concatenate([np.ones(len(ma)), -np.ones(len(mb))]),
+                        minlength=n_rows * (months + 1)).reshape(n_rows, months + 1)
+    return part + np.cumsum(steps, axis=1)[:, :months] * np.diff(edges)

@@ -1,0 +1,116 @@
+"""A scenario compiled for the engine: states numbered, hazards merged, inflows per month.
+
+Compiling once per batch (per worker) keeps the per-replication work to simulation alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.contract.calendar import Calendar
+from sim.contract.catalogue import CATALOGUE, EXITS
+from sim.contract.schema import Scenario
+from sim.features.economics import EconomicsModel, compile_economics
+from sim.kernel.hazards import ExitSchedule, schedule_from_routes
+
+
+@dataclass(frozen=True)
+class InitialBands:
+    """User-given bands with shares: elapsed days of a state's initial stock, or ages in years."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    shares: np.ndarray
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything one replication needs, derived from a validated scenario."""
+
+    scenario: Scenario
+    codes: tuple[str, ...]
+    """Benefit states in scenario order, then the four exits."""
+    n_benefit: int
+    calendar: Calendar
+    schedules: tuple[ExitSchedule | None, ...]
+    """Exit routes per state; None where a state (an exit without re-entry) has none."""
+    inflow_per_day: np.ndarray
+    """Poisson intensity per day, [state, month], constant within a calendar month."""
+    initial: tuple[int, ...]
+    initial_bands: tuple[InitialBands | None, ...]
+    ages: tuple[InitialBands | None, ...] = ()
+    attributes: tuple[dict[str, tuple[tuple[str, ...], tuple[float, ...]]], ...] = ()
+    """Per state: attribute → (values, cumulative shares), drawn for each citizen at entry."""
+    """Per state: age bands (years) of citizens entering it and of its initial stock."""
+    economics: EconomicsModel | None = None
+    """Money rules, when the scenario has an economics block."""
+    entry_history: tuple[np.ndarray | None, ...] | None = None
+    """Per state: support days at spell start seen in a steady-state pilot run (`sim.features.pilot`),
+    from which the initial stock's prior support is drawn."""
+    watched: frozenset[int] = frozenset()
+    """States where a feature must see each move as it happens (programmes, meetings).
+
+    Moves between other states are drawn ahead and booked at once (exact: nothing can change
+    the hazard there); a move into, out of or within a watched state is a SimPy event.
+    """
+
+    @property
+    def n_states(self) -> int:
+        """Number of states including the exits."""
+        return len(self.codes)
+
+    @property
+    def benefit_codes(self) -> tuple[str, ...]:
+        """The states on public support."""
+        return self.codes[: self.n_benefit]
+
+    def groups(self) -> dict[str, list[int]]:
+        """Benefit state indices by Jobindsats group."""
+        out: dict[str, list[int]] = {}
+        for i, code in enumerate(self.benefit_codes):
+            spec = self.scenario.states[code]
+            group = spec.group or CATALOGUE[code].group
+            assert group is not None
+            out.setdefault(group, []).append(i)
+        return out
+
+
+def compile_model(scenario: Scenario) -> Model:
+    """Number the states, merge each state's routes into an exit schedule, tabulate inflows."""
+    codes = (*scenario.states, *EXITS)
+    index = {c: i for i, c in enumerate(codes)}
+    calendar = Calendar.build(scenario.start, scenario.months)
+    schedules = tuple(
+        schedule_from_routes(scenario.transitions[c], index) if scenario.transitions.get(c) else None
+        for c in codes
+    )
+    inflow = np.zeros((len(codes), scenario.months))
+    months = calendar.calendar_months
+    mid_years = (np.asarray(calendar.edges[:-1]) + calendar.days / 2) / 365.25
+    for code, spec in scenario.inflow_per_week.items():
+        season = np.asarray(spec.seasonality)[months - 1] if spec.seasonality else 1.0
+        inflow[index[code]] = spec.rate / 7.0 * season * (1.0 + spec.trend_per_year) ** mid_years
+    initial = tuple(round(scenario.initial.get(c, 0)) for c in codes)
+    bands: list[InitialBands | None] = []
+    for c in codes:
+        given = scenario.initial_durations.get(c)
+        if given:
+            bands.append(InitialBands(
+                np.array([b.from_week * 7.0 for b in given]),
+                np.array([b.to_week * 7.0 for b in given]),
+                np.array([b.share for b in given]),
+            ))
+        else:
+            bands.append(None)
+    ages = tuple(
+        InitialBands(np.array([b.from_age for b in age_bands]), np.array([b.to_age for b in age_bands]),
+                     np.array([b.share for b in age_bands])) if (age_bands := scenario.ages.get(c)) else None
+        for c in codes)
+    attributes = tuple(
+        {name: (tuple(by_state[c]), tuple(np.cumsum(list(by_state[c].values())) / sum(by_state[c].values())))
+         for name, by_state in scenario.attributes.items() if c in by_state}
+        for c in codes)
+    return Model(scenario, codes, len(scenario.states), calendar, schedules, inflow, initial,
+                 tuple(bands), ages, attributes, compile_economics(scenario, calendar))

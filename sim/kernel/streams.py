@@ -1,0 +1,97 @@
+"""Random numbers: streams spawned from the batch seed, keyed by purpose, state and citizen.
+
+Replication i of a batch uses `SeedSequence(seed).spawn(runs)[i]`. Inside it, every stream is
+keyed, not drawn in processing order: arrivals per state (by a stable hash of the state code),
+the initial stock per state, and each citizen's own sequence of (exponential, uniform) pairs by
+the citizen's cohort (arrived into state s, or in the initial stock of s) and rank in it. So two
+scenarios run with one seed share their random numbers (common random numbers): a change that
+touches some citizens leaves every other citizen's path exactly as it was, and the results do
+not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+ARRIVALS, INITIAL, ARRIVAL_PATHS, INITIAL_PATHS, OVERFLOW = 1, 2, 3, 4, 5
+ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, ARRIVAL_TEAMS, INITIAL_TEAMS = 6, 7, 8, 9, 10
+"""Keys of the citizens' own programme decisions (uptake, durations, referral times, ages), of
+each programme's per-replication effect factor, and of the citizens' own caseworker streams
+(meeting phase, caseworker changes), kept apart so a team never shifts a programme's draws."""
+PARAMETER_DRAWS = 11
+"""Key of a replication's draw of uncertain parameters (`sim.batch.uncertain`)."""
+TIERS = 6
+"""Pairs per citizen drawn cohort by cohort; a citizen needing more draws them from its own stream."""
+BLOCK = 16
+"""Pairs per block of a citizen's own stream."""
+
+
+def replication_seeds(seed: int, runs: int) -> list[np.random.SeedSequence]:
+    """The seed sequence of each replication of a batch."""
+    return np.random.SeedSequence(seed).spawn(runs)
+
+
+def state_key(code: str) -> int:
+    """A stable key for a state code, so streams follow the state, not its position in a file."""
+    return zlib.crc32(code.encode("utf-8"))
+
+
+class Streams:
+    """The keyed generators of one replication."""
+
+    def __init__(self, seq: np.random.SeedSequence) -> None:
+        self.seq = seq
+
+    def generator(self, *key: int) -> np.random.Generator:
+        """The generator for `key` (without mutating the replication's seed sequence)."""
+        seq = self.seq
+        child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key), pool_size=seq.pool_size)
+        return np.random.Generator(np.random.PCG64(child))
+
+    def cohort(self, cohort: int, state: str, n: int) -> CohortDraws:
+        """The random numbers of the n citizens of a cohort (arrived into, or initially in, `state`)."""
+        return CohortDraws(self, cohort, state_key(state), n)
+
+
+class CohortDraws:
+    """Each citizen's own (exponential, uniform) pairs: pair k of citizen `rank` is fixed by the key.
+
+    The k-th pairs of the whole cohort are drawn together, when a citizen first needs one (tiers);
+    past `TIERS`, a citizen's pairs come from its own stream, in blocks.
+    """
+
+    __slots__ = ("_extra", "_key", "_n", "_streams", "_tiers")
+
+    def __init__(self, streams: Streams, cohort: int, state: int, n: int) -> None:
+        self._streams = streams
+        self._key = (cohort, state)
+        self._n = n
+        self._tiers: list[list[float]] = []
+        self._extra: dict[int, list[float]] = {}
+
+    def pair(self, rank: int, k: int) -> tuple[float, float]:
+        """Citizen `rank`'s k-th (standard exponential, uniform) pair."""
+        tiers = self._tiers
+        if k < len(tiers):
+            tier = tiers[k]
+            i = rank + rank
+            return tier[i], tier[i + 1]
+        if k < TIERS:
+            while len(tiers) <= k:
+                tiers.append(self._draw(self._n, len(tiers)))
+            return tiers[k][2 * rank], tiers[k][2 * rank + 1]
+        extra = self._extra.get(rank)
+        j = k - TIERS
+        if extra is None or 2 * j >= len(extra):
+            block = self._draw(BLOCK, OVERFLOW, rank, len(extra or ()) // (2 * BLOCK))
+            extra = self._extra[rank] = (extra or []) + block
+        return extra[2 * j], extra[2 * j + 1]
+
+    def _draw(self, n: int, *key: int) -> list[float]:
+        rng = self._streams.generator(*self._key, *key)
+        out = np.empty((n, 2))
+        out[:, 0] = rng.standard_exponential(n)
+        out[:, 1] = rng.random(n)
+        return out.ravel().tolist()
