@@ -203,7 +203,7 @@ def engine_runner(fast_forward: bool = True, economics: bool = False, programmes
     unchanged while every move is an event, referrals queue for places and meetings are held.
     """
     import sim
-    from sim.features.pilot import prepare_model
+    from sim.features import prepare_model
 
     data = scenario_dict()
     if economics:

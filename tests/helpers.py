@@ -8,6 +8,7 @@ Times are in days (the engine's unit); rates in scenario routes are per week.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli.app import app
+from sim.kernel.protocol import Feature
 
 START = dt.date(2018, 1, 1)
 Z = 4.0
@@ -222,3 +224,28 @@ def refused_with_one_problem(tmp_path: Path, data: dict[str, Any], path: str, wo
     assert len(lines) == 1, problems  # one problem, no follow-on noise
     assert re.match(rf"^\S*scenario\.yaml:\d+: {re.escape(path)}: ", lines[0]), problems
     assert words in lines[0], problems
+
+
+@dataclass(frozen=True)
+class WatchPlan:
+    """A feature that watches states and does nothing: their moves become SimPy events."""
+
+    watched: frozenset[int]
+    key: str = "watch"
+
+    def open(self, run: Any) -> Watcher:
+        return Watcher(self.watched)
+
+
+class Watcher(Feature):
+    """The replication's side of `WatchPlan`."""
+
+    def __init__(self, states: frozenset[int]) -> None:
+        self.states = states
+        self.spells = False
+        self.slot = -1
+
+
+def watching(model: sim.Model, states: Sequence[int] | frozenset[int]) -> sim.Model:
+    """The model with one more feature, watching `states` and acting on nothing."""
+    return dataclasses.replace(model, features=(*model.features, WatchPlan(frozenset(states))))

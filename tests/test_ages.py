@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 import sim
-from sim.features.programmes import MEASURES
+from sim.features.programmes.programme import MEASURES
 
 
 def scenario(age: list[float] | None) -> sim.Scenario:
@@ -29,8 +29,8 @@ def scenario(age: list[float] | None) -> sim.Scenario:
 def referrals(age: list[float] | None, seed: int) -> float:
     model = sim.compile_model(scenario(age))
     record = sim.simulate(model, np.random.SeedSequence(seed))
-    assert record.programmes is not None
-    return float(record.programmes[0, MEASURES.index("referrals")].sum())
+    assert record.features["programmes"] is not None
+    return float(record.features["programmes"][0, MEASURES.index("referrals")].sum())
 
 
 def test_only_the_programmes_ages_are_referred() -> None:
@@ -60,8 +60,8 @@ def test_attributes_limit_eligibility() -> None:
     got = []
     for d in (data, women_only):
         model = sim.compile_model(sim.scenario_from_dict(d))
-        got.append(sum(float(sim.simulate(model, np.random.SeedSequence(s)).programmes[0, 2].sum())  # type: ignore[index]
-                       for s in range(4)))
+        records = [sim.simulate(model, np.random.SeedSequence(s)) for s in range(4)]
+        got.append(sum(float(r.features["programmes"][0, 2].sum()) for r in records))
     share = got[1] / got[0]
     assert abs(share - 0.48) < 4 * np.sqrt(0.48 * 0.52 / got[0])
 
@@ -81,11 +81,11 @@ def test_referral_at_a_clock_reaches_those_the_clock_keeps() -> None:
                            "duration_weeks": 1}],
     }))
     record = sim.simulate(model, np.random.SeedSequence(2), record_spells=True)
-    assert record.programmes is not None and record.spells is not None
+    assert record.features["programmes"] is not None and record.spells is not None
     spells = record.spells[record.spells["state"] == "sygedagpenge"]
     reached = spells[(spells["end_day"] - spells["start_day"] >= 22 * 7 - 1e-6)
                      & (spells["start_day"] + 22 * 7 < model.calendar.horizon)]
     kept = int((reached["to"] != "jobafklaring").sum())
-    referrals = float(record.programmes[0, 2].sum())
+    referrals = float(record.features["programmes"][0, 2].sum())
     assert referrals == kept
     assert abs(kept / len(reached) - 0.6) < 4 * np.sqrt(0.24 / len(reached))

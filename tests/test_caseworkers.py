@@ -24,7 +24,7 @@ from helpers import START, Z, refused_with_one_problem, scenario, validate_via_c
 from scipy.linalg import expm
 
 import sim
-from sim.features.caseworkers import DAY_END, MEASURES
+from sim.features.caseworkers.team import DAY_END, MEASURES
 from sim.kernel.engine import Replication
 from sim.kernel.records import ReplicationRecord
 
@@ -60,8 +60,8 @@ def one_run(s: sim.Scenario, seed: int, spells: bool = False) -> tuple[Replicati
 
 def counts(record: ReplicationRecord) -> np.ndarray:
     """[measure, month] of the one team."""
-    assert record.teams is not None
-    return record.teams[0]
+    assert record.features["teams"] is not None
+    return record.features["teams"][0]
 
 
 def near(estimate: float, se: float, expected: float, what: str) -> None:
@@ -194,7 +194,7 @@ def test_meetings_per_citizen_follow_the_bands(first: float, bands: list[list[fl
     assert len(citizens) > 100
     found: dict[tuple[int, int], int] = {}
     for c in citizens:
-        since = np.asarray(c.meetings or []) - c.entered
+        since = np.asarray(rep.feature("caseworkers").record(c).held or []) - c.entered
         assert (since > first * 7 - 1).all() and (abs(since - first * 7) < 1).any(), since / 7
         key = int((since < 26 * 7 - 1).sum()), int((since < 52 * 7 - 1).sum())
         found[key] = found.get(key, 0) + 1
@@ -293,9 +293,11 @@ def test_meeting_effect_raises_job_exits_by_the_closed_form() -> None:
     spells = record.spells[record.spells["start_day"] + t < rep.horizon]
     start = spells["start_day"].to_numpy()
     # the first meeting, where kept (a citizen's meeting days are kept for the last year)
-    first = [bool(m) and m[0] < e + 28.0 for m, e in zip((rep.alive[i].meetings for i in spells["id"]),
+    teams = rep.feature("caseworkers")
+    held = {i: teams.record(c).held for i, c in rep.alive.items()}  # type: ignore[union-attr]
+    first = [bool(m) and m[0] < e + 28.0 for m, e in zip((held[i] for i in spells["id"]),
                                                            start, strict=True)]
-    seen = np.array([rep.alive[i].meetings[0] - (e + 14.0)  # type: ignore[index]
+    seen = np.array([held[i][0] - (e + 14.0)  # type: ignore[index]
                      for i, e, f in zip(spells["id"], start, first, strict=True) if f])
     assert len(seen) > 1000
     np.testing.assert_allclose(seen, 0.0, atol=1e-9)  # held the moment it fell due
@@ -402,8 +404,8 @@ def test_a_team_without_effects_changes_no_path(seed: int) -> None:
     base, other = crn_run(CRN, seed), crn_run(with_teams, seed)
     assert_same_paths(base, other)
     # the teams did work: meetings held, late and missed
-    assert other.teams is not None
-    totals = other.teams.sum(axis=2)
+    assert other.features["teams"] is not None
+    totals = other.features["teams"].sum(axis=2)
     assert (totals[:, HELD] > 0).all() and totals[0, LATE] > 0 and totals[0, MISSED] > 0
 
 
@@ -417,8 +419,8 @@ def test_a_team_without_effects_leaves_programme_decisions_alone() -> None:
     with_teams = copy.deepcopy(base)
     with_teams["caseworkers"] = NEUTRAL_TEAMS
     a, b = crn_run(base, 13), crn_run(with_teams, 13)
-    assert a.programmes is not None and b.programmes is not None
-    np.testing.assert_array_equal(b.programmes, a.programmes)
+    assert a.features["programmes"] is not None and b.features["programmes"] is not None
+    np.testing.assert_array_equal(b.features["programmes"], a.features["programmes"])
     assert_same_paths(a, b)
 
 
@@ -501,7 +503,7 @@ def test_the_initial_stock_has_had_its_caseworker_changes() -> None:
     rep._seed_initial_stock()
     assert rep.alive is not None
     elapsed_years = np.array([-c.entered for c in rep.alive.values()]) / 365.0
-    k = np.array([rep.teams[0].changes[i] for i in rep.alive])
+    k = np.array([rep.feature("caseworkers").teams[0].changes[i] for i in rep.alive])
     expected = 1.5 * elapsed_years
     assert abs(k.sum() - expected.sum()) < Z * math.sqrt(expected.sum())
     assert (k > 0).mean() > 0.5  # most of a stock with ~50 weeks' mean stay has had a change

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 from typing import Any
 
 import numpy as np
+from helpers import watching
 
 import sim
 
@@ -81,5 +81,5 @@ def test_watching_one_state_changes_no_path() -> None:
     for watched in ({3}, {2}, {1}, {0, 3}):
         seed = np.random.SeedSequence(21)
         plain = sim.simulate(model, seed).person_days
-        some = sim.simulate(dataclasses.replace(model, watched=frozenset(watched)), seed).person_days
+        some = sim.simulate(watching(model, watched), seed).person_days
         same(plain, some)

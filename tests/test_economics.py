@@ -137,7 +137,7 @@ def test_price_index_and_leap_years_in_the_day_rate() -> None:
     sc = scenario(start="2021-01-01", months=48, states={"kontanthjaelp": {}}, economics={
         "base_year": 2020, "price_index_per_year": 0.1,
         "states": {"kontanthjaelp": {"dkk_per_full_year_person": 365_000}}})
-    econ = sim.compile_model(sc).economics
+    econ = sim.compile_model(sc).feature("economics")
     assert econ is not None
     expected = [1100.0] * 12 + [1210.0] * 12 + [1331.0] * 12 + [365_000 * 1.1**4 / 366] * 12
     np.testing.assert_allclose(econ.daily_dkk[0], expected, rtol=1e-12)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import numpy as np
 import pytest
+from helpers import watching
 
 import sim
 from sim.kernel.model import compile_model
@@ -51,7 +51,7 @@ def test_fast_path_matches_the_event_by_event_des() -> None:
 def test_watched_states_run_as_events_and_change_nothing_in_law() -> None:
     """Watching a state turns its moves into SimPy events; the ledger sees the same moves."""
     model = compile_model(scenario())
-    watched = dataclasses.replace(model, watched=frozenset({0, 2}))
+    watched = watching(model, {0, 2})
     seed = np.random.SeedSequence(5)
     a = sim.simulate(model, seed)
     b = sim.simulate(watched, seed)
@@ -61,5 +61,5 @@ def test_watched_states_run_as_events_and_change_nothing_in_law() -> None:
         arrivals = rec.flows[-1].sum(axis=0).cumsum()
         assert (rec.stock_end.sum(axis=0) == rec.n_initial + arrivals).all()
     # a fully watched model is the same as the event-by-event mode: identical numbers
-    everything = dataclasses.replace(model, watched=frozenset(range(model.n_states)))
+    everything = watching(model, range(model.n_states))
     np.testing.assert_array_equal(sim.simulate(everything, seed).person_days, c.person_days)

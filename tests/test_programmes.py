@@ -21,7 +21,7 @@ import pytest
 from helpers import START, Z, refused_with_one_problem, scenario, validate_via_cli
 
 import sim
-from sim.features.programmes import MEASURES
+from sim.features.programmes.programme import MEASURES
 from sim.kernel.records import ReplicationRecord
 
 PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT = (
@@ -101,7 +101,7 @@ def replicate(s: sim.Scenario, runs: int, seed: int) -> tuple[np.ndarray, np.nda
     model = sim.compile_model(s)
     out = []
     for seq in np.random.SeedSequence(seed).spawn(runs):
-        programmes = sim.simulate(model, seq).programmes
+        programmes = sim.simulate(model, seq).features["programmes"]
         assert programmes is not None
         out.append(programmes[0])
     return np.stack(out), model.calendar.days
@@ -215,8 +215,8 @@ def test_a_programme_with_ratio_one_changes_no_path(seed: int) -> None:
     assert base.spells is not None and other.spells is not None
     pd.testing.assert_frame_equal(other.spells, base.spells, check_exact=False, rtol=1e-12, atol=1e-9)
     # the programmes did run: people were referred, queued, started and lapsed
-    assert other.programmes is not None
-    totals = other.programmes.sum(axis=2)
+    assert other.features["programmes"] is not None
+    totals = other.features["programmes"].sum(axis=2)
     assert (totals[:, REFERRALS] > 0).all() and (totals[:, STARTS] > 0).all()
     assert totals[0, QUEUED] > 0 and totals[0, LAPSED] > 0 and totals[0, DECLINED] > 0
     assert totals[2, LAPSED] > 0
@@ -353,9 +353,9 @@ def test_leaving_the_queue_is_neither_a_start_nor_a_lapse(max_wait: float | None
     are the queued citizens' days in the state up to leaving or lapsing."""
     record, model = locked_queue(max_wait, seed=31)
     horizon, days = model.calendar.horizon, model.calendar.days
-    assert record.spells is not None and record.programmes is not None
+    assert record.spells is not None and record.features["programmes"] is not None
     spells = record.spells.sort_values("start_day", ignore_index=True)
-    totals = record.programmes[0].sum(axis=1)
+    totals = record.features["programmes"][0].sum(axis=1)
     first, rest = spells.iloc[0], spells.iloc[1:]
     assert first["end_day"] == horizon and pd.isna(first["to"])  # locked in for good
     stay = (rest["end_day"] - rest["start_day"]).to_numpy()
@@ -370,9 +370,9 @@ def test_leaving_the_queue_is_neither_a_start_nor_a_lapse(max_wait: float | None
     assert totals[LAPSED] == lapsed
     assert totals[DECLINED] == 0
     assert totals[REFERRALS] == totals[STARTS] + totals[LAPSED] + left_queue + still
-    queued_days = (record.programmes[0, QUEUED] * days).sum()
+    queued_days = (record.features["programmes"][0, QUEUED] * days).sum()
     np.testing.assert_allclose(queued_days, np.minimum(stay, patience).sum(), rtol=1e-9)
-    participant_days = (record.programmes[0, PARTICIPANTS] * days).sum()
+    participant_days = (record.features["programmes"][0, PARTICIPANTS] * days).sum()
     np.testing.assert_allclose(participant_days, horizon - first["start_day"], rtol=1e-9)
     assert totals[WAIT] == 0.0  # the one start did not wait
 

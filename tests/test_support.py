@@ -23,9 +23,10 @@ import pytest
 from helpers import month_edges
 
 import sim
-from sim.features.economics import costs
-from sim.features.support import SupportBook
+from sim.features.economics.costing import EconomicsModel, costs
+from sim.features.support import History, SupportFeature, SupportPlan
 from sim.kernel.citizen import Citizen
+from sim.kernel.model import Model
 
 W = 7.0  # days per week
 SHARE = (0.20, 0.60, 0.70, 0.80)  # municipal share on steps 0–3 (weeks 1–4, 5–26, 27–52, 53+)
@@ -36,6 +37,36 @@ RESET, WINDOW = 52 * W, 156 * W
 
 # ---------------------------------------------------------------------------------------------
 # 1. One citizen at a time, driven through the book by hand
+
+
+class SupportBook:
+    """The support feature and the costing driven by hand, outside a replication."""
+
+    def __init__(self, econ: EconomicsModel, model: Model) -> None:
+        plan = model.feature("support")
+        assert isinstance(plan, SupportPlan)
+        self.econ = econ
+        self.feature = SupportFeature(plan, _NoRun(model))  # type: ignore[arg-type]
+        self.feature.slot = 0
+
+    def closed(self, c: Citizen, state: int, start: float, end: float) -> None:
+        if not c.ext:
+            c.ext = [History()]
+        self.feature.spell_closed(c, state, start, end)
+
+    def close(self) -> np.ndarray:
+        return self.econ.step_days(self.feature)
+
+
+class _NoRun:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+
+def economics_of(model: Model) -> EconomicsModel:
+    econ = model.feature("economics")
+    assert isinstance(econ, EconomicsModel)
+    return econ
 
 BOOK_START = dt.date(2021, 1, 1)
 BOOK_MONTHS = 48  # 2021–2024; 2024 is a leap year, so its day rate is different
@@ -154,9 +185,9 @@ def day_rate(labels: list[int]) -> np.ndarray:
 def test_one_citizen_costs_exactly_the_hand_computed_dkk(name: str) -> None:
     spells, segments, support_after = PATHS[name]
     model = sim.compile_model(book_scenario())
-    econ = model.economics
+    econ = economics_of(model)
     assert econ is not None and model.codes[JOB] == "job"
-    book = SupportBook(econ, model.calendar, model.n_benefit)
+    book = SupportBook(econ, model)
     citizen = Citizen(0, spells[0][0], spells[0][1])
     for state, a, b in spells:
         book.closed(citizen, state, a, b)
@@ -179,7 +210,7 @@ def test_one_citizen_costs_exactly_the_hand_computed_dkk(name: str) -> None:
     got_gross, got_net = costs(econ, step_days)
     np.testing.assert_allclose(got_gross, gross, rtol=1e-13, atol=1e-9)
     np.testing.assert_allclose(got_net, net, rtol=1e-13, atol=1e-9)
-    assert citizen.support == pytest.approx(support_after, abs=1e-9)
+    assert citizen.ext[0].support == pytest.approx(support_after, abs=1e-9)
 
 
 def test_the_hand_paths_cover_the_rules() -> None:
@@ -192,12 +223,11 @@ def test_the_hand_paths_cover_the_rules() -> None:
     gross = 1000 * (56 + 182 + 98)
     net = 1000 * (0.2 * 56 + 0.6 * 182 + 0.7 * 98)
     model = sim.compile_model(book_scenario())
-    assert model.economics is not None
-    book = SupportBook(model.economics, model.calendar, model.n_benefit)
+    book = SupportBook(economics_of(model), model)
     c = Citizen(0, KH, 0.0)
     for state, a, b in PATHS["re-entry-then-reset"][0]:
         book.closed(c, state, a, b)
-    g, n = costs(model.economics, book.close())
+    g, n = costs(economics_of(model), book.close())
     assert g.sum() == pytest.approx(gross, rel=1e-13)
     assert n.sum() == pytest.approx(net, rel=1e-13)
 
@@ -205,13 +235,12 @@ def test_the_hand_paths_cover_the_rules() -> None:
 def test_citizens_do_not_share_a_count() -> None:
     # two citizens in one book: each keeps its own count
     model = sim.compile_model(book_scenario())
-    assert model.economics is not None
-    book = SupportBook(model.economics, model.calendar, model.n_benefit)
+    book = SupportBook(economics_of(model), model)
     a, b = Citizen(0, KH, 0.0), Citizen(1, KH, 0.0)
     book.closed(a, KH, 0, 200)
     book.closed(b, KH, 100, 120)
     days = book.close().sum(axis=2)
-    assert a.support == 200 and b.support == 20
+    assert a.ext[0].support == 200 and b.ext[0].support == 20
     assert days[KH, :4].tolist() == [28 + 20, 154, 18, 0]
 
 
@@ -220,15 +249,14 @@ def test_time_on_disability_pension_is_not_self_support() -> None:
     # support (and covered by the staircase for those assessed from 1 July 2014). A citizen back
     # from 60 weeks on pension has not had 52 weeks of self-support: the count must not restart.
     model = sim.compile_model(book_scenario())
-    assert model.economics is not None
     pension = model.codes.index("pension")
-    book = SupportBook(model.economics, model.calendar, model.n_benefit)
+    book = SupportBook(economics_of(model), model)
     c = Citizen(0, KH, 0.0)
     for state, a, b in [(KH, 0, 70), (pension, 70, 490), (KH, 490, 546)]:
         book.closed(c, state, a, b)
     days = book.close().sum(axis=2)
     assert days[KH, 0] == 28, "the count started again after time on førtidspension"
-    assert c.support >= 126
+    assert c.ext[0].support >= 126
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,15 +328,15 @@ def replay(spells: pd.DataFrame, edges: np.ndarray, codes: list[str]) -> tuple[n
 def test_engine_support_history_across_reentry_matches_a_replay_of_its_spells() -> None:
     model = sim.compile_model(reentry_scenario())
     record = sim.simulate(model, np.random.SeedSequence(606), record_spells=True)
-    assert record.spells is not None and record.step_days is not None
+    assert record.spells is not None and record.features["step_days"] is not None
     edges = month_edges(ENGINE_START, ENGINE_MONTHS)
     expected, seen = replay(record.spells, edges, list(model.benefit_codes))
     # the replay must see both sides of the reset rule often, or it tests nothing
     assert seen["continued"] > 30 and seen["reset"] > 30, seen
-    np.testing.assert_allclose(record.step_days, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(record.features["step_days"], expected, rtol=0, atol=1e-6)
     # and the unpaid step is sygedagpenge's alone
-    assert record.step_days[[0, 2], UNPAID].sum() == 0
-    assert record.step_days[1, UNPAID].sum() > 0
+    assert record.features["step_days"][[0, 2], UNPAID].sum() == 0
+    assert record.features["step_days"][1, UNPAID].sum() > 0
 
 
 def test_replay_agrees_on_a_known_path() -> None:
@@ -341,7 +369,8 @@ def test_every_person_day_on_a_benefit_is_costed_once_even_with_redraws() -> Non
     })
     model = sim.compile_model(scenario)
     record = sim.simulate(model, np.random.SeedSequence(8))
-    assert record.step_days is not None and record.programmes is not None
-    assert record.programmes[:, 3].sum() > 50  # programme starts happened, with their redraws
-    np.testing.assert_allclose(record.step_days.sum(axis=1), record.person_days[: model.n_benefit],
+    assert record.features["step_days"] is not None and record.features["programmes"] is not None
+    assert record.features["programmes"][:, 3].sum() > 50  # programme starts happened, with their redraws
+    step_days = record.features["step_days"]
+    np.testing.assert_allclose(step_days.sum(axis=1), record.person_days[: model.n_benefit],
                                rtol=1e-9, atol=1e-6)

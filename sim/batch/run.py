@@ -15,13 +15,16 @@ import pandas as pd
 from sim.batch.store import ReplicationStore
 from sim.batch.uncertain import ParameterDraws, draws_parameters, layers_frame
 from sim.contract.schema import Scenario
-from sim.features.pilot import prepare_model
+from sim.features import REGISTRY, prepare_model
 from sim.kernel.engine import simulate
 from sim.kernel.model import Model
 from sim.kernel.streams import replication_seeds
 from sim.results import summary
 from sim.results.metrics import Metrics, measure, table_shapes
 from sim.results.targets import ResolvedTarget, resolve_targets, target_values
+
+FEATURE_FILES = frozenset(name for kind in REGISTRY for name in kind.outputs.files)
+"""Every table a registered feature can add to a run (and to the run folder)."""
 
 Progress = Callable[[int], None]
 """Called with the number of replications just completed."""
@@ -41,18 +44,23 @@ class RunResult:
     yearly: pd.DataFrame
     targets: pd.DataFrame
     flows: pd.DataFrame
-    costs: pd.DataFrame | None = None
-    """With economics: DKK and co-financing by month and state (costs.csv)."""
-    staircase: pd.DataFrame | None = None
-    """With economics: mean person-weeks by year, state and staircase step (staircase.csv)."""
-    programmes: pd.DataFrame | None = None
-    """With interventions: participants, queue, referrals, starts, lapses, waits, cost by month."""
-    caseworkers: pd.DataFrame | None = None
-    """With caseworkers: meetings due, held, late, missed, utilisation and fokusmål by month."""
+    features: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Each active feature's tables by file name: with economics `costs` (DKK and co-financing by
+    month and state) and `staircase` (person-weeks by step); with interventions `programmes`;
+    with caseworkers `caseworkers`. Also readable as attributes (`result.costs`), None when the
+    scenario lacks the feature."""
     layers: pd.DataFrame | None = None
     """With parameter uncertainty: per target and yearly total, the spread with parameters drawn
     against fixed, and which layer dominates (layers.csv)."""
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    def __getattr__(self, name: str) -> pd.DataFrame | None:
+        features = self.__dict__.get("features", {})
+        if name in features:
+            return features[name]
+        if name in FEATURE_FILES:
+            return None
+        raise AttributeError(name)
 
     @property
     def replications(self) -> pd.DataFrame:
@@ -64,7 +72,7 @@ def _replicate(model: Model, targets: list[ResolvedTarget], seed: np.random.Seed
                draws: ParameterDraws | None) -> tuple[Metrics, np.ndarray]:
     own = draws.model_for(seed) if draws is not None else model
     metrics = measure(model, simulate(own, seed))
-    return metrics, target_values(targets, metrics.tables)
+    return metrics, target_values(model, targets, metrics.tables)
 
 
 _WORKER: tuple[Model, list[ResolvedTarget], ParameterDraws | None] | None = None
@@ -156,13 +164,9 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
                                      seeds[: scenario.uncertainty.split_runs], workers, None),
                        key=lambda r: r[0])
         layers = layers_frame(model, targets, store, [(m, v) for _, m, v in fixed])
-    economics = model.economics is not None
     return RunResult(
         scenario, seed, runs, model, targets, store,
         summary.monthly_frame(model, store), summary.yearly_frame(model, store),
         summary.targets_frame(targets, store), summary.flows_frame(model, store),
-        summary.costs_frame(model, store) if economics else None,
-        summary.staircase_frame(model, store) if economics else None,
-        summary.programmes_frame(model, store) if scenario.interventions else None,
-        summary.teams_frame(model, store) if scenario.caseworkers else None, layers, tmp,
+        summary.feature_frames(model, store), layers, tmp,
     )

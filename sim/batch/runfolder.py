@@ -53,9 +53,9 @@ def write_run(result: RunResult, folder: Path, version: str, command: str | None
     """Write the summary tables, per-replication table, resolved scenario and run facts; `lang`
     (da or en) is recorded as the reports' language (the reports are built from these files)."""
     written = []
-    for name in ("monthly", "yearly", "targets", "flows", "costs", "staircase", "programmes", "caseworkers",
-                 "layers"):
-        frame = getattr(result, name)
+    tables = {"monthly": result.monthly, "yearly": result.yearly, "targets": result.targets,
+              "flows": result.flows, **result.features, "layers": result.layers}
+    for name, frame in tables.items():
         if frame is None:
             continue
         path = folder / f"{name}.csv"

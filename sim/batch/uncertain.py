@@ -8,7 +8,6 @@ point values give the process-only variance; the rest of the variance is the par
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,8 @@ import pandas as pd
 from sim.batch.store import ReplicationStore
 from sim.contract.parameters import draw_values, get_value, scenario_data, with_values
 from sim.contract.schema import Scenario
-from sim.kernel.model import Model, compile_model
+from sim.features import carry_preparation, compile_model
+from sim.kernel.model import Model
 from sim.kernel.streams import PARAMETER_DRAWS, Streams
 from sim.results.metrics import Metrics
 from sim.results.targets import ResolvedTarget
@@ -52,8 +52,7 @@ class ParameterDraws:
     def model_for(self, seed: np.random.SeedSequence) -> Model:
         """The replication's model: the scenario with its drawn values, the batch's pilot kept."""
         drawn = Scenario.model_validate(with_values(self.plain, self.values(seed)))
-        return dataclasses.replace(compile_model(drawn), entry_history=self.model.entry_history,
-                                   watched=self.model.watched)
+        return carry_preparation(compile_model(drawn), self.model)
 
 
 def layer_split(drawn: dict[str, np.ndarray], fixed: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -1,4 +1,8 @@
-"""The `caseflow` command: validate scenarios and run Monte Carlo forecasts."""
+"""The `caseflow` command: validate scenarios and run Monte Carlo forecasts.
+
+Only typer, rich and the scenario contract load with the command line: each verb imports the
+simulation, fitting and reports it needs, so `--help`, `--version` and `validate` start fast.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,9 @@ from pathlib import Path
 
 import typer
 
-from sim import __version__
-from sim.batch.compare import compare as sim_compare
-from sim.batch.run import run as sim_run
-from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
-from sim.cli.common import console, err, progress_bar
+from sim.cli.common import console, err, progress_bar, say
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
-from sim.reports.console import print_differences, print_summary
 
 app = typer.Typer(
     help="caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets.",
@@ -36,8 +35,20 @@ app.command(name="calibrate")(calibrate_command)
 app.command(name="backtest")(backtest_command)
 
 
+def _show_version(value: bool) -> None:
+    """Print `caseflow <version>` and stop, before any command is looked for."""
+    if value:
+        from sim import __version__
+
+        say(f"caseflow {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
     """caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets."""
 
 
@@ -82,7 +93,14 @@ def run(
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
     """
-    scenario = _load_or_exit(scenario_file)
+    scenario = _load_or_exit(scenario_file)  # before the heavy imports: a bad file fails at once
+    from sim import __version__
+    from sim.batch.run import run as sim_run
+    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
+    from sim.reports.build import write_reports
+    from sim.reports.console import print_summary
+    from sim.reports.rundata import load_run
+
     try:
         folder = new_run_folder(scenario.name, out)
     except RunFolderError as exc:
@@ -92,11 +110,10 @@ def run(
         result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
                          progress=advance)
     write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
-    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
-
     write_reports(folder, lang.value)
-    print_summary(result, console)
-    console.print(f"\nWrote {folder}/ (seed {result.seed})", markup=False, highlight=False)
+    written = load_run(folder)
+    print_summary(written, console)
+    console.print(f"\nWrote {folder}/ (seed {written.facts['seed']})", markup=False, highlight=False)
 
 
 @app.command()
@@ -123,6 +140,14 @@ def compare(
     Example:  caseflow compare scenarios/taarnby-2018.yaml my-variant.yaml --runs 200
     """
     base, variant = _load_or_exit(base_file), _load_or_exit(variant_file)
+    from sim import __version__
+    from sim.batch.compare import compare as sim_compare
+    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
+    from sim.reports.build import write_reports
+    from sim.reports.comparedata import BASE, DIFFERENCES, VARIANT, load_comparison
+    from sim.reports.comparison import write_comparison_report
+    from sim.reports.console import print_differences
+
     try:
         folder = new_run_folder(f"{base.name} vs {variant.name}", out)
     except RunFolderError as exc:
@@ -130,21 +155,18 @@ def compare(
         raise typer.Exit(code=1) from None
     with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder) as advance:
         result = sim_compare(base, variant, runs=runs, seed=seed, workers=workers,
-                             store_dirs=(folder / "base" / STORE, folder / "variant" / STORE),
+                             store_dirs=(folder / BASE / STORE, folder / VARIANT / STORE),
                              progress=advance)
     command = " ".join(["caseflow", *sys.argv[1:]])
-    write_run(result.base, folder / "base", __version__, command, lang=lang.value)
-    write_run(result.variant, folder / "variant", __version__, command, lang=lang.value)
-    result.differences.to_csv(folder / "differences.csv", index=False)
-    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
-    from sim.reports.comparison import write_comparison_report
-
-    for part in ("base", "variant"):
+    write_run(result.base, folder / BASE, __version__, command, lang=lang.value)
+    write_run(result.variant, folder / VARIANT, __version__, command, lang=lang.value)
+    result.differences.to_csv(folder / DIFFERENCES, index=False)
+    for part in (BASE, VARIANT):
         write_reports(folder / part, lang.value)
-
     write_comparison_report(folder, lang.value)
-    print_differences(result, console)
-    console.print(f"\nWrote {folder}/ (seed {result.base.seed})", markup=False, highlight=False)
+    written = load_comparison(folder)
+    print_differences(written, console)
+    console.print(f"\nWrote {folder}/ (seed {written.base.facts['seed']})", markup=False, highlight=False)
 
 
 @app.command()
@@ -163,14 +185,9 @@ def report(
 
     Example:  caseflow report outputs/taarnby-2018-20250101-120000 --lang en
     """
-    from sim.reports.build import write_reports  # on demand: matplotlib is slow to import
-    from sim.reports.comparison import (
-        BASE,
-        VARIANT,
-        comparison_language,
-        is_comparison_folder,
-        write_comparison_report,
-    )
+    from sim.reports.build import write_reports
+    from sim.reports.comparedata import BASE, VARIANT, comparison_language, is_comparison_folder
+    from sim.reports.comparison import write_comparison_report
     from sim.reports.rundata import NotARunFolder, run_language
 
     try:

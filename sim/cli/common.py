@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,9 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sim.contract.errors import ScenarioError
-from sim.contract.loader import load_scenario
-from sim.contract.schema import Scenario
+if TYPE_CHECKING:
+    from sim.contract.schema import Scenario
 
 console = Console()
 err = Console(stderr=True)
@@ -38,6 +38,9 @@ def fail(text: str) -> typer.Exit:
 
 def load_or_exit(path: Path, parameters: bool = True) -> Scenario:
     """Load a scenario, or print every problem and exit 1."""
+    from sim.contract.errors import ScenarioError
+    from sim.contract.loader import load_scenario  # on first use: `--help` needs no scenario schema
+
     try:
         return load_scenario(path, parameters)
     except ScenarioError as exc:

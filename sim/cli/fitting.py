@@ -1,23 +1,26 @@
-"""`caseflow calibrate` and `caseflow backtest`: fit parameters to observed data and test the fit."""
+"""`caseflow calibrate` and `caseflow backtest`: fit parameters to observed data and test the fit.
+
+The fitting libraries (scipy, statsmodels, matplotlib) are imported inside the commands, so
+registering them with the command line costs nothing until one runs.
+"""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
-from sim import __version__
 from sim.cli.common import console, fail, load_or_exit, progress_bar, say
-from sim.contract.loader import find_relative
-from sim.contract.schema import Scenario
-from sim.fitting.calibrate import CalibrationError, Fit, calibrate
-from sim.fitting.fitfile import default_fit_path, rates_chart, residual_chart, write_parameter_file
-from sim.fitting.observations import ObservedDataError, read_observed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.contract.schema import Scenario
+    from sim.fitting.calibrate import Fit
 
 
 def calibrate_command(
@@ -55,6 +58,8 @@ def calibrate_command(
       caseflow calibrate scenarios/koege-2018.yaml --observed calibration/koege.csv
       caseflow calibrate --spells spells.csv --attribute sex --out calibration/spells-fit.yaml
     """
+    from sim.fitting.fitfile import default_fit_path, residual_chart, write_parameter_file
+
     if spells is not None:
         if scenario_file is not None:
             raise fail("give a SCENARIO or --spells, not both")
@@ -80,6 +85,9 @@ def calibrate_command(
 def _fit(scenario: Scenario, scenario_file: Path, observed: Path | None,
          relative_error: float | None) -> tuple[Fit, Path]:
     """Fit the scenario's calibrate block to its observed file; exit with a message on bad input."""
+    from sim.fitting.calibrate import CalibrationError, calibrate
+    from sim.fitting.observations import ObservedDataError, read_observed
+
     if scenario.calibrate is None:
         raise fail(f"{scenario_file} has no calibrate: block naming the parameters to fit "
                    "(see calibration/README.md)")
@@ -130,11 +138,8 @@ def _print_fit(fit: Fit) -> None:
 
 def _calibrate_spells(spells: Path, bands: str | None, attributes: list[str], out: Path | None) -> None:
     """Fit exit rates per state and band from spell data and write them as a parameter file."""
-    from sim.fitting.spells import (  # on demand: statsmodels is slow to import
-        SpellDataError,
-        fit_spells,
-        read_spells,
-    )
+    from sim.fitting.fitfile import default_fit_path, rates_chart, write_parameter_file
+    from sim.fitting.spells import SpellDataError, fit_spells, read_spells
 
     try:
         edges = [float(x) for x in bands.split(",") if x.strip()] if bands else None
@@ -183,7 +188,7 @@ def _print_rates(rates: pd.DataFrame, ratios: pd.DataFrame) -> None:
         table.add_column(column, justify="left" if column in ("state", "to") else "right")
     for r in rates.itertuples(index=False):
         end = float(str(r.to_week))
-        weeks = f"{r.from_week:g}–{end:g}" if np.isfinite(end) else f"{r.from_week:g}+"
+        weeks = f"{r.from_week:g}–{end:g}" if math.isfinite(end) else f"{r.from_week:g}+"
         table.add_row(str(r.state), str(r.to), weeks, f"{r.events:,.0f}", f"{r.exposure_weeks:,.0f}",
                       f"{r.rate_per_week:.4f}", f"{r.ci_low:.4f}–{r.ci_high:.4f}")
     console.print(table)
@@ -226,8 +231,13 @@ def backtest_command(
       caseflow backtest scenarios/dragoer-backtest-2019.yaml --fit 2019-07..2020-06 \\
           --fit 2020-01..2020-12 --test 2020-07..2021-06
     """
+    from sim import __version__
     from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
-    from sim.fitting.backtest import backtest  # on demand: the batch and reports are slow to import
+    from sim.fitting.backtest import backtest
+    from sim.fitting.calibrate import CalibrationError
+    from sim.fitting.fitfile import residual_chart, write_parameter_file
+    from sim.fitting.observations import ObservedDataError, read_observed
+    from sim.reports.build import write_reports
 
     scenario = load_or_exit(scenario_file, parameters=False)
     if scenario.calibrate is None:
@@ -252,8 +262,6 @@ def backtest_command(
                           "fit_periods": fit_periods, **fit.about()},
                          fit.residuals, residual_chart(fit.residuals, f"{scenario.name}: fit periods"))
     write_run(result.result, folder / "forecast", __version__, " ".join(["caseflow", *sys.argv[1:]]))
-    from sim.reports.build import write_reports
-
     write_reports(folder / "forecast", "da")
     result.table.to_csv(folder / "backtest.csv", index=False)
     _print_fit(fit)
@@ -265,6 +273,8 @@ def _observed_path(scenario: Scenario, scenario_file: Path, observed: Path | Non
     """The observed CSV: given, else the calibrate block's, found next to the scenario or above it."""
     if observed is not None:
         return observed
+    from sim.contract.loader import find_relative
+
     assert scenario.calibrate is not None
     if scenario.calibrate.observed is None:
         raise fail("give --observed FILE, or `observed:` in the scenario's calibrate block")

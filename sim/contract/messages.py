@@ -17,22 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.contract.calibrate_spec import Calibrate, DrawnParameter, FreeParameter, ParameterSet, Uncertainty
-from sim.contract.caseworker_spec import Team
 from sim.contract.catalogue import CATALOGUE, GROUPS
-from sim.contract.intervention_spec import Effects, EffectUncertainty, Intervention
-from sim.contract.schema import (
-    AgeBand,
-    DurationBand,
-    Economics,
-    InflowSpec,
-    Observed,
-    Route,
-    Scenario,
-    StateEconomics,
-    StateSpec,
-    Target,
-)
+from sim.contract.schema import Scenario
 from sim.contract.yamlio import Path
 
 
@@ -52,10 +38,32 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 # --- pydantic's errors, in the user's terms -------------------------------------------------
 
-_MODELS: tuple[type[BaseModel], ...] = (
-    Scenario, StateSpec, InflowSpec, Route, DurationBand, Target, Observed, Economics, StateEconomics,
-    Intervention, Effects, EffectUncertainty, Team, AgeBand, Calibrate, FreeParameter, ParameterSet,
-    DrawnParameter, Uncertainty)
+def schema_models(root: type[BaseModel] = Scenario) -> tuple[type[BaseModel], ...]:
+    """Every pydantic model reachable from `root` through its fields' annotations, `root` first:
+    derived from the schema, so a new block's keys are known without being listed here."""
+    found: dict[type[BaseModel], None] = {}
+    todo: list[type[BaseModel]] = [root]
+    while todo:
+        model = todo.pop(0)
+        if model not in found:
+            found[model] = None
+            todo += [m for f in model.model_fields.values() for m in _models_in(f.annotation)]
+    return tuple(found)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models named in one annotation, looking inside Annotated, Optional and other
+    unions, and the item types of tuples, lists and dicts."""
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        return [annotation] if is_model else []
+    if origin is typing.Literal:
+        return []
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+_MODELS = schema_models(Scenario)
 _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 """Every key the schema knows: a loc part that is neither this nor a key in the data is internal."""
 

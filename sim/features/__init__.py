@@ -1,6 +1,24 @@
-"""Features composed on the kernel: economics, programmes, caseworkers."""
+"""Features composed on the kernel through its protocol, registered by scenario block."""
 
-from sim.features.pilot import prepare_model
-from sim.kernel.model import compile_model
+from sim.features.outputs import FeatureOutputs, ResolvedTarget
+from sim.features.registry import (
+    REGISTRY,
+    FeatureKind,
+    carry_preparation,
+    compile_model,
+    kinds_of,
+    prepare,
+    prepare_model,
+)
 
-__all__ = ["compile_model", "prepare_model"]
+__all__ = [
+    "REGISTRY",
+    "FeatureKind",
+    "FeatureOutputs",
+    "ResolvedTarget",
+    "carry_preparation",
+    "compile_model",
+    "kinds_of",
+    "prepare",
+    "prepare_model",
+]

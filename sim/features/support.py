@@ -1,104 +1,200 @@
-"""Support history: each citizen's cumulative time on public support as the staircase counts it.
+"""Time on public support: each citizen's cumulative weeks as the refusion staircase counts them.
 
-The engine calls `SupportBook.closed` once per spell, when its end is known (a move, or the
-horizon). The book carries the count across moves, exits and re-entries and starts it again
-after enough self-support within the window: O(1) per spell, never rescanning a citizen's past.
-The spells' person-days by staircase step and month are split in one vectorised pass at the end.
+A feature with no states to watch: it sees every closed spell (`spell_closed`), carries the count
+across moves, exits and re-entries, and starts it again after enough self-support within the
+window: O(1) per spell, never rescanning a citizen's past. It keeps each benefit spell as (state,
+start, paid from, end, support at start), which economics turns into person-days by staircase
+step, and answers `support_days` for features that need a citizen's seniority (caseworkers).
+The rules come from the scenario's economics block, or its defaults when there is none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
 import numpy as np
 
-from sim.contract.calendar import Calendar
-from sim.features.economics import EconomicsModel
-from sim.kernel.citizen import Citizen
-from sim.kernel.ledger import interval_person_days
+from sim.contract.catalogue import EXITS
+from sim.contract.refusion import COUNTED_EXITS, COVERED, SELF_SUPPORT_EXITS, UNPAID_FIRST_WEEKS
+from sim.contract.schema import Economics, Scenario
+from sim.kernel.citizen import STOCK, Citizen
+from sim.kernel.model import Model
+from sim.kernel.protocol import Feature, Run
+from sim.kernel.streams import INITIAL, state_key
+
+KEY = "support"
 
 
-class SupportBook:
-    """Per-citizen support counts and person-days by state, step and month for one replication.
+@dataclass(frozen=True)
+class SupportRules:
+    """The counting rules per benefit state, in days."""
 
-    Each spell is kept as (state, start, paid from, end, support at start); the split by step
-    and month is done for all spells at once in `close`.
-    """
+    counted: tuple[bool, ...]
+    unpaid_days: tuple[float, ...]
+    reset_days: float
+    window_days: float
+    exits: tuple[str, ...]
+    """Per exit (in catalogue order after the benefit states): `self` (self-support, can reset
+    the count), `counted` (its time counts toward cumulative support) or `none`."""
+    initial_history: tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, ...]
+    """Per state: bands (lo days, hi days, shares) of prior support of the initial stock, if given."""
 
-    def __init__(self, econ: EconomicsModel, calendar: Calendar, n_benefit: int,
-                 record_entries_after: float | None = None) -> None:
-        self.econ = econ
-        self.calendar = calendar
-        self.n_benefit = n_benefit
-        self.record_after = record_entries_after
+
+def compile_rules(scenario: Scenario) -> SupportRules:
+    """The scenario's counting rules, with the refusion defaults where it gives none."""
+    econ = scenario.economics if scenario.economics is not None else Economics()
+    counted, unpaid = [], []
+    for code in scenario.states:
+        spec = econ.states.get(code)
+        counted.append(spec.counted if spec and spec.counted is not None else code in COVERED)
+        weeks = spec.unpaid_first_weeks if spec and spec.unpaid_first_weeks is not None else (
+            UNPAID_FIRST_WEEKS.get(code, 0.0))
+        unpaid.append(weeks * 7.0)
+    history = tuple(
+        (np.array([b.from_week * 7.0 for b in bands]), np.array([b.to_week * 7.0 for b in bands]),
+         np.array([b.share for b in bands])) if (bands := econ.initial_history.get(code)) else None
+        for code in scenario.states
+    )
+    exits = tuple("self" if e in SELF_SUPPORT_EXITS else "counted" if e in COUNTED_EXITS else "none"
+                  for e in EXITS)
+    return SupportRules(tuple(counted), tuple(unpaid), econ.reset_after_weeks * 7.0,
+                        econ.reset_window_weeks * 7.0, exits, history)
+
+
+class History:
+    """A citizen's support count and the self-support periods that may start it again."""
+
+    __slots__ = ("away", "on_support", "returning", "support")
+
+    def __init__(self, support: float = 0.0) -> None:
+        self.support = support  # days on public support as the staircase counts them
+        self.away: list[tuple[float, float]] | None = None  # recent self-support periods
+        self.returning = False  # back from self-support: check the reset rule
+        self.on_support = False  # the last spell was on a benefit (no employer period at a move)
+
+
+@dataclass(frozen=True)
+class SupportPlan:
+    """Support counting compiled for a batch (the pilot's entry history included, once prepared)."""
+
+    rules: SupportRules
+    n_benefit: int
+    entry_history: tuple[np.ndarray | None, ...] | None = None
+    """Per state: support days at spell start seen in a steady-state pilot (`sim.features.pilot`),
+    from which the initial stock's prior support is drawn."""
+    record_after: float | None = None
+    """For the pilot: keep (state, support at start) of the spells starting after this day."""
+    key: str = field(default=KEY)
+
+    def open(self, run: Run) -> SupportFeature:
+        """The support count of one replication."""
+        return SupportFeature(self, run)
+
+    def needs_pilot(self, model: Model) -> bool:
+        """Whether some initial stock has no given prior history, so a pilot must estimate it."""
+        given = self.rules.initial_history
+        return any(model.initial[s] and given[s] is None for s in range(self.n_benefit))
+
+    def with_history(self, history: tuple[np.ndarray | None, ...]) -> SupportPlan:
+        """The plan with the pilot's entry history."""
+        return replace(self, entry_history=history)
+
+
+class SupportFeature(Feature):
+    """Per-citizen support counts and the benefit spells, for one replication."""
+
+    def __init__(self, plan: SupportPlan, run: Run) -> None:
+        self.plan = plan
+        self.rules = plan.rules
+        self.run = run
+        self.states = frozenset()
+        self.spells = True
+        self.slot = -1
+        self.n_benefit = plan.n_benefit
         self.entries: list[tuple[int, float]] = []
         """(state, support days at the spell's start) of spells starting after `record_after`."""
-        self._state: list[int] = []
-        self._start: list[float] = []
-        self._paid: list[float] = []
-        self._end: list[float] = []
-        self._support: list[float] = []
+        self.priors: dict[int, list[float]] = {}
+        self.state: list[int] = []
+        self.start: list[float] = []
+        self.paid: list[float] = []
+        self.end: list[float] = []
+        self.support: list[float] = []
 
-    def closed(self, c: Citizen, state: int, start: float, end: float) -> None:
-        """Account for the citizen's spell in `state` over [start, end]."""
-        econ = self.econ
+    def stock(self, state: int, n: int) -> None:
+        """Draw the prior support of the state's initial stock (given bands, else the pilot's)."""
         if state >= self.n_benefit:
-            kind = econ.exits[state - self.n_benefit]
-            if kind == "self":  # self-support: remembered for the reset rule
-                if c.away is None:
-                    c.away = []
-                c.away.append((start, end))
-                c.returning = True
-            elif kind == "counted":
-                c.support += end - start
-            c.on_support = False
             return
-        if c.returning:
-            self._maybe_reset(c, start)
-        support = c.support
-        if self.record_after is not None and start >= self.record_after:
+        model = self.run.model
+        rng = self.run.generator(INITIAL, state_key(model.codes[state]))
+        bands = model.initial_bands[state]  # the kernel's elapsed draws come first on this stream
+        if bands is not None:
+            rng.choice(len(bands.shares), size=n, p=bands.shares / bands.shares.sum())
+            rng.random(n)
+        else:
+            rng.random((2, n))
+        given = self.rules.initial_history[state]
+        seen = self.plan.entry_history[state] if self.plan.entry_history is not None else None
+        if given is not None:
+            lo, hi, shares = given
+            pick = rng.choice(len(shares), size=n, p=shares / shares.sum())
+            self.priors[state] = (lo[pick] + rng.random(n) * (hi[pick] - lo[pick])).tolist()
+        elif seen is not None:
+            self.priors[state] = rng.choice(seen, size=n).tolist()
+
+    def admit(self, c: Citizen) -> None:
+        """A new citizen: its prior support if it is in the initial stock, else none."""
+        priors = self.priors.get(c.state) if c.cohort[0] == STOCK else None
+        c.ext[self.slot] = History(priors[c.rank] if priors is not None else 0.0)
+
+    def support_days(self, c: Citizen, now: float) -> float:
+        """The citizen's days on public support by `now`: its count plus the open spell."""
+        history: History = c.ext[self.slot]
+        return history.support + (now - c.entered)
+
+    def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
+        """Account for the citizen's spell in `state` over [start, end]."""
+        rules, h = self.rules, c.ext[self.slot]
+        if state >= self.n_benefit:
+            kind = rules.exits[state - self.n_benefit]
+            if kind == "self":  # self-support: remembered for the reset rule
+                if h.away is None:
+                    h.away = []
+                h.away.append((start, end))
+                h.returning = True
+            elif kind == "counted":
+                h.support += end - start
+            h.on_support = False
+            return
+        if h.returning:
+            self._maybe_reset(h, start)
+        support = h.support
+        if self.plan.record_after is not None and start >= self.plan.record_after:
             self.entries.append((state, support))
-        paid = start if c.on_support else start + econ.unpaid_days[state]
+        paid = start if h.on_support else start + rules.unpaid_days[state]
         if paid > end:
             paid = end
-        c.on_support = True
-        self._state.append(state)
-        self._start.append(start)
-        self._paid.append(paid)
-        self._end.append(end)
-        self._support.append(support)
-        if econ.counted[state]:
-            c.support = support + (end - paid)
+        h.on_support = True
+        self.state.append(state)
+        self.start.append(start)
+        self.paid.append(paid)
+        self.end.append(end)
+        self.support.append(support)
+        if rules.counted[state]:
+            h.support = support + (end - paid)
 
-    def _maybe_reset(self, c: Citizen, start: float) -> None:
+    def _maybe_reset(self, h: History, start: float) -> None:
         """Start the count again after enough self-support within the window before `start`."""
-        c.returning = False
-        if c.away is None:
+        h.returning = False
+        if h.away is None:
             return
-        lo = start - self.econ.window_days
-        c.away = [(a, b) for a, b in c.away if b > lo]
-        away = sum(min(b, start) - max(a, lo) for a, b in c.away)
-        if away >= self.econ.reset_days:
-            c.support = 0.0
-            c.away = None
+        lo = start - self.rules.window_days
+        h.away = [(a, b) for a, b in h.away if b > lo]
+        away = sum(min(b, start) - max(a, lo) for a, b in h.away)
+        if away >= self.rules.reset_days:
+            h.support = 0.0
+            h.away = None
 
-    def close(self) -> np.ndarray:
-        """Person-days [benefit state, step (unpaid last), month]."""
-        econ = self.econ
-        state = np.asarray(self._state, dtype=np.int64)
-        start, paid, end = (np.asarray(x) for x in (self._start, self._paid, self._end))
-        support = np.asarray(self._support)
-        n_sub = econ.n_steps + 1
-        edges = np.asarray((*econ.step_edges, np.inf))
-        rows, lo, hi = [state * n_sub + n_sub - 1], [start], [paid]  # the unpaid start of each spell
-        counted = np.asarray(econ.counted, dtype=bool)[state] if len(state) else np.zeros(0, bool)
-        frozen = np.searchsorted(edges, support, side="right") - 1  # the step of a spell that does not count
-        rows.append(state[~counted] * n_sub + frozen[~counted])
-        lo.append(paid[~counted])
-        hi.append(end[~counted])
-        for k in range(econ.n_steps):  # a counted spell climbs the staircase as it goes on
-            c = counted
-            rows.append(state[c] * n_sub + k)
-            lo.append(np.maximum(paid[c], paid[c] + edges[k] - support[c]))
-            hi.append(np.minimum(end[c], paid[c] + edges[k + 1] - support[c]))
-        person_days = interval_person_days(self.calendar, self.n_benefit * n_sub, np.concatenate(rows),
-                                           np.concatenate(lo), np.concatenate(hi))
-        return person_days.reshape(self.n_benefit, n_sub, -1)
+    def spell_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The benefit spells: state, start, paid from, end, support at start."""
+        return (np.asarray(self.state, dtype=np.int64), np.asarray(self.start), np.asarray(self.paid),
+                np.asarray(self.end), np.asarray(self.support))

@@ -1,10 +1,7 @@
 """Fit piecewise-constant competing-risks hazards per state from spell data.
 
-A spell is one stay of one person in one state: `id`, `state`, `start`, `end` and `to` (the
-destination it left for, or empty / NaN / ``censored`` when the stay was still going on when
-observation stopped). `start`, `end` and the optional `entry` are dates or numbers of days; the
-duration in weeks is (end − start) days / 7. Other columns may carry attributes (sex, age
-group, …) for hazard ratios.
+Spell tables (columns, parsing, validation, censoring and delayed entry) are described in
+`sim.fitting.spell_data`; `read_spells`, `validate_spells` and the rest are importable here too.
 
 The model. In each state, the hazard to destination j in duration band b (weeks
 [e_b, e_{b+1}), the last band open) is a constant λ_bj. With D_bj moves to j in band b and
@@ -12,13 +9,6 @@ E_b person-weeks at risk in band b, the log-likelihood is Σ_bj (D_bj log λ_bj 
 the maximum-likelihood estimate is λ_bj = D_bj / E_b with standard error √D_bj / E_b and an
 exact (Garwood) Poisson interval from the χ² distribution. A move at exactly a band edge
 counts in the band below it (where its exposure lies).
-
-Censoring and left truncation. A censored spell contributes exposure but no event. A spell
-with an `entry` time (same units as start and end) was only under observation from then on —
-typically a stock already on the benefit when the data begin — so it contributes exposure only
-from duration (entry − start) onwards (delayed entry): counting its earlier time would add
-exposure in which it could not have been seen to leave. An entry before the start counts from
-the start. Spells of zero length, or with entry at their end, contribute nothing.
 
 Bands. Given per state, or chosen by AIC (2k − 2 log L, k = bands × destinations) among
 subsets of `candidate_edges`: every subset when there are at most 10 candidates, otherwise
@@ -38,14 +28,12 @@ event counts; AIC and the GLMs then work on small aggregated arrays.
 
 from __future__ import annotations
 
-import csv
 import importlib
 import itertools
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,205 +41,28 @@ import pandas as pd
 from scipy.special import xlogy
 from scipy.stats import chi2, norm
 
-REQUIRED: tuple[str, ...] = ("id", "state", "start", "end", "to")
-"""Columns every spell table needs."""
-CENSORED: frozenset[str] = frozenset({"", "censored", "nan", "none", "<na>"})
-"""Values of `to` (case-insensitive, stripped) that mark a censored spell."""
+from sim.fitting.spell_data import (
+    CENSORED,
+    REQUIRED,
+    SpellDataError,
+    engine_spells,
+    is_blank,
+    observed_weeks,
+    read_spells,
+    validate_spells,
+)
+
+__all__ = [  # the reading names are re-exported: callers import them from here
+    "ALL_SUBSETS_UP_TO", "CENSORED", "DEFAULT_EDGES", "REQUIRED", "SpellDataError", "SpellFit",
+    "engine_spells", "fit_spells", "poisson_interval", "read_spells", "validate_spells",
+]
+
 DEFAULT_EDGES: tuple[float, ...] = (4.0, 13.0, 26.0, 52.0, 104.0)
 """Candidate band edges in weeks for AIC selection: 1 month, a quarter, half a year, 1 and 2 years."""
 ALL_SUBSETS_UP_TO = 10
 """With at most this many candidate edges every subset is tried; with more, greedy forward."""
-_SHOW = 5
-"""Rows listed by name in an error message before "and N more"."""
-
-
-class SpellDataError(ValueError):
-    """A spell table that cannot be fitted: the message names the rows and the column."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading and validating
-
-
-def read_spells(path: str | Path, states: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read and validate a spell CSV (see `validate_spells`); errors name the file's lines.
-
-    `start`, `end` (and `entry`) become datetime64 when they are dates (YYYY-MM-DD), floats
-    when every value is a number of days. `to` is None for censored spells; other columns stay
-    text. The index is the line number in the file.
-    """
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f, skipinitialspace=True)
-            rows, lines = [], []
-            for row in reader:
-                if row:  # blank lines are skipped but keep the line count
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SpellDataError(f"{path}: cannot read the spell table: {exc}") from exc
-    if not rows:
-        raise SpellDataError(f"{path}: the file is empty; a spell table needs a header line "
-                             f"{','.join(REQUIRED)}")
-    header = [c.strip() for c in rows[0]]
-    twice = sorted({c for c in header if header.count(c) > 1})
-    if twice:
-        raise SpellDataError(f"{path}: column{'s' if len(twice) > 1 else ''} "
-                             f"{', '.join(map(repr, twice))} given more than once in the header")
-    ragged = [(n, len(r)) for n, r in zip(lines[1:], rows[1:], strict=True) if len(r) != len(header)]
-    if ragged:
-        shown = "; ".join(f"line {n} has {k}" for n, k in ragged[:_SHOW])
-        more = f" and {len(ragged) - _SHOW} more" if len(ragged) > _SHOW else ""
-        raise SpellDataError(f"{path}: the header has {len(header)} fields but {shown}{more}")
-    raw = pd.DataFrame(rows[1:], columns=header, dtype=object)
-    raw.index = pd.Index(lines[1:], name="line")
-    return _validate(raw, states, source=str(path), from_file=True)
-
-
-def validate_spells(df: pd.DataFrame, states: Iterable[str] | None = None) -> pd.DataFrame:
-    """A checked, normalised copy of a spell table; raises `SpellDataError` naming bad rows.
-
-    Checks: the columns id, state, start, end, to exist; id and state are not empty; start,
-    end (and entry, if present) are all numbers of days or all dates; end is not before start
-    and entry not after end; a spell does not move to its own state; with `states`, every state
-    and destination is one of them.
-    """
-    return _validate(df, states, source="spell table", from_file=False)
-
-
-def _validate(df: pd.DataFrame, states: Iterable[str] | None, source: str, from_file: bool
-              ) -> pd.DataFrame:
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        raise SpellDataError(
-            f"{source}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(c) for c in missing)}; a spell table needs the columns "
-            f"{', '.join(REQUIRED)} (entry and attribute columns are optional)")
-    out = df.copy()
-    problems: list[str] = []
-
-    def where(mask: np.ndarray, column: str, what: str, values: pd.Series | None = None,
-              detail: pd.Series | None = None) -> None:
-        """Record a problem for the rows in `mask`, showing each one's value or `detail`."""
-        pos = np.flatnonzero(mask)
-        if len(pos) == 0:
-            return
-        ids = out["id"].to_numpy()
-        names = []
-        for p in pos[:_SHOW]:
-            label = f"line {out.index[p]}" if from_file else f"row {_plain(out.index[p])!r}"
-            shown = (f", {column} {_plain(values.iloc[p])!r}" if values is not None
-                     else f", {detail.iloc[p]}" if detail is not None else "")
-            names.append(f"{label} (id {_plain(ids[p])!r}{shown})")
-        more = f" and {len(pos) - _SHOW} more" if len(pos) > _SHOW else ""
-        problems.append(f"{source}: column {column!r}: {what} in {'; '.join(names)}{more}")
-
-    for column in ("id", "state"):
-        where(_blank(out[column]), column, "empty value")
-    out["state"] = _text(out["state"], lower=False)
-
-    text = _text(out["to"])
-    censored = text.isin(CENSORED).to_numpy(dtype=bool)
-    out["to"] = pd.Series(_text(out["to"], lower=False).where(~censored, None), index=out.index,
-                          dtype=object)
-
-    times = [c for c in ("start", "end", "entry") if c in out.columns]
-    kind = _time_kind(out, times)
-    for column in times:
-        parsed, bad = _parse_times(out[column], kind, optional=column == "entry")
-        where(bad, column, "not a number of days" if kind == "days" else "not a date (YYYY-MM-DD)",
-              out[column])
-        out[column] = parsed
-    # values that did not parse are NaN / NaT and compare False: only parsed pairs are checked
-    where((out["end"] < out["start"]).to_numpy(dtype=bool), "end", "end before start",
-          detail="end " + out["end"].astype(str) + " < start " + out["start"].astype(str))
-    if "entry" in out.columns:
-        where((out["entry"] > out["end"]).to_numpy(dtype=bool), "entry", "entry after end",
-              detail="entry " + out["entry"].astype(str) + " > end " + out["end"].astype(str))
-    same = (~censored) & (out["to"].astype(object) == out["state"]).to_numpy(dtype=bool)
-    where(same, "to", "a move to the spell's own state", out["to"])
-    if states is not None:
-        known = set(states)
-        where(~out["state"].isin(known).to_numpy(dtype=bool) & ~_blank(out["state"]), "state",
-              f"unknown state (known: {', '.join(sorted(known))})", out["state"])
-        where(~censored & ~out["to"].isin(known).to_numpy(dtype=bool), "to",
-              f"unknown destination (known: {', '.join(sorted(known))}, or empty/'censored')",
-              out["to"])
-    if problems:
-        raise SpellDataError("\n".join(problems))
-    return out
-
-
-def _plain(v: Any) -> Any:
-    """A NumPy scalar as the Python value (for messages)."""
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _text(s: pd.Series, lower: bool = True) -> pd.Series:
-    """The column as stripped strings (missing: ""), lower-cased unless `lower` is False."""
-    t = s.astype("string").str.strip().fillna("")
-    return (t.str.lower() if lower else t).astype(object)
-
-
-def _blank(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-        return s.isna().to_numpy(dtype=bool)
-    return (_text(s, lower=False) == "").to_numpy(dtype=bool)
-
-
-def _time_kind(df: pd.DataFrame, columns: list[str]) -> str:
-    """'days' when every filled time value is a number, else 'dates'."""
-    for column in columns:
-        s = df[column]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            return "dates"
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            continue
-        filled = s[~_blank(s)]
-        if pd.to_numeric(filled, errors="coerce").isna().any():
-            return "dates"
-    return "days"
-
-
-def _parse_times(s: pd.Series, kind: str, optional: bool) -> tuple[pd.Series, np.ndarray]:
-    """The column as floats (days) or datetime64, and a mask of values that are not."""
-    blank = _blank(s)
-    if kind == "days":
-        values = pd.to_numeric(s.astype(object).where(~blank), errors="coerce").astype(float)
-        bad = ~np.isfinite(values.to_numpy())
-    elif pd.api.types.is_datetime64_any_dtype(s):
-        values = s
-        bad = s.isna().to_numpy()
-    else:
-        text = _text(s, lower=False).where(~blank, None)
-        dates = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        bad = dates.isna().to_numpy()
-        return dates, (bad & ~blank) if optional else bad
-    if optional:
-        bad = bad & ~blank
-    return values, bad
-
-
-# ---------------------------------------------------------------------------------------------
-# Engine output
-
-
-def engine_spells(table: pd.DataFrame, observe_from: float = 0.0) -> pd.DataFrame:
-    """A `ReplicationRecord.spells` table (days) as a spell table for `fit_spells`.
-
-    The engine's initial stock enters with elapsed durations, so its spells start before day 0
-    (`start_day` < 0) but are only seen from day 0: `entry` = max(start, `observe_from`) makes
-    the fit count their exposure from then on. Censored spells end at the horizon with `to`
-    None. Extra columns are kept.
-    """
-    out = table.rename(columns={"start_day": "start", "end_day": "end"}).copy()
-    out["entry"] = np.maximum(out["start"].to_numpy(dtype=float), observe_from)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Fitting
+_ESTIMATES: tuple[str, ...] = ("hr", "ci_low", "ci_high", "p_value", "se_log_hr")
+"""The per-level columns of a hazard-ratio row, NaN when they cannot be estimated."""
 
 
 def poisson_interval(events: np.ndarray, exposure: np.ndarray, level: float = 0.95
@@ -288,11 +99,9 @@ class SpellFit:
         for (state, dest), g in self.rates.groupby(["state", "to"], sort=False):
             g = g.sort_values("from_week")
             rates = g["rate_per_week"].ffill().bfill().fillna(0.0).to_numpy(dtype=float)
-            value: float | list[list[float]]
-            if len(g) == 1:
-                value = float(rates[0])
-            else:
-                value = [[_num(w), float(r)] for w, r in zip(g["from_week"], rates, strict=True)]
+            value: float | list[list[float]] = (
+                float(rates[0]) if len(g) == 1
+                else [[_num(w), float(r)] for w, r in zip(g["from_week"], rates, strict=True)])
             out.setdefault(str(state), []).append({"to": str(dest), "rate_per_week": value})
         return out
 
@@ -311,6 +120,7 @@ class SpellFit:
 
 
 def _num(w: float) -> float | int:
+    """A week as an int when whole, so routes and band edges read 13 rather than 13.0."""
     return int(w) if float(w).is_integer() else float(w)
 
 
@@ -331,11 +141,7 @@ def fit_spells(df: pd.DataFrame, bands: dict[str, list[float]] | None = None,
     given = {s: _edges(e, f"bands[{s!r}]") for s, e in (bands or {}).items()}
     candidates = _edges(candidate_edges, "candidate_edges")[1:]
 
-    start, end = _days(spells["start"]), _days(spells["end"])
-    entry = _days(spells["entry"]) if "entry" in spells.columns else start
-    entry = np.where(np.isnan(entry), start, entry)
-    t1 = (end - start) / 7.0
-    t0 = np.clip((entry - start) / 7.0, 0.0, None)
+    t0, t1 = observed_weeks(spells)
     keep = t1 > t0
     states = spells["state"].astype(str).to_numpy()
     to = spells["to"].astype(object).where(spells["to"].notna(), None).to_numpy()
@@ -345,34 +151,16 @@ def fit_spells(df: pd.DataFrame, bands: dict[str, list[float]] | None = None,
     band_rows: list[dict[str, Any]] = []
     for state in sorted(pd.unique(states)):
         rows = np.flatnonzero((states == state) & keep)
-        dest_names = sorted({str(d) for d in to[rows] if d is not None})
-        dest_code = pd.Categorical(to[rows], categories=dest_names).codes.astype(np.int64)  # -1: censored
         grid = np.array(given.get(state, [0.0, *candidates]))
-        exposure, events, levels = _tabulate(
-            t0[rows], t1[rows], dest_code, len(dest_names), grid,
-            spells.iloc[rows][list(attributes)] if attributes else None)
-        total_exp = exposure.sum(axis=0) if exposure.ndim == 2 else exposure
-        total_ev = events.sum(axis=0) if events.ndim == 3 else events
-        chosen = (np.arange(len(grid)) if state in given
-                  else _select(total_exp, total_ev, ALL_SUBSETS_UP_TO))
-        band_exp = np.add.reduceat(total_exp, chosen)
-        band_ev = np.add.reduceat(total_ev, chosen, axis=0)
-        edges = grid[chosen]
-        band_rows.append({
-            "state": state, "edges": [_num(e) for e in edges],
-            "chosen": "given" if state in given else "aic",
-            "aic": _aic(band_exp, band_ev), "aic_one_band": _aic(total_exp.sum(keepdims=True),
-                                                                 total_ev.sum(axis=0, keepdims=True)),
-            "spells": len(rows)})
-        rate_rows.append(_rate_table(state, dest_names, edges, band_exp, band_ev, level))
-        if attributes and levels is not None:
-            hr_rows += _hazard_ratios(state, dest_names, np.add.reduceat(exposure, chosen, axis=1),
-                                      np.add.reduceat(events, chosen, axis=1), levels, level)
-
+        attrs = spells.iloc[rows][list(attributes)] if attributes else None
+        state_rates, ratios, band_row = _fit_state(state, t0[rows], t1[rows], to[rows], grid,
+                                                   state in given, attrs, level)
+        rate_rows.append(state_rates)
+        hr_rows += ratios
+        band_rows.append(band_row)
     rate_cols = ["state", "to", "band", "from_week", "to_week", "events", "exposure_weeks",
                  "rate_per_week", "se", "ci_low", "ci_high"]
-    hr_cols = ["state", "to", "attribute", "level", "reference", "hr", "ci_low", "ci_high",
-               "p_value", "se_log_hr"]
+    hr_cols = ["state", "to", "attribute", "level", "reference", *_ESTIMATES]
     rates = (pd.concat(rate_rows, ignore_index=True) if rate_rows else pd.DataFrame(columns=rate_cols))
     return SpellFit(rates=rates[rate_cols],
                     hazard_ratios=pd.DataFrame(hr_rows, columns=hr_cols),
@@ -380,18 +168,38 @@ def fit_spells(df: pd.DataFrame, bands: dict[str, list[float]] | None = None,
                                                            "aic_one_band", "spells"]))
 
 
+def _fit_state(state: str, t0: np.ndarray, t1: np.ndarray, to: np.ndarray, grid: np.ndarray,
+               given: bool, attrs: pd.DataFrame | None, level: float
+               ) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, Any]]:
+    """One state's rate table, hazard-ratio rows and band row from its spells with exposure;
+    `grid` holds the given edges (`given`) or every candidate edge, among which AIC chooses."""
+    dest_names = sorted({str(d) for d in to if d is not None})
+    dest_code = pd.Categorical(to, categories=dest_names).codes.astype(np.int64)  # -1: censored
+    exposure, events, levels = _tabulate(t0, t1, dest_code, len(dest_names), grid, attrs)
+    total_exp = exposure.sum(axis=0) if exposure.ndim == 2 else exposure
+    total_ev = events.sum(axis=0) if events.ndim == 3 else events
+    chosen = np.arange(len(grid)) if given else _select(total_exp, total_ev, ALL_SUBSETS_UP_TO)
+    band_exp = np.add.reduceat(total_exp, chosen)
+    band_ev = np.add.reduceat(total_ev, chosen, axis=0)
+    edges = grid[chosen]
+    band_row = {
+        "state": state, "edges": [_num(e) for e in edges], "chosen": "given" if given else "aic",
+        "aic": _aic(band_exp, band_ev), "spells": len(t0),
+        "aic_one_band": _aic(total_exp.sum(keepdims=True), total_ev.sum(axis=0, keepdims=True))}
+    rates = _rate_table(state, dest_names, edges, band_exp, band_ev, level)
+    ratios: list[dict[str, Any]] = []
+    if attrs is not None and levels is not None:
+        ratios = _hazard_ratios(state, dest_names, np.add.reduceat(exposure, chosen, axis=1),
+                                np.add.reduceat(events, chosen, axis=1), levels, level)
+    return rates, ratios, band_row
+
+
 def _edges(edges: Sequence[float], name: str) -> list[float]:
+    """Checked band edges in weeks starting at 0; `name` says in the error which argument was bad."""
     out = [float(e) for e in edges]
     if any(not math.isfinite(e) or e < 0 for e in out) or any(b <= a for a, b in itertools.pairwise(out)):
         raise ValueError(f"{name}: band edges are increasing, finite weeks ≥ 0 (got {list(edges)!r})")
     return out if out and out[0] == 0.0 else [0.0, *out]
-
-
-def _days(s: pd.Series) -> np.ndarray:
-    """A time column as float days (dates: days since 1970-01-01)."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return ((s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    return s.to_numpy(dtype=float)
 
 
 def _tabulate(t0: np.ndarray, t1: np.ndarray, dest: np.ndarray, n_dest: int, grid: np.ndarray,
@@ -410,7 +218,7 @@ def _tabulate(t0: np.ndarray, t1: np.ndarray, dest: np.ndarray, n_dest: int, gri
         exposure = per_spell.sum(axis=0)
         counts = np.bincount(band[moved] * n_dest + dest[moved], minlength=n_band * n_dest)
         return exposure, counts.reshape(n_band, n_dest).astype(float), None
-    blank = np.column_stack([_blank(attrs[c]) for c in attrs.columns])  # NaN or "": missing
+    blank = np.column_stack([is_blank(attrs[c]) for c in attrs.columns])  # NaN or "": missing
     cats = attrs.astype(object).where(~blank, None)
     present = cats.notna().all(axis=1).to_numpy()
     combo = np.full(len(cats), -1, dtype=np.int64)
@@ -446,6 +254,7 @@ def _loglik(exposure: np.ndarray, events: np.ndarray) -> float:
 
 
 def _aic(exposure: np.ndarray, events: np.ndarray) -> float:
+    """2k − 2 log L with one rate per band and destination: the criterion bands are chosen by."""
     k = events.shape[0] * events.shape[1]
     return 2.0 * k - 2.0 * _loglik(exposure, events)
 
@@ -456,6 +265,7 @@ def _select(exposure: np.ndarray, events: np.ndarray, all_up_to: int) -> np.ndar
     n = len(exposure)
 
     def score(idx: tuple[int, ...]) -> float:
+        """AIC of the bands starting at grid indices 0 and `idx`; inf if one has no exposure."""
         chosen = np.array((0, *idx))
         e = np.add.reduceat(exposure, chosen)
         if np.any(e <= 0) and len(chosen) > 1:
@@ -485,6 +295,7 @@ def _select(exposure: np.ndarray, events: np.ndarray, all_up_to: int) -> np.ndar
 
 def _rate_table(state: str, dests: list[str], edges: np.ndarray, exposure: np.ndarray,
                 events: np.ndarray, level: float) -> pd.DataFrame:
+    """The `SpellFit.rates` rows of one state: events ÷ exposure per band and destination."""
     n_band, n_dest = events.shape
     d = events.T.ravel()  # dest-major: all bands of the first destination, then the next
     e = np.tile(exposure, n_dest)
@@ -503,13 +314,23 @@ def _rate_table(state: str, dests: list[str], edges: np.ndarray, exposure: np.nd
 def _hazard_ratios(state: str, dests: list[str], exposure: np.ndarray, events: np.ndarray,
                    levels: pd.DataFrame, level: float) -> list[dict[str, Any]]:
     """Poisson GLM per destination on the (combo × band) table, the pooled last row left out."""
-    sm = importlib.import_module("statsmodels.api")  # untyped: imported as a module object
-    exceptions = importlib.import_module("statsmodels.tools.sm_exceptions")
-
     n_combo = len(levels)
-    exposure, events = exposure[:n_combo], events[:n_combo]
-    n_band = exposure.shape[1]
-    columns: list[tuple[str, str, str]] = []  # (attribute, level, reference)
+    columns, dummies = _level_columns(levels)
+    if not columns:
+        return []
+    q = float(norm.ppf(1.0 - (1.0 - level) / 2))
+    out: list[dict[str, Any]] = []
+    for j, dest in enumerate(dests):
+        estimates = _destination_ratios(exposure[:n_combo], events[:n_combo, :, j], dummies, q)
+        out += [{"state": state, "to": dest, "attribute": a, "level": lv, "reference": ref, **est}
+                for (a, lv, ref), est in zip(columns, estimates, strict=True)]
+    return out
+
+
+def _level_columns(levels: pd.DataFrame) -> tuple[list[tuple[str, str, str]], list[np.ndarray]]:
+    """(attribute, level, reference) of each non-reference level and its indicator by combination;
+    the reference is the first level in sorted order."""
+    columns: list[tuple[str, str, str]] = []
     dummies: list[np.ndarray] = []
     for attr in levels.columns:
         values = levels[attr].to_numpy()
@@ -517,64 +338,59 @@ def _hazard_ratios(state: str, dests: list[str], exposure: np.ndarray, events: n
         for lv in found[1:]:
             columns.append((str(attr), lv, found[0]))
             dummies.append((values == lv).astype(float))
-    if not columns:
-        return []
-    z = 1.0 - (1.0 - level) / 2
-    out: list[dict[str, Any]] = []
-    cell_combo = np.repeat(np.arange(n_combo), n_band)
-    cell_band = np.tile(np.arange(n_band), n_combo)
+    return columns, dummies
+
+
+def _destination_ratios(exposure: np.ndarray, ev: np.ndarray, dummies: list[np.ndarray], q: float
+                        ) -> list[dict[str, float]]:
+    """Estimates for each level (`dummies`: its indicator by combination) from the exposure and
+    events `ev` to one destination, both [combo, band]; levels that cannot be estimated get NaN.
+
+    Cells of a band with no event (an infinite negative level) are left out; so are those of a
+    level with no event (HR 0, no finite interval), so that the other levels' fit stays finite.
+    """
+    n, (n_combo, n_band) = len(dummies), exposure.shape
+    cell_combo, cell_band = np.repeat(np.arange(n_combo), n_band), np.tile(np.arange(n_band), n_combo)
     cell_exp = exposure.ravel()
-    for j, dest in enumerate(dests):
-        ev = events[:, :, j]
-        bands_with = ev.sum(axis=0) > 0  # a band with no event has an infinite negative level
-        use = (cell_exp > 0) & bands_with[cell_band]
-        kept = np.flatnonzero(bands_with)
-        x_band = (cell_band[use, None] == kept[None, :]).astype(float)
-        x_attr = np.column_stack([d[cell_combo[use]] for d in dummies])
-        y = ev.ravel()[use]
-        rows: list[dict[str, Any]] = [
-            {"state": state, "to": dest, "attribute": a, "level": lv, "reference": ref}
-            for a, lv, ref in columns]
-        # a level with no event to this destination has HR 0 and no finite interval; its cells
-        # are left out so the other levels' fit stays finite
-        zero = np.array([(x_attr[:, k] * y).sum() == 0 and x_attr[:, k].any()
-                         for k in range(len(columns))])
-        for k in np.flatnonzero(zero):
-            rows[k].update(hr=0.0, ci_low=0.0, ci_high=math.nan, p_value=math.nan, se_log_hr=math.nan)
-        cells = ~(x_attr[:, zero] > 0).any(axis=1)
-        xa = x_attr[cells]
-        # a level absent from the cells left, or present in all of them, cannot be estimated
-        live = np.flatnonzero(~zero & xa.any(axis=0) & ~xa.all(axis=0))
-        if y[cells].sum() > 0 and len(live):
-            xb = x_band[cells]
-            has = xb.any(axis=0)
-            x = np.column_stack([xb[:, has], xa[:, live]])
-            if np.linalg.matrix_rank(x) == x.shape[1]:  # else a level is confounded with bands
-                for k, est in zip(live, _poisson_glm(sm, exceptions, y[cells], x,
-                                                     np.log(cell_exp[use][cells]), n_b=int(has.sum()),
-                                                     q=float(norm.ppf(z))), strict=True):
-                    rows[k].update(est)
-        for r in rows:
-            r.setdefault("hr", math.nan)
-            for key in ("ci_low", "ci_high", "p_value", "se_log_hr"):
-                r.setdefault(key, math.nan)
-        out += rows
-    return out
+    bands_with = ev.sum(axis=0) > 0
+    use = (cell_exp > 0) & bands_with[cell_band]
+    kept = np.flatnonzero(bands_with)
+    x_band = (cell_band[use, None] == kept[None, :]).astype(float)
+    x_attr = np.column_stack([d[cell_combo[use]] for d in dummies])
+    y = ev.ravel()[use]
+    found: list[dict[str, float]] = [{} for _ in range(n)]
+    zero = np.array([(x_attr[:, k] * y).sum() == 0 and x_attr[:, k].any() for k in range(n)])
+    for k in np.flatnonzero(zero):
+        found[k] = {"hr": 0.0, "ci_low": 0.0}
+    rest = ~(x_attr[:, zero] > 0).any(axis=1)
+    xa = x_attr[rest]
+    # a level absent from the cells left, or present in all of them, cannot be estimated
+    live = np.flatnonzero(~zero & xa.any(axis=0) & ~xa.all(axis=0))
+    if y[rest].sum() > 0 and len(live):
+        xb = x_band[rest]
+        has = xb.any(axis=0)
+        x = np.column_stack([xb[:, has], xa[:, live]])
+        if np.linalg.matrix_rank(x) == x.shape[1]:  # else a level is confounded with bands
+            fitted = _poisson_glm(y[rest], x, np.log(cell_exp[use][rest]), n_b=int(has.sum()), q=q)
+            for k, est in zip(live, fitted, strict=True):
+                found[k] = est
+    return [{**dict.fromkeys(_ESTIMATES, math.nan), **est} for est in found]
 
 
-def _poisson_glm(sm: Any, exceptions: Any, y: np.ndarray, x: np.ndarray, offset: np.ndarray,
-                 n_b: int, q: float) -> list[dict[str, float]]:
+def _poisson_glm(y: np.ndarray, x: np.ndarray, offset: np.ndarray, n_b: int, q: float
+                 ) -> list[dict[str, float]]:
     """HR, interval, p-value and SE of log HR of the columns after the first `n_b` (NaN if the
-    fit fails)."""
+    fit fails). Statsmodels is imported here, on first use, as it is slow to load."""
+    sm = importlib.import_module("statsmodels.api")  # untyped: imported as a module object
+    exceptions = importlib.import_module("statsmodels.tools.sm_exceptions")
     n = x.shape[1] - n_b
-    failed = [dict.fromkeys(("hr", "ci_low", "ci_high", "p_value", "se_log_hr"), math.nan)] * n
     with warnings.catch_warnings():
         for kind in (exceptions.ConvergenceWarning, exceptions.PerfectSeparationWarning, RuntimeWarning):
             warnings.simplefilter("ignore", kind)
         try:
             fit = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
         except (ValueError, np.linalg.LinAlgError, exceptions.PerfectSeparationError):
-            return failed
+            return [dict.fromkeys(_ESTIMATES, math.nan)] * n
     coef = np.asarray(fit.params, dtype=float)[n_b:]
     se = np.asarray(fit.bse, dtype=float)[n_b:]
     p = np.asarray(fit.pvalues, dtype=float)[n_b:]

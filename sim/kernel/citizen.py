@@ -7,68 +7,51 @@ from typing import Any
 
 from sim.kernel.streams import CohortDraws
 
+ARRIVED, STOCK = 0, 1
+"""A citizen's cohort: arrived during the horizon, or in the initial stock."""
+
 
 class Citizen:
     """A person on (or returned from) public support.
 
     `pending` is the one scheduled transition event; a redraw replaces it and the stale event
-    is ignored when it fires. Support history, programme and meeting history attach here as the
-    economics and intervention features arrive.
+    is ignored when it fires. Each feature keeps its per-citizen state in its own slot of `ext`.
     """
 
     __slots__ = (
         "attrs",
-        "away",
         "born",
         "clock_done",
+        "cohort",
         "draws",
         "effect",
         "effects",
         "entered",
+        "ext",
         "ident",
-        "last_offer",
-        "meetings",
         "next_dest",
         "next_elapsed",
-        "on_support",
         "pending",
-        "programme_draws",
-        "programme_used",
-        "programmes",
         "rank",
-        "returning",
         "state",
-        "support",
-        "team_draws",
-        "team_used",
         "used",
     )
 
     def __init__(self, ident: int, state: int, entered: float, draws: CohortDraws | None = None,
-                 rank: int = 0) -> None:
+                 rank: int = 0, cohort: tuple[int, int] = (0, 0), n_features: int = 0) -> None:
         self.ident = ident
         self.state = state
         self.entered = entered
         self.draws = draws  # the citizen's cohort's random numbers; its own are pair(rank, k)
         self.rank = rank
+        self.cohort = cohort  # (initial stock or arrivals, the state index it came in through)
         self.used = 0  # pairs used so far
-        self.programme_draws: CohortDraws | None = None  # programme decisions: the citizen's own too
-        self.programme_used = 0
-        self.team_draws: CohortDraws | None = None  # caseworker teams' decisions: their own stream
-        self.team_used = 0
-        self.programmes: dict[int, tuple[str, Any, float]] | None = None  # programme → (queued or
-        # participating, its SimPy request, since)
         self.effect: dict[int, float] | None = None  # hazard ratios by destination now in force
         self.effects: dict[object, dict[int, float]] | None = None  # … and where they come from
-        self.meetings: list[float] | None = None  # days of the meetings held in the last year
-        self.last_offer = -math.inf  # day the last programme (an active offer) started
         self.attrs: dict[str, str] | None = None  # attribute values (the scenario's attributes)
         self.born = math.nan  # day of birth (from the scenario's ages), for eligibility by age
         self.clock_done = -1.0  # days in the state of the last clock the citizen stayed through
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None
-        self.support = 0.0  # days on public support as the refusion staircase counts them
-        self.away: list[tuple[float, float]] | None = None  # recent self-support periods
-        self.returning = False  # back from self-support: check the reset rule
-        self.on_support = False  # the last spell was on a benefit (no employer period at a move)
+        self.ext: list[Any] = [None] * n_features  # one slot per feature of the replication

@@ -12,8 +12,8 @@ import numpy as np
 from sim.contract.calendar import Calendar
 from sim.contract.catalogue import CATALOGUE, EXITS
 from sim.contract.schema import Scenario
-from sim.features.economics import EconomicsModel, compile_economics
 from sim.kernel.hazards import ExitSchedule, schedule_from_routes
+from sim.kernel.protocol import FeaturePlan
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,16 @@ class Model:
     initial: tuple[int, ...]
     initial_bands: tuple[InitialBands | None, ...]
     ages: tuple[InitialBands | None, ...] = ()
+    """Per state: age bands (years) of citizens entering it and of its initial stock."""
     attributes: tuple[dict[str, tuple[tuple[str, ...], tuple[float, ...]]], ...] = ()
     """Per state: attribute → (values, cumulative shares), drawn for each citizen at entry."""
-    """Per state: age bands (years) of citizens entering it and of its initial stock."""
-    economics: EconomicsModel | None = None
-    """Money rules, when the scenario has an economics block."""
-    entry_history: tuple[np.ndarray | None, ...] | None = None
-    """Per state: support days at spell start seen in a steady-state pilot run (`sim.features.pilot`),
-    from which the initial stock's prior support is drawn."""
-    watched: frozenset[int] = frozenset()
-    """States where a feature must see each move as it happens (programmes, meetings).
+    features: tuple[FeaturePlan, ...] = ()
+    """The scenario's features, compiled (`sim.features.compile_model`); the kernel runs them
+    through the protocol of `sim.kernel.protocol` and names none of them."""
 
-    Moves between other states are drawn ahead and booked at once (exact: nothing can change
-    the hazard there); a move into, out of or within a watched state is a SimPy event.
-    """
+    def feature(self, key: str) -> FeaturePlan | None:
+        """The compiled feature registered under `key`, if the scenario has it."""
+        return next((f for f in self.features if f.key == key), None)
 
     @property
     def n_states(self) -> int:
@@ -78,7 +74,8 @@ class Model:
 
 
 def compile_model(scenario: Scenario) -> Model:
-    """Number the states, merge each state's routes into an exit schedule, tabulate inflows."""
+    """Number the states, merge each state's routes into an exit schedule, tabulate inflows
+    (the kernel's part; `sim.features.compile_model` adds the features)."""
     codes = (*scenario.states, *EXITS)
     index = {c: i for i, c in enumerate(codes)}
     calendar = Calendar.build(scenario.start, scenario.months)
@@ -113,4 +110,4 @@ def compile_model(scenario: Scenario) -> Model:
          for name, by_state in scenario.attributes.items() if c in by_state}
         for c in codes)
     return Model(scenario, codes, len(scenario.states), calendar, schedules, inflow, initial,
-                 tuple(bands), ages, attributes, compile_economics(scenario, calendar))
+                 tuple(bands), ages, attributes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,12 +26,8 @@ class ReplicationRecord:
     """Events processed (arrivals and moves)."""
     spells: pd.DataFrame | None = None
     """One row per completed or censored stay when asked for: id, state, start_day, end_day, to."""
-    step_days: np.ndarray | None = None
-    """With economics: person-days [benefit state, staircase step (unpaid last), month]."""
-    programmes: np.ndarray | None = None
-    """With interventions: [programme, measure (sim.features.programmes.MEASURES), month]."""
-    teams: np.ndarray | None = None
-    """With caseworkers: [team, measure (sim.features.caseworkers.MEASURES), month]."""
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each feature's arrays (`Feature.close`), by name, e.g. `step_days` with economics."""
     durations: np.ndarray | None = None
     """With a mean_duration_weeks target: spells started inside the horizon,
     [state (benefits then exits), measure (sim.kernel.ledger.SPELL_MEASURES), start month]."""

@@ -50,9 +50,10 @@ class Streams:
         child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key), pool_size=seq.pool_size)
         return np.random.Generator(np.random.PCG64(child))
 
-    def cohort(self, cohort: int, state: str, n: int) -> CohortDraws:
-        """The random numbers of the n citizens of a cohort (arrived into, or initially in, `state`)."""
-        return CohortDraws(self, cohort, state_key(state), n)
+    def cohort(self, cohort: int, state: str, n: int, *purpose: int) -> CohortDraws:
+        """The random numbers of the n citizens of a cohort (arrived into, or initially in, `state`),
+        for the citizens' paths or, keyed further by `purpose`, a feature's own decisions."""
+        return CohortDraws(self, (cohort, state_key(state), *purpose), n)
 
 
 class CohortDraws:
@@ -64,9 +65,9 @@ class CohortDraws:
 
     __slots__ = ("_extra", "_key", "_n", "_streams", "_tiers")
 
-    def __init__(self, streams: Streams, cohort: int, state: int, n: int) -> None:
+    def __init__(self, streams: Streams, key: tuple[int, ...], n: int) -> None:
         self._streams = streams
-        self._key = (cohort, state)
+        self._key = key
         self._n = n
         self._tiers: list[list[float]] = []
         self._extra: dict[int, list[float]] = {}

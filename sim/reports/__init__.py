@@ -1,9 +1,10 @@
 """Reports for people who do not read CSV: the console summary, the workbook and the HTML page.
 
 Modules, one concept each:
-- `console`: the summary `caseflow run` prints (from the in-memory result);
+- `console`: the summaries `caseflow run` and `caseflow compare` print (from the folder they wrote);
 - `language`: Danish and English words, month names and number formats;
 - `rundata`: a run folder read back (the reports' only input: no re-simulation);
+- `comparedata`: a comparison folder read back (differences.csv, base/ and variant/);
 - `texts`: target sentences and values by metric;
 - `charts`: fan charts and target probabilities (data picked, then drawn);
 - `workbook`: report.xlsx; `html`: report.html; `build`: writes both, with charts/*.png;

@@ -1,4 +1,8 @@
-"""The summary a run prints: full-year persons per year, costs in DKK millions, and the targets."""
+"""The summary a run prints: full-year persons per year, costs in DKK millions, and the targets.
+
+Printed from the run folder's files (as every report is), so what the console shows is what the
+folder holds, and `caseflow run` and `caseflow compare` print the folder they just wrote.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.batch.compare import Comparison
-from sim.batch.run import RunResult
 from sim.contract.caseworker_spec import TEAM_SHARES
 from sim.contract.catalogue import TOTAL
+from sim.reports.comparedata import ComparisonData
+from sim.reports.rundata import RunData
 
 
 def _amount(metric: str, value: float) -> str:
@@ -23,15 +27,20 @@ def _amount(metric: str, value: float) -> str:
     return f"{value:,.0f}"
 
 
-def print_summary(result: RunResult, console: Console) -> None:
-    """Print the yearly full-year persons (and costs), then the targets table."""
-    yearly = result.yearly
+def _batch(run: RunData) -> str:
+    """'100 runs, seed 1' from run.json."""
+    return f"{run.facts.get('runs')} runs, seed {run.facts.get('seed')}"
+
+
+def print_summary(run: RunData, console: Console) -> None:
+    """Print the yearly full-year persons (and costs), then the targets table, from a run folder."""
+    yearly = run.yearly
     years = sorted(yearly["year"].unique())
     if not years:
         console.print("The horizon covers no full calendar year; see monthly.csv.")
     costs = "net_dkk" in yearly.columns
     for year in years:
-        title = f"{result.scenario.name}, {year}: full-year persons ({result.runs} runs, seed {result.seed})"
+        title = f"{run.name}, {year}: full-year persons ({_batch(run)})"
         table = Table(title=title)
         table.add_column("state", no_wrap=True)
         table.add_column("mean", justify="right")
@@ -40,7 +49,7 @@ def print_summary(result: RunResult, console: Console) -> None:
             for name in ("gross DKK mio.", "net DKK mio.", "co-financing"):
                 table.add_column(name, justify="right")
         rows = yearly[yearly["year"] == year].set_index("state")
-        for state in [*result.model.benefit_codes, TOTAL]:
+        for state in [*run.states, TOTAL]:
             r = rows.loc[state]
             cells = [f"{r['mean']:,.0f}", f"{r['p10']:,.0f}–{r['p90']:,.0f}"]
             if costs:
@@ -48,23 +57,23 @@ def print_summary(result: RunResult, console: Console) -> None:
                           f"{r['cofinancing_rate']:.1%}"]
             table.add_row(state, *cells, style="bold" if state == TOTAL else None)
         console.print(table)
-    _print_programmes(result, console)
-    _print_teams(result, console)
-    _print_layers(result, console)
-    if result.targets.empty:
+    _print_programmes(run, console)
+    _print_teams(run, console)
+    _print_layers(run, console)
+    if run.targets.empty:
         return
     targets = Table(title="Targets")
     for name in ("target", "threshold", "P(met)", "p10", "p50", "p90"):
         targets.add_column(name, justify="left" if name == "target" else "right")
-    for _, t in result.targets.iterrows():
+    for _, t in run.targets.iterrows():
         sense = "≤" if t["sense"] == "at_most" else "≥"
         p = t["probability_met"]
         colour = "green" if p >= 0.8 else ("yellow" if p >= 0.5 else "red")
-        metric = t["metric"]
-        targets.add_row(t["target"], f"{sense} {_amount(metric, t['threshold'])}", f"[{colour}]{p:.2f}[/]",
-                        *(_amount(metric, t[q]) for q in ("p10", "p50", "p90")))
+        metric = str(t["metric"])
+        targets.add_row(str(t["target"]), f"{sense} {_amount(metric, t['threshold'])}",
+                        f"[{colour}]{p:.2f}[/]", *(_amount(metric, t[q]) for q in ("p10", "p50", "p90")))
     console.print(targets)
-    for _, t in result.targets.iterrows():
+    for _, t in run.targets.iterrows():
         share = t.get("censored_share")
         if t["metric"] == "mean_duration_weeks" and share is not None and share == share:
             console.print(f"{t['target']}: mean weeks of the spells started in the target's period; "
@@ -72,14 +81,15 @@ def print_summary(result: RunResult, console: Console) -> None:
                           + (", so the full mean is longer." if share > 0 else "."))
 
 
-def print_differences(comparison: Comparison, console: Console) -> None:
-    """Print variant − base per target and for the total, with 95 % intervals."""
+def print_differences(comparison: ComparisonData, console: Console) -> None:
+    """Print variant − base per target and for the total, with 95 % intervals, from a comparison folder."""
     d = comparison.differences
-    table = Table(title=f"{comparison.variant.scenario.name} − {comparison.base.scenario.name} "
-                        f"({comparison.base.runs} paired runs, seed {comparison.base.seed})")
+    base = comparison.base
+    table = Table(title=f"{comparison.variant.name} − {base.name} "
+                        f"({base.facts.get('runs')} paired runs, seed {base.facts.get('seed')})")
     for name in ("", "year", "base", "variant", "difference", "95 % interval", "P(met) base → variant"):
         table.add_column(name, justify="left" if name == "" else "right")
-    metric = {t.name: t.metric for t in comparison.base.targets_resolved}
+    metric = {str(t["target"]): str(t["metric"]) for _, t in base.targets.iterrows()}
     for _, r in d[d["kind"] == "target"].iterrows():
         m = metric.get(str(r["name"]), "full_year_persons")
         table.add_row(str(r["name"]), str(r["year"]), _amount(m, r["base_mean"]),
@@ -104,15 +114,15 @@ def _by_year(frame: pd.DataFrame, key: str) -> list[tuple[tuple[str, str], pd.Da
     return [((str(k[0]), str(k[1])), part) for k, part in grouped]
 
 
-def _print_programmes(result: RunResult, console: Console) -> None:
+def _print_programmes(run: RunData, console: Console) -> None:
     """Programme use per year: mean participants and queue, starts, lapses, mean wait, cost."""
-    if result.programmes is None:
+    if run.programmes is None:
         return
     table = Table(title="Programmes (means over runs)")
     for name in ("programme", "year", "participants", "queue", "starts", "lapsed", "wait, days",
                  "DKK mio."):
         table.add_column(name, justify="left" if name == "programme" else "right")
-    for (name, year), part in _by_year(result.programmes, "programme"):
+    for (name, year), part in _by_year(run.programmes, "programme"):
         starts = part["starts"].sum()
         wait = part["wait_days"].sum() / starts if starts else float("nan")
         table.add_row(name, year, f"{part['participants'].mean():,.1f}",
@@ -121,9 +131,9 @@ def _print_programmes(result: RunResult, console: Console) -> None:
     console.print(table)
 
 
-def _print_teams(result: RunResult, console: Console) -> None:
+def _print_teams(run: RunData, console: Console) -> None:
     """Caseworker teams per year: meetings held, late and missed shares, utilisation, fokusmål."""
-    if result.caseworkers is None:
+    if run.caseworkers is None:
         return
     table = Table(title="Caseworker teams (fokusmål: among citizens with 12 months' seniority)")
     for name in ("team", "year", "held", "late", "missed", "utilisation", "first ≤ 14 d",
@@ -134,15 +144,15 @@ def _print_teams(result: RunResult, console: Console) -> None:
         d = part[den].sum()
         return f"{part[num].sum() / d:.0%}" if d else "–"
 
-    for (name, year), part in _by_year(result.caseworkers, "team"):
+    for (name, year), part in _by_year(run.caseworkers, "team"):
         table.add_row(name, year, f"{part['held'].sum():,.0f}",
                       *(share(part, num, den) for num, den in TEAM_SHARES.values()))
     console.print(table)
 
 
-def _print_layers(result: RunResult, console: Console) -> None:
+def _print_layers(run: RunData, console: Console) -> None:
     """Which uncertainty layer dominates each yearly total and target (with parameter draws)."""
-    layers = result.layers
+    layers = run.layers
     if layers is None or layers.empty:
         return
     table = Table(title="Uncertainty: parameters drawn against fixed (layers.csv)")

@@ -1,7 +1,8 @@
 """A run folder read back: the tables and facts every report is built from.
 
 Reports never re-simulate: they read `monthly.csv`, `yearly.csv`, `targets.csv`, `costs.csv`
-(when economics were given), `scenario.yaml` and `run.json`, so `caseflow report RUN_DIR`
+(when economics were given), `programmes.csv`, `caseworkers.csv` and `layers.csv` (when the
+scenario has them), `scenario.yaml` and `run.json`, so `caseflow report RUN_DIR`
 rebuilds them from the folder alone, and a comparison report can load two folders the same way.
 """
 
@@ -83,6 +84,8 @@ class RunData:
     """programmes.csv, when the scenario has interventions."""
     caseworkers: pd.DataFrame | None = None
     """caseworkers.csv, when the scenario has caseworker teams."""
+    layers: pd.DataFrame | None = None
+    """layers.csv, when parameter uncertainty was split from process uncertainty."""
 
     @property
     def name(self) -> str:
@@ -168,6 +171,7 @@ def load_run(folder: Path) -> RunData:
     costs_path = folder / "costs.csv"
     programmes_path = folder / "programmes.csv"
     teams_path = folder / "caseworkers.csv"
+    layers_path = folder / "layers.csv"
     return RunData(
         folder=folder,
         monthly=read_csv(folder / "monthly.csv"),
@@ -178,6 +182,7 @@ def load_run(folder: Path) -> RunData:
         facts=json.loads((folder / "run.json").read_text(encoding="utf-8")),
         programmes=read_csv(programmes_path) if programmes_path.is_file() else None,
         caseworkers=read_csv(teams_path) if teams_path.is_file() else None,
+        layers=read_csv(layers_path) if layers_path.is_file() else None,
     )
 
 

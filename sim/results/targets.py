@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from sim.contract.catalogue import TOTAL
-from sim.contract.schema import DURATION_METRIC, PROGRAMME_METRICS, TEAM_METRICS, Target
-from sim.features.caseworkers import MEASURES as TEAM_MEASURES
-from sim.features.programmes import COST, PARTICIPANTS, STARTS
+from sim.contract.schema import DURATION_METRIC, Target
+from sim.features.outputs import ResolvedTarget
+from sim.features.registry import kinds_of
 from sim.kernel.model import Model
 from sim.kernel.records import min_weeks_of
 
-
-@dataclass(frozen=True)
-class ResolvedTarget:
-    """A target with its rows, its period's columns and its numeric threshold."""
-
-    name: str
-    metric: str
-    rows: tuple[int, ...]
-    year_column: int
-    """The year's column of the yearly tables; -1 for a month target."""
-    threshold: float
-    upper: bool
-    months: slice = field(default_factory=lambda: slice(0, 0))
-    """The target's months: its year's twelve, or its one month."""
-    feature: int = -1
-    """The team's or programme's index, for their metrics."""
-    month_column: int = -1
-    """The month's column of the monthly tables for a month target; -1 for a year target."""
-    period: str = ""
-    """'2018' or '2018-06'."""
-    weeks_index: int = -1
-    """For a min_weeks target: its threshold's index in the long_monthly/long_yearly tables."""
-
-    def met(self, values: np.ndarray) -> np.ndarray:
-        """Whether each value meets the target (at or below an upper bound, at or above a lower)."""
-        return values <= self.threshold if self.upper else values >= self.threshold
-
-    @property
-    def sense(self) -> str:
-        """`at_most` or `at_least`."""
-        return "at_most" if self.upper else "at_least"
+__all__ = ["ResolvedTarget", "base_value", "duration_sums", "resolve_targets", "target_values",
+           "threshold_of"]
 
 
 def base_value(target: Target, observed: dict[tuple[str, str, str], float]) -> float:
@@ -109,46 +78,22 @@ def duration_sums(target: ResolvedTarget, durations: np.ndarray) -> np.ndarray:
     return durations[list(target.rows), :, target.months].sum(axis=(0, 2))
 
 
-def target_values(targets: list[ResolvedTarget], tables: dict[str, np.ndarray]) -> np.ndarray:
-    """Each target's value in one replication, from its yearly (or monthly) tables."""
+def target_values(model: Model, targets: list[ResolvedTarget], tables: dict[str, np.ndarray]) -> np.ndarray:
+    """Each target's value in one replication, from its yearly (or monthly) tables; NaN where it
+    is undefined in that replication (no spell started, no meeting due)."""
+    by_metric = {m: kind.outputs for kind in kinds_of(model) for m in kind.outputs.target_metrics}
     out = []
     for t in targets:
         rows, year, by_month = list(t.rows), t.year_column, t.month_column >= 0
         if t.metric == "full_year_persons" and t.weeks_index >= 0:
             out.append(tables["long_monthly"][t.weeks_index, rows, t.month_column].sum() if by_month
                        else tables["long_yearly"][t.weeks_index, rows, year].sum())
-            continue
-        if t.metric == "full_year_persons":
+        elif t.metric == "full_year_persons":
             out.append(tables["monthly"][rows, t.month_column].sum() if by_month
                        else tables["yearly"][rows, year].sum())
-            continue
-        if t.metric == DURATION_METRIC:
+        elif t.metric == DURATION_METRIC:
             started, days, _ = duration_sums(t, tables["durations"])
             out.append(days / started / 7.0 if started > 0 else np.nan)
-            continue
-        if t.metric in TEAM_METRICS:
-            num, den = (TEAM_MEASURES.index(m) for m in TEAM_METRICS[t.metric])
-            team = tables["teams"][t.feature, :, t.months]
-            total = team[den].sum()
-            out.append(team[num].sum() / total if total > 0 else np.nan)
-            continue
-        if t.metric in PROGRAMME_METRICS:
-            programme = tables["programmes"][t.feature, :, t.months]
-            measure = {"programme_starts": STARTS, "programme_participants": PARTICIPANTS,
-                       "programme_cost_dkk": COST}[t.metric]
-            values = programme[measure]
-            out.append(values.mean() if t.metric == "programme_participants" else values.sum())
-            continue
-        if by_month:
-            gross = tables["monthly_gross"][rows, t.month_column].sum()
-            net = tables["monthly_net"][rows, t.month_column].sum()
         else:
-            gross = tables["yearly_gross"][rows, year].sum()
-            net = tables["yearly_net"][rows, year].sum()
-        if t.metric == "net_cost_dkk":
-            out.append(net)
-        elif t.metric == "gross_cost_dkk":
-            out.append(gross)
-        else:
-            out.append(net / gross if gross > 0 else np.nan)
+            out.append(by_metric[t.metric].target_value(t, tables))
     return np.array(out, dtype=float)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -26,8 +27,18 @@ from simpy.events import Timeout
 
 from sim.contract.calendar import Calendar
 from sim.contract.caseworker_spec import Team
-from sim.features.programmes import SetEffect
+from sim.contract.schema import Scenario
+from sim.features.programmes.programme import KEY as PROGRAMMES
+from sim.features.programmes.programme import ProgrammesFeature
+from sim.features.support import KEY as SUPPORT
+from sim.features.support import SupportFeature
 from sim.kernel.citizen import Citizen
+from sim.kernel.protocol import Feature, Run, SetEffect
+from sim.kernel.streams import ARRIVAL_TEAMS, INITIAL_TEAMS, CohortDraws
+
+KEY = "caseworkers"
+RECORD = "teams"
+"""The record's array: [team, measure (MEASURES), month]."""
 
 MEASURES = ("due", "held", "late", "missed", "first_held", "first_within_14_days", "hours_available",
             "hours_used", "fokus_seniority_12m", "fokus_no_offer", "fokus_few_meetings")
@@ -41,12 +52,28 @@ DAY_END = 1e-6
 """How long before midnight the daily round runs (in days)."""
 
 
+class Meetings:
+    """A citizen's caseworker history: its own stream (meeting phase, changes), recent meetings."""
+
+    __slots__ = ("draws", "held", "used")
+
+    def __init__(self, draws: CohortDraws) -> None:
+        self.draws = draws
+        self.used = 0
+        self.held: list[float] | None = None  # days of the meetings held in the last year
+
+
 class CaseworkerTeam:
     """One team during one replication."""
 
     def __init__(self, spec: Team, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect) -> None:
+                 set_effect: SetEffect, record: Callable[[Citizen], Meetings],
+                 support_days: Callable[[Citizen, float], float], last_offer: Callable[[Citizen], float]
+                 ) -> None:
         self.spec = spec
+        self.record = record
+        self.support_days = support_days
+        self.last_offer = last_offer
         self.env = env
         self.calendar = calendar
         self.set_effect = set_effect
@@ -88,7 +115,7 @@ class CaseworkerTeam:
             while t > now - YEAR and t > c.entered:
                 past.append(t)
                 t -= self._interval(t - c.entered)
-            c.meetings = sorted(past) or None
+            self.record(c).held = sorted(past) or None
         if self.spec.turnover_per_year > 0 and self.change_ratios:
             if c.entered < now:  # in the initial stock: the changes it has had so far this stay
                 rate, k, t = self.spec.turnover_per_year / YEAR, 0, c.entered
@@ -178,7 +205,8 @@ class CaseworkerTeam:
             self._count(FIRST_HELD, held)
             if held - c.entered <= 14.0 + 1e-9:  # day 14 itself counts
                 self._count(FIRST_14, held)
-        c.meetings = [t for t in (c.meetings or ()) if t > held - YEAR] + [held]
+        record = self.record(c)
+        record.held = [t for t in (record.held or ()) if t > held - YEAR] + [held]
         now = self.env.now
         if self.meeting_effect and self.spec.effect_weeks > 0:
             until = now + self.spec.effect_weeks * 7.0
@@ -197,9 +225,9 @@ class CaseworkerTeam:
 
     def _draw(self, c: Citizen) -> tuple[float, float]:
         """The next (exponential, uniform) pair of the citizen's own caseworker stream."""
-        assert c.team_draws is not None
-        pair = c.team_draws.pair(c.rank, c.team_used)
-        c.team_used += 1
+        record = self.record(c)
+        pair = record.draws.pair(c.rank, record.used)
+        record.used += 1
         return pair
 
     def _next_change(self, c: Citizen, now: float) -> None:
@@ -225,12 +253,12 @@ class CaseworkerTeam:
             yield self.env.timeout(end - self.env.now - 1e-9)
             now = self.env.now
             for c in self.members.values():
-                if c.support + (now - c.entered) < YEAR:
+                if self.support_days(c, now) < YEAR:
                     continue
                 self._count(SENIOR, now)
-                if c.last_offer < now - YEAR:
+                if self.last_offer(c) < now - YEAR:
                     self._count(NO_OFFER, now)
-                if len([t for t in (c.meetings or ()) if t > now - YEAR]) < 4:
+                if len([t for t in (self.record(c).held or ()) if t > now - YEAR]) < 4:
                     self._count(FEW_MEETINGS, now)
 
     def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
@@ -250,3 +278,71 @@ class CaseworkerTeam:
             month = np.clip(np.searchsorted(calendar.edges, day, side="right") - 1, 0, calendar.months - 1)
             np.add.at(out, (measure.astype(int), month), amount)
         return out
+
+
+@dataclass(frozen=True)
+class TeamsPlan:
+    """The scenario's caseworker teams, compiled for a batch."""
+
+    specs: tuple[Team, ...]
+    key: str = field(default=KEY)
+
+    def open(self, run: Run) -> TeamsFeature:
+        """The teams of one replication."""
+        return TeamsFeature(self, run)
+
+
+def _no_offer(c: Citizen) -> float:
+    return -math.inf
+
+
+class TeamsFeature(Feature):
+    """Every team of one replication, behind one slot per citizen.
+
+    Seniority is time on public support, asked of the `support` feature (which the registry opens
+    first); an active offer is a programme start, asked of `interventions` when there are any.
+    """
+
+    def __init__(self, plan: TeamsPlan, run: Run) -> None:
+        model = run.model
+        self.run = run
+        index = {code: i for i, code in enumerate(model.codes)}
+        support = run.feature(SUPPORT)
+        assert isinstance(support, SupportFeature)
+        programmes = run.feature(PROGRAMMES)
+        last_offer = programmes.last_offer if isinstance(programmes, ProgrammesFeature) else _no_offer
+        self.teams = [CaseworkerTeam(spec, index, run.env, model.calendar, run.set_effect, self.record,
+                                     support.support_days, last_offer) for spec in plan.specs]
+        self.states = frozenset().union(*(team.states for team in self.teams))
+        self.spells = False
+        self.slot = -1
+
+    def record(self, c: Citizen) -> Meetings:
+        """The citizen's caseworker history (its slot)."""
+        record: Meetings = c.ext[self.slot]
+        return record
+
+    def admit(self, c: Citizen) -> None:
+        """A new citizen: its own caseworker stream."""
+        c.ext[self.slot] = Meetings(self.run.draws(c, (ARRIVAL_TEAMS, INITIAL_TEAMS)))
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """Each team of the state takes the citizen on."""
+        for team in self.teams:
+            if c.state in team.states:
+                team.entered(c, now)
+
+    def left(self, c: Citizen, now: float) -> None:
+        """Each team of the state lets the citizen go."""
+        for team in self.teams:
+            if c.state in team.states:
+                team.left(c, now)
+
+    def close(self) -> dict[str, np.ndarray]:
+        """[team, measure, month]."""
+        return {RECORD: np.stack([team.close() for team in self.teams])}
+
+
+def compile_teams(scenario: Scenario) -> TeamsPlan:
+    """The caseworkers block as a feature plan."""
+    return TeamsPlan(scenario.caseworkers)

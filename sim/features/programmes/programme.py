@@ -13,8 +13,10 @@ from the citizen's own programme stream, so a programme leaves other citizens' p
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -23,25 +25,45 @@ from simpy.events import Timeout
 
 from sim.contract.calendar import Calendar
 from sim.contract.intervention_spec import Intervention
+from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days
+from sim.kernel.model import Model
+from sim.kernel.protocol import Feature, Run, SetEffect
+from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws
+
+KEY = "interventions"
+RECORD = "programmes"
+"""The record's array: [programme, measure (MEASURES), month]."""
 
 MEASURES = ("participants", "queued", "referrals", "starts", "lapsed", "declined", "wait_days", "cost_dkk")
 """Per programme and month: average participants and queue length (person-days ÷ days), counts
 of referrals, starts, lapsed and declined referrals, days waited by those who started, and DKK."""
 PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT, COST = range(len(MEASURES))
 
-SetEffect = Callable[[Citizen, object, "dict[int, float] | None", float], None]
-"""The engine's hook: give a source's hazard ratios to a citizen at a time (None withdraws)."""
+
+
+class Participation:
+    """A citizen's programme history: its own decision stream, queues and places, last offer."""
+
+    __slots__ = ("draws", "last_offer", "places", "used")
+
+    def __init__(self, draws: CohortDraws) -> None:
+        self.draws = draws  # the citizen's programme decisions: pair(rank, used)
+        self.used = 0
+        self.places: dict[int, tuple[str, Any, float]] = {}  # programme → (queued or participating,
+        # its SimPy request, since)
+        self.last_offer = -math.inf  # day the last programme (an active offer) started
 
 
 class Programme:
     """One intervention during one replication."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, effect_factor: float = 1.0,
+                 set_effect: SetEffect, slot: Callable[[Citizen], Participation], effect_factor: float = 1.0,
                  clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
+        self.slot = slot
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
         self.resource = simpy.Resource(env, capacity=spec.places) if spec.places else None
@@ -86,7 +108,7 @@ class Programme:
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
-        state = c.programmes.pop(id(self), None) if c.programmes else None
+        state = self.slot(c).places.pop(id(self), None)
         if state is None:
             return
         kind, request, _ = state
@@ -125,8 +147,7 @@ class Programme:
             request.cancel()
             self._count(LAPSED, now)
             return
-        c.programmes = c.programmes or {}
-        c.programmes[id(self)] = ("queued", request, now)
+        self.slot(c).places[id(self)] = ("queued", request, now)
         self._join(c, QUEUED, now)
         def over(_: simpy.Event) -> None:
             self._queue_over(c, request, now)
@@ -137,12 +158,13 @@ class Programme:
 
     def _queue_over(self, c: Citizen, request: Any, since: float) -> None:
         """The queued citizen got a place or waited too long, whichever came first."""
-        mine = c.programmes.get(id(self)) if c.programmes else None
-        if mine is None or mine[0] != "queued" or mine[1] is not request or c.programmes is None:
+        places = self.slot(c).places
+        mine = places.get(id(self))
+        if mine is None or mine[0] != "queued" or mine[1] is not request:
             return  # the citizen left while queued, or already has its place
         now = self.env.now
         self._leave(c, now)
-        c.programmes.pop(id(self))
+        places.pop(id(self))
         if request.triggered:
             self._start(c, now, request, since)
         else:
@@ -151,24 +173,24 @@ class Programme:
 
     def _start(self, c: Citizen, now: float, request: Any, referred: float) -> None:
         self._count(STARTS, now)
-        c.last_offer = now
+        record = self.slot(c)
+        record.last_offer = now
         self._count(WAIT, now, now - referred)
         spec = self.spec
         weeks = spec.duration_weeks if spec.duration == "fixed" else spec.duration_weeks * self._draw_exp(c)
-        c.programmes = c.programmes or {}
-        c.programmes[id(self)] = ("participating", request, now)
+        record.places[id(self)] = ("participating", request, now)
         self._join(c, PARTICIPANTS, now)
         self.set_effect(c, self, self.during, now)
         Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
 
     def _finish(self, ev: simpy.Event) -> None:
         c, spell, request = cast(tuple[Citizen, float, Any], ev.value)
-        mine = c.programmes.get(id(self)) if c.programmes else None
-        if (c.entered != spell or c.programmes is None or mine is None or mine[1] is not request
-                or mine[0] != "participating"):
+        places = self.slot(c).places
+        mine = places.get(id(self))
+        if c.entered != spell or mine is None or mine[1] is not request or mine[0] != "participating":
             return
         now = self.env.now
-        del c.programmes[id(self)]
+        del places[id(self)]
         self._release(request)
         self._leave(c, now)
         if self.after and self.spec.effects.after_weeks > 0:
@@ -190,15 +212,15 @@ class Programme:
     # --- random numbers and bookkeeping ----------------------------------------------------
 
     def _draw_exp(self, c: Citizen) -> float:
-        assert c.programme_draws is not None
-        e, _ = c.programme_draws.pair(c.rank, c.programme_used)
-        c.programme_used += 1
+        record = self.slot(c)
+        e, _ = record.draws.pair(c.rank, record.used)
+        record.used += 1
         return e
 
     def _draw_uniform(self, c: Citizen) -> float:
-        assert c.programme_draws is not None
-        _, u = c.programme_draws.pair(c.rank, c.programme_used)
-        c.programme_used += 1
+        record = self.slot(c)
+        _, u = record.draws.pair(c.rank, record.used)
+        record.used += 1
         return u
 
     def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
@@ -228,3 +250,93 @@ class Programme:
             out[QUEUED] = days[QUEUED] / calendar.days
             out[COST] = days[PARTICIPANTS] / 7.0 * self.spec.cost_per_week_dkk
         return out
+
+
+@dataclass(frozen=True)
+class ProgrammesPlan:
+    """The scenario's interventions, compiled for a batch."""
+
+    specs: tuple[Intervention, ...]
+    key: str = field(default=KEY)
+
+    def open(self, run: Run) -> ProgrammesFeature:
+        """The programmes of one replication."""
+        return ProgrammesFeature(self, run)
+
+
+class ProgrammesFeature(Feature):
+    """Every programme of one replication, behind one slot per citizen."""
+
+    def __init__(self, plan: ProgrammesPlan, run: Run) -> None:
+        model = run.model
+        self.run = run
+        index = {code: i for i, code in enumerate(model.codes)}
+        self.programmes = []
+        for k, spec in enumerate(plan.specs):
+            factor = 1.0
+            if spec.uncertainty is not None:
+                rng = run.generator(PROGRAMME_EFFECTS, k)
+                factor = float(np.exp(rng.normal(0.0, spec.uncertainty.log_sd)))
+            clocks = {index[code]: sched.clock_days[0] for code in spec.states
+                      if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
+            self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect,
+                                             self.record, factor, clocks))
+        self.states = frozenset().union(*(p.states for p in self.programmes))
+        self.spells = False
+        self.slot = -1
+
+    def record(self, c: Citizen) -> Participation:
+        """The citizen's programme history (its slot)."""
+        record: Participation = c.ext[self.slot]
+        return record
+
+    def admit(self, c: Citizen) -> None:
+        """A new citizen: its decision stream, and its age and attributes drawn from it."""
+        record = c.ext[self.slot] = Participation(
+            self.run.draws(c, (ARRIVAL_DECISIONS, INITIAL_DECISIONS)))
+        draw_traits(self.run.model, c, record)
+
+    def last_offer(self, c: Citizen) -> float:
+        """The day the citizen last started a programme (an active offer), or −∞."""
+        return self.record(c).last_offer
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """Each programme of the state schedules its referral."""
+        for p in self.programmes:
+            if c.state in p.states:
+                p.entered(c, now)
+
+    def left(self, c: Citizen, now: float) -> None:
+        """Each programme of the state lets the citizen go."""
+        for p in self.programmes:
+            if c.state in p.states:
+                p.left(c, now)
+
+    def close(self) -> dict[str, np.ndarray]:
+        """[programme, measure, month]."""
+        return {RECORD: np.stack([p.close() for p in self.programmes])}
+
+
+def draw_traits(model: Model, c: Citizen, record: Participation) -> None:
+    """Age and attribute values from the scenario's bands, from the citizen's own stream."""
+    state = c.state
+    ages = model.ages[state] if model.ages else None
+    if ages is not None:
+        e, u = record.draws.pair(c.rank, record.used)
+        record.used += 1
+        cum = np.cumsum(ages.shares) / ages.shares.sum()
+        band = min(int(np.searchsorted(cum, -math.expm1(-e), side="right")), len(cum) - 1)
+        age = ages.lo[band] + u * (ages.hi[band] - ages.lo[band])
+        c.born = max(c.entered, 0.0) - age * 365.25
+    attributes = model.attributes[state] if model.attributes else None
+    if attributes:
+        c.attrs = {}
+        for name, (values, cum_shares) in attributes.items():
+            _, u = record.draws.pair(c.rank, record.used)
+            record.used += 1
+            c.attrs[name] = values[min(bisect.bisect_right(cum_shares, u), len(values) - 1)]
+
+
+def compile_programmes(scenario: Scenario) -> ProgrammesPlan:
+    """The interventions block as a feature plan."""
+    return ProgrammesPlan(scenario.interventions)

@@ -1,0 +1,32 @@
+"""Cross-checks of the economics block: money rules name declared states, every state has a
+benefit level, support histories are sound bands, and the reset rule fits its window."""
+
+from __future__ import annotations
+
+from sim.contract.checks.base import Checks, check_bands
+from sim.contract.refusion import DKK_PER_FULL_YEAR_PERSON_2018
+
+
+def check_economics(c: Checks) -> None:
+    """Money rules name declared states, and every state has a benefit level."""
+    economics = c.s.economics
+    if economics is None:
+        return
+    declared = c.declared
+    for block in ("states", "initial_history"):
+        for code in getattr(economics, block):
+            if code not in c.s.states:
+                c.unknown(("economics", block, code), code, declared)
+    for code in declared:
+        spec = economics.states.get(code)
+        given = spec is not None and spec.dkk_per_full_year_person is not None
+        if code not in DKK_PER_FULL_YEAR_PERSON_2018 and not given:
+            c.add(("economics", "states", code), f"{code!r} has no default benefit level (it is not in "
+                  f"the catalogue); give economics.states.{code}.dkk_per_full_year_person")
+    for code, bands in economics.initial_history.items():
+        check_bands(c, ("economics", "initial_history", code), bands)
+    if economics.reset_after_weeks > economics.reset_window_weeks:
+        c.add(("economics", "reset_after_weeks"),
+              f"{economics.reset_after_weeks:g} weeks of self-support cannot fit in the "
+              f"{economics.reset_window_weeks:g}-week window (reset_window_weeks); allowed: at most "
+              f"{economics.reset_window_weeks:g}")

@@ -1,0 +1,95 @@
+"""The one way features plug into the kernel: what a feature sees of a replication, and its hooks.
+
+A feature (economics, programmes, caseworkers, …) is compiled once per batch into a
+`FeaturePlan` and opened once per replication into a `Feature`. The engine calls the hooks and
+never names a feature: it sees only this protocol. A feature keeps its per-citizen state in its
+own slot of `Citizen.ext`, draws its random numbers from streams keyed by its own purpose, and
+changes hazards only through `Run.set_effect`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import simpy
+
+    from sim.kernel.citizen import Citizen
+    from sim.kernel.model import Model
+    from sim.kernel.streams import CohortDraws
+
+Ratios = dict[int, float]
+"""Hazard ratios by destination state index."""
+
+SetEffect = Callable[["Citizen", object, "Ratios | None", float], None]
+"""The kernel's hook: give a source's hazard ratios to a citizen from a time on (None withdraws)."""
+
+
+class Run(Protocol):
+    """What a feature sees of the replication it runs in."""
+
+    model: Model
+    env: simpy.Environment
+
+    def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
+        """`source`'s hazard ratios apply to the citizen from `now` (None: withdrawn)."""
+
+    def draws(self, c: Citizen, keys: tuple[int, int], *purpose: int) -> CohortDraws:
+        """The (exponential, uniform) pairs of the citizen's cohort for a feature (`pair(c.rank, k)`):
+        `keys` are the cohort keys for arrivals and for the initial stock, `purpose` keys them further."""
+
+    def generator(self, *key: int) -> np.random.Generator:
+        """A generator of the replication's stream keyed by `key`."""
+
+    def feature(self, key: str) -> Feature | None:
+        """The replication's feature registered under `key` (opened before the one asking), if any."""
+
+
+class Feature(Protocol):
+    """One feature during one replication. The defaults do nothing, so a feature implements only
+    the hooks it needs (subclass this protocol explicitly to inherit them)."""
+
+    states: frozenset[int]
+    """States whose every entry and exit the feature must see as it happens (`entered`, `left`)."""
+    spells: bool
+    """Whether the feature wants `spell_closed` for every spell that ends (a move or the horizon)."""
+    slot: int
+    """Its index in each citizen's `ext`, set by the kernel."""
+
+    def stock(self, state: int, n: int) -> None:
+        """The initial stock of `state`, n citizens, is about to be placed."""
+        return None
+
+    def admit(self, c: Citizen) -> None:
+        """A citizen joins the replication (initial stock or arrival), before any other hook."""
+        return None
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """The citizen entered one of `states` at `now` (for the initial stock: now = 0)."""
+        return None
+
+    def left(self, c: Citizen, now: float) -> None:
+        """The citizen is leaving one of `states` at `now`."""
+        return None
+
+    def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
+        """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon)."""
+        return None
+
+    def close(self) -> dict[str, np.ndarray]:
+        """The replication's arrays of this feature, by name."""
+        return {}
+
+
+class FeaturePlan(Protocol):
+    """A feature compiled for a batch: opened once per replication."""
+
+    @property
+    def key(self) -> str:
+        """The registry key (the scenario block it comes from)."""
+
+    def open(self, run: Run) -> Feature:
+        """The feature for one replication."""
