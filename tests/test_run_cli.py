@@ -61,7 +61,7 @@ def test_run_writes_the_contracted_files(scenario_file: Path, tmp_path: Path) ->
     assert list(yearly.columns[:2]) == ["year", "state"] and set(yearly["year"]) == {2019}
     targets = pd.read_csv(out / "targets.csv")
     assert list(targets.columns) == ["target", "metric", "sense", "threshold", "probability_met",
-                                     "mean", "p10", "p50", "p90"]
+                                     "mean", "p10", "p50", "p90", "undefined_share"]
     assert targets["probability_met"].between(0, 1).all()
     reps = pd.read_csv(out / "replications.csv")
     assert len(reps) == 6 * 4 and reps["replication"].nunique() == 6

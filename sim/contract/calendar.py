@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar as cal
 import datetime as dt
 from dataclasses import dataclass
 
@@ -52,3 +53,8 @@ class Calendar:
             if label.endswith("-01") and i + 12 <= self.months:
                 out[int(label[:4])] = slice(i, i + 12)
         return out
+
+
+def days_in_year(year: int) -> int:
+    """Days in a calendar year (366 in a leap year)."""
+    return 366 if cal.isleap(year) else 365

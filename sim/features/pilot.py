@@ -22,8 +22,14 @@ from sim.kernel.protocol import FeaturePlan
 
 PILOT_YEARS = 10
 BURN_IN_YEARS = 5
-PILOT_PURPOSE = 7919
-"""Spawn key that keeps the pilot's random numbers apart from every replication's."""
+PILOT_ENTROPY = 7919
+"""Mixed into the batch seed for the pilot: replication i is `SeedSequence(seed)` spawned with key
+(i,), so any spawn key could be some replication's; a different entropy is none's."""
+
+
+def pilot_seed(seed: int) -> np.random.SeedSequence:
+    """The pilot's seed sequence, apart from every replication's of the batch."""
+    return np.random.SeedSequence((seed, PILOT_ENTROPY))
 
 
 def entry_history(model: Model, plan: SupportPlan, seed: int) -> tuple[np.ndarray | None, ...]:
@@ -38,7 +44,7 @@ def entry_history(model: Model, plan: SupportPlan, seed: int) -> tuple[np.ndarra
     pilot = dataclasses.replace(
         model, calendar=calendar, inflow_per_day=np.repeat(level, calendar.months, axis=1),
         initial=(0,) * model.n_states, features=features)
-    replication = Replication(pilot, np.random.SeedSequence(seed, spawn_key=(PILOT_PURPOSE,)))
+    replication = Replication(pilot, pilot_seed(seed))
     replication.run()
     support = replication.feature(KEY)
     assert isinstance(support, SupportFeature)

@@ -28,12 +28,16 @@ from sim.kernel.protocol import Feature, Ratios
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
+    ARRIVAL_TRAITS,
     INITIAL,
     INITIAL_PATHS,
+    INITIAL_TRAITS,
     CohortDraws,
     Streams,
     state_key,
 )
+from sim.kernel.timebase import TOLERANCE_DAYS
+from sim.kernel.traits import draw_traits, has_traits
 
 
 class Replication:
@@ -124,7 +128,7 @@ class Replication:
     def _redraw(self, c: Citizen, now: float) -> None:
         """The citizen's hazards changed at `now`: draw its next exit again, exactly."""
         elapsed = now - c.entered
-        if abs(elapsed - c.clock_done) < 1e-6:
+        if abs(elapsed - c.clock_done) < TOLERANCE_DAYS:
             elapsed = c.clock_done  # it stayed through a clock at this instant: that clock is done
         c.pending = None
         self._advance(c, now, elapsed)
@@ -134,6 +138,8 @@ class Replication:
         self.n_citizens += 1
         if self.alive is not None:
             self.alive[c.ident] = c
+        if has_traits(self.model, state):
+            draw_traits(self.model, c, self.draws(c, (ARRIVAL_TRAITS, INITIAL_TRAITS)))
         for feature in self.features:
             feature.admit(c)
         return c

@@ -14,6 +14,7 @@ from sim.contract.catalogue import CATALOGUE, EXITS
 from sim.contract.schema import Scenario
 from sim.kernel.hazards import ExitSchedule, schedule_from_routes
 from sim.kernel.protocol import FeaturePlan
+from sim.kernel.timebase import YEAR_DAYS
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def compile_model(scenario: Scenario) -> Model:
     )
     inflow = np.zeros((len(codes), scenario.months))
     months = calendar.calendar_months
-    mid_years = (np.asarray(calendar.edges[:-1]) + calendar.days / 2) / 365.25
+    mid_years = (np.asarray(calendar.edges[:-1]) + calendar.days / 2) / YEAR_DAYS
     for code, spec in scenario.inflow_per_week.items():
         season = np.asarray(spec.seasonality)[months - 1] if spec.seasonality else 1.0
         inflow[index[code]] = spec.rate / 7.0 * season * (1.0 + spec.trend_per_year) ** mid_years

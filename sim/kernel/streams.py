@@ -22,6 +22,8 @@ each programme's per-replication effect factor, and of the citizens' own casewor
 (meeting phase, caseworker changes), kept apart so a team never shifts a programme's draws."""
 PARAMETER_DRAWS = 11
 """Key of a replication's draw of uncertain parameters (`sim.batch.uncertain`)."""
+ARRIVAL_TRAITS, INITIAL_TRAITS = 12, 13
+"""Keys of the citizens' own trait draws (age, attributes), apart from every feature's."""
 TIERS = 6
 """Pairs per citizen drawn cohort by cohort; a citizen needing more draws them from its own stream."""
 BLOCK = 16
@@ -34,7 +36,8 @@ def replication_seeds(seed: int, runs: int) -> list[np.random.SeedSequence]:
 
 
 def state_key(code: str) -> int:
-    """A stable key for a state code, so streams follow the state, not its position in a file."""
+    """A stable key for a state code (or a programme's name), so streams follow the name, not
+    its position in a file."""
     return zlib.crc32(code.encode("utf-8"))
 
 

@@ -54,24 +54,30 @@ def feature_frames(model: Model, store: Stored) -> dict[str, pd.DataFrame]:
 
 
 def targets_frame(targets: list[ResolvedTarget], store: Stored) -> pd.DataFrame:
-    """targets.csv: target, metric, threshold, probability_met, p10, p50, p90; with a
-    mean_duration_weeks target also censored_share, the share of its spells (over all
-    replications) still open at the horizon, whose duration counts only up to it."""
+    """targets.csv: target, metric, sense, threshold, probability_met, mean, p10, p50, p90 and
+    undefined_share. A value undefined in a replication (no spell started, no meeting due, no
+    citizen senior enough) counts neither as met nor as missed: probability_met and the
+    statistics are over the replications where it is defined, and undefined_share says how many
+    were not. With a mean_duration_weeks target also censored_share, the share of its spells (over
+    all replications) still open at the horizon, whose duration counts only up to it."""
     records = []
     values = np.asarray(store.arrays["targets"])
     durations = store.arrays.get("durations")
     for i, t in enumerate(targets):
         v = values[i]
-        p10, p50, p90 = np.quantile(v, (0.10, 0.50, 0.90))
+        defined = v[~np.isnan(v)]
+        p10, p50, p90 = np.quantile(defined, (0.10, 0.50, 0.90)) if len(defined) else (np.nan,) * 3
         record = {"target": t.name, "metric": t.metric, "sense": t.sense, "threshold": t.threshold,
-                  "probability_met": float(t.met(v).mean()), "mean": float(v.mean()),
-                  "p10": p10, "p50": p50, "p90": p90}
+                  "probability_met": float(t.met(defined).mean()) if len(defined) else np.nan,
+                  "mean": float(defined.mean()) if len(defined) else np.nan,
+                  "p10": p10, "p50": p50, "p90": p90, "undefined_share": 1.0 - len(defined) / len(v)}
         if t.metric == DURATION_METRIC and durations is not None:
             started, _, still_open = duration_sums(t, np.asarray(durations).reshape(
                 *store.shapes["durations"], store.runs)).sum(axis=1)
             record["censored_share"] = still_open / started if started > 0 else np.nan
         records.append(record)
-    columns = ["target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90"]
+    columns = ["target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90",
+               "undefined_share"]
     if any(t.metric == DURATION_METRIC for t in targets):
         columns.append("censored_share")
     return pd.DataFrame(records, columns=columns)

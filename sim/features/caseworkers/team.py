@@ -2,14 +2,13 @@
 
 Each team is a SimPy process that, at the end of each day, holds the meetings that have fallen
 due (each at the time it fell due that day, or at the day's start if it was waiting), oldest
-first, as far as its hours reach (a SimPy Container of hours: headcount × hours per week, a
-seventh of it each day, unused hours carried over up to a week's worth, each meeting taking
-`hours_per_meeting`); the rest wait,
+first, as far as its hours reach (headcount × hours per week, a seventh of it each day, unused
+hours carried over up to a week's worth, each meeting taking `hours_per_meeting`); the rest wait,
 and a meeting not held within `give_up_weeks` is missed. Too few staff shows as late and missed
 meetings. A meeting held can raise named hazards for a while; caseworker changes, at a rate per
-citizen, multiply named hazards for the rest of the stay. At each month end the team counts
-Dragør's fokusmål among its citizens with 12 months' seniority: no active offer in the last 12
-months, and fewer than 4 meetings in the last 12 months.
+citizen, multiply named hazards for the rest of the stay. After the round of each month's last
+day the team counts Dragør's fokusmål among its citizens with 12 months' seniority: no active
+offer in the last 12 months, and fewer than 4 meetings in the last 12 months.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from sim.features.support import SupportFeature
 from sim.kernel.citizen import Citizen
 from sim.kernel.protocol import Feature, Run, SetEffect
 from sim.kernel.streams import ARRIVAL_TEAMS, INITIAL_TEAMS, CohortDraws
+from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 
 KEY = "caseworkers"
 RECORD = "teams"
@@ -47,8 +47,9 @@ MEASURES = ("due", "held", "late", "missed", "first_held", "first_within_14_days
 month end, and of them those with no active offer, and with fewer than 4 meetings, in 12 months."""
 (DUE, HELD, LATE, MISSED, FIRST_HELD, FIRST_14, HOURS_AVAILABLE, HOURS_USED, SENIOR, NO_OFFER,
  FEW_MEETINGS) = range(len(MEASURES))
-YEAR = 365.0
-DAY_END = 1e-6
+YEAR = YEAR_DAYS
+"""The window of "the last 12 months" (fokusmål, meetings kept)."""
+DAY_END = TOLERANCE_DAYS
 """How long before midnight the daily round runs (in days)."""
 
 
@@ -90,11 +91,11 @@ class CaseworkerTeam:
         self.last_round = -math.inf
         self.changes: dict[int, int] = {}
         self.counts: list[tuple[int, float, float]] = []
-        # the team's meeting hours, a SimPy resource: a seventh of a week's hours comes in each
-        # day, unused hours carry over up to a week's worth, and each meeting takes its hours
-        self.hours = simpy.Container(env, capacity=spec.headcount * spec.hours_per_week, init=0.0)
+        # the team's meeting hours: a seventh of a week's hours comes in each day, unused hours
+        # carry over up to a week's worth, and each meeting takes its hours
+        self.hours = 0.0
+        self.hours_capacity = spec.headcount * spec.hours_per_week
         env.process(self._daily())
-        env.process(self._month_ends())
 
     # --- the engine's hook ------------------------------------------------------------------
 
@@ -145,8 +146,8 @@ class CaseworkerTeam:
     def _interval(self, weeks_in_state_days: float) -> float:
         if self.fixed_interval:
             return self.fixed_interval
-        weeks = weeks_in_state_days / 7.0
-        interval = next(i for w, i in reversed(self.spec.every_weeks) if w <= weeks + 1e-9)
+        days = weeks_in_state_days + TOLERANCE_DAYS
+        interval = next(i for w, i in reversed(self.spec.every_weeks) if w * 7.0 <= days)
         return interval * 7.0
 
     def _schedule(self, c: Citizen, due: float, first: bool) -> None:
@@ -161,16 +162,15 @@ class CaseworkerTeam:
         give_up, late = spec.give_up_weeks * 7.0, spec.late_after_weeks * 7.0
         per_meeting = spec.hours_per_meeting
         per_day = spec.headcount * spec.hours_per_week / 7.0  # hours
-        hours = self.hours
+        month_ends = iter(self.calendar.edges[1:])
+        month_end = next(month_ends)
         yield self.env.timeout(1.0 - DAY_END)  # the rounds run just before midnight, so the last
         while True:                              # day of the horizon has one too
             now = self.last_round = self.env.now
             start = now - (1.0 - DAY_END)
             self._count(HOURS_AVAILABLE, start, per_day)
-            top_up = min(per_day, hours.capacity - hours.level)
-            if top_up > 0:
-                hours.put(top_up)  # granted at once: the container has room
-            held, available = 0, hours.level
+            self.hours += max(0.0, min(per_day, self.hours_capacity - self.hours))
+            held, available = 0, self.hours
             while self.due and self.due[0][0] <= now and available >= per_meeting:
                 due, _, c, spell, first = heapq.heappop(self.due)
                 if c.entered != spell or c.ident not in self.members:
@@ -191,9 +191,11 @@ class CaseworkerTeam:
                     self._count(MISSED, now)
                     self.pending_due.pop(c.ident, None)
                     self._schedule(c, due + self._interval(due - c.entered), False)
-            if held:
-                hours.get(min(held * per_meeting, hours.level))  # granted at once: the level covers it
+            self.hours -= min(held * per_meeting, self.hours)
             self._count(HOURS_USED, start, held * spec.hours_per_meeting)
+            if now + DAY_END >= month_end - 0.5:  # the round of a month's last day: fokusmål
+                self._month_end(now)
+                month_end = next(month_ends, math.inf)
             yield self.env.timeout(1.0)
 
     def _hold(self, c: Citizen, held: float, due: float, first: bool, late: float) -> None:
@@ -203,7 +205,7 @@ class CaseworkerTeam:
             self._count(LATE, held)
         if first:
             self._count(FIRST_HELD, held)
-            if held - c.entered <= 14.0 + 1e-9:  # day 14 itself counts
+            if held - c.entered <= 14.0 + TOLERANCE_DAYS:  # day 14 itself counts
                 self._count(FIRST_14, held)
         record = self.record(c)
         record.held = [t for t in (record.held or ()) if t > held - YEAR] + [held]
@@ -247,19 +249,16 @@ class CaseworkerTeam:
 
     # --- fokusmål and bookkeeping -----------------------------------------------------------
 
-    def _month_ends(self) -> Generator[simpy.Event, Any, None]:
-        edges = self.calendar.edges
-        for end in edges[1:]:
-            yield self.env.timeout(end - self.env.now - 1e-9)
-            now = self.env.now
-            for c in self.members.values():
-                if self.support_days(c, now) < YEAR:
-                    continue
-                self._count(SENIOR, now)
-                if self.last_offer(c) < now - YEAR:
-                    self._count(NO_OFFER, now)
-                if len([t for t in (self.record(c).held or ()) if t > now - YEAR]) < 4:
-                    self._count(FEW_MEETINGS, now)
+    def _month_end(self, now: float) -> None:
+        """Count Dragør's fokusmål among the team's citizens with 12 months' seniority."""
+        for c in self.members.values():
+            if self.support_days(c, now) < YEAR:
+                continue
+            self._count(SENIOR, now)
+            if self.last_offer(c) < now - YEAR:
+                self._count(NO_OFFER, now)
+            if len([t for t in (self.record(c).held or ()) if t > now - YEAR]) < 4:
+                self._count(FEW_MEETINGS, now)
 
     def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
         self.counts.append((measure, day, amount))

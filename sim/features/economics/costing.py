@@ -9,12 +9,11 @@ step's municipal share into the net municipal cost.
 
 from __future__ import annotations
 
-import calendar as cal
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.contract.calendar import Calendar
+from sim.contract.calendar import Calendar, days_in_year
 from sim.contract.refusion import COVERED, DKK_PER_FULL_YEAR_PERSON_2018
 from sim.contract.schema import Scenario
 from sim.features.support import KEY as SUPPORT
@@ -112,7 +111,7 @@ def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel 
             DKK_PER_FULL_YEAR_PERSON_2018[code])
         annual.append(level)
     years = np.array([int(label[:4]) for label in calendar.labels])
-    year_days = np.array([366.0 if cal.isleap(int(y)) else 365.0 for y in years])
+    year_days = np.array([float(days_in_year(int(y))) for y in years])
     index = (1.0 + econ.price_index_per_year) ** (years - econ.base_year)
     daily = np.asarray(annual)[:, None] * index[None, :] / year_days[None, :]
     return EconomicsModel(edges, shares, np.vstack(municipal), daily, calendar, len(codes))

@@ -13,7 +13,6 @@ from the citizen's own programme stream, so a programme leaves other citizens' p
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +27,9 @@ from sim.contract.intervention_spec import Intervention
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days
-from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run, SetEffect
-from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws
+from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws, state_key
+from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 
 KEY = "interventions"
 RECORD = "programmes"
@@ -44,13 +43,14 @@ PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT, COST = range(le
 
 
 class Participation:
-    """A citizen's programme history: its own decision stream, queues and places, last offer."""
+    """A citizen's programme history: per programme its own decision stream and draws used so
+    far, its queues and places, and its last offer."""
 
     __slots__ = ("draws", "last_offer", "places", "used")
 
-    def __init__(self, draws: CohortDraws) -> None:
-        self.draws = draws  # the citizen's programme decisions: pair(rank, used)
-        self.used = 0
+    def __init__(self, n_programmes: int) -> None:
+        self.draws: list[CohortDraws | None] = [None] * n_programmes  # pair(rank, used[k])
+        self.used = [0] * n_programmes
         self.places: dict[int, tuple[str, Any, float]] = {}  # programme → (queued or participating,
         # its SimPy request, since)
         self.last_offer = -math.inf  # day the last programme (an active offer) started
@@ -60,10 +60,13 @@ class Programme:
     """One intervention during one replication."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, slot: Callable[[Citizen], Participation], effect_factor: float = 1.0,
+                 set_effect: SetEffect, slot: Callable[[Citizen], Participation],
+                 stream: Callable[[Citizen], CohortDraws], k: int, effect_factor: float = 1.0,
                  clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
         self.slot = slot
+        self.stream = stream  # the citizen's decision stream for this programme
+        self.k = k
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
         self.resource = simpy.Resource(env, capacity=spec.places) if spec.places else None
@@ -90,7 +93,7 @@ class Programme:
             assert spec.rate_per_week is not None  # the schema requires it with referral: rate
             at = max(now, start) + self._draw_exp(c) / (spec.rate_per_week / 7.0)
         elif spec.referral == "at_clock":
-            at = c.entered + self.clock_days[c.state] + 1e-6  # just after: those it kept are referred
+            at = c.entered + self.clock_days[c.state] + TOLERANCE_DAYS  # just after: those kept
             if at < now:
                 return
         elif spec.referral == "on_entry":
@@ -126,7 +129,7 @@ class Programme:
             return  # the citizen has moved on since the referral was scheduled
         now = self.env.now
         if self.spec.age is not None:
-            age = (now - c.born) / 365.25
+            age = (now - c.born) / YEAR_DAYS
             if not self.spec.age[0] <= age < self.spec.age[1]:
                 return  # not of the programme's age
         if any((c.attrs or {}).get(k) != v for k, v in self.spec.attributes.items()):
@@ -211,17 +214,21 @@ class Programme:
 
     # --- random numbers and bookkeeping ----------------------------------------------------
 
+    def _draw(self, c: Citizen) -> tuple[float, float]:
+        """The next pair of the citizen's own decision stream for this programme."""
+        record, k = self.slot(c), self.k
+        draws = record.draws[k]
+        if draws is None:
+            draws = record.draws[k] = self.stream(c)
+        pair = draws.pair(c.rank, record.used[k])
+        record.used[k] += 1
+        return pair
+
     def _draw_exp(self, c: Citizen) -> float:
-        record = self.slot(c)
-        e, _ = record.draws.pair(c.rank, record.used)
-        record.used += 1
-        return e
+        return self._draw(c)[0]
 
     def _draw_uniform(self, c: Citizen) -> float:
-        record = self.slot(c)
-        _, u = record.draws.pair(c.rank, record.used)
-        record.used += 1
-        return u
+        return self._draw(c)[1]
 
     def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
         self.counts.append((measure, day, amount))
@@ -273,14 +280,19 @@ class ProgrammesFeature(Feature):
         index = {code: i for i, code in enumerate(model.codes)}
         self.programmes = []
         for k, spec in enumerate(plan.specs):
+            name = state_key(spec.name)
             factor = 1.0
             if spec.uncertainty is not None:
-                rng = run.generator(PROGRAMME_EFFECTS, k)
+                rng = run.generator(PROGRAMME_EFFECTS, name)
                 factor = float(np.exp(rng.normal(0.0, spec.uncertainty.log_sd)))
             clocks = {index[code]: sched.clock_days[0] for code in spec.states
                       if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
+
+            def stream(c: Citizen, name: int = name) -> CohortDraws:
+                return run.draws(c, (ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
+
             self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect,
-                                             self.record, factor, clocks))
+                                             self.record, stream, k, factor, clocks))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.spells = False
         self.slot = -1
@@ -291,10 +303,8 @@ class ProgrammesFeature(Feature):
         return record
 
     def admit(self, c: Citizen) -> None:
-        """A new citizen: its decision stream, and its age and attributes drawn from it."""
-        record = c.ext[self.slot] = Participation(
-            self.run.draws(c, (ARRIVAL_DECISIONS, INITIAL_DECISIONS)))
-        draw_traits(self.run.model, c, record)
+        """A new citizen: no programme yet."""
+        c.ext[self.slot] = Participation(len(self.programmes))
 
     def last_offer(self, c: Citizen) -> float:
         """The day the citizen last started a programme (an active offer), or −∞."""
@@ -315,26 +325,6 @@ class ProgrammesFeature(Feature):
     def close(self) -> dict[str, np.ndarray]:
         """[programme, measure, month]."""
         return {RECORD: np.stack([p.close() for p in self.programmes])}
-
-
-def draw_traits(model: Model, c: Citizen, record: Participation) -> None:
-    """Age and attribute values from the scenario's bands, from the citizen's own stream."""
-    state = c.state
-    ages = model.ages[state] if model.ages else None
-    if ages is not None:
-        e, u = record.draws.pair(c.rank, record.used)
-        record.used += 1
-        cum = np.cumsum(ages.shares) / ages.shares.sum()
-        band = min(int(np.searchsorted(cum, -math.expm1(-e), side="right")), len(cum) - 1)
-        age = ages.lo[band] + u * (ages.hi[band] - ages.lo[band])
-        c.born = max(c.entered, 0.0) - age * 365.25
-    attributes = model.attributes[state] if model.attributes else None
-    if attributes:
-        c.attrs = {}
-        for name, (values, cum_shares) in attributes.items():
-            _, u = record.draws.pair(c.rank, record.used)
-            record.used += 1
-            c.attrs[name] = values[min(bisect.bisect_right(cum_shares, u), len(values) - 1)]
 
 
 def compile_programmes(scenario: Scenario) -> ProgrammesPlan:
