@@ -233,17 +233,17 @@ class WatchPlan:
     watched: frozenset[int]
     key: str = "watch"
 
-    def open(self, run: Any) -> Watcher:
-        return Watcher(self.watched)
+    def open(self, run: Any, slot: int) -> Watcher:
+        return Watcher(self.watched, slot)
 
 
 class Watcher(Feature):
     """The replication's side of `WatchPlan`."""
 
-    def __init__(self, states: frozenset[int]) -> None:
+    def __init__(self, states: frozenset[int], slot: int) -> None:
         self.states = states
         self.spells = False
-        self.slot = -1
+        self.slot = slot
 
 
 def watching(model: sim.Model, states: Sequence[int] | frozenset[int]) -> sim.Model:

@@ -24,7 +24,7 @@ from helpers import month_edges
 
 import sim
 from sim.features.economics.costing import EconomicsModel, costs
-from sim.features.support import History, SupportFeature, SupportPlan
+from sim.features.support import SupportFeature, SupportPlan
 from sim.kernel.citizen import Citizen
 from sim.kernel.model import Model
 
@@ -46,12 +46,9 @@ class SupportBook:
         plan = model.feature("support")
         assert isinstance(plan, SupportPlan)
         self.econ = econ
-        self.feature = SupportFeature(plan, _NoRun(model))  # type: ignore[arg-type]
-        self.feature.slot = 0
+        self.feature = SupportFeature(plan, _NoRun(model), 0)  # type: ignore[arg-type]
 
     def closed(self, c: Citizen, state: int, start: float, end: float) -> None:
-        if not c.ext:
-            c.ext = [History()]
         self.feature.spell_closed(c, state, start, end)
 
     def close(self) -> np.ndarray:
@@ -210,7 +207,7 @@ def test_one_citizen_costs_exactly_the_hand_computed_dkk(name: str) -> None:
     got_gross, got_net = costs(econ, step_days)
     np.testing.assert_allclose(got_gross, gross, rtol=1e-13, atol=1e-9)
     np.testing.assert_allclose(got_net, net, rtol=1e-13, atol=1e-9)
-    assert citizen.ext[0].support == pytest.approx(support_after, abs=1e-9)
+    assert book.feature.days[citizen.ident] == pytest.approx(support_after, abs=1e-9)
 
 
 def test_the_hand_paths_cover_the_rules() -> None:
@@ -240,7 +237,7 @@ def test_citizens_do_not_share_a_count() -> None:
     book.closed(a, KH, 0, 200)
     book.closed(b, KH, 100, 120)
     days = book.close().sum(axis=2)
-    assert a.ext[0].support == 200 and b.ext[0].support == 20
+    assert book.feature.days[a.ident] == 200 and book.feature.days[b.ident] == 20
     assert days[KH, :4].tolist() == [28 + 20, 154, 18, 0]
 
 
@@ -256,7 +253,7 @@ def test_time_on_disability_pension_is_not_self_support() -> None:
         book.closed(c, state, a, b)
     days = book.close().sum(axis=2)
     assert days[KH, 0] == 28, "the count started again after time on førtidspension"
-    assert c.ext[0].support >= 126
+    assert book.feature.days[c.ident] >= 126
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 from sim.contract.catalogue import EXITS
 from sim.contract.refusion import COUNTED_EXITS, COVERED, SELF_SUPPORT_EXITS, UNPAID_FIRST_WEEKS
 from sim.contract.schema import Economics, Scenario
-from sim.kernel.citizen import STOCK, Citizen
+from sim.kernel.citizen import Citizen
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
 from sim.kernel.streams import INITIAL, state_key
@@ -61,18 +61,6 @@ def compile_rules(scenario: Scenario) -> SupportRules:
                         econ.reset_window_weeks * 7.0, exits, history)
 
 
-class History:
-    """A citizen's support count and the self-support periods that may start it again."""
-
-    __slots__ = ("away", "on_support", "returning", "support")
-
-    def __init__(self, support: float = 0.0) -> None:
-        self.support = support  # days on public support as the staircase counts them
-        self.away: list[tuple[float, float]] | None = None  # recent self-support periods
-        self.returning = False  # back from self-support: check the reset rule
-        self.on_support = False  # the last spell was on a benefit (no employer period at a move)
-
-
 @dataclass(frozen=True)
 class SupportPlan:
     """Support counting compiled for a batch (the pilot's entry history included, once prepared)."""
@@ -86,9 +74,9 @@ class SupportPlan:
     """For the pilot: keep (state, support at start) of the spells starting after this day."""
     key: str = field(default=KEY)
 
-    def open(self, run: Run) -> SupportFeature:
+    def open(self, run: Run, slot: int) -> SupportFeature:
         """The support count of one replication."""
-        return SupportFeature(self, run)
+        return SupportFeature(self, run, slot)
 
     def needs_pilot(self, model: Model) -> bool:
         """Whether some initial stock has no given prior history, so a pilot must estimate it."""
@@ -101,29 +89,41 @@ class SupportPlan:
 
 
 class SupportFeature(Feature):
-    """Per-citizen support counts and the benefit spells, for one replication."""
+    """Per-citizen support counts and the benefit spells, for one replication.
 
-    def __init__(self, plan: SupportPlan, run: Run) -> None:
+    The counts are kept by citizen ident (idents are dense, in creation order, and a state's
+    initial stock is created right after `stock`), so no per-citizen object is made.
+    """
+
+    def __init__(self, plan: SupportPlan, run: Run, slot: int) -> None:
         self.plan = plan
         self.rules = plan.rules
         self.run = run
         self.states = frozenset()
         self.spells = True
-        self.slot = -1
+        self.slot = slot
         self.n_benefit = plan.n_benefit
         self.entries: list[tuple[int, float]] = []
         """(state, support days at the spell's start) of spells starting after `record_after`."""
-        self.priors: dict[int, list[float]] = {}
-        self.state: list[int] = []
-        self.start: list[float] = []
-        self.paid: list[float] = []
-        self.end: list[float] = []
-        self.support: list[float] = []
+        self.days: list[float] = []
+        """Days on public support as the staircase counts them, by citizen ident."""
+        self.on_support = bytearray()
+        """By ident: the last spell was on a benefit (no employer period at a move)."""
+        self.away: dict[int, list[tuple[float, float]]] = {}
+        """Recent self-support periods by ident (the reset rule)."""
+        self.returning: set[int] = set()
+        """Citizens back from self-support whose next benefit spell checks the reset rule."""
+        self.kept: list[tuple[int, float, float, float, float]] = []
+        """The benefit spells: (state, start, paid from, end, support at start)."""
+        self.record_after = plan.record_after
 
     def stock(self, state: int, n: int) -> None:
-        """Draw the prior support of the state's initial stock (given bands, else the pilot's)."""
-        if state >= self.n_benefit:
-            return
+        """The prior support of the state's initial stock (given bands, else the pilot's)."""
+        priors = self._priors(state, n) if state < self.n_benefit else None
+        self.days.extend(priors if priors is not None else [0.0] * n)
+        self.on_support.extend(bytes(n))
+
+    def _priors(self, state: int, n: int) -> list[float] | None:
         model = self.run.model
         rng = self.run.generator(INITIAL, state_key(model.codes[state]))
         bands = model.initial_bands[state]  # the kernel's elapsed draws come first on this stream
@@ -137,64 +137,55 @@ class SupportFeature(Feature):
         if given is not None:
             lo, hi, shares = given
             pick = rng.choice(len(shares), size=n, p=shares / shares.sum())
-            self.priors[state] = (lo[pick] + rng.random(n) * (hi[pick] - lo[pick])).tolist()
-        elif seen is not None:
-            self.priors[state] = rng.choice(seen, size=n).tolist()
-
-    def admit(self, c: Citizen) -> None:
-        """A new citizen: its prior support if it is in the initial stock, else none."""
-        priors = self.priors.get(c.state) if c.cohort[0] == STOCK else None
-        c.ext[self.slot] = History(priors[c.rank] if priors is not None else 0.0)
+            return (lo[pick] + rng.random(n) * (hi[pick] - lo[pick])).tolist()
+        if seen is not None:
+            return rng.choice(seen, size=n).tolist()
+        return None
 
     def support_days(self, c: Citizen, now: float) -> float:
         """The citizen's days on public support by `now`: its count plus the open spell."""
-        history: History = c.ext[self.slot]
-        return history.support + (now - c.entered)
+        i = c.ident
+        return (self.days[i] if i < len(self.days) else 0.0) + (now - c.entered)
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Account for the citizen's spell in `state` over [start, end]."""
-        rules, h = self.rules, c.ext[self.slot]
+        rules, i, days = self.rules, c.ident, self.days
+        if i >= len(days):  # an arrival's first spell
+            grow = i + 1 - len(days)
+            days.extend([0.0] * grow)
+            self.on_support.extend(bytes(grow))
         if state >= self.n_benefit:
             kind = rules.exits[state - self.n_benefit]
             if kind == "self":  # self-support: remembered for the reset rule
-                if h.away is None:
-                    h.away = []
-                h.away.append((start, end))
-                h.returning = True
+                self.away.setdefault(i, []).append((start, end))
+                self.returning.add(i)
             elif kind == "counted":
-                h.support += end - start
-            h.on_support = False
+                days[i] += end - start
+            self.on_support[i] = 0
             return
-        if h.returning:
-            self._maybe_reset(h, start)
-        support = h.support
-        if self.plan.record_after is not None and start >= self.plan.record_after:
+        if i in self.returning:
+            self.returning.discard(i)
+            self._maybe_reset(i, start)
+        support = days[i]
+        if self.record_after is not None and start >= self.record_after:
             self.entries.append((state, support))
-        paid = start if h.on_support else start + rules.unpaid_days[state]
+        paid = start if self.on_support[i] else start + rules.unpaid_days[state]
         if paid > end:
             paid = end
-        h.on_support = True
-        self.state.append(state)
-        self.start.append(start)
-        self.paid.append(paid)
-        self.end.append(end)
-        self.support.append(support)
+        self.on_support[i] = 1
+        self.kept.append((state, start, paid, end, support))
         if rules.counted[state]:
-            h.support = support + (end - paid)
+            days[i] = support + (end - paid)
 
-    def _maybe_reset(self, h: History, start: float) -> None:
+    def _maybe_reset(self, i: int, start: float) -> None:
         """Start the count again after enough self-support within the window before `start`."""
-        h.returning = False
-        if h.away is None:
-            return
         lo = start - self.rules.window_days
-        h.away = [(a, b) for a, b in h.away if b > lo]
-        away = sum(min(b, start) - max(a, lo) for a, b in h.away)
-        if away >= self.rules.reset_days:
-            h.support = 0.0
-            h.away = None
+        away = self.away[i] = [(a, b) for a, b in self.away[i] if b > lo]
+        if sum(min(b, start) - max(a, lo) for a, b in away) >= self.rules.reset_days:
+            self.days[i] = 0.0
+            del self.away[i]
 
     def spell_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The benefit spells: state, start, paid from, end, support at start."""
-        return (np.asarray(self.state, dtype=np.int64), np.asarray(self.start), np.asarray(self.paid),
-                np.asarray(self.end), np.asarray(self.support))
+        kept = np.asarray(self.kept, dtype=float).reshape(-1, 5)
+        return kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3], kept[:, 4]

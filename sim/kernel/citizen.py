@@ -7,6 +7,9 @@ from typing import Any
 
 from sim.kernel.streams import CohortDraws
 
+NO_SLOTS: list[Any] = []
+"""The `ext` of every citizen when no feature keeps per-citizen state (shared, never written)."""
+
 ARRIVED, STOCK = 0, 1
 """A citizen's cohort: arrived during the horizon, or in the initial stock."""
 
@@ -54,4 +57,4 @@ class Citizen:
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None
-        self.ext: list[Any] = [None] * n_features  # one slot per feature of the replication
+        self.ext: list[Any] = [None] * n_features if n_features else NO_SLOTS  # a slot per feature

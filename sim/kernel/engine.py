@@ -24,7 +24,7 @@ from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
 from sim.kernel.ledger import Ledger, SpellLedger
 from sim.kernel.model import Model
-from sim.kernel.protocol import Feature, Ratios
+from sim.kernel.protocol import Feature, Handler, Ratios
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -59,14 +59,16 @@ class Replication:
         self.features: list[Feature] = []
         self._by_key: dict[str, Feature] = {}
         for slot, plan in enumerate(model.features):
-            feature = self._by_key[plan.key] = plan.open(self)
-            feature.slot = slot
+            feature = self._by_key[plan.key] = plan.open(self, slot)
             self.features.append(feature)
-        self.hooks: dict[int, list[Feature]] = {}
+        self.hooks: dict[int, list[Handler]] = {}
         for feature in self.features:
-            for state in feature.states:
-                self.hooks.setdefault(state, []).append(feature)
+            for state in sorted(feature.states):
+                self.hooks.setdefault(state, []).extend(feature.handlers(state))
         self.spell_hooks = [f.spell_closed for f in self.features if f.spells]
+        self.admits = [f.admit for f in self.features if type(f).admit is not Feature.admit]
+        self.traits = tuple(has_traits(model, s) for s in range(model.n_states))
+        self.n_slots = len(self.features) if self.admits else 0  # slots only for features that keep any
         watched = frozenset(self.hooks)
         self.watched = watched if fast_forward else frozenset(range(model.n_states))
         self.scaled: dict[tuple[int, int], ExitSchedule] = {}
@@ -134,14 +136,14 @@ class Replication:
         self._advance(c, now, elapsed)
 
     def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int, kind: int) -> Citizen:
-        c = Citizen(self.n_citizens, state, entered, draws, rank, (kind, state), len(self.features))
+        c = Citizen(self.n_citizens, state, entered, draws, rank, (kind, state), self.n_slots)
         self.n_citizens += 1
         if self.alive is not None:
             self.alive[c.ident] = c
-        if has_traits(self.model, state):
+        if self.traits[state]:
             draw_traits(self.model, c, self.draws(c, (ARRIVAL_TRAITS, INITIAL_TRAITS)))
-        for feature in self.features:
-            feature.admit(c)
+        for admit in self.admits:
+            admit(c)
         return c
 
     def _seed_initial_stock(self) -> int:
@@ -166,8 +168,8 @@ class Replication:
             draws = self.streams.cohort(INITIAL_PATHS, code, n)
             for rank, e in enumerate(elapsed):
                 c = self._new_citizen(state, -e, draws, rank, STOCK)
-                for feature in self.hooks.get(state, ()):
-                    feature.entered(c, 0.0)
+                for handler in self.hooks.get(state, ()):
+                    handler.entered(c, 0.0)
                 self._advance(c, 0.0, e)
             total += n
         return total
@@ -187,8 +189,8 @@ class Replication:
             ledger.arrive(state, now)
             self.n_events += 1
             c = self._new_citizen(state, now, draws[state], rank, ARRIVED)
-            for feature in hooks.get(state, ()):
-                feature.entered(c, now)
+            for handler in hooks.get(state, ()):
+                handler.entered(c, now)
             self._advance(c, now)
             i += 1
             position[0] = i
@@ -238,8 +240,9 @@ class Replication:
                 move(state, dest, at, entered)
                 if spells is not None:
                     spells.append((c.ident, state, entered, at, dest))
-                for hook in hooks:
-                    hook(c, state, entered, at)
+                if hooks:
+                    for hook in hooks:
+                        hook(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
 
         c.state, c.entered, c.pending = state, entered, None
@@ -267,13 +270,13 @@ class Replication:
             self._advance(c, now, c.next_elapsed)
             return
         origin = c.state
-        for feature in self.hooks.get(origin, ()):
-            feature.left(c, now)
+        for handler in self.hooks.get(origin, ()):
+            handler.left(c, now)
         EffectBook.clear(c)  # effects end with the stay in the state they were given in
         self._book(c, c.next_dest, now)
         c.clock_done = -1.0
-        for feature in self.hooks.get(c.state, ()):
-            feature.entered(c, now)
+        for handler in self.hooks.get(c.state, ()):
+            handler.entered(c, now)
         self._advance(c, now)
 
     def _scaled_schedule(self, state: int, ratios: dict[int, float]) -> ExitSchedule:

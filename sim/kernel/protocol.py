@@ -9,7 +9,7 @@ changes hazards only through `Run.set_effect`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -48,6 +48,16 @@ class Run(Protocol):
         """The replication's feature registered under `key` (opened before the one asking), if any."""
 
 
+class Handler(Protocol):
+    """What sees a citizen enter and leave a watched state: a feature, or a part of one."""
+
+    def entered(self, c: Citizen, now: float) -> None:
+        """The citizen entered the state at `now` (for the initial stock: now = 0)."""
+
+    def left(self, c: Citizen, now: float) -> None:
+        """The citizen is leaving the state at `now`."""
+
+
 class Feature(Protocol):
     """One feature during one replication. The defaults do nothing, so a feature implements only
     the hooks it needs (subclass this protocol explicitly to inherit them)."""
@@ -57,14 +67,17 @@ class Feature(Protocol):
     spells: bool
     """Whether the feature wants `spell_closed` for every spell that ends (a move or the horizon)."""
     slot: int
-    """Its index in each citizen's `ext`, set by the kernel."""
+    """Its index in each citizen's `ext`, given by the kernel at `FeaturePlan.open`."""
 
     def stock(self, state: int, n: int) -> None:
-        """The initial stock of `state`, n citizens, is about to be placed."""
+        """The initial stock of `state`, n citizens, is about to be placed: they are the next n
+        citizens created, in rank order. (Citizen idents are dense, in order of creation.)"""
         return None
 
     def admit(self, c: Citizen) -> None:
-        """A citizen joins the replication (initial stock or arrival), before any other hook."""
+        """A citizen joins the replication (initial stock or arrival), before any other hook: a
+        feature that keeps per-citizen state puts it in `c.ext[slot]` here (citizens get slots
+        only when some feature implements `admit`)."""
         return None
 
     def entered(self, c: Citizen, now: float) -> None:
@@ -74,6 +87,11 @@ class Feature(Protocol):
     def left(self, c: Citizen, now: float) -> None:
         """The citizen is leaving one of `states` at `now`."""
         return None
+
+    def handlers(self, state: int) -> Sequence[Handler]:
+        """Who gets `entered` and `left` for `state`, in order: the feature itself, or its parts
+        (one programme, one team) so the engine calls them without a dispatch in between."""
+        return (self,)
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon)."""
@@ -91,5 +109,5 @@ class FeaturePlan(Protocol):
     def key(self) -> str:
         """The registry key (the scenario block it comes from)."""
 
-    def open(self, run: Run) -> Feature:
-        """The feature for one replication."""
+    def open(self, run: Run, slot: int) -> Feature:
+        """The feature for one replication, keeping its per-citizen state in `Citizen.ext[slot]`."""

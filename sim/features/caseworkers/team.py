@@ -68,11 +68,10 @@ class CaseworkerTeam:
     """One team during one replication."""
 
     def __init__(self, spec: Team, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, record: Callable[[Citizen], Meetings],
-                 support_days: Callable[[Citizen, float], float], last_offer: Callable[[Citizen], float]
-                 ) -> None:
+                 set_effect: SetEffect, slot: int, support_days: Callable[[Citizen, float], float],
+                 last_offer: Callable[[Citizen], float]) -> None:
         self.spec = spec
-        self.record = record
+        self.slot = slot  # the citizen's Meetings are ext[slot]
         self.support_days = support_days
         self.last_offer = last_offer
         self.env = env
@@ -116,7 +115,7 @@ class CaseworkerTeam:
             while t > now - YEAR and t > c.entered:
                 past.append(t)
                 t -= self._interval(t - c.entered)
-            self.record(c).held = sorted(past) or None
+            c.ext[self.slot].held = sorted(past) or None
         if self.spec.turnover_per_year > 0 and self.change_ratios:
             if c.entered < now:  # in the initial stock: the changes it has had so far this stay
                 rate, k, t = self.spec.turnover_per_year / YEAR, 0, c.entered
@@ -207,7 +206,7 @@ class CaseworkerTeam:
             self._count(FIRST_HELD, held)
             if held - c.entered <= 14.0 + TOLERANCE_DAYS:  # day 14 itself counts
                 self._count(FIRST_14, held)
-        record = self.record(c)
+        record = c.ext[self.slot]
         record.held = [t for t in (record.held or ()) if t > held - YEAR] + [held]
         now = self.env.now
         if self.meeting_effect and self.spec.effect_weeks > 0:
@@ -227,7 +226,7 @@ class CaseworkerTeam:
 
     def _draw(self, c: Citizen) -> tuple[float, float]:
         """The next (exponential, uniform) pair of the citizen's own caseworker stream."""
-        record = self.record(c)
+        record = c.ext[self.slot]
         pair = record.draws.pair(c.rank, record.used)
         record.used += 1
         return pair
@@ -257,7 +256,7 @@ class CaseworkerTeam:
             self._count(SENIOR, now)
             if self.last_offer(c) < now - YEAR:
                 self._count(NO_OFFER, now)
-            if len([t for t in (self.record(c).held or ()) if t > now - YEAR]) < 4:
+            if len([t for t in (c.ext[self.slot].held or ()) if t > now - YEAR]) < 4:
                 self._count(FEW_MEETINGS, now)
 
     def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
@@ -286,9 +285,9 @@ class TeamsPlan:
     specs: tuple[Team, ...]
     key: str = field(default=KEY)
 
-    def open(self, run: Run) -> TeamsFeature:
+    def open(self, run: Run, slot: int) -> TeamsFeature:
         """The teams of one replication."""
-        return TeamsFeature(self, run)
+        return TeamsFeature(self, run, slot)
 
 
 def _no_offer(c: Citizen) -> float:
@@ -302,19 +301,21 @@ class TeamsFeature(Feature):
     first); an active offer is a programme start, asked of `interventions` when there are any.
     """
 
-    def __init__(self, plan: TeamsPlan, run: Run) -> None:
+    def __init__(self, plan: TeamsPlan, run: Run, slot: int) -> None:
         model = run.model
         self.run = run
+        self.slot = slot
+        self._draws: dict[tuple[int, int], CohortDraws] = {}
         index = {code: i for i, code in enumerate(model.codes)}
         support = run.feature(SUPPORT)
         assert isinstance(support, SupportFeature)
         programmes = run.feature(PROGRAMMES)
         last_offer = programmes.last_offer if isinstance(programmes, ProgrammesFeature) else _no_offer
-        self.teams = [CaseworkerTeam(spec, index, run.env, model.calendar, run.set_effect, self.record,
+        self.teams = [CaseworkerTeam(spec, index, run.env, model.calendar, run.set_effect, slot,
                                      support.support_days, last_offer) for spec in plan.specs]
         self.states = frozenset().union(*(team.states for team in self.teams))
+        self.by_state = {s: [team for team in self.teams if s in team.states] for s in self.states}
         self.spells = False
-        self.slot = -1
 
     def record(self, c: Citizen) -> Meetings:
         """The citizen's caseworker history (its slot)."""
@@ -323,19 +324,14 @@ class TeamsFeature(Feature):
 
     def admit(self, c: Citizen) -> None:
         """A new citizen: its own caseworker stream."""
-        c.ext[self.slot] = Meetings(self.run.draws(c, (ARRIVAL_TEAMS, INITIAL_TEAMS)))
+        draws = self._draws.get(c.cohort)
+        if draws is None:
+            draws = self._draws[c.cohort] = self.run.draws(c, (ARRIVAL_TEAMS, INITIAL_TEAMS))
+        c.ext[self.slot] = Meetings(draws)
 
-    def entered(self, c: Citizen, now: float) -> None:
-        """Each team of the state takes the citizen on."""
-        for team in self.teams:
-            if c.state in team.states:
-                team.entered(c, now)
-
-    def left(self, c: Citizen, now: float) -> None:
-        """Each team of the state lets the citizen go."""
-        for team in self.teams:
-            if c.state in team.states:
-                team.left(c, now)
+    def handlers(self, state: int) -> list[CaseworkerTeam]:
+        """The state's teams, each told of entries and exits itself."""
+        return self.by_state[state]
 
     def close(self) -> dict[str, np.ndarray]:
         """[team, measure, month]."""

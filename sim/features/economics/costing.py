@@ -47,11 +47,11 @@ class EconomicsModel:
         """Staircase steps, without the unpaid step."""
         return len(self.step_edges)
 
-    def open(self, run: Run) -> EconomicsFeature:
+    def open(self, run: Run, slot: int) -> EconomicsFeature:
         """The costing of one replication."""
         support = run.feature(SUPPORT)
         assert isinstance(support, SupportFeature)  # the registry opens what economics requires first
-        return EconomicsFeature(self, support)
+        return EconomicsFeature(self, support, slot)
 
     def step_days(self, support: SupportFeature) -> np.ndarray:
         """Person-days [benefit state, step (unpaid last), month] of the spells `support` kept."""
@@ -77,12 +77,12 @@ class EconomicsModel:
 class EconomicsFeature(Feature):
     """The costing during one replication: nothing to watch, the split at the end."""
 
-    def __init__(self, plan: EconomicsModel, support: SupportFeature) -> None:
+    def __init__(self, plan: EconomicsModel, support: SupportFeature, slot: int) -> None:
         self.plan = plan
         self.support = support
         self.states = frozenset()
         self.spells = False
-        self.slot = -1
+        self.slot = slot
 
     def close(self) -> dict[str, np.ndarray]:
         """Person-days by state, staircase step and month."""

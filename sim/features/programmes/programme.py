@@ -60,13 +60,13 @@ class Programme:
     """One intervention during one replication."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, slot: Callable[[Citizen], Participation],
-                 stream: Callable[[Citizen], CohortDraws], k: int, effect_factor: float = 1.0,
-                 clock_days: dict[int, float] | None = None) -> None:
+                 set_effect: SetEffect, slot: int, stream: Callable[[Citizen], CohortDraws], k: int,
+                 effect_factor: float = 1.0, clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
-        self.slot = slot
+        self.slot = slot  # the citizen's Participation is ext[slot]
         self.stream = stream  # the citizen's decision stream for this programme
         self.k = k
+        self.n_programmes = 1
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
         self.resource = simpy.Resource(env, capacity=spec.places) if spec.places else None
@@ -111,7 +111,8 @@ class Programme:
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
-        state = self.slot(c).places.pop(id(self), None)
+        record = c.ext[self.slot]
+        state = record.places.pop(id(self), None) if record is not None else None
         if state is None:
             return
         kind, request, _ = state
@@ -150,7 +151,7 @@ class Programme:
             request.cancel()
             self._count(LAPSED, now)
             return
-        self.slot(c).places[id(self)] = ("queued", request, now)
+        c.ext[self.slot].places[id(self)] = ("queued", request, now)
         self._join(c, QUEUED, now)
         def over(_: simpy.Event) -> None:
             self._queue_over(c, request, now)
@@ -161,7 +162,7 @@ class Programme:
 
     def _queue_over(self, c: Citizen, request: Any, since: float) -> None:
         """The queued citizen got a place or waited too long, whichever came first."""
-        places = self.slot(c).places
+        places = c.ext[self.slot].places
         mine = places.get(id(self))
         if mine is None or mine[0] != "queued" or mine[1] is not request:
             return  # the citizen left while queued, or already has its place
@@ -176,7 +177,7 @@ class Programme:
 
     def _start(self, c: Citizen, now: float, request: Any, referred: float) -> None:
         self._count(STARTS, now)
-        record = self.slot(c)
+        record = c.ext[self.slot]
         record.last_offer = now
         self._count(WAIT, now, now - referred)
         spec = self.spec
@@ -188,7 +189,7 @@ class Programme:
 
     def _finish(self, ev: simpy.Event) -> None:
         c, spell, request = cast(tuple[Citizen, float, Any], ev.value)
-        places = self.slot(c).places
+        places = c.ext[self.slot].places
         mine = places.get(id(self))
         if c.entered != spell or mine is None or mine[1] is not request or mine[0] != "participating":
             return
@@ -216,7 +217,9 @@ class Programme:
 
     def _draw(self, c: Citizen) -> tuple[float, float]:
         """The next pair of the citizen's own decision stream for this programme."""
-        record, k = self.slot(c), self.k
+        record, k = c.ext[self.slot], self.k
+        if record is None:  # the citizen's first referral
+            record = c.ext[self.slot] = Participation(self.n_programmes)
         draws = record.draws[k]
         if draws is None:
             draws = record.draws[k] = self.stream(c)
@@ -266,17 +269,19 @@ class ProgrammesPlan:
     specs: tuple[Intervention, ...]
     key: str = field(default=KEY)
 
-    def open(self, run: Run) -> ProgrammesFeature:
+    def open(self, run: Run, slot: int) -> ProgrammesFeature:
         """The programmes of one replication."""
-        return ProgrammesFeature(self, run)
+        return ProgrammesFeature(self, run, slot)
 
 
 class ProgrammesFeature(Feature):
     """Every programme of one replication, behind one slot per citizen."""
 
-    def __init__(self, plan: ProgrammesPlan, run: Run) -> None:
+    def __init__(self, plan: ProgrammesPlan, run: Run, slot: int) -> None:
         model = run.model
         self.run = run
+        self.slot = slot
+        self._streams: dict[tuple[tuple[int, int], int], CohortDraws] = {}
         index = {code: i for i, code in enumerate(model.codes)}
         self.programmes = []
         for k, spec in enumerate(plan.specs):
@@ -289,38 +294,36 @@ class ProgrammesFeature(Feature):
                       if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
 
             def stream(c: Citizen, name: int = name) -> CohortDraws:
-                return run.draws(c, (ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
+                return self.decisions(c, name)
 
             self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect,
-                                             self.record, stream, k, factor, clocks))
+                                             slot, stream, k, factor, clocks))
         self.states = frozenset().union(*(p.states for p in self.programmes))
+        self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
+        for p in self.programmes:
+            p.n_programmes = len(self.programmes)
         self.spells = False
-        self.slot = -1
-
-    def record(self, c: Citizen) -> Participation:
-        """The citizen's programme history (its slot)."""
-        record: Participation = c.ext[self.slot]
-        return record
 
     def admit(self, c: Citizen) -> None:
-        """A new citizen: no programme yet."""
-        c.ext[self.slot] = Participation(len(self.programmes))
+        """A new citizen: no programme yet (its record is made at its first referral)."""
+        c.ext[self.slot] = None
+
+    def decisions(self, c: Citizen, name: int) -> CohortDraws:
+        """The citizen's cohort's decision stream for the programme keyed `name`."""
+        key = (c.cohort, name)
+        found = self._streams.get(key)
+        if found is None:
+            found = self._streams[key] = self.run.draws(c, (ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
+        return found
 
     def last_offer(self, c: Citizen) -> float:
         """The day the citizen last started a programme (an active offer), or −∞."""
-        return self.record(c).last_offer
+        record: Participation | None = c.ext[self.slot]
+        return record.last_offer if record is not None else -math.inf
 
-    def entered(self, c: Citizen, now: float) -> None:
-        """Each programme of the state schedules its referral."""
-        for p in self.programmes:
-            if c.state in p.states:
-                p.entered(c, now)
-
-    def left(self, c: Citizen, now: float) -> None:
-        """Each programme of the state lets the citizen go."""
-        for p in self.programmes:
-            if c.state in p.states:
-                p.left(c, now)
+    def handlers(self, state: int) -> list[Programme]:
+        """The state's programmes, each told of entries and exits itself."""
+        return self.by_state[state]
 
     def close(self) -> dict[str, np.ndarray]:
         """[programme, measure, month]."""
