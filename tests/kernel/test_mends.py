@@ -3,14 +3,11 @@ undefined target values reported, no private SimPy attributes, no test-only fiel
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 from pathlib import Path
 
 import numpy as np
-import pytest
-from test_programmes import CRN_BASE, NEUTRAL, crn_run
 
 import sim
 from sim.features.pilot import pilot_seed
@@ -51,22 +48,6 @@ def test_the_pilot_draws_apart_from_every_replication() -> None:
     reps = {tuple(s.generate_state(4)) for s in replication_seeds(seed, 10_000)}
     assert pilot not in reps
     assert pilot != tuple(np.random.SeedSequence(seed).generate_state(4))
-
-
-@pytest.mark.parametrize("seed", [3, 4])
-def test_a_programme_added_or_moved_leaves_the_others_draws_alone(seed: int) -> None:
-    """Each programme's decisions come from its own stream, keyed by its name: a programme added
-    in front of the others (all with ratio 1, so paths do not change) leaves each other
-    programme's referrals, uptake, queues and starts exactly as they were."""
-    base = copy.deepcopy(CRN_BASE)
-    base["interventions"] = NEUTRAL[1:]
-    more = copy.deepcopy(CRN_BASE)
-    extra = {**NEUTRAL[0], "name": "a newcomer", "states": ["kontanthjaelp_jobparat"], "places": 3}
-    more["interventions"] = [extra, *reversed(NEUTRAL[1:])]
-    a, b = crn_run(base, seed).features["programmes"], crn_run(more, seed).features["programmes"]
-    np.testing.assert_array_equal(b[2], a[0])  # "entry"
-    np.testing.assert_array_equal(b[1], a[1])  # "rate"
-    assert b[0].sum() > 0  # the newcomer did run
 
 
 def test_an_undefined_target_value_is_neither_met_nor_missed() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 import sim
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "koege-2018.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "koege-2018.yaml"
 STATES = (
     "a_dagpenge", "kontanthjaelp_jobparat", "kontanthjaelp_aktivitetsparat", "integrationsydelse",
     "integrationsydelse_oevrige", "uddannelseshjaelp_uddannelsesparat", "uddannelseshjaelp_aktivitetsparat",

@@ -1,6 +1,6 @@
-"""Regenerate tests/baseline.yaml from the shipped scenarios. Run only on purpose:
+"""Regenerate tests/regression/baseline.yaml from the shipped scenarios. Run only on purpose:
 
-    python tests/update_baseline.py
+    python tests/regression/update_baseline.py
 
 and say in the commit why the numbers moved.
 """
@@ -14,7 +14,7 @@ import yaml
 
 import sim
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = Path(__file__).with_name("baseline.yaml")
 RUNS, SEED = 20, 20180101
 

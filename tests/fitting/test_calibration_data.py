@@ -15,7 +15,7 @@ import pytest
 
 from sim.contract.catalogue import CATALOGUE, GROUPS, RESERVED, TOTAL
 
-CALIBRATION = Path(__file__).resolve().parent.parent / "calibration"
+CALIBRATION = Path(__file__).resolve().parents[2] / "calibration"
 README = CALIBRATION / "README.md"
 
 SEEDS = (

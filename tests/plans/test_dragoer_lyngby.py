@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import sim
 from sim.cli.app import app
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 DRAGOER = SCENARIOS / "dragoer-2022-2023.yaml"
 LYNGBY = SCENARIOS / "lyngby-taarbaek-2020.yaml"
 LAST_VIVE_PERIOD = "2020-07..2021-06"

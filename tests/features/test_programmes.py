@@ -440,3 +440,19 @@ def test_bad_programmes_are_refused_with_their_key_path(tmp_path: Path, change: 
     data = copy.deepcopy(VALID)
     change(data)
     refused_with_one_problem(tmp_path, data, path, words)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_programme_added_or_moved_leaves_the_others_draws_alone(seed: int) -> None:
+    """Each programme's decisions come from its own stream, keyed by its name: a programme added
+    in front of the others (all with ratio 1, so paths do not change) leaves each other
+    programme's referrals, uptake, queues and starts exactly as they were."""
+    base = copy.deepcopy(CRN_BASE)
+    base["interventions"] = NEUTRAL[1:]
+    more = copy.deepcopy(CRN_BASE)
+    extra = {**NEUTRAL[0], "name": "a newcomer", "states": ["kontanthjaelp_jobparat"], "places": 3}
+    more["interventions"] = [extra, *reversed(NEUTRAL[1:])]
+    a, b = crn_run(base, seed).features["programmes"], crn_run(more, seed).features["programmes"]
+    np.testing.assert_array_equal(b[2], a[0])  # "entry"
+    np.testing.assert_array_equal(b[1], a[1])  # "rate"
+    assert b[0].sum() > 0  # the newcomer did run
