@@ -226,6 +226,10 @@ class Target(Strict):
     """For team metrics: the caseworker team."""
     programme: str | None = None
     """For programme metrics: the intervention's name."""
+    basis: Literal["jobindsats", "payment"] = "jobindsats"
+    """How full-year persons are counted: `jobindsats` (every day on the benefit, Jobindsats'
+    and VIVE's basis) or `payment` (from the day the municipality pays: sygedagpenge without the
+    employer period, the basis of budgets and of "internt ledelsesinformationssystem")."""
 
     @model_validator(mode="before")
     @classmethod
@@ -313,6 +317,16 @@ def _shares(bands: Bands) -> Bands:
     return bands
 
 
+class OldRule(Strict):
+    """The part of a state's initial stock still on rules from before the refusion reform."""
+
+    share: Num = Field(ge=0, le=1, allow_inf_nan=False)
+    """The probability that a citizen of the initial stock is on the old rules (each draws it)."""
+    municipal_share: Num = Field(ge=0, le=1, allow_inf_nan=False)
+    """The old rules' flat municipal share, whatever the weeks on support (e.g. 0.35 for fleksjob
+    started before 2013: a 65 % refund)."""
+
+
 class StateEconomics(Strict):
     """One state's money rules; anything left out takes the catalogue's default (sim.contract.refusion)."""
 
@@ -324,7 +338,16 @@ class StateEconomics(Strict):
     unpaid_first_weeks: Num | None = Field(default=None, ge=0, le=104, allow_inf_nan=False)
     """Weeks at a spell's start that cost the municipality nothing and are not counted."""
     municipal_share: Num | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
-    """A flat municipal share instead of the staircase (e.g. fleksjob under the old rules)."""
+    """A flat municipal share instead of the staircase, for the whole state."""
+    pricing: Literal["refunded", "cofinanced"] | None = None
+    """`refunded`: the municipality pays the benefit and the state refunds part of it (gross =
+    the benefit, refund = gross − net); `cofinanced`: someone else pays the benefit and the
+    municipality pays its share of it with no refund (gross = net = the municipality's payment,
+    refund 0; the level is still the gross benefit). Default: cofinanced for a-dagpenge and
+    arbejdsmarkedsydelse (sim.contract.refusion.COFINANCED), else refunded."""
+    old_rule: OldRule | None = None
+    """A share of the initial stock priced at a flat municipal share (old rules); the rest of
+    the stock and every new entrant follow the state's rules above."""
 
 
 class Economics(Strict):

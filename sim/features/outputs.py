@@ -16,6 +16,8 @@ import pandas as pd
 
 from sim.contract.catalogue import TOTAL
 from sim.kernel.model import Model
+from sim.kernel.records import ReplicationRecord
+from sim.kernel.tables import STAT_COLUMNS, stats
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class ResolvedTarget:
     """'2018' or '2018-06'."""
     weeks_index: int = -1
     """For a min_weeks target: its threshold's index in the long_monthly/long_yearly tables."""
+    basis: str = "jobindsats"
+    """How full-year persons are counted (`Target.basis`)."""
 
     def met(self, values: np.ndarray) -> np.ndarray:
         """Whether each value meets the target (at or below an upper bound, at or above a lower)."""
@@ -82,6 +86,8 @@ class FeatureOutputs:
 
     target_metrics: frozenset[str] = frozenset()
     """Target metrics the feature evaluates (`target_value`)."""
+    bases: frozenset[str] = frozenset()
+    """Counting bases of full_year_persons the feature evaluates (`basis_value`)."""
     files: tuple[str, ...] = ()
     """The run-folder tables `frames` writes, by file name without `.csv`."""
 
@@ -89,13 +95,21 @@ class FeatureOutputs:
         """The shape of each table one replication gives (`measure`)."""
         return {}
 
-    def measure(self, model: Model, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The replication's tables from the record's feature arrays (`Feature.close`)."""
+    def measure(self, model: Model, record: ReplicationRecord) -> dict[str, np.ndarray]:
+        """The replication's tables from its record (the feature's arrays: `record.features`)."""
         return {}
 
     def target_value(self, target: ResolvedTarget, tables: Mapping[str, np.ndarray]) -> float:
         """One replication's value of a target on one of `target_metrics`."""
         raise KeyError(target.metric)
+
+    def monthly_columns(self, model: Model, store: Stored) -> tuple[list[str], np.ndarray] | None:
+        """Columns the feature adds to monthly.csv, with their values [state-month cell, column]."""
+        return None
+
+    def basis_value(self, target: ResolvedTarget, tables: Mapping[str, np.ndarray]) -> float:
+        """One replication's full_year_persons on one of `bases`."""
+        raise KeyError(target.basis)
 
     def yearly_columns(self, model: Model, store: Stored) -> tuple[list[str], np.ndarray] | None:
         """Columns the feature adds to yearly.csv, with their values [state-year cell, column]."""
@@ -104,6 +118,12 @@ class FeatureOutputs:
     def frames(self, model: Model, store: Stored) -> dict[str, pd.DataFrame]:
         """The feature's run-folder tables, by file name without `.csv`."""
         return {}
+
+
+def table_stats(store: Stored, name: str) -> np.ndarray:
+    """Statistics (`STAT_COLUMNS`) of every cell of a stored table, computed chunk by chunk."""
+    blocks = [stats(block) for _, block in store.chunks(name)]
+    return np.vstack(blocks) if blocks else np.zeros((0, len(STAT_COLUMNS)))
 
 
 def state_rows(model: Model) -> list[str]:

@@ -16,6 +16,7 @@ from sim.contract.schema import Scenario
 from sim.features.caseworkers import TeamsOutputs, compile_teams
 from sim.features.economics import EconomicsOutputs, compile_economics
 from sim.features.outputs import FeatureOutputs
+from sim.features.payment import PaymentOutputs, compile_payment, has_employer_period
 from sim.features.pilot import prepare_support
 from sim.features.programmes import ProgrammesOutputs, compile_programmes
 from sim.features.support import SupportPlan, compile_rules
@@ -66,6 +67,7 @@ REGISTRY: tuple[FeatureKind, ...] = (
     FeatureKind("support", lambda s: False, _compile_support, prepare=_prepare_support, carry=_carry_support),
     FeatureKind("economics", lambda s: s.economics is not None, _compile_economics, ("support",),
                 outputs=EconomicsOutputs()),
+    FeatureKind("payment", has_employer_period, compile_payment, outputs=PaymentOutputs()),
     FeatureKind("interventions", lambda s: bool(s.interventions), lambda s, m: compile_programmes(s),
                 outputs=ProgrammesOutputs()),
     FeatureKind("caseworkers", lambda s: bool(s.caseworkers), lambda s, m: compile_teams(s), ("support",),

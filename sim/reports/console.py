@@ -1,7 +1,10 @@
 """The summary a run prints: full-year persons per year, costs in DKK millions, and the targets.
 
 Printed from the run folder's files (as every report is), so what the console shows is what the
-folder holds, and `caseflow run` and `caseflow compare` print the folder they just wrote.
+folder holds, and `caseflow run` and `caseflow compare` print the folder they just wrote. The
+console is in English; a target's probability shows with its 95 % margin ("0.58 ± 0.07", see
+`sim.reports.texts.margin_95`) and a line under the table says how many runs a standard error
+of 0.02 would take.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sim.contract.caseworker_spec import TEAM_SHARES
 from sim.contract.catalogue import TOTAL
 from sim.reports.comparedata import ComparisonData
 from sim.reports.rundata import RunData
+from sim.reports.texts import precision_sentence, probability_text
 
 
 def _amount(metric: str, value: float) -> str:
@@ -64,15 +68,19 @@ def print_summary(run: RunData, console: Console) -> None:
         return
     targets = Table(title="Targets")
     for name in ("target", "threshold", "P(met)", "p10", "p50", "p90"):
-        targets.add_column(name, justify="left" if name == "target" else "right")
-    for _, t in run.targets.iterrows():
-        sense = "≤" if t["sense"] == "at_most" else "≥"
-        p = t["probability_met"]
+        targets.add_column(name, justify="left" if name == "target" else "right", no_wrap=name == "P(met)")
+    rows = run.target_rows()
+    for row in rows:
+        sense = "≤" if row.sense == "at_most" else "≥"
+        p = row.probability_met
         colour = "green" if p >= 0.8 else ("yellow" if p >= 0.5 else "red")
-        metric = str(t["metric"])
-        targets.add_row(str(t["target"]), f"{sense} {_amount(metric, t['threshold'])}",
-                        f"[{colour}]{p:.2f}[/]", *(_amount(metric, t[q]) for q in ("p10", "p50", "p90")))
+        targets.add_row(row.name, f"{sense} {_amount(row.metric, row.threshold)}",
+                        f"[{colour}]{probability_text(row, 'en')}[/]",
+                        *(_amount(row.metric, getattr(row, q)) for q in ("p10", "p50", "p90")))
     console.print(targets)
+    precision = precision_sentence(rows, "en")
+    if precision:
+        console.print(precision, markup=False, highlight=False)
     for _, t in run.targets.iterrows():
         share = t.get("censored_share")
         if t["metric"] == "mean_duration_weeks" and share is not None and share == share:

@@ -29,7 +29,7 @@ from sim.reports.language import (
     term,
 )
 from sim.reports.rundata import RunData
-from sim.reports.texts import spread_sentence, target_sentence
+from sim.reports.texts import precision_sentence, spread_sentence, target_sentence
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
@@ -79,19 +79,24 @@ def header_section(data: RunData, lang: Lang) -> str:
 
 
 def targets_section(data: RunData, bars_png: bytes | None, lang: Lang) -> str:
-    """Each target as a sentence with its probability, then the bar chart of probabilities."""
+    """Each target as a sentence with its probability and the probability's 95 % margin, a note on
+    what ± means and the runs a standard error of 0.02 would take, then the bar chart of
+    probabilities."""
     rows = data.target_rows()
     out = [f"<section id=\"targets\"><h2>{escape(term('targets', lang))}</h2>"]
     if not rows:
         return out[0] + f"<p>{escape(term('no_targets', lang))}</p></section>"
     out.append('<ul class="targets">')
     for t in rows:
-        sentence = escape(target_sentence(t, lang, data.state_specs))
+        sentence = escape(target_sentence(t, lang, data.state_specs, error=True))
         light = traffic_colour(t.probability_met)
         out.append(f'<li style="--light: {light}"><strong>{escape(t.name)}</strong>'
                    f'<br><span class="sentence">{sentence}</span>'
                    f'<br><span class="muted">{escape(spread_sentence(t, lang))}</span></li>')
     out.append("</ul>")
+    precision = precision_sentence(rows, lang)
+    if precision:
+        out.append(f'<p class="muted precision">{escape(precision)}</p>')
     if bars_png is not None:
         out.append(f"<figure>{image(bars_png, term('probability_axis', lang), 'probabilities')}</figure>")
     return "".join(out) + "</section>"

@@ -97,6 +97,7 @@ _TERMS: dict[str, tuple[str, str]] = {
     "mean_duration_weeks": ("gennemsnitlig varighed i uger", "mean duration in weeks"),
     # run facts
     "runs": ("kørsler", "runs"),
+    "run": ("kørsel", "run"),
     "seed": ("seed", "seed"),
     "version": ("caseflow-version", "caseflow version"),
     "created": ("kørt", "run on"),
@@ -112,6 +113,16 @@ _TERMS: dict[str, tuple[str, str]] = {
     "made_by": ("{runs} kørsler, seed {seed}, caseflow {version}, {created}",
                 "{runs} runs, seed {seed}, caseflow {version}, {created}"),
     "million": ("mio. kr.", "DKK million"),
+    # a probability's Monte Carlo error
+    "margin_note": ("± dækker sandsynlighedens 95 %-interval (Wilson) over kørslerne.",
+                    "± covers the probability's 95% interval (Wilson) over the runs."),
+    "runs_for_002": ("En standardfejl på ±{se} kræver ca. {needed} {runs}.",
+                     "A standard error of ±{se} would take about {needed} {runs}."),
+    "precision": ("præcision", "precision"),
+    "all_certain": ("Alle sandsynligheder er 0 eller 1 i disse kørsler, så kun intervallet viser "
+                    "usikkerheden.",
+                    "Every probability is 0 or 1 in these runs, so only the interval shows the "
+                    "uncertainty."),
     # comparison report (caseflow compare)
     "base": ("Basis", "Base"),
     "variant": ("Variant", "Variant"),
@@ -168,6 +179,12 @@ _GROUP_LABELS: dict[str, tuple[str, str]] = {
 """Labels of the Jobindsats groups (a group's label differs from its namesake state's)."""
 
 
+_TERMS |= {f"payment_{k}": (f"{_TERMS.get(k, (k, k))[0]} (betalingsgrundlag)",
+                             f"{_TERMS.get(k, (k, k))[1]} (payment basis)")
+           for k in ("mean", "sd", "p05", "p10", "p50", "p90", "p95")}
+"""The payment-basis statistics of monthly.csv and yearly.csv, named after their Jobindsats twins."""
+
+
 def term(key: str, lang: Lang) -> str:
     """A word or phrase of the reports in `lang`; unknown keys are returned unchanged."""
     pair = _TERMS.get(key)
@@ -190,6 +207,16 @@ def percent(share: float, lang: Lang, decimals: int = 1) -> str:
 def probability(p: float, lang: Lang) -> str:
     """A probability with two decimals, as the plans write it: 0,62 (da) or 0.62 (en)."""
     return number(p, lang, 2)
+
+
+def probability_with_margin(p: float, margin: float, lang: Lang) -> str:
+    """A probability with its ± margin, both with two decimals: '0,58 ± 0,07' (da) or '0.58 ± 0.07'
+    (en); without a margin (NaN) the probability alone, and '–' for an undefined probability."""
+    if not math.isfinite(p):
+        return "–"
+    if not math.isfinite(margin):
+        return probability(p, lang)
+    return f"{probability(p, lang)} ± {probability(margin, lang)}"
 
 
 def persons(value: float, lang: Lang) -> str:

@@ -4,6 +4,12 @@ Reports never re-simulate: they read `monthly.csv`, `yearly.csv`, `targets.csv`,
 (when economics were given), `programmes.csv`, `caseworkers.csv` and `layers.csv` (when the
 scenario has them), `scenario.yaml` and `run.json`, so `caseflow report RUN_DIR`
 rebuilds them from the folder alone, and a comparison report can load two folders the same way.
+
+A run folder written before targets.csv had the probabilities' Monte Carlo error (probability_se,
+probability_low95, probability_high95, runs_for_002) is still read: the missing columns are
+computed from probability_met and run.json's runs, as `sim.results.summary.targets_frame` computes
+them, over runs × (1 − undefined_share) defined replications (all of them when undefined_share is
+missing too); without runs in run.json they stay NaN and the reports show the probability alone.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.js
 
 NUMBERS = ("threshold", "probability_met", "mean", "p10", "p50", "p90")
 """The numeric columns of targets.csv."""
+
+ERROR = ("probability_se", "probability_low95", "probability_high95", "runs_for_002")
+"""targets.csv's columns of the probability's Monte Carlo error, after probability_met."""
+
+Z95 = 1.959963984540054
+"""The standard normal 97.5 % quantile: the z of a two-sided 95 % interval."""
 
 
 class NotARunFolder(ValueError):
@@ -59,6 +71,16 @@ class TargetRow:
     """For mean_duration_weeks: the share of its spells still open at the horizon."""
     min_weeks: float | None = None
     """For full_year_persons: only person-days beyond this many weeks of the current spell."""
+    probability_se: float = math.nan
+    """The binomial standard error of probability_met (NaN: not known)."""
+    probability_low95: float = math.nan
+    """The lower bound of probability_met's Wilson 95 % interval."""
+    probability_high95: float = math.nan
+    """The upper bound of probability_met's Wilson 95 % interval."""
+    runs_for_002: float = math.nan
+    """Defined replications that would give probability_met a standard error of 0.02."""
+    undefined_share: float = 0.0
+    """The share of replications where the value is undefined (left out of the probability)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +146,7 @@ class RunData:
             if base is None and (change is not None or difference is not None) and year is not None:
                 base = int(year) - 1
             censored = row.get("censored_share")
+            error = {k: _number(row.get(k)) for k in ERROR}
             out.append(TargetRow(
                 name=str(row["target"]), metric=str(row["metric"]), sense=str(row["sense"]), **numbers,
                 states=tuple(spec.get("states") or ()), groups=tuple(spec.get("groups") or ()),
@@ -131,7 +154,8 @@ class RunData:
                 change=_fraction(change), difference=float(difference) if difference is not None else None,
                 base=str(base) if base is not None else None,
                 censored_share=float(censored) if censored is not None else math.nan,
-                min_weeks=float(spec["min_weeks"]) if spec.get("min_weeks") is not None else None))
+                min_weeks=float(spec["min_weeks"]) if spec.get("min_weeks") is not None else None,
+                **error, undefined_share=_number(row.get("undefined_share"), 0.0)))
         return out
 
     def observed(self, state: str) -> list[ObservedValue]:
@@ -143,6 +167,53 @@ class RunData:
                     and isinstance(value, int | float) and math.isfinite(value)):
                 out.append(ObservedValue(str(o.get("period")), float(value)))
         return out
+
+
+def _number(value: Any, missing: float = math.nan) -> float:
+    """A cell of targets.csv as a float; `missing` for an absent column or an empty cell."""
+    if value is None:
+        return missing
+    number = float(value)
+    return missing if math.isnan(number) else number
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """The Wilson score 95 % interval of k successes in n trials, in closed form (as targets.csv's
+    probability_low95 and probability_high95); (NaN, NaN) for n = 0."""
+    if n <= 0:
+        return math.nan, math.nan
+    z2 = Z95 * Z95
+    centre = (k + z2 / 2.0) / (n + z2)
+    half = Z95 * math.sqrt(k * (n - k) / n + z2 / 4.0) / (n + z2)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
+
+
+def with_probability_error(targets: pd.DataFrame, runs: Any) -> pd.DataFrame:
+    """targets.csv with the columns of the probability's Monte Carlo error: as read when the
+    folder has them, else computed from probability_met over runs × (1 − undefined_share) defined
+    replications (NaN when run.json gives no runs), inserted after probability_met."""
+    if all(c in targets.columns for c in ERROR) or "probability_met" not in targets.columns:
+        return targets
+    known = isinstance(runs, int | float) and not isinstance(runs, bool) and runs > 0
+    computed: dict[str, list[float]] = {c: [] for c in ERROR}
+    undefined = targets["undefined_share"] if "undefined_share" in targets.columns else None
+    for i, p in enumerate(targets["probability_met"].astype(float)):
+        share = _number(undefined.iloc[i], 0.0) if undefined is not None else 0.0
+        n = round(float(runs) * (1.0 - share)) if known else 0
+        if n <= 0 or math.isnan(p):
+            row = (math.nan,) * 4
+        else:
+            k = round(p * n)
+            low, high = wilson(k, n)
+            row = (math.sqrt(k / n * (1 - k / n) / n), low, high,
+                   float(max(1, -(-2500 * k * (n - k) // (n * n)))))
+        for column, value in zip(ERROR, row, strict=True):
+            computed[column].append(value)
+    out = targets.copy()
+    at = list(out.columns).index("probability_met") + 1
+    for offset, column in enumerate(c for c in ERROR if c not in out.columns):
+        out.insert(at + offset, column, computed[column])
+    return out
 
 
 def _fraction(value: Any) -> float | None:
@@ -172,14 +243,15 @@ def load_run(folder: Path) -> RunData:
     programmes_path = folder / "programmes.csv"
     teams_path = folder / "caseworkers.csv"
     layers_path = folder / "layers.csv"
+    facts = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     return RunData(
         folder=folder,
         monthly=read_csv(folder / "monthly.csv"),
         yearly=read_csv(folder / "yearly.csv"),
-        targets=read_csv(folder / "targets.csv"),
+        targets=with_probability_error(read_csv(folder / "targets.csv"), facts.get("runs")),
         costs=read_csv(costs_path) if costs_path.is_file() else None,
         scenario=yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {},
-        facts=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+        facts=facts,
         programmes=read_csv(programmes_path) if programmes_path.is_file() else None,
         caseworkers=read_csv(teams_path) if teams_path.is_file() else None,
         layers=read_csv(layers_path) if layers_path.is_file() else None,

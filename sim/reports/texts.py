@@ -1,7 +1,11 @@
 """Sentences and values by metric: how a target reads in a report.
 
 `target_sentence` gives the plan's question and its answer in one line, e.g.
-"P(højst 509 helårspersoner på sygedagpenge i 2018) = 0,62".
+"P(højst 509 helårspersoner på sygedagpenge i 2018) = 0,62", or with the probability's Monte Carlo
+error "… = 0,62 ± 0,07". The ± margin is the distance from the probability to the farther bound of
+its Wilson 95 % interval (targets.csv's probability_low95/high95), rounded up to two decimals, so
+p ± margin covers the whole interval, also at p = 0 and p = 1 where the standard error is 0.
+`precision_sentence` says what ± means and how many runs a standard error of 0.02 would take.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sim.reports.language import (
     percent,
     persons,
     probability,
+    probability_with_margin,
     signed,
     state_label,
     term,
@@ -102,10 +107,62 @@ def base_text(t: TargetRow, lang: Lang) -> str:
     return f" ({amount_text} {relative} {base})"
 
 
-def target_sentence(t: TargetRow, lang: Lang, specs: Mapping[str, Mapping[str, Any]] | None = None) -> str:
-    """'P(højst 509 helårspersoner på sygedagpenge i 2018) = 0,62' for one target; a month's
-    persons are full-time persons, a mean duration is in weeks of the spells started in the
-    period, min_weeks names the spell length counted, and a change or difference names its base."""
+def margin_95(t: TargetRow) -> float:
+    """How far the probability's Wilson 95 % interval reaches from it, on the farther side, rounded
+    up to two decimals (0.0612 → 0.07); NaN when the interval is not known."""
+    p, low, high = t.probability_met, t.probability_low95, t.probability_high95
+    if not all(math.isfinite(x) for x in (p, low, high)):
+        return math.nan
+    return math.ceil(round(100.0 * max(p - low, high - p), 9)) / 100.0
+
+
+def probability_text(t: TargetRow, lang: Lang) -> str:
+    """A target's probability with its margin: '0,58 ± 0,07'; the probability alone without one."""
+    return probability_with_margin(t.probability_met, margin_95(t), lang)
+
+
+def runs_needed(rows: list[TargetRow]) -> int | None:
+    """The runs that would give every target's probability a standard error of 0.02: the largest
+    runs_for_002 (defined replications) scaled up by the share of runs where the value is
+    defined. A probability of 0 or 1 is left out (its estimated standard error is 0 however few
+    the runs, so its runs_for_002 of 1 says nothing); None when no target is left."""
+    needed = [math.ceil(round(t.runs_for_002 / (1.0 - t.undefined_share), 9)) for t in rows
+              if math.isfinite(t.runs_for_002) and t.undefined_share < 1.0
+              and 0.0 < t.probability_met < 1.0]
+    return max(needed) if needed else None
+
+
+def about(count: int) -> int:
+    """A count rounded to two significant figures, halves up (2401 → 2400, 625 → 630); below
+    100 unchanged."""
+    if count < 100:
+        return count
+    step = 10 ** (len(str(count)) - 2)
+    return (count + step // 2) // step * step
+
+
+def precision_sentence(rows: list[TargetRow], lang: Lang) -> str:
+    """'± dækker sandsynlighedens 95 %-interval (Wilson) over kørslerne. En standardfejl på ±0,02
+    kræver ca. 630 kørsler.' for a run's targets: the runs are `runs_needed`, rounded by `about`;
+    when every probability is 0 or 1 the second sentence says so instead ('' when no target's
+    error is known)."""
+    if not any(math.isfinite(margin_95(t)) for t in rows):
+        return ""
+    needed = runs_needed(rows)
+    if needed is None:
+        return term("margin_note", lang) + " " + term("all_certain", lang)
+    shown = about(needed)
+    runs = term("run" if shown == 1 else "runs", lang)
+    return term("margin_note", lang) + " " + term("runs_for_002", lang).format(
+        se=probability(0.02, lang), needed=number(shown, lang, 0), runs=runs)
+
+
+def target_sentence(t: TargetRow, lang: Lang, specs: Mapping[str, Mapping[str, Any]] | None = None,
+                    error: bool = False) -> str:
+    """'P(højst 509 helårspersoner på sygedagpenge i 2018) = 0,62' for one target ('= 0,62 ± 0,07'
+    with `error`: the probability's 95 % margin, see `margin_95`); a month's persons are full-time
+    persons, a mean duration is in weeks of the spells started in the period, min_weeks names the
+    spell length counted, and a change or difference names its base."""
     key = "full_time_persons" if t.metric == "full_year_persons" and t.month else t.metric
     template = _TEMPLATES.get((key, lang), "{sense} {amount} ({metric}) {where}{year}")
     places = where(t.states, t.groups, lang, specs)
@@ -115,7 +172,8 @@ def target_sentence(t: TargetRow, lang: Lang, specs: Mapping[str, Mapping[str, A
                    else f" beyond week {weeks} of their spell")
     question = template.format(sense=term(t.sense, lang), amount=amount(t.metric, t.threshold, lang),
                                where=places, year=period_text(t.year, t.month, lang), metric=t.metric)
-    return f"P({question}{base_text(t, lang)}) = {probability(t.probability_met, lang)}"
+    answer = probability_text(t, lang) if error else probability(t.probability_met, lang)
+    return f"P({question}{base_text(t, lang)}) = {answer}"
 
 
 def spread_sentence(t: TargetRow, lang: Lang) -> str:

@@ -2,8 +2,13 @@
 
 Cells hold numbers and dates, never numbers as text; number formats give thousands separators
 and percentages, which Excel shows in the reader's own locale (1.234,5 in a Danish Excel).
-Month names follow the report language through the date format's locale tag. Every table
-sheet has its header in row 1, frozen, with a filter, and columns sized to their contents.
+Month names follow the report language through the date format's locale tag. A target's
+probability is the number itself, shown as "0,58 ± 0,07": its 95 % margin (see
+`sim.reports.texts.margin_95`) is literal text of the cell's number format, in the report
+language, so the traffic lights, sorting and formulas still see the probability; the Scenario
+sheet's `præcision`/`precision` row says what ± means and how many runs a standard error of 0.02
+would take. Every table sheet has its header in row 1, frozen, with a filter, and columns sized
+to their contents.
 `write_table` is the one table writer, so a comparison workbook adds sheets the same way.
 """
 
@@ -25,9 +30,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sim.reports.language import EXCEL_LOCALE, Lang, month_date, state_label, term
+from sim.reports.language import EXCEL_LOCALE, Lang, month_date, probability, state_label, term
 from sim.reports.rundata import RunData, TargetRow
-from sim.reports.texts import metric_name
+from sim.reports.texts import margin_95, metric_name, precision_sentence
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 TRAFFIC_FILLS = (("greaterThanOrEqual", ["0.8"], "C6EFCE"), ("between", ["0.5", "0.8"], "FFEB9C"),
@@ -35,6 +40,8 @@ TRAFFIC_FILLS = (("greaterThanOrEqual", ["0.8"], "C6EFCE"), ("between", ["0.5", 
 """Conditional fills of a probability: green from 0.8, amber from 0.5, red below."""
 
 STAT_COLUMNS = ("mean", "sd", "p05", "p10", "p50", "p90", "p95")
+PAYMENT_COLUMNS = tuple(f"payment_{c}" for c in STAT_COLUMNS)
+"""The same statistics on the payment basis (monthly.csv and yearly.csv with an employer period)."""
 COST_COLUMNS = ("gross_dkk", "refund_dkk", "net_dkk", "net_dkk_p10", "net_dkk_p90",
                 "cofinancing_rate", "cofinancing_rate_p10", "cofinancing_rate_p90")
 
@@ -43,6 +50,7 @@ def formats(lang: Lang) -> dict[str, str]:
     """Excel number formats by kind of value."""
     return {"persons": "#,##0.0", "dkk": "#,##0", "share": "0.0 %" if lang == "da" else "0.0%",
             "share_change": "+0.00 %;-0.00 %;0.00 %" if lang == "da" else "+0.00%;-0.00%;0.00%",
+            "probability": "0.00",
             "year": "0", "month": EXCEL_LOCALE[lang] + "mmm yyyy", "date": "yyyy-mm-dd hh:mm",
             "text": "@", "general": "General"}
 
@@ -54,6 +62,13 @@ def kind_of(column: str) -> str:
     if "_dkk" in column:
         return "dkk"
     return {"year": "year", "month": "month"}.get(column, "persons")
+
+
+def probability_format(t: TargetRow, lang: Lang) -> str:
+    """The number format of a target's probability: two decimals and its margin as literal text,
+    '0.00" ± 0,07"' (da); the 'probability' kind (two decimals) when the margin is not known."""
+    margin = margin_95(t)
+    return f'0.00" ± {probability(margin, lang)}"' if math.isfinite(margin) else "probability"
 
 
 def metric_kind(metric: str) -> str:
@@ -86,6 +101,10 @@ def _shown_width(value: Any, kind: str) -> int:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if kind == "share":
             return 7
+        if kind == "probability":
+            return 4
+        if kind.startswith('0.00"'):  # a probability with its margin: '0,58 ± 0,07'
+            return 4 + len(kind.split('"')[1])
         digits = len(f"{abs(value):,.0f}") + (2 if kind == "persons" else 0)
         return digits + (value < 0)
     if isinstance(value, dt.datetime):
@@ -95,7 +114,8 @@ def _shown_width(value: Any, kind: str) -> int:
 
 def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], lang: Lang,
                 max_width: int = 60) -> None:
-    """Write a header row and one row per item; freeze the header, add a filter, size columns."""
+    """Write a header row and one row per item; freeze the header, add a filter, size columns.
+    A column's kind names a format of `formats`, or is an Excel number format itself."""
     fmt = formats(lang)
     widths = [len(c.header) for c in columns]
     ws.append([c.header for c in columns])
@@ -109,7 +129,7 @@ def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], l
             kind = column.kind(item) if callable(column.kind) else column.kind
             cell = ws.cell(row=r, column=c, value=value)
             if kind not in ("text", "general"):
-                cell.number_format = fmt[kind]
+                cell.number_format = fmt.get(kind, kind)
             widths[c - 1] = max(widths[c - 1], _shown_width(value, kind))
     for c, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(max_width, width + 2)
@@ -133,7 +153,8 @@ def frame_columns(frame: pd.DataFrame, data: RunData, lang: Lang, period: str) -
         Column(term("state", lang), lambda r: state_label(r["state"], lang, specs), "text"),
         Column(term("code", lang), lambda r: r["state"], "text"),
     ]
-    return columns + [stat(name) for name in (*STAT_COLUMNS, *COST_COLUMNS) if name in frame.columns]
+    known = {*STAT_COLUMNS, *PAYMENT_COLUMNS, *COST_COLUMNS}
+    return columns + [stat(name) for name in frame.columns if name in known]  # in the CSV's order
 
 
 def by_state(frame: pd.DataFrame, data: RunData) -> list[dict[str, Any]]:
@@ -144,7 +165,8 @@ def by_state(frame: pd.DataFrame, data: RunData) -> list[dict[str, Any]]:
 
 
 def summary_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
-    """Targets: threshold, probability met (traffic lights), mean and p10/p50/p90."""
+    """Targets: threshold, probability met (traffic lights; shown with its 95 % margin), mean and
+    p10/p50/p90."""
     def value_kind(t: TargetRow) -> str:
         return metric_kind(t.metric)
 
@@ -156,7 +178,8 @@ def summary_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
         Column(term("metric", lang), lambda t: metric_name(t.metric, lang), "text"),
         Column(term("sense", lang), lambda t: term(t.sense, lang), "text"),
         Column(term("threshold", lang), lambda t: t.threshold, value_kind),
-        Column(term("probability_met", lang), lambda t: t.probability_met, "share"),
+        Column(term("probability_met", lang), lambda t: t.probability_met,
+               lambda t: probability_format(t, lang)),
         *(stat(q) for q in ("mean", "p10", "p50", "p90")),
     ]
     rows = data.target_rows()
@@ -189,7 +212,8 @@ def flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
 
 
 def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
-    """The run facts (runs, seed, version, date, command), then every resolved input by key path."""
+    """The run facts (runs, the probabilities' precision, seed, version, date, command), then every
+    resolved input by key path."""
     facts = data.facts
     created = facts.get("created")
     with contextlib.suppress(ValueError):
@@ -202,6 +226,9 @@ def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
         (term("created", lang), created, "date" if isinstance(created, dt.datetime) else "text"),
         (term("command", lang), facts.get("command"), "text"),
     ]
+    precision = precision_sentence(data.target_rows(), lang)
+    if precision:
+        rows.insert(2, (term("precision", lang), precision, "text"))
     rows += [(key, value, "general") for key, value in flatten(data.scenario) if key != "name"]
     columns = [Column(term("key", lang), lambda r: r[0], "text"),
                Column(term("value", lang), lambda r: r[1], lambda r: r[2])]

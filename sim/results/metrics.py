@@ -40,7 +40,7 @@ def measure(model: Model, record: ReplicationRecord) -> Metrics:
     year_days = by_year(model, days)
     tables = {"monthly": person_days / days, "yearly": by_year(model, person_days) / year_days}
     for kind in kinds_of(model):
-        tables |= kind.outputs.measure(model, record.features)
+        tables |= kind.outputs.measure(model, record)
     if record.durations is not None:
         tables["durations"] = with_total(record.durations[: model.n_benefit])
     if record.long_term is not None:

@@ -6,39 +6,42 @@ import numpy as np
 import pandas as pd
 
 from sim.contract.schema import DURATION_METRIC
-from sim.features.outputs import ResolvedTarget, Stored, order_by, state_rows
+from sim.features.outputs import ResolvedTarget, Stored, order_by, state_rows, table_stats
 from sim.features.registry import kinds_of
 from sim.kernel.model import Model
-from sim.kernel.tables import STAT_COLUMNS, stats
+from sim.kernel.tables import STAT_COLUMNS
 from sim.results.targets import duration_sums
 
 
-def table_stats(store: Stored, name: str) -> np.ndarray:
-    """Statistics of every cell of a stored table, computed chunk by chunk."""
-    blocks = [stats(block) for _, block in store.chunks(name)]
-    return np.vstack(blocks) if blocks else np.zeros((0, len(STAT_COLUMNS)))
+def _with_feature_columns(model: Model, store: Stored, period: str) -> tuple[np.ndarray, list[str]]:
+    """The statistics of a monthly or yearly table and the columns features add to it."""
+    values, columns = table_stats(store, period), list(STAT_COLUMNS)
+    for kind in kinds_of(model):
+        extra = (kind.outputs.monthly_columns(model, store) if period == "monthly"
+                 else kind.outputs.yearly_columns(model, store))
+        if extra is not None:
+            columns += extra[0]
+            values = np.column_stack([values, extra[1]])
+    return values, columns
 
 
 def monthly_frame(model: Model, store: Stored) -> pd.DataFrame:
-    """monthly.csv: month, state, full-time persons statistics (benefit states and total)."""
+    """monthly.csv: month, state, full-time persons statistics (benefit states and total), and the
+    columns features add (with an employer period: the payment basis)."""
     rows = state_rows(model)
+    values, columns = _with_feature_columns(model, store, "monthly")
     index = pd.MultiIndex.from_product([rows, model.calendar.labels], names=["state", "month"])
-    frame = pd.DataFrame(table_stats(store, "monthly"), index=index, columns=STAT_COLUMNS).reset_index()
-    return frame[["month", "state", *STAT_COLUMNS]].sort_values(["month", "state"], key=order_by(rows),
-                                                                 ignore_index=True)
+    frame = pd.DataFrame(values, index=index, columns=columns).reset_index()
+    return frame[["month", "state", *columns]].sort_values(["month", "state"], key=order_by(rows),
+                                                           ignore_index=True)
 
 
 def yearly_frame(model: Model, store: Stored) -> pd.DataFrame:
     """yearly.csv: year, state, full-year persons statistics, and the columns features add
-    (economics: the cost columns)."""
+    (economics: the cost columns; with an employer period: the payment basis)."""
     rows = state_rows(model)
     years = list(model.calendar.full_years())
-    values, columns = table_stats(store, "yearly"), list(STAT_COLUMNS)
-    for kind in kinds_of(model):
-        extra = kind.outputs.yearly_columns(model, store)
-        if extra is not None:
-            columns += extra[0]
-            values = np.column_stack([values, extra[1]])
+    values, columns = _with_feature_columns(model, store, "yearly")
     index = pd.MultiIndex.from_product([rows, years], names=["state", "year"])
     frame = pd.DataFrame(values, index=index, columns=columns).reset_index()
     return frame[["year", "state", *columns]].sort_values(["year", "state"], key=order_by(rows),
@@ -54,29 +57,56 @@ def feature_frames(model: Model, store: Stored) -> dict[str, pd.DataFrame]:
 
 
 def targets_frame(targets: list[ResolvedTarget], store: Stored) -> pd.DataFrame:
-    """targets.csv: target, metric, sense, threshold, probability_met, mean, p10, p50, p90 and
-    undefined_share. A value undefined in a replication (no spell started, no meeting due, no
-    citizen senior enough) counts neither as met nor as missed: probability_met and the
-    statistics are over the replications where it is defined, and undefined_share says how many
-    were not. With a mean_duration_weeks target also censored_share, the share of its spells (over
-    all replications) still open at the horizon, whose duration counts only up to it."""
+    """targets.csv: target, metric, sense, threshold, probability_met, probability_se,
+    probability_low95, probability_high95, runs_for_002, mean, p10, p50, p90 and undefined_share.
+    A value undefined in a replication (no spell started, no meeting due, no citizen senior
+    enough) counts neither as met nor as missed: probability_met and the statistics are over the
+    n replications where it is defined, and undefined_share says how many were not. With a
+    mean_duration_weeks target also censored_share, the share of its spells (over all
+    replications) still open at the horizon, whose duration counts only up to it.
+
+    The probability's Monte Carlo error treats the k replications meeting the target as a
+    binomial count of n: probability_se is the standard error √(p(1 − p)/n);
+    probability_low95/high95 the Wilson score 95 % interval, (k + z²/2 ± z√(k(n − k)/n + z²/4))
+    / (n + z²) with z the normal 97.5 % quantile, which stays inside [0, 1] and keeps a width at
+    p = 0 and p = 1 (the same as scipy.stats.binomtest(k, n).proportion_ci(method="wilson"),
+    written out so that this module loads no scipy); runs_for_002 the defined replications that
+    would give a standard error of 0.02 (±0.02 as one standard error, not as the 95 % half-width)
+    at this p, ⌈p(1 − p)/0.02²⌉ and at least 1, computed in integers from k and n. All four are
+    NaN when no replication is defined."""
     records = []
     values = np.asarray(store.arrays["targets"])
     durations = store.arrays.get("durations")
+    z = 1.959963984540054  # the standard normal 97.5 % quantile (scipy.special.ndtri(0.975))
+    nan = float("nan")
     for i, t in enumerate(targets):
         v = values[i]
         defined = v[~np.isnan(v)]
-        p10, p50, p90 = np.quantile(defined, (0.10, 0.50, 0.90)) if len(defined) else (np.nan,) * 3
-        record = {"target": t.name, "metric": t.metric, "sense": t.sense, "threshold": t.threshold,
-                  "probability_met": float(t.met(defined).mean()) if len(defined) else np.nan,
-                  "mean": float(defined.mean()) if len(defined) else np.nan,
-                  "p10": p10, "p50": p50, "p90": p90, "undefined_share": 1.0 - len(defined) / len(v)}
+        n, k = len(defined), int(np.count_nonzero(t.met(defined)))
+        p10, p50, p90 = np.quantile(defined, (0.10, 0.50, 0.90)) if n else (np.nan,) * 3
+        p, se, low, high, runs_for_002 = nan, nan, nan, nan, nan
+        if n:
+            p = k / n
+            se = float(np.sqrt(p * (1.0 - p) / n))
+            centre = (k + z * z / 2.0) / (n + z * z)
+            half = z * float(np.sqrt(k * (n - k) / n + z * z / 4.0)) / (n + z * z)
+            low = 0.0 if k == 0 else max(0.0, centre - half)
+            high = 1.0 if k == n else min(1.0, centre + half)
+            runs_for_002 = float(max(1, -(-2500 * k * (n - k) // (n * n))))  # ⌈k(n − k)/(n² · 0.02²)⌉
+        basis = t.basis if t.metric == "full_year_persons" else ""
+        record = {"target": t.name, "metric": t.metric, "basis": basis, "sense": t.sense,
+                  "threshold": t.threshold,
+                  "probability_met": p, "probability_se": se, "probability_low95": low,
+                  "probability_high95": high, "runs_for_002": runs_for_002,
+                  "mean": float(defined.mean()) if n else np.nan,
+                  "p10": p10, "p50": p50, "p90": p90, "undefined_share": 1.0 - n / len(v)}
         if t.metric == DURATION_METRIC and durations is not None:
             started, _, still_open = duration_sums(t, np.asarray(durations).reshape(
                 *store.shapes["durations"], store.runs)).sum(axis=1)
             record["censored_share"] = still_open / started if started > 0 else np.nan
         records.append(record)
-    columns = ["target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90",
+    columns = ["target", "metric", "basis", "sense", "threshold", "probability_met", "probability_se",
+               "probability_low95", "probability_high95", "runs_for_002", "mean", "p10", "p50", "p90",
                "undefined_share"]
     if any(t.metric == DURATION_METRIC for t in targets):
         columns.append("censored_share")

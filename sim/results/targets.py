@@ -68,7 +68,7 @@ def resolve_targets(model: Model) -> list[ResolvedTarget]:
         weeks = thresholds.index(float(t.min_weeks)) if t.min_weeks is not None else -1
         out.append(ResolvedTarget(t.name, t.metric, tuple(sorted(set(rows))), year_column,
                                   threshold_of(t, observed), t.upper, months, feature, month_column,
-                                  t.period, weeks))
+                                  t.period, weeks, t.basis))
     return out
 
 
@@ -82,12 +82,15 @@ def target_values(model: Model, targets: list[ResolvedTarget], tables: dict[str,
     """Each target's value in one replication, from its yearly (or monthly) tables; NaN where it
     is undefined in that replication (no spell started, no meeting due)."""
     by_metric = {m: kind.outputs for kind in kinds_of(model) for m in kind.outputs.target_metrics}
+    by_basis = {b: kind.outputs for kind in kinds_of(model) for b in kind.outputs.bases}
     out = []
     for t in targets:
         rows, year, by_month = list(t.rows), t.year_column, t.month_column >= 0
         if t.metric == "full_year_persons" and t.weeks_index >= 0:
             out.append(tables["long_monthly"][t.weeks_index, rows, t.month_column].sum() if by_month
                        else tables["long_yearly"][t.weeks_index, rows, year].sum())
+        elif t.metric == "full_year_persons" and t.basis in by_basis:
+            out.append(by_basis[t.basis].basis_value(t, tables))
         elif t.metric == "full_year_persons":
             out.append(tables["monthly"][rows, t.month_column].sum() if by_month
                        else tables["yearly"][rows, year].sum())

@@ -49,7 +49,8 @@ def test_run_writes_the_contracted_files(scenario_file: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "Sygedagpenge højst 60" in result.output
     monthly = pd.read_csv(out / "monthly.csv")
-    assert list(monthly.columns) == ["month", "state", "mean", "sd", "p05", "p10", "p50", "p90", "p95"]
+    stats = ["mean", "sd", "p05", "p10", "p50", "p90", "p95"]
+    assert list(monthly.columns) == ["month", "state", *stats, *(f"payment_{s}" for s in stats)]
     assert len(monthly) == 12 * 4
     assert set(monthly["state"]) == {"a_dagpenge", "sygedagpenge", "fleksjob", "total"}
     assert monthly["month"].iloc[0] == "2019-01"
@@ -60,8 +61,9 @@ def test_run_writes_the_contracted_files(scenario_file: Path, tmp_path: Path) ->
     yearly = pd.read_csv(out / "yearly.csv")
     assert list(yearly.columns[:2]) == ["year", "state"] and set(yearly["year"]) == {2019}
     targets = pd.read_csv(out / "targets.csv")
-    assert list(targets.columns) == ["target", "metric", "sense", "threshold", "probability_met",
-                                     "mean", "p10", "p50", "p90", "undefined_share"]
+    assert list(targets.columns) == ["target", "metric", "basis", "sense", "threshold", "probability_met",
+                                     "probability_se", "probability_low95", "probability_high95",
+                                     "runs_for_002", "mean", "p10", "p50", "p90", "undefined_share"]
     assert targets["probability_met"].between(0, 1).all()
     reps = pd.read_csv(out / "replications.csv")
     assert len(reps) == 6 * 4 and reps["replication"].nunique() == 6

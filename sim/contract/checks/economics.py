@@ -1,5 +1,6 @@
 """Cross-checks of the economics block: money rules name declared states, every state has a
-benefit level, support histories are sound bands, and the reset rule fits its window."""
+benefit level, an old-rule share belongs to a state with an initial stock, support histories
+are sound bands, and the reset rule fits its window."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def check_economics(c: Checks) -> None:
         if code not in DKK_PER_FULL_YEAR_PERSON_2018 and not given:
             c.add(("economics", "states", code), f"{code!r} has no default benefit level (it is not in "
                   f"the catalogue); give economics.states.{code}.dkk_per_full_year_person")
+    for code, spec in economics.states.items():
+        if spec.old_rule is not None and code in c.s.states and not c.s.initial.get(code, 0):
+            c.add(("economics", "states", code, "old_rule"),
+                  f"{code!r} has no initial stock (initial.{code}); old_rule is the share of the "
+                  f"initial stock on the old rules, so give {code} an initial stock or leave old_rule out")
     for code, bands in economics.initial_history.items():
         check_bands(c, ("economics", "initial_history", code), bands)
     if economics.reset_after_weeks > economics.reset_window_weeks:

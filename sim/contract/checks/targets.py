@@ -52,6 +52,11 @@ def _check_measured(c: Checks, t: Target, tp: Path) -> None:
     for j, g in enumerate(t.groups):
         if g not in GROUPS:
             c.add((*tp, "groups", j), f"unknown group {g!r}{did_you_mean(g, list(GROUPS))}")
+    if t.basis == "payment" and (t.metric != "full_year_persons" or t.min_weeks is not None):
+        c.add((*tp, "basis"), f"payment is not allowed with metric {t.metric}"
+              + (" and min_weeks" if t.min_weeks is not None else "") + ": the payment basis "
+              "counts full-year persons from the day the municipality pays; use it with "
+              "full_year_persons (without min_weeks)")
     if t.min_weeks is not None and t.metric != "full_year_persons":
         c.add((*tp, "min_weeks"), f"{t.min_weeks:g} is not allowed with metric {t.metric}: "
               "min_weeks counts the full-year persons beyond that many weeks of the current spell; "

@@ -11,6 +11,7 @@ from sim.contract.caseworker_spec import TEAM_SHARES
 from sim.features.caseworkers.team import MEASURES, RECORD
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, feature_frame
 from sim.kernel.model import Model
+from sim.kernel.records import ReplicationRecord
 
 
 class TeamsOutputs(FeatureOutputs):
@@ -23,9 +24,9 @@ class TeamsOutputs(FeatureOutputs):
         """teams [team, measure, month]."""
         return {"teams": (len(model.scenario.caseworkers), len(MEASURES), model.calendar.months)}
 
-    def measure(self, model: Model, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def measure(self, model: Model, record: ReplicationRecord) -> dict[str, np.ndarray]:
         """The record's array as it is."""
-        return {"teams": arrays[RECORD]}
+        return {"teams": record.features[RECORD]}
 
     def target_value(self, target: ResolvedTarget, tables: Mapping[str, np.ndarray]) -> float:
         """The share over the target's months: numerator ÷ denominator sums (undefined when 0)."""

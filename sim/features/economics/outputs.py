@@ -11,6 +11,7 @@ import pandas as pd
 from sim.features.economics.costing import STEP_DAYS, EconomicsModel, costs
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, order_by, state_rows
 from sim.kernel.model import Model
+from sim.kernel.records import ReplicationRecord
 from sim.kernel.tables import by_year, with_total
 
 COST_COLUMNS = ["gross_dkk", "refund_dkk", "net_dkk", "net_dkk_p10", "net_dkk_p90",
@@ -56,9 +57,9 @@ class EconomicsOutputs(FeatureOutputs):
                 "yearly_gross": (rows, years), "yearly_net": (rows, years),
                 "yearly_steps": (rows, _plan(model).n_steps + 1, years)}
 
-    def measure(self, model: Model, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def measure(self, model: Model, record: ReplicationRecord) -> dict[str, np.ndarray]:
         """DKK from the person-days by step."""
-        step_days = arrays[STEP_DAYS]
+        step_days = record.features[STEP_DAYS]
         gross, net = (with_total(x) for x in costs(_plan(model), step_days))
         return {"monthly_gross": gross, "monthly_net": net,
                 "yearly_gross": by_year(model, gross), "yearly_net": by_year(model, net),

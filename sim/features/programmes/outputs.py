@@ -11,6 +11,7 @@ from sim.contract.schema import PROGRAMME_METRICS
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, feature_frame
 from sim.features.programmes.programme import COST, MEASURES, PARTICIPANTS, RECORD, STARTS
 from sim.kernel.model import Model
+from sim.kernel.records import ReplicationRecord
 
 _MEASURE = {"programme_starts": STARTS, "programme_participants": PARTICIPANTS, "programme_cost_dkk": COST}
 
@@ -25,9 +26,9 @@ class ProgrammesOutputs(FeatureOutputs):
         """programmes [programme, measure, month]."""
         return {"programmes": (len(model.scenario.interventions), len(MEASURES), model.calendar.months)}
 
-    def measure(self, model: Model, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def measure(self, model: Model, record: ReplicationRecord) -> dict[str, np.ndarray]:
         """The record's array as it is."""
-        return {"programmes": arrays[RECORD]}
+        return {"programmes": record.features[RECORD]}
 
     def target_value(self, target: ResolvedTarget, tables: Mapping[str, np.ndarray]) -> float:
         """Starts or cost summed over the target's months, participants averaged."""

@@ -1,0 +1,128 @@
+"""The payment basis: full-year persons counted from the day the municipality pays.
+
+Jobindsats counts every day on a benefit. A municipality's budget and its own follow-up count
+what it pays (KMD payment data, seed 003 note 1): for sygedagpenge not the employer's first 30
+days (arbejdsgiverperiode), and none of them when a citizen falls sick straight from another
+benefit. The feature watches no state: at every closed spell of a state with an employer period
+it books the unpaid start, and the payment basis is the Jobindsats basis less those days. The
+initial stock is taken to have come from outside support (its past spells are unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.contract.schema import Scenario
+from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_stats
+from sim.features.support import compile_rules
+from sim.kernel.citizen import Citizen
+from sim.kernel.ledger import interval_person_days
+from sim.kernel.model import Model
+from sim.kernel.protocol import Feature, Run
+from sim.kernel.records import ReplicationRecord
+from sim.kernel.tables import STAT_COLUMNS, by_year, with_total
+
+KEY = "payment"
+UNPAID = "unpaid_days"
+"""The record's array: person-days [benefit state, month] before the municipality pays."""
+PAYMENT_COLUMNS = [f"payment_{c}" for c in STAT_COLUMNS]
+"""monthly.csv and yearly.csv: the statistics of full-time (full-year) persons on the payment basis."""
+
+
+def unpaid_days(scenario: Scenario) -> tuple[float, ...]:
+    """Days at the start of a spell from outside support that the municipality does not pay, by state."""
+    return compile_rules(scenario).unpaid_days
+
+
+def has_employer_period(scenario: Scenario) -> bool:
+    """Whether the bases differ: some state has days the municipality does not pay."""
+    return any(d > 0 for d in unpaid_days(scenario))
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """The unpaid start of each benefit state, in days."""
+
+    unpaid: tuple[float, ...]
+    n_benefit: int
+    key: str = field(default=KEY)
+
+    def open(self, run: Run, slot: int) -> PaymentFeature:
+        """The payment basis of one replication."""
+        return PaymentFeature(self, run, slot)
+
+
+class PaymentFeature(Feature):
+    """Books the unpaid starts of one replication's spells (idents are dense, in creation order)."""
+
+    def __init__(self, plan: PaymentPlan, run: Run, slot: int) -> None:
+        self.plan = plan
+        self.calendar = run.model.calendar
+        self.states = frozenset()
+        self.spells = True
+        self.slot = slot
+        self.on_benefit = bytearray()
+        """By ident: the citizen's last spell was on a benefit (a move from it is paid from day 1)."""
+        self.kept: list[tuple[int, float, float]] = []
+
+    def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
+        """Book the spell's unpaid start, if it has one."""
+        i, seen = c.ident, self.on_benefit
+        if i >= len(seen):
+            seen.extend(bytes(i + 1 - len(seen)))
+        if state >= self.plan.n_benefit:
+            seen[i] = 0
+            return
+        unpaid = self.plan.unpaid[state]
+        if unpaid > 0 and not seen[i]:
+            self.kept.append((state, start, min(start + unpaid, end)))
+        seen[i] = 1
+
+    def close(self) -> dict[str, np.ndarray]:
+        """Unpaid person-days [benefit state, month]."""
+        kept = np.asarray(self.kept, dtype=float).reshape(-1, 3)
+        days = interval_person_days(self.calendar, self.plan.n_benefit, kept[:, 0].astype(np.int64),
+                                    kept[:, 1], kept[:, 2])
+        return {UNPAID: days}
+
+
+def compile_payment(scenario: Scenario, model: Model) -> PaymentPlan:
+    """The employer periods as a feature plan."""
+    return PaymentPlan(unpaid_days(scenario), model.n_benefit)
+
+
+class PaymentOutputs(FeatureOutputs):
+    """monthly_payment and yearly_payment [row, period]; the payment columns of monthly/yearly.csv."""
+
+    def shapes(self, model: Model) -> dict[str, tuple[int, ...]]:
+        """Full-time persons per month and full-year persons per year on the payment basis."""
+        rows = model.n_benefit + 1
+        return {"monthly_payment": (rows, model.calendar.months),
+                "yearly_payment": (rows, len(model.calendar.full_years()))}
+
+    bases = frozenset({"payment"})
+
+    def measure(self, model: Model, record: ReplicationRecord) -> dict[str, np.ndarray]:
+        """The Jobindsats person-days less the unpaid ones."""
+        paid = with_total(record.person_days[: model.n_benefit] - record.features[UNPAID])
+        days = model.calendar.days
+        return {"monthly_payment": paid / days, "yearly_payment": by_year(model, paid) / by_year(model, days)}
+
+    def monthly_columns(self, model: Model, store: Stored) -> tuple[list[str], np.ndarray]:
+        """The payment columns of monthly.csv."""
+        return PAYMENT_COLUMNS, table_stats(store, "monthly_payment")
+
+    def yearly_columns(self, model: Model, store: Stored) -> tuple[list[str], np.ndarray]:
+        """The payment columns of yearly.csv."""
+        return PAYMENT_COLUMNS, table_stats(store, "yearly_payment")
+
+    def basis_value(self, target: ResolvedTarget, tables: Mapping[str, np.ndarray]) -> float:
+        """A full_year_persons target's value on the payment basis."""
+        rows = list(target.rows)
+        if target.month_column >= 0:
+            return float(tables["monthly_payment"][rows, target.month_column].sum())
+        return float(tables["yearly_payment"][rows, target.year_column].sum())
+
