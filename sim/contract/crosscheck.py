@@ -4,7 +4,7 @@ horizon, the initial stock can be placed. The checks themselves live in `sim.con
 from __future__ import annotations
 
 from sim.contract.checks.base import Checks
-from sim.contract.checks.economics import check_economics
+from sim.contract.checks.economics import check_dagpenge_period, check_economics
 from sim.contract.checks.programmes import (
     check_age_shares,
     check_age_states,
@@ -44,6 +44,7 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
     check_initial_stock(c, sound)
     check_initial_duration_clocks(c, sound)
     check_economics(c)
+    check_dagpenge_period(c)
     check_intervention_ages(c)
     check_age_states(c)
     check_attributes(c)

@@ -104,7 +104,7 @@ KOEGE_A_DAGPENGE_SHARE_2018 = sum(
     w * s for w, (_, s) in zip(KOEGE_A_DAGPENGE_WEEKS_2018, STAIRCASE_2016, strict=True)
 ) / sum(KOEGE_A_DAGPENGE_WEEKS_2018)
 """The municipal share averaged over those person-weeks: (0.2 × 4,349 + 0.6 × 13,971 + 0.7 ×
-9,013 + 0.8 × 9,251) ÷ 36,584 = 22,962.6 ÷ 36,584 = 0.62766 (Tårnby's plan expects 66.4 % for
+9,013 + 0.8 × 9,251) ÷ 36,584 = 22,962.3 ÷ 36,584 = 0.62766 (Tårnby's plan expects 66.4 % for
 its a-dagpenge, seed 000, Table 1)."""
 
 A_DAGPENGE_GROSS_2018 = _per_person("dagpenge") / KOEGE_A_DAGPENGE_SHARE_2018
@@ -152,11 +152,6 @@ and 11,143 DKK a month in 2017, with and without children). For the cofinanced a
 arbejdsmarkedsydelse the gross benefit, of which the municipality pays the staircase share
 (A_DAGPENGE_GROSS_2018, ARBEJDSMARKEDSYDELSE_GROSS_2018). An assumption for other
 municipalities; a scenario gives its own to override."""
-
-OLD_FLEKSJOB_MUNICIPAL_SHARE = 0.35
-"""Fleksjob started before 1 January 2013 keeps a 65 % refund of the wage subsidy whatever the
-weeks on support (STAR, function 5.58.81; DOMAIN.md), so the municipality pays 35 %: the
-`municipal_share` of a fleksjob `old_rule`."""
 
 BASE_YEAR = 2018
 """The price year of the default benefit levels."""

@@ -367,6 +367,19 @@ class Economics(Strict):
     states left out get it from the steady state (a pilot run of the scenario)."""
 
 
+class DagpengePeriod(Strict):
+    """The dagpenge period used up across spells: a returner's clock continues where its last
+    spells stopped (2 years, 3,848 hours, within a 3-year reference period)."""
+
+    state: str = "a_dagpenge"
+    """The state whose clocks count use across spells."""
+    window_weeks: Num = Field(default=156, gt=0, le=1040, allow_inf_nan=False)
+    """The reference period: weeks used within this many weeks before an entry count."""
+    reearn_weeks: Num = Field(default=52, ge=0, le=1040, allow_inf_nan=False)
+    """Weeks of self-support since the last spell that earn a new period (the law's 1,924 hours
+    of work, about 52 weeks full time; simplified: any time in job or education counts)."""
+
+
 class Scenario(Strict):
     """A validated what-if scenario: the one input the model runs from."""
 
@@ -383,6 +396,8 @@ class Scenario(Strict):
     targets: tuple[Target, ...] = ()
     observed: tuple[Observed, ...] = ()
     economics: Economics | None = None
+    dagpenge_period: DagpengePeriod | None = None
+    """With it, the state's clocks count weeks used across spells (`sim.features.dagpenge`)."""
     interventions: tuple[Intervention, ...] = ()
     caseworkers: tuple[Team, ...] = ()
     attributes: dict[str, dict[str, dict[str, Annotated[Num, Field(ge=0, le=1)]]]] = Field(

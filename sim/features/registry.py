@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sim.contract.schema import Scenario
 from sim.features.caseworkers import TeamsOutputs, compile_teams
+from sim.features.dagpenge import compile_dagpenge
 from sim.features.economics import EconomicsOutputs, compile_economics
 from sim.features.outputs import FeatureOutputs
 from sim.features.payment import PaymentOutputs, compile_payment, has_employer_period
@@ -68,6 +69,7 @@ REGISTRY: tuple[FeatureKind, ...] = (
     FeatureKind("economics", lambda s: s.economics is not None, _compile_economics, ("support",),
                 outputs=EconomicsOutputs()),
     FeatureKind("payment", has_employer_period, compile_payment, outputs=PaymentOutputs()),
+    FeatureKind("dagpenge_period", lambda s: s.dagpenge_period is not None, compile_dagpenge),
     FeatureKind("interventions", lambda s: bool(s.interventions), lambda s, m: compile_programmes(s),
                 outputs=ProgrammesOutputs()),
     FeatureKind("caseworkers", lambda s: bool(s.caseworkers), lambda s, m: compile_teams(s), ("support",),

@@ -3,9 +3,10 @@
 A feature with no states to watch: it sees every closed spell (`spell_closed`), carries the count
 across moves, exits and re-entries, and starts it again after enough self-support within the
 window: O(1) per spell, never rescanning a citizen's past. It keeps each benefit spell as (state,
-start, paid from, end, support at start), which economics turns into person-days by staircase
-step, and answers `support_days` for features that need a citizen's seniority (caseworkers).
-The rules come from the scenario's economics block, or its defaults when there is none.
+start, paid from, end, support at start, citizen ident), which economics turns into person-days
+by staircase step (the ident tells it a citizen on a state's old rules), and answers
+`support_days` for features that need a citizen's seniority (caseworkers). The rules come from
+the scenario's economics block, or its defaults when there is none.
 """
 
 from __future__ import annotations
@@ -113,8 +114,8 @@ class SupportFeature(Feature):
         """Recent self-support periods by ident (the reset rule)."""
         self.returning: set[int] = set()
         """Citizens back from self-support whose next benefit spell checks the reset rule."""
-        self.kept: list[tuple[int, float, float, float, float]] = []
-        """The benefit spells: (state, start, paid from, end, support at start)."""
+        self.kept: list[tuple[int, float, float, float, float, int]] = []
+        """The benefit spells: (state, start, paid from, end, support at start, citizen ident)."""
         self.record_after = plan.record_after
 
     def stock(self, state: int, n: int) -> None:
@@ -173,7 +174,7 @@ class SupportFeature(Feature):
         if paid > end:
             paid = end
         self.on_support[i] = 1
-        self.kept.append((state, start, paid, end, support))
+        self.kept.append((state, start, paid, end, support, i))
         if rules.counted[state]:
             days[i] = support + (end - paid)
 
@@ -185,7 +186,8 @@ class SupportFeature(Feature):
             self.days[i] = 0.0
             del self.away[i]
 
-    def spell_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The benefit spells: state, start, paid from, end, support at start."""
-        kept = np.asarray(self.kept, dtype=float).reshape(-1, 5)
-        return kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3], kept[:, 4]
+    def spell_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The benefit spells: state, start, paid from, end, support at start, citizen ident."""
+        kept = np.asarray(self.kept, dtype=float).reshape(-1, 6)
+        return (kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3], kept[:, 4],
+                kept[:, 5].astype(np.int64))

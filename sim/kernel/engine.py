@@ -66,6 +66,7 @@ class Replication:
             for state in sorted(feature.states):
                 self.hooks.setdefault(state, []).extend(feature.handlers(state))
         self.spell_hooks = [f.spell_closed for f in self.features if f.spells]
+        self.shifters = {s: f.clock_shift for f in self.features for s in f.shifts}
         self.admits = [f.admit for f in self.features if type(f).admit is not Feature.admit]
         self.traits = tuple(has_traits(model, s) for s in range(model.n_states))
         self.n_slots = len(self.features) if self.admits else 0  # slots only for features that keep any
@@ -208,6 +209,7 @@ class Replication:
         """
         schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
         move, spells, hooks, resting = self.ledger.move, self.spells, self.spell_hooks, self.resting
+        shifters = self.shifters
         if resting is not None:
             resting.pop(c.ident, None)
         assert c.draws is not None
@@ -218,6 +220,10 @@ class Replication:
                 break
             if c.effect is not None:
                 schedule = self._scaled_schedule(state, c.effect)
+            if shifters and state in shifters:
+                shift = shifters[state](c, state, entered)
+                if shift > 0.0:
+                    schedule = schedule.with_clocks_shifted(shift)
             e, u = pair(c.rank, c.used)
             c.used += 1
             nxt = schedule.next_exit(elapsed, e, u)

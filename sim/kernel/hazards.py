@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.contract.catalogue import STAY
 from sim.contract.schema import Route
+from sim.kernel.timebase import TOLERANCE_DAYS
 
 STAY_HERE = -1
 """Destination of a clock share that keeps the citizen in its state."""
@@ -114,6 +115,12 @@ class ExitSchedule:
         constant = totals[0] if len(self.edges) == 1 and not self.clocks else 0.0
         return ExitSchedule(self.edges, tuple(totals), tuple(dests), tuple(cums), self.clocks,
                             self.clock_days, constant)
+
+    def with_clocks_shifted(self, days: float) -> ExitSchedule:
+        """The same hazards with every clock `days` earlier (a clock already due strikes at once)."""
+        clocks = tuple(Clock(max(c.day - days, TOLERANCE_DAYS), c.dests, c.cum_shares) for c in self.clocks)
+        return ExitSchedule(self.edges, self.totals, self.dests, self.cum_probs, clocks,
+                            tuple(c.day for c in clocks), 0.0)
 
     def next_exit(self, elapsed: float, e: float, u: float) -> tuple[float, int] | None:
         """Day in the state of the next exit after `elapsed` and its destination, or None if never.

@@ -68,6 +68,9 @@ class Feature(Protocol):
     """Whether the feature wants `spell_closed` for every spell that ends (a move or the horizon)."""
     slot: int
     """Its index in each citizen's `ext`, given by the kernel at `FeaturePlan.open`."""
+    shifts: frozenset[int] = frozenset()
+    """States whose clocks the feature moves per citizen (`clock_shift`), e.g. a period used up
+    across spells."""
 
     def stock(self, state: int, n: int) -> None:
         """The initial stock of `state`, n citizens, is about to be placed: they are the next n
@@ -96,6 +99,11 @@ class Feature(Protocol):
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon)."""
         return None
+
+    def clock_shift(self, c: Citizen, state: int, entered: float) -> float:
+        """Days by which the state's clocks strike earlier in the citizen's spell that started on
+        `entered` (asked at each draw in one of `shifts`; the same answer for the same spell)."""
+        return 0.0
 
     def close(self) -> dict[str, np.ndarray]:
         """The replication's arrays of this feature, by name."""

@@ -105,8 +105,8 @@ BAD: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {
         {"targetz": []},
         [("targetz", "unknown key 'targetz'; did you mean 'targets'? Allowed: name, start, months, seed, "
                      "states, initial, initial_durations, inflow_per_week, transitions, targets, observed, "
-                     "economics, interventions, caseworkers, attributes, ages, calibrate, parameters, "
-                     "uncertainty")]),
+                     "economics, dagpenge_period, interventions, caseworkers, attributes, ages, calibrate, "
+                     "parameters, uncertainty")]),
     "unknown key in a programme's effects": (
         {"interventions": [{**PROGRAMME, "effects": {"durin": {"job": 0.5}}}]},
         [("interventions[0].effects.durin",

@@ -203,14 +203,16 @@ def test_chain_closed_form_differs_from_no_history() -> None:
 
 @pytest.mark.parametrize(("row", "name"), [(0, "a_dagpenge"), (1, "kontanthjaelp")])
 def test_chain_cofinancing_from_the_first_month(chain_run: sim.RunResult, row: int, name: str) -> None:
+    # the rate is net ÷ the benefit paid out: for the cofinanced a-dagpenge gross is the
+    # municipality's payment (= net), for the refunded kontanthjælp the benefit itself
     expected = chain_expected()[row]
     months = 12
-    gross = np.asarray(chain_run.store.arrays["yearly_gross"][row])
+    gross = np.asarray(chain_run.store.arrays["yearly_benefit"][row])
     net = np.asarray(chain_run.store.arrays["yearly_net"][row])
     total, _, se = ratio_and_se(gross, net)
     assert abs(total - expected) < Z * se, (name, "year", total, expected, se)
     for m in (0, months - 1):
-        gross = np.asarray(chain_run.store.arrays["monthly_gross"][row * months + m])
+        gross = np.asarray(chain_run.store.arrays["monthly_benefit"][row * months + m])
         net = np.asarray(chain_run.store.arrays["monthly_net"][row * months + m])
         _, mean, se = ratio_and_se(gross, net)
         assert abs(mean - expected) < Z * se, (name, m + 1, mean, expected, se)
@@ -275,7 +277,11 @@ def test_unrefunded_states_are_all_municipal_every_month_and_replication() -> No
     for row in (0, 1):  # kontanthjælp, sygedagpenge (its employer period costs nothing either way)
         assert (gross[row] > 0).all()
         np.testing.assert_allclose(net[row], gross[row], rtol=1e-12, atol=0)
-    assert (net[2] < 0.9 * gross[2]).all()  # the control: a-dagpenge is refunded
+    # the control: a-dagpenge is on the staircase (cofinanced: gross is the municipality's
+    # payment, so the staircase shows against the benefit paid out)
+    benefit = np.asarray(result.store.arrays["monthly_benefit"]).reshape(4, months, runs)
+    assert (net[2] < 0.9 * benefit[2]).all()
+    np.testing.assert_allclose(gross[2], net[2], rtol=1e-12, atol=0)
     costs = result.costs
     assert costs is not None
     for name in ("kontanthjaelp", "sygedagpenge"):
@@ -309,6 +315,11 @@ stays put 4 SE near 0.6 %, inside the 1 % asked for. The stay lengths are a devi
 not a claim about Køge: gross cost depends only on the stock."""
 
 
+KOEGE_AD_SHARE = 0.62766
+"""A flat municipal share for Køge's cofinanced a-dagpenge in the budget fixture (any share in
+(0, 1] would do: gross = net = full-year persons × level × share)."""
+
+
 def koege_levels() -> dict[str, float]:
     """DKK per full-year person by state: the line's DKK over the line's full-year persons."""
     out = {}
@@ -332,14 +343,26 @@ def test_default_levels_are_koege_2018() -> None:
     assert levels["sygedagpenge"] == pytest.approx(134_031_172 / 648, rel=1e-12)
     assert levels["kontanthjaelp"] == pytest.approx(172_082_442 / 1269, rel=1e-12)
     for state, level in levels.items():
+        if state == "a_dagpenge":  # cofinanced: the line is the municipal share of the gross level
+            continue
         assert DKK_PER_FULL_YEAR_PERSON_2018[state] == pytest.approx(level, rel=1e-12), state
+    # a-dagpenge: the line (136,167 per full-year person) is the co-financing, the staircase share
+    # of the gross benefit, averaged over Køge's 2018 person-weeks by step (typed in from the run
+    # the catalogue cites): 0.2 × 4,349 + 0.6 × 13,971 + 0.7 × 9,013 + 0.8 × 9,251 over 36,584
+    share = (0.2 * 4349 + 0.6 * 13971 + 0.7 * 9013 + 0.8 * 9251) / 36584
+    assert share == pytest.approx(0.62766, abs=1e-5)
+    gross = DKK_PER_FULL_YEAR_PERSON_2018["a_dagpenge"]
+    assert gross * share == pytest.approx(levels["a_dagpenge"], rel=1e-12)
+    assert 0.9 < DKK_PER_FULL_YEAR_PERSON_2018["a_dagpenge"] / 223_596 < 1.0  # near the 2018 maximum
     # sub-groups share their area's level (an assumption the catalogue documents)
     for sub in ("kontanthjaelp_jobparat", "kontanthjaelp_aktivitetsparat",
                 "uddannelseshjaelp_uddannelsesparat", "uddannelseshjaelp_aabenlyst",
                 "uddannelseshjaelp_aktivitetsparat"):
         assert DKK_PER_FULL_YEAR_PERSON_2018[sub] == pytest.approx(levels["kontanthjaelp"], rel=1e-12)
-    for sub in ("arbejdsmarkedsydelse", "kontantydelse"):
-        assert DKK_PER_FULL_YEAR_PERSON_2018[sub] == pytest.approx(levels["a_dagpenge"], rel=1e-12)
+    # kontantydelse is paid at kontanthjælp's rates; arbejdsmarkedsydelse at 60 / 80 % of the
+    # dagpenge maximum (70 % assumed)
+    assert DKK_PER_FULL_YEAR_PERSON_2018["kontantydelse"] == pytest.approx(levels["kontanthjaelp"], rel=1e-12)
+    assert DKK_PER_FULL_YEAR_PERSON_2018["arbejdsmarkedsydelse"] == pytest.approx(0.7 * 223_596, rel=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -357,7 +380,10 @@ def koege_run() -> sim.RunResult:
         transitions={s: [{"to": "job", "at_week": stay[s], "share": 1.0}] for s in states},
         economics={
             "states": {s: {"dkk_per_full_year_person": levels[s]} | (
-                {"unpaid_first_weeks": 0} if s == "sygedagpenge" else {}) for s in states},
+                {"unpaid_first_weeks": 0} if s == "sygedagpenge" else {}) | (
+                # cofinanced: the line is the municipality's payment; a flat share makes it exact
+                {"dkk_per_full_year_person": levels[s] / KOEGE_AD_SHARE, "municipal_share": KOEGE_AD_SHARE}
+                if s == "a_dagpenge" else {}) for s in states},
             # any history: gross cost does not depend on it, and giving it skips the pilot run
             "initial_history": {s: [[0, 52, 1.0]] for s in states},
         },

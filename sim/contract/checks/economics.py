@@ -8,8 +8,21 @@ from sim.contract.checks.base import Checks, check_bands
 from sim.contract.refusion import DKK_PER_FULL_YEAR_PERSON_2018
 
 
+def check_dagpenge_period(c: Checks) -> None:
+    """The dagpenge period names a declared state that has a clock to count across spells."""
+    period = c.s.dagpenge_period
+    if period is None:
+        return
+    if period.state not in c.s.states:
+        c.unknown(("dagpenge_period", "state"), period.state, c.declared)
+    elif not any(r.at_week is not None for r in c.s.transitions.get(period.state, ())):
+        c.add(("dagpenge_period", "state"), f"{period.state!r} has no clock (a route with at_week) "
+              "to count across spells; give it its exhaustion clock or leave dagpenge_period out")
+
+
 def check_economics(c: Checks) -> None:
-    """Money rules name declared states, and every state has a benefit level."""
+    """Money rules name declared states, every state has a benefit level, and an old-rule share
+    has an initial stock to apply to."""
     economics = c.s.economics
     if economics is None:
         return

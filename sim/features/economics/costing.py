@@ -2,9 +2,26 @@
 
 A feature with no states to watch: it asks the registry for the support count (`support`) and,
 at the end of a replication, splits the benefit spells that feature kept into person-days by
-state, staircase step (plus an unpaid step for, e.g., the employer-paid start of sygedagpenge)
-and month. Each state's daily rate in each calendar year turns them into gross DKK, and the
-step's municipal share into the net municipal cost.
+state, staircase step (plus an old-rule step when some state has one, and an unpaid step for,
+e.g., the employer-paid start of sygedagpenge) and month. Each state's daily rate in each
+calendar year turns them into the benefit paid out, and the step's municipal share into the net
+municipal cost.
+
+Pricing (sim.contract.refusion): a `refunded` state's gross DKK is the benefit paid out and its
+refund gross − net; a `cofinanced` state's (a-dagpenge: the a-kasse pays the benefit, the
+municipality its staircase share of it) gross DKK is the municipality's payment, so net = gross
+and the refund is 0. The co-financing rate is net ÷ the benefit paid out for both.
+
+Old rules: a state's `old_rule` gives the share of its initial stock on the rules from before the
+reform (fleksjob started before 2013, ledighedsydelse assessed before 1 July 2014). Each citizen
+of that stock draws whether it is, on its own stream (`OLD_RULE`, keyed by the state); an
+old-rule citizen's spells in that state are priced at the old rule's flat municipal share on the
+old-rule step instead of climbing the staircase, a return to the state after a spell elsewhere
+included (right for ledighedsydelse, whose assessment date stays; a fleksjob started after a
+pre-2013 one is strictly new-rule, a small share of returns over a two-year horizon). Its time
+still counts toward cumulative support as the state's `counted` says (the count is `support`'s,
+unchanged). The draws take no other stream's numbers, so every path is the same with or without
+an old rule.
 """
 
 from __future__ import annotations
@@ -14,16 +31,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.contract.calendar import Calendar, days_in_year
-from sim.contract.refusion import COVERED, DKK_PER_FULL_YEAR_PERSON_2018
+from sim.contract.refusion import COFINANCED, COVERED, DKK_PER_FULL_YEAR_PERSON_2018
 from sim.contract.schema import Scenario
 from sim.features.support import KEY as SUPPORT
 from sim.features.support import SupportFeature
 from sim.kernel.ledger import interval_person_days
 from sim.kernel.protocol import Feature, Run
+from sim.kernel.streams import OLD_RULE, state_key
 
 KEY = "economics"
 STEP_DAYS = "step_days"
-"""The record's array: person-days [benefit state, staircase step (unpaid last), month]."""
+"""The record's array: person-days [benefit state, step, month]; the steps are the staircase's,
+then the old-rule step if some state has an old rule, then the unpaid step (last)."""
 
 
 @dataclass(frozen=True)
@@ -33,39 +52,65 @@ class EconomicsModel:
     step_edges: tuple[float, ...]
     """Cumulative days on public support at which each staircase step starts (first is 0)."""
     shares: np.ndarray
-    """Municipal share of each step, then 0 for the unpaid step."""
+    """Municipal share of each staircase step."""
     municipal: np.ndarray
-    """[state, step]: the municipal share of the benefit on each step (1 where not refunded)."""
+    """[state, step]: the municipal share of the benefit on each step (1 where not refunded; on
+    the old-rule step the old rule's share; 0 on the unpaid step)."""
     daily_dkk: np.ndarray
-    """[state, month]: gross DKK per person-day, the year's price level applied."""
+    """[state, month]: the benefit per person-day, the year's price level applied."""
     calendar: Calendar
     n_benefit: int
+    cofinanced: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Per state: priced `cofinanced` (gross = net = the municipality's payment, no refund)."""
+    old_rule_shares: tuple[float, ...] = ()
+    """Per state: the probability that a citizen of its initial stock is on the old rules."""
     key: str = field(default=KEY)
 
     @property
     def n_steps(self) -> int:
-        """Staircase steps, without the unpaid step."""
+        """Staircase steps, without the old-rule and unpaid steps."""
         return len(self.step_edges)
+
+    @property
+    def has_old_rule(self) -> bool:
+        """Whether some state has an old-rule share (and so the old-rule step)."""
+        return any(p > 0 for p in self.old_rule_shares)
+
+    @property
+    def n_sub(self) -> int:
+        """Steps of the person-days array: the staircase's, the old-rule step if any, unpaid."""
+        return self.n_steps + self.has_old_rule + 1
 
     def open(self, run: Run, slot: int) -> EconomicsFeature:
         """The costing of one replication."""
         support = run.feature(SUPPORT)
         assert isinstance(support, SupportFeature)  # the registry opens what economics requires first
-        return EconomicsFeature(self, support, slot)
+        return EconomicsFeature(self, support, slot, run)
 
-    def step_days(self, support: SupportFeature) -> np.ndarray:
-        """Person-days [benefit state, step (unpaid last), month] of the spells `support` kept."""
-        state, start, paid, end, prior = support.spell_arrays()
-        n_sub = self.n_steps + 1
+    def step_days(self, support: SupportFeature, old_rule: np.ndarray | None = None) -> np.ndarray:
+        """Person-days [benefit state, step, month] of the spells `support` kept; `old_rule` gives,
+        by citizen ident, the state whose old rules the citizen is on (-1: none)."""
+        state, start, paid, end, prior, who = support.spell_arrays()
+        n_sub = self.n_sub
         edges = np.asarray((*self.step_edges, np.inf))
         rows, lo, hi = [state * n_sub + n_sub - 1], [start], [paid]  # the unpaid start of each spell
         counted = np.asarray(support.rules.counted, dtype=bool)[state] if len(state) else np.zeros(0, bool)
+        staircase = np.ones(len(state), dtype=bool)
+        if old_rule is not None and len(old_rule) and len(state):
+            known = who < len(old_rule)
+            old = np.zeros(len(state), dtype=bool)
+            old[known] = old_rule[who[known]] == state[known]
+            rows.append(state[old] * n_sub + self.n_steps)  # an old-rule spell: the old-rule step throughout
+            lo.append(paid[old])
+            hi.append(end[old])
+            staircase = ~old
         frozen = np.searchsorted(edges, prior, side="right") - 1  # the step of a spell that does not count
-        rows.append(state[~counted] * n_sub + frozen[~counted])
-        lo.append(paid[~counted])
-        hi.append(end[~counted])
+        still = staircase & ~counted
+        rows.append(state[still] * n_sub + frozen[still])
+        lo.append(paid[still])
+        hi.append(end[still])
         for k in range(self.n_steps):  # a counted spell climbs the staircase as it goes on
-            c = counted
+            c = staircase & counted
             rows.append(state[c] * n_sub + k)
             lo.append(np.maximum(paid[c], paid[c] + edges[k] - prior[c]))
             hi.append(np.minimum(end[c], paid[c] + edges[k + 1] - prior[c]))
@@ -75,18 +120,36 @@ class EconomicsModel:
 
 
 class EconomicsFeature(Feature):
-    """The costing during one replication: nothing to watch, the split at the end."""
+    """The costing during one replication: nothing to watch but who of the initial stock is on
+    old rules, the split at the end."""
 
-    def __init__(self, plan: EconomicsModel, support: SupportFeature, slot: int) -> None:
+    def __init__(self, plan: EconomicsModel, support: SupportFeature, slot: int,
+                 run: Run | None = None) -> None:
         self.plan = plan
         self.support = support
+        self.run = run
         self.states = frozenset()
         self.spells = False
         self.slot = slot
+        self.created = 0
+        """Citizens of the initial stock placed so far: the ident of the next one."""
+        self.old_rule: list[int] = []
+        """By ident of the initial stock: the state whose old rules the citizen is on, or -1."""
+
+    def stock(self, state: int, n: int) -> None:
+        """Draw who of the state's initial stock (the next n idents) is on its old rules."""
+        shares = self.plan.old_rule_shares
+        share = shares[state] if state < len(shares) else 0.0
+        if share > 0 and self.run is not None:
+            self.old_rule.extend([-1] * (self.created - len(self.old_rule)))
+            rng = self.run.generator(OLD_RULE, state_key(self.run.model.codes[state]))
+            self.old_rule.extend(np.where(rng.random(n) < share, state, -1).tolist())
+        self.created += n
 
     def close(self) -> dict[str, np.ndarray]:
-        """Person-days by state, staircase step and month."""
-        return {STEP_DAYS: self.plan.step_days(self.support)}
+        """Person-days by state, step and month."""
+        old = np.asarray(self.old_rule, dtype=np.int64) if self.old_rule else None
+        return {STEP_DAYS: self.plan.step_days(self.support, old)}
 
 
 def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel | None:
@@ -96,29 +159,47 @@ def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel 
         return None
     codes = list(scenario.states)
     edges = tuple(w * 7.0 for w, _ in econ.staircase)
-    shares = np.array([s for _, s in econ.staircase] + [0.0])
-    municipal, annual = [], []
+    shares = np.array([s for _, s in econ.staircase])
+    old_shares = tuple(float(spec.old_rule.share) if (spec := econ.states.get(code)) and spec.old_rule
+                       else 0.0 for code in codes)
+    has_old = any(p > 0 for p in old_shares)
+    municipal, annual, cofinanced = [], [], []
     for code in codes:
         spec = econ.states.get(code)
         refunded = spec.refunded if spec and spec.refunded is not None else code in COVERED
         if spec and spec.municipal_share is not None:
-            row = np.full(len(shares), spec.municipal_share)
+            row = np.full(len(shares), float(spec.municipal_share))
         else:
             row = shares.copy() if refunded else np.ones(len(shares))
-        row[-1] = 0.0  # nobody pays for the unpaid step
-        municipal.append(row)
+        if has_old:  # the old-rule step: the old rule's flat share (no days there without one)
+            row = np.append(row, float(spec.old_rule.municipal_share) if spec and spec.old_rule else 0.0)
+        municipal.append(np.append(row, 0.0))  # nobody pays for the unpaid step
         level = spec.dkk_per_full_year_person if spec and spec.dkk_per_full_year_person is not None else (
             DKK_PER_FULL_YEAR_PERSON_2018[code])
         annual.append(level)
+        pricing = spec.pricing if spec and spec.pricing is not None else (
+            "cofinanced" if code in COFINANCED else "refunded")
+        cofinanced.append(pricing == "cofinanced")
     years = np.array([int(label[:4]) for label in calendar.labels])
     year_days = np.array([float(days_in_year(int(y))) for y in years])
     index = (1.0 + econ.price_index_per_year) ** (years - econ.base_year)
     daily = np.asarray(annual)[:, None] * index[None, :] / year_days[None, :]
-    return EconomicsModel(edges, shares, np.vstack(municipal), daily, calendar, len(codes))
+    return EconomicsModel(edges, shares, np.vstack(municipal), daily, calendar, len(codes),
+                          np.asarray(cofinanced, dtype=bool), old_shares)
+
+
+def benefit_paid(econ: EconomicsModel, step_days: np.ndarray) -> np.ndarray:
+    """The benefit paid out to citizens, DKK [state, month], whoever pays it: the base of the
+    co-financing rate (every step but the unpaid one, at the state's level)."""
+    return step_days[:, :-1, :].sum(axis=1) * econ.daily_dkk
 
 
 def costs(econ: EconomicsModel, step_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gross and net municipal DKK [state, month] from person-days [state, step, month]."""
-    gross = step_days[:, :-1, :].sum(axis=1) * econ.daily_dkk
+    """Gross and net municipal DKK [state, month] from person-days [state, step, month]: gross is
+    the benefit paid out for a refunded state and the municipality's payment (= net) for a
+    cofinanced one."""
     net = np.einsum("skm,sk->sm", step_days, econ.municipal) * econ.daily_dkk
+    gross = benefit_paid(econ, step_days)
+    if econ.cofinanced.any():
+        gross = np.where(econ.cofinanced[:, None], net, gross)
     return gross, net

@@ -1,0 +1,98 @@
+"""The dagpenge period used up across spells: a returner does not get a fresh two years.
+
+The law: at most 3,848 hours (104 weeks) of dagpenge within a 3-year reference period; a citizen
+who returns continues where the last spells stopped, and a new period needs 1,924 hours of work
+(DOMAIN.md, "Bases and rules"). The feature watches no state: it keeps each citizen's spells in
+the state (`spell_closed`) and, at each new spell, moves the state's clocks earlier by the days
+used within the reference period before the spell's start (`clock_shift`), so the exhaustion
+clock strikes when the period is used up. Simplified, and so documented: the use is counted at
+the spell's start (days leaving the window during the spell give nothing back), and any time in
+self-support (job, education) since the last spell counts toward re-earning, a full
+`reearn_weeks` of it starting a new period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.contract.catalogue import EXITS
+from sim.contract.refusion import SELF_SUPPORT_EXITS
+from sim.contract.schema import Scenario
+from sim.kernel.citizen import Citizen
+from sim.kernel.model import Model
+from sim.kernel.protocol import Feature, Run
+
+KEY = "dagpenge_period"
+
+
+@dataclass(frozen=True)
+class DagpengePlan:
+    """The period's state, reference window and re-earning time, in days."""
+
+    state: int
+    window_days: float
+    reearn_days: float
+    self_support: frozenset[int]
+    """Exit states whose time re-earns a period (job, education)."""
+    key: str = field(default=KEY)
+
+    def open(self, run: Run, slot: int) -> DagpengeFeature:
+        """The period's bookkeeping for one replication."""
+        return DagpengeFeature(self, slot)
+
+
+class DagpengeFeature(Feature):
+    """Each citizen's spells in the state and self-support since, by citizen ident."""
+
+    def __init__(self, plan: DagpengePlan, slot: int) -> None:
+        self.plan = plan
+        self.states = frozenset()
+        self.spells = True
+        self.slot = slot
+        self.shifts = frozenset({plan.state})
+        self.used: dict[int, list[tuple[float, float]]] = {}
+        """Spells (start, end) in the state, of citizens who have had one."""
+        self.earned: dict[int, float] = {}
+        """Days of self-support since the citizen's last spell in the state."""
+        self.asked: dict[int, tuple[float, float]] = {}
+        """The shift last given to each citizen, by the start of its spell: (entered, days)."""
+
+    def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
+        """Remember a spell in the state; count self-support after one."""
+        i = c.ident
+        if state == self.plan.state:
+            self.used.setdefault(i, []).append((start, end))
+            self.earned[i] = 0.0
+        elif state in self.plan.self_support and i in self.used:
+            self.earned[i] += end - start
+
+    def clock_shift(self, c: Citizen, state: int, entered: float) -> float:
+        """Days of the period used within the reference window before `entered`."""
+        i = c.ident
+        asked = self.asked.get(i)
+        if asked is not None and asked[0] == entered:
+            return asked[1]
+        days = self.used_before(i, entered)
+        self.asked[i] = (entered, days)
+        return days
+
+    def used_before(self, i: int, entered: float) -> float:
+        """The period used by citizen `i` at a spell starting on `entered` (0 after re-earning)."""
+        spells = self.used.get(i)
+        if not spells:
+            return 0.0
+        if self.earned.get(i, 0.0) >= self.plan.reearn_days:
+            del self.used[i]
+            del self.earned[i]
+            return 0.0
+        lo = entered - self.plan.window_days
+        return sum(max(0.0, min(b, entered) - max(a, lo)) for a, b in spells)
+
+
+def compile_dagpenge(scenario: Scenario, model: Model) -> DagpengePlan:
+    """The scenario's dagpenge_period block as a feature plan."""
+    period = scenario.dagpenge_period
+    assert period is not None  # the registry compiles it only when the block is there
+    codes = list(model.codes)
+    return DagpengePlan(codes.index(period.state), period.window_weeks * 7.0, period.reearn_weeks * 7.0,
+                        frozenset(codes.index(e) for e in EXITS if e in SELF_SUPPORT_EXITS))
