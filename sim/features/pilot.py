@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 
 from sim.contract.calendar import Calendar
+from sim.features.economics.costing import KEY as ECONOMICS
 from sim.features.support import KEY, SupportFeature, SupportPlan
 from sim.kernel.engine import Replication
 from sim.kernel.model import Model
@@ -40,7 +41,7 @@ def entry_history(model: Model, plan: SupportPlan, seed: int) -> tuple[np.ndarra
     burn_in = calendar.edges[BURN_IN_YEARS * 12]
     recording = dataclasses.replace(plan, entry_history=None, record_after=burn_in)
     features: tuple[FeaturePlan, ...] = tuple(
-        recording if f.key == KEY else f for f in model.features if f.key != "economics")
+        recording if f.key == KEY else f for f in model.features if f.key != ECONOMICS)  # no path costs
     pilot = dataclasses.replace(
         model, calendar=calendar, inflow_per_day=np.repeat(level, calendar.months, axis=1),
         initial=(0,) * model.n_states, features=features)

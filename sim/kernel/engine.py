@@ -33,6 +33,7 @@ from sim.kernel.streams import (
     INITIAL_PATHS,
     INITIAL_TRAITS,
     CohortDraws,
+    CohortStream,
     Streams,
     state_key,
 )
@@ -55,7 +56,6 @@ class Replication:
         self.effects = EffectBook()
         self.cohort_sizes: dict[tuple[int, int], int] = {
             (STOCK, s): n for s, n in enumerate(model.initial) if n}
-        self._cohort_draws: dict[tuple[int, ...], CohortDraws] = {}
         self.features: list[Feature] = []
         self._by_key: dict[str, Feature] = {}
         for slot, plan in enumerate(model.features):
@@ -69,6 +69,7 @@ class Replication:
         self.shifters = {s: f.clock_shift for f in self.features for s in f.shifts}
         self.admits = [f.admit for f in self.features if type(f).admit is not Feature.admit]
         self.traits = tuple(has_traits(model, s) for s in range(model.n_states))
+        self.trait_draws = self.cohort_stream((ARRIVAL_TRAITS, INITIAL_TRAITS))
         self.n_slots = len(self.features) if self.admits else 0  # slots only for features that keep any
         watched = frozenset(self.hooks)
         self.watched = watched if fast_forward else frozenset(range(model.n_states))
@@ -112,16 +113,9 @@ class Replication:
         """The replication's feature registered under `key`, if it is open."""
         return self._by_key.get(key)
 
-    def draws(self, c: Citizen, keys: tuple[int, int], *purpose: int) -> CohortDraws:
-        """The pairs of the citizen's cohort for a feature: `keys` are the cohort keys for arrivals
-        and for the initial stock, `purpose` keys them further."""
-        kind, state = c.cohort
-        key = (keys[kind], state, *purpose)
-        found = self._cohort_draws.get(key)
-        if found is None:
-            found = self._cohort_draws[key] = self.streams.cohort(
-                keys[kind], self.model.codes[state], self.cohort_sizes[(kind, state)], *purpose)
-        return found
+    def cohort_stream(self, keys: tuple[int, int], *purpose: int) -> CohortStream:
+        """A feature's own pairs for every cohort (see `CohortStream`)."""
+        return CohortStream(self.streams, self.model.codes, self.cohort_sizes, keys, purpose)
 
     def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
         """The hook features use: `source`'s hazard ratios apply to the citizen from `now`."""
@@ -142,7 +136,7 @@ class Replication:
         if self.alive is not None:
             self.alive[c.ident] = c
         if self.traits[state]:
-            draw_traits(self.model, c, self.draws(c, (ARRIVAL_TRAITS, INITIAL_TRAITS)))
+            draw_traits(self.model, c, self.trait_draws(c))
         for admit in self.admits:
             admit(c)
         return c

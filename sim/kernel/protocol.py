@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from sim.kernel.citizen import Citizen
     from sim.kernel.model import Model
-    from sim.kernel.streams import CohortDraws
+    from sim.kernel.streams import CohortStream
 
 Ratios = dict[int, float]
 """Hazard ratios by destination state index."""
@@ -37,9 +37,10 @@ class Run(Protocol):
     def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
         """`source`'s hazard ratios apply to the citizen from `now` (None: withdrawn)."""
 
-    def draws(self, c: Citizen, keys: tuple[int, int], *purpose: int) -> CohortDraws:
-        """The (exponential, uniform) pairs of the citizen's cohort for a feature (`pair(c.rank, k)`):
-        `keys` are the cohort keys for arrivals and for the initial stock, `purpose` keys them further."""
+    def cohort_stream(self, keys: tuple[int, int], *purpose: int) -> CohortStream:
+        """A feature's own pairs for every cohort: `stream(c)` is the citizen's cohort's draws
+        (`pair(c.rank, k)`). `keys` are the cohort keys for arrivals and for the initial stock,
+        `purpose` keys them further (e.g. a programme's name)."""
 
     def generator(self, *key: int) -> np.random.Generator:
         """A generator of the replication's stream keyed by `key`."""

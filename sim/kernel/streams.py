@@ -12,6 +12,7 @@ not depend on the number of workers.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,31 @@ class Streams:
         """The random numbers of the n citizens of a cohort (arrived into, or initially in, `state`),
         for the citizens' paths or, keyed further by `purpose`, a feature's own decisions."""
         return CohortDraws(self, (cohort, state_key(state), *purpose), n)
+
+
+class CohortStream:
+    """One purpose's pairs for every cohort of a replication: `stream(c)` is the citizen's cohort's
+    `CohortDraws` (its own pairs are `pair(c.rank, k)`), made once per cohort.
+
+    `keys` are the cohort keys for arrivals and for the initial stock; `purpose` keys them further.
+    """
+
+    __slots__ = ("_codes", "_found", "_keys", "_purpose", "_sizes", "_streams")
+
+    def __init__(self, streams: Streams, codes: tuple[str, ...], sizes: dict[tuple[int, int], int],
+                 keys: tuple[int, int], purpose: tuple[int, ...]) -> None:
+        self._streams, self._codes, self._sizes = streams, codes, sizes
+        self._keys, self._purpose = keys, purpose
+        self._found: dict[tuple[int, int], CohortDraws] = {}
+
+    def __call__(self, c: Any) -> CohortDraws:
+        cohort: tuple[int, int] = c.cohort
+        found = self._found.get(cohort)
+        if found is None:
+            kind, state = cohort
+            found = self._found[cohort] = self._streams.cohort(
+                self._keys[kind], self._codes[state], self._sizes[cohort], *self._purpose)
+        return found
 
 
 class CohortDraws:

@@ -305,7 +305,7 @@ class TeamsFeature(Feature):
         model = run.model
         self.run = run
         self.slot = slot
-        self._draws: dict[tuple[int, int], CohortDraws] = {}
+        self.stream = run.cohort_stream((ARRIVAL_TEAMS, INITIAL_TEAMS))
         index = {code: i for i, code in enumerate(model.codes)}
         support = run.feature(SUPPORT)
         assert isinstance(support, SupportFeature)
@@ -324,10 +324,7 @@ class TeamsFeature(Feature):
 
     def admit(self, c: Citizen) -> None:
         """A new citizen: its own caseworker stream."""
-        draws = self._draws.get(c.cohort)
-        if draws is None:
-            draws = self._draws[c.cohort] = self.run.draws(c, (ARRIVAL_TEAMS, INITIAL_TEAMS))
-        c.ext[self.slot] = Meetings(draws)
+        c.ext[self.slot] = Meetings(self.stream(c))
 
     def handlers(self, state: int) -> list[CaseworkerTeam]:
         """The state's teams, each told of entries and exits itself."""

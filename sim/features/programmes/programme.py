@@ -61,12 +61,13 @@ class Programme:
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
                  set_effect: SetEffect, slot: int, stream: Callable[[Citizen], CohortDraws], k: int,
-                 effect_factor: float = 1.0, clock_days: dict[int, float] | None = None) -> None:
+                 n_programmes: int, effect_factor: float = 1.0,
+                 clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
         self.slot = slot  # the citizen's Participation is ext[slot]
         self.stream = stream  # the citizen's decision stream for this programme
-        self.k = k
-        self.n_programmes = 1
+        self.k = k  # its index among the replication's programmes
+        self.n_programmes = n_programmes
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
         self.resource = simpy.Resource(env, capacity=spec.places) if spec.places else None
@@ -281,7 +282,6 @@ class ProgrammesFeature(Feature):
         model = run.model
         self.run = run
         self.slot = slot
-        self._streams: dict[tuple[tuple[int, int], int], CohortDraws] = {}
         index = {code: i for i, code in enumerate(model.codes)}
         self.programmes = []
         for k, spec in enumerate(plan.specs):
@@ -292,29 +292,16 @@ class ProgrammesFeature(Feature):
                 factor = float(np.exp(rng.normal(0.0, spec.uncertainty.log_sd)))
             clocks = {index[code]: sched.clock_days[0] for code in spec.states
                       if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
-
-            def stream(c: Citizen, name: int = name) -> CohortDraws:
-                return self.decisions(c, name)
-
+            stream = run.cohort_stream((ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
             self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect,
-                                             slot, stream, k, factor, clocks))
+                                             slot, stream, k, len(plan.specs), factor, clocks))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
-        for p in self.programmes:
-            p.n_programmes = len(self.programmes)
         self.spells = False
 
     def admit(self, c: Citizen) -> None:
         """A new citizen: no programme yet (its record is made at its first referral)."""
         c.ext[self.slot] = None
-
-    def decisions(self, c: Citizen, name: int) -> CohortDraws:
-        """The citizen's cohort's decision stream for the programme keyed `name`."""
-        key = (c.cohort, name)
-        found = self._streams.get(key)
-        if found is None:
-            found = self._streams[key] = self.run.draws(c, (ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
-        return found
 
     def last_offer(self, c: Citizen) -> float:
         """The day the citizen last started a programme (an active offer), or −∞."""
