@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.contract.schema import Scenario
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_stats
-from sim.features.support import compile_rules
+from sim.features.support import EmployerPeriod, compile_rules
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days
 from sim.kernel.model import Model
@@ -64,22 +64,14 @@ class PaymentFeature(Feature):
         self.states = frozenset()
         self.spells = True
         self.slot = slot
-        self.on_benefit = bytearray()
-        """By ident: the citizen's last spell was on a benefit (a move from it is paid from day 1)."""
+        self.period = EmployerPeriod(plan.unpaid, plan.n_benefit)
         self.kept: list[tuple[int, float, float]] = []
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Book the spell's unpaid start, if it has one."""
-        i, seen = c.ident, self.on_benefit
-        if i >= len(seen):
-            seen.extend(bytes(i + 1 - len(seen)))
-        if state >= self.plan.n_benefit:
-            seen[i] = 0
-            return
-        unpaid = self.plan.unpaid[state]
-        if unpaid > 0 and not seen[i]:
-            self.kept.append((state, start, min(start + unpaid, end)))
-        seen[i] = 1
+        paid = self.period.paid_from(c.ident, state, start, end)
+        if paid is not None and paid > start:
+            self.kept.append((state, start, paid))
 
     def close(self) -> dict[str, np.ndarray]:
         """Unpaid person-days [benefit state, month]."""

@@ -26,6 +26,8 @@ PARAMETER_DRAWS = 11
 ARRIVAL_TRAITS, INITIAL_TRAITS = 12, 13
 """Keys of the citizens' own trait draws (age, attributes), apart from every feature's."""
 OLD_RULE = 14
+PRIOR_SUPPORT = 15
+"""Key of the initial stock's support history before its current spell, per state."""
 """Key of the initial stock's draws of who is on a state's old refund rules (economics)."""
 TIERS = 6
 """Pairs per citizen drawn cohort by cohort; a citizen needing more draws them from its own stream."""
