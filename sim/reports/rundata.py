@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from sim.contract.catalogue import TOTAL
+from sim.results.binomial import probability_error
 
 REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.json")
 """Files a run folder must hold for its reports to be built."""
@@ -34,9 +35,6 @@ NUMBERS = ("threshold", "probability_met", "mean", "p10", "p50", "p90")
 
 ERROR = ("probability_se", "probability_low95", "probability_high95", "runs_for_002")
 """targets.csv's columns of the probability's Monte Carlo error, after probability_met."""
-
-Z95 = 1.959963984540054
-"""The standard normal 97.5 % quantile: the z of a two-sided 95 % interval."""
 
 
 class NotARunFolder(ValueError):
@@ -177,17 +175,6 @@ def _number(value: Any, missing: float = math.nan) -> float:
     return missing if math.isnan(number) else number
 
 
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """The Wilson score 95 % interval of k successes in n trials, in closed form (as targets.csv's
-    probability_low95 and probability_high95); (NaN, NaN) for n = 0."""
-    if n <= 0:
-        return math.nan, math.nan
-    z2 = Z95 * Z95
-    centre = (k + z2 / 2.0) / (n + z2)
-    half = Z95 * math.sqrt(k * (n - k) / n + z2 / 4.0) / (n + z2)
-    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
-
-
 def with_probability_error(targets: pd.DataFrame, runs: Any) -> pd.DataFrame:
     """targets.csv with the columns of the probability's Monte Carlo error: as read when the
     folder has them, else computed from probability_met over runs × (1 − undefined_share) defined
@@ -200,13 +187,7 @@ def with_probability_error(targets: pd.DataFrame, runs: Any) -> pd.DataFrame:
     for i, p in enumerate(targets["probability_met"].astype(float)):
         share = _number(undefined.iloc[i], 0.0) if undefined is not None else 0.0
         n = round(float(runs) * (1.0 - share)) if known else 0
-        if n <= 0 or math.isnan(p):
-            row = (math.nan,) * 4
-        else:
-            k = round(p * n)
-            low, high = wilson(k, n)
-            row = (math.sqrt(k / n * (1 - k / n) / n), low, high,
-                   float(max(1, -(-2500 * k * (n - k) // (n * n)))))
+        row = (math.nan,) * 4 if math.isnan(p) else probability_error(round(p * n), n)[1:]  # NaN at n = 0
         for column, value in zip(ERROR, row, strict=True):
             computed[column].append(value)
     out = targets.copy()

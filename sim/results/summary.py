@@ -10,6 +10,7 @@ from sim.features.outputs import ResolvedTarget, Stored, order_by, state_rows, t
 from sim.features.registry import kinds_of
 from sim.kernel.model import Model
 from sim.kernel.tables import STAT_COLUMNS
+from sim.results.binomial import probability_error
 from sim.results.targets import duration_sums
 
 
@@ -77,22 +78,12 @@ def targets_frame(targets: list[ResolvedTarget], store: Stored) -> pd.DataFrame:
     records = []
     values = np.asarray(store.arrays["targets"])
     durations = store.arrays.get("durations")
-    z = 1.959963984540054  # the standard normal 97.5 % quantile (scipy.special.ndtri(0.975))
-    nan = float("nan")
     for i, t in enumerate(targets):
         v = values[i]
         defined = v[~np.isnan(v)]
         n, k = len(defined), int(np.count_nonzero(t.met(defined)))
         p10, p50, p90 = np.quantile(defined, (0.10, 0.50, 0.90)) if n else (np.nan,) * 3
-        p, se, low, high, runs_for_002 = nan, nan, nan, nan, nan
-        if n:
-            p = k / n
-            se = float(np.sqrt(p * (1.0 - p) / n))
-            centre = (k + z * z / 2.0) / (n + z * z)
-            half = z * float(np.sqrt(k * (n - k) / n + z * z / 4.0)) / (n + z * z)
-            low = 0.0 if k == 0 else max(0.0, centre - half)
-            high = 1.0 if k == n else min(1.0, centre + half)
-            runs_for_002 = float(max(1, -(-2500 * k * (n - k) // (n * n))))  # ⌈k(n − k)/(n² · 0.02²)⌉
+        p, se, low, high, runs_for_002 = probability_error(k, n)
         basis = t.basis if t.metric == "full_year_persons" else ""
         record = {"target": t.name, "metric": t.metric, "basis": basis, "sense": t.sense,
                   "threshold": t.threshold,
