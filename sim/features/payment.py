@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.contract.schema import Scenario
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_stats
-from sim.features.support import EmployerPeriod, compile_rules
+from sim.features.support import compile_rules
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days
 from sim.kernel.model import Model
@@ -40,6 +40,31 @@ def unpaid_days(scenario: Scenario) -> tuple[float, ...]:
 def has_employer_period(scenario: Scenario) -> bool:
     """Whether the bases differ: some state has days the municipality does not pay."""
     return any(d > 0 for d in unpaid_days(scenario))
+
+
+class EmployerPeriod:
+    """From when the municipality pays each benefit spell, by citizen ident: after the state's
+    unpaid start (sygedagpenge's employer period) for a spell from outside public support, from
+    day 1 for one straight from another benefit. The support count applies the same rule inline."""
+
+    def __init__(self, unpaid_days: tuple[float, ...], n_benefit: int) -> None:
+        self.unpaid_days = unpaid_days
+        self.n_benefit = n_benefit
+        self.on_benefit = bytearray()
+        """By ident: the citizen's last spell was on a benefit."""
+
+    def paid_from(self, i: int, state: int, start: float, end: float) -> float | None:
+        """The day the municipality starts paying citizen i's spell in `state` over [start, end],
+        or None for a spell outside public support; spells must come in each citizen's order."""
+        seen = self.on_benefit
+        if i >= len(seen):
+            seen.extend(bytes(i + 1 - len(seen)))
+        if state >= self.n_benefit:
+            seen[i] = 0
+            return None
+        paid = start if seen[i] else min(start + self.unpaid_days[state], end)
+        seen[i] = 1
+        return paid
 
 
 @dataclass(frozen=True)

@@ -26,31 +26,6 @@ from sim.kernel.streams import PRIOR_SUPPORT, state_key
 KEY = "support"
 
 
-class EmployerPeriod:
-    """From when the municipality pays each benefit spell, by citizen ident: after the state's
-    unpaid start (sygedagpenge's employer period) for a spell from outside public support, from
-    day 1 for one straight from another benefit. Support and the payment basis share this rule."""
-
-    def __init__(self, unpaid_days: tuple[float, ...], n_benefit: int) -> None:
-        self.unpaid_days = unpaid_days
-        self.n_benefit = n_benefit
-        self.on_benefit = bytearray()
-        """By ident: the citizen's last spell was on a benefit."""
-
-    def paid_from(self, i: int, state: int, start: float, end: float) -> float | None:
-        """The day the municipality starts paying citizen i's spell in `state` over [start, end],
-        or None for a spell outside public support; spells must come in each citizen's order."""
-        seen = self.on_benefit
-        if i >= len(seen):
-            seen.extend(bytes(i + 1 - len(seen)))
-        if state >= self.n_benefit:
-            seen[i] = 0
-            return None
-        paid = start if seen[i] else min(start + self.unpaid_days[state], end)
-        seen[i] = 1
-        return paid
-
-
 @dataclass(frozen=True)
 class SupportRules:
     """The counting rules per benefit state, in days."""
@@ -133,7 +108,9 @@ class SupportFeature(Feature):
         """(state, support days at the spell's start) of spells starting after `record_after`."""
         self.days: list[float] = []
         """Days on public support as the staircase counts them, by citizen ident."""
-        self.period = EmployerPeriod(plan.rules.unpaid_days, plan.n_benefit)
+        self.on_support = bytearray()
+        """By ident: the last spell was on a benefit (paid from day 1 at a move from it; the rule of
+        `sim.features.payment.EmployerPeriod`, inlined here on the hot path)."""
         self.away: dict[int, list[tuple[float, float]]] = {}
         """Recent self-support periods by ident (the reset rule)."""
         self.returning: set[int] = set()
@@ -146,6 +123,7 @@ class SupportFeature(Feature):
         """The prior support of the state's initial stock (given bands, else the pilot's)."""
         priors = self._priors(state, n) if state < self.n_benefit else None
         self.days.extend(priors if priors is not None else [0.0] * n)
+        self.on_support.extend(bytes(n))
 
     def _priors(self, state: int, n: int) -> list[float] | None:
         rng = self.run.generator(PRIOR_SUPPORT, state_key(self.run.model.codes[state]))
@@ -168,9 +146,11 @@ class SupportFeature(Feature):
         """Account for the citizen's spell in `state` over [start, end]."""
         rules, i, days = self.rules, c.ident, self.days
         if i >= len(days):  # an arrival's first spell
-            days.extend([0.0] * (i + 1 - len(days)))
-        paid = self.period.paid_from(i, state, start, end)
-        if paid is None:
+            grow = i + 1 - len(days)
+            days.extend([0.0] * grow)
+            self.on_support.extend(bytes(grow))
+        if state >= self.n_benefit:
+            self.on_support[i] = 0
             kind = rules.exits[state - self.n_benefit]
             if kind == "self":  # self-support: remembered for the reset rule
                 self.away.setdefault(i, []).append((start, end))
@@ -184,6 +164,8 @@ class SupportFeature(Feature):
         support = days[i]
         if self.record_after is not None and start >= self.record_after:
             self.entries.append((state, support))
+        paid = start if self.on_support[i] else min(start + rules.unpaid_days[state], end)
+        self.on_support[i] = 1
         self.kept.append((state, start, paid, end, support, i))
         if rules.counted[state]:
             days[i] = support + (end - paid)

@@ -77,3 +77,30 @@ def test_payment_basis_goes_with_full_year_persons_only(tmp_path) -> None:  # ty
             "targets": [{"name": "t", "metric": "mean_duration_weeks", "states": ["sygedagpenge"],
                          "year": 2018, "at_most": 9, "basis": "payment"}]}
     refused_with_one_problem(tmp_path, data, "targets[0].basis", "full_year_persons")
+
+
+def test_the_support_count_and_the_payment_basis_apply_one_employer_period() -> None:
+    """The support count keeps each spell's first paid day inline, the payment basis books the
+    unpaid starts itself: over one replication both give the same unpaid person-days inside the
+    horizon (the initial stock's employer periods may have begun before it)."""
+    from sim.features.payment import UNPAID
+    from sim.kernel.engine import Replication
+
+    data = {
+        "name": "both", "start": "2018-01-01", "months": 24,
+        "states": {"a_dagpenge": {}, "sygedagpenge": {}},
+        "initial": {"a_dagpenge": 300, "sygedagpenge": 200},
+        "inflow_per_week": {"a_dagpenge": 8, "sygedagpenge": 10},
+        "transitions": {"a_dagpenge": [{"to": "sygedagpenge", "rate_per_week": 0.02},
+                                       {"to": "job", "rate_per_week": 0.03}],
+                        "sygedagpenge": [{"to": "job", "rate_per_week": 0.1}],
+                        "job": [{"to": "sygedagpenge", "rate_per_week": 0.01}]},
+        "economics": {},
+    }
+    rep = Replication(sim.compile_model(sim.scenario_from_dict(data)), np.random.SeedSequence(4))
+    record = rep.run()
+    _, start, paid, _, _, _ = rep.feature("support").spell_arrays()  # type: ignore[union-attr]
+    horizon = rep.horizon
+    inside = np.clip(np.minimum(paid, horizon) - np.maximum(start, 0.0), 0.0, None)  # days in the horizon
+    assert record.features[UNPAID].sum() == pytest.approx(inside.sum(), rel=1e-12)
+    assert inside.sum() > 1000
