@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.contract.catalogue import CATALOGUE, GROUPS
+from sim.contract.rules_spec import RULE_KINDS
 from sim.contract.schema import Scenario
 from sim.contract.yamlio import Path
 
@@ -136,6 +137,10 @@ def translate(errors: list[tuple[Path, bool, Any]]) -> list[tuple[Path, str]]:
             owner = _model_at(path)
             allowed = list(owner.model_fields) if owner else []
             out.append((path, f"unknown key {str(path[-1])!r}{did_you_mean(str(path[-1]), allowed)}"))
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            given = value.get("kind") if isinstance(value, dict) else None
+            what = f"kind {short(given)} is not known" if given is not None else "kind is missing"
+            out.append((path, f"{what}; a rule's kind is one of {', '.join(RULE_KINDS)}"))
         elif kind == "missing":
             hint = _REQUIRED.get(str(path[-1])) if path else None
             out.append((path, "required key is missing" + (f"; give {path[-1]}: {hint}" if hint else "")))

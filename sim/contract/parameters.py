@@ -38,9 +38,10 @@ def _step(node: Any, part: str, done: str) -> tuple[Any, Any]:
                 return node[i], i
             raise PathError(f"{where} has {len(node)} entries; index {i} is past the end")
         for i, item in enumerate(node):
-            if isinstance(item, Mapping) and item.get("to") == part:
+            if isinstance(item, Mapping) and part in (item.get("to"), item.get("name"), item.get("team")):
                 return item, i
-        raise PathError(f"{where} has no entry {part!r}: give a position (0, 1, …) or a route's destination")
+        raise PathError(f"{where} has no entry {part!r}: give a position (0, 1, …), a route's "
+                        "destination or an entry's name")
     raise PathError(f"{where} is a single value; nothing lies below it, so {part!r} cannot follow")
 
 
@@ -109,7 +110,7 @@ def with_values(data: Mapping[str, Any], values: Mapping[str, float]) -> dict[st
 
 def scenario_data(scenario: Any) -> dict[str, Any]:
     """A validated scenario back as plain data that validates to the same scenario."""
-    data: dict[str, Any] = plain(scenario.model_dump(mode="json", exclude_none=True))
+    data: dict[str, Any] = plain(scenario.model_dump(mode="json", exclude_none=True, by_alias=True))
     return data
 
 

@@ -16,6 +16,7 @@ from sim.contract.caseworker_spec import TEAM_SHARES, Team
 from sim.contract.fields import Bands, Num, Whole, _number, parse_bands
 from sim.contract.intervention_spec import Intervention
 from sim.contract.refusion import BASE_YEAR, RESET_SELF_SUPPORT_WEEKS, RESET_WINDOW_WEEKS, STAIRCASE_2016
+from sim.contract.rules_spec import Assumption, DatedRule, NotEvaluated
 
 
 def _months(value: Any) -> Any:
@@ -230,6 +231,10 @@ class Target(Strict):
     """How full-year persons are counted: `jobindsats` (every day on the benefit, Jobindsats'
     and VIVE's basis) or `payment` (from the day the municipality pays: sygedagpenge without the
     employer period, the basis of budgets and of "internt ledelsesinformationssystem")."""
+    base: Literal["observed", "assumed"] = "observed"
+    """Where a change or difference target's base comes from: `observed` (a figure of the plan or
+    of the data, in the observed block) or `assumed` (no such figure: e.g. the model's own steady
+    state), which targets.csv and the reports then say."""
 
     @model_validator(mode="before")
     @classmethod
@@ -413,6 +418,14 @@ class Scenario(Strict):
     """Fitted values, applied at load; in the file, the path of a `caseflow calibrate` output."""
     uncertainty: Uncertainty | None = None
     """Parameter uncertainty drawn per replication."""
+    rules: tuple[DatedRule, ...] = ()
+    """Dated rule changes (sim.contract.rules_spec): paused clocks, refunds from the first day,
+    a staircase, a rate or a clock from a date."""
+    assumptions: tuple[Assumption, ...] = ()
+    """Values the plans do not give, each with a low–high range and its reason; `run` evaluates
+    every target at both ends of each."""
+    not_evaluated: tuple[NotEvaluated, ...] = ()
+    """The plan's quantitative targets this scenario cannot evaluate, each with its reason."""
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod

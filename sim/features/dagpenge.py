@@ -4,11 +4,13 @@ The law: at most 3,848 hours (104 weeks) of dagpenge within a 3-year reference p
 who returns continues where the last spells stopped, and a new period needs 1,924 hours of work
 (DOMAIN.md, "Bases and rules"). The feature watches no state: it keeps each citizen's spells in
 the state (`spell_closed`) and, at each new spell, moves the state's clocks earlier by the days
-used within the reference period before the spell's start (`clock_shift`), so the exhaustion
-clock strikes when the period is used up. Simplified, and so documented: the use is counted at
-the spell's start (days leaving the window during the spell give nothing back), and any time in
-self-support (job, education) since the last spell counts toward re-earning, a full
-`reearn_weeks` of it starting a new period.
+used within the reference period before the spell's start (`clock_days`), so the exhaustion
+clock strikes when the period is used up. Days within a pause of the state's clocks (a dated
+rule, `sim.features.rules`: the freeze of 2020–21) are not used up. Simplified, and so
+documented: the use is counted at the spell's start (days leaving the window during the spell
+give nothing back), the window is not lengthened by a pause, and any time in self-support
+(job, education) since the last spell counts toward re-earning, a full `reearn_weeks` of it
+starting a new period.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from sim.contract.catalogue import EXITS
 from sim.contract.refusion import SELF_SUPPORT_EXITS
 from sim.contract.schema import Scenario
+from sim.features.rules import Span, compile_dated, paused_within
 from sim.kernel.citizen import Citizen
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
@@ -34,6 +37,8 @@ class DagpengePlan:
     reearn_days: float
     self_support: frozenset[int]
     """Exit states whose time re-earns a period (job, education)."""
+    pauses: tuple[Span, ...] = ()
+    """Spans in which the state's clocks stand still: days in them are not used up."""
     key: str = field(default=KEY)
 
     def open(self, run: Run, slot: int) -> DagpengeFeature:
@@ -66,7 +71,13 @@ class DagpengeFeature(Feature):
         elif state in self.plan.self_support and i in self.used:
             self.earned[i] += end - start
 
-    def clock_shift(self, c: Citizen, state: int, entered: float) -> float:
+    def clock_days(self, c: Citizen, state: int, entered: float,
+                   days: tuple[float, ...]) -> tuple[float, ...]:
+        """The clocks earlier by the days of the period used before `entered`."""
+        used = self.clock_shift(c, entered)
+        return tuple(d - used for d in days) if used > 0.0 else days
+
+    def clock_shift(self, c: Citizen, entered: float) -> float:
         """Days of the period used within the reference window before `entered`."""
         i = c.ident
         asked = self.asked.get(i)
@@ -86,7 +97,13 @@ class DagpengeFeature(Feature):
             del self.earned[i]
             return 0.0
         lo = entered - self.plan.window_days
-        return sum(max(0.0, min(b, entered) - max(a, lo)) for a, b in spells)
+        pauses = self.plan.pauses
+        used = 0.0
+        for a, b in spells:
+            start, end = max(a, lo), min(b, entered)
+            if end > start:
+                used += end - start - (paused_within(pauses, start, end) if pauses else 0.0)
+        return used
 
 
 def compile_dagpenge(scenario: Scenario, model: Model) -> DagpengePlan:
@@ -94,5 +111,7 @@ def compile_dagpenge(scenario: Scenario, model: Model) -> DagpengePlan:
     period = scenario.dagpenge_period
     assert period is not None  # the registry compiles it only when the block is there
     codes = list(model.codes)
-    return DagpengePlan(codes.index(period.state), period.window_weeks * 7.0, period.reearn_weeks * 7.0,
-                        frozenset(codes.index(e) for e in EXITS if e in SELF_SUPPORT_EXITS))
+    state = codes.index(period.state)
+    return DagpengePlan(state, period.window_weeks * 7.0, period.reearn_weeks * 7.0,
+                        frozenset(codes.index(e) for e in EXITS if e in SELF_SUPPORT_EXITS),
+                        compile_dated(scenario, model.calendar).pauses.get(state, ()))

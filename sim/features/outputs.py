@@ -43,6 +43,8 @@ class ResolvedTarget:
     """For a min_weeks target: its threshold's index in the long_monthly/long_yearly tables."""
     basis: str = "jobindsats"
     """How full-year persons are counted (`Target.basis`)."""
+    base: str = ""
+    """For a change or difference target: `observed` or `assumed` (`Target.base`); else empty."""
 
     def met(self, values: np.ndarray) -> np.ndarray:
         """Whether each value meets the target (at or below an upper bound, at or above a lower)."""

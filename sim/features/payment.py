@@ -4,7 +4,9 @@ Jobindsats counts every day on a benefit. A municipality's budget and its own fo
 what it pays (KMD payment data, seed 003 note 1): for sygedagpenge not the employer's first 30
 days (arbejdsgiverperiode), and none of them when a citizen falls sick straight from another
 benefit. The feature watches no state: at every closed spell of a state with an employer period
-it books the unpaid start, and the payment basis is the Jobindsats basis less those days. The
+it books the unpaid start, and the payment basis is the Jobindsats basis less those days. Between
+the dates of a dated `refund_from_day_one` rule (sygedagpenge until 28 February 2022, seed 001)
+the municipality pays the rule's share of those days, so they are on the payment basis. The
 initial stock is taken to have come from outside support (its past spells are unknown).
 """
 
@@ -17,6 +19,7 @@ import numpy as np
 
 from sim.contract.schema import Scenario
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_stats
+from sim.features.rules import compile_dated, waived_days
 from sim.features.support import compile_rules
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days
@@ -73,6 +76,8 @@ class PaymentPlan:
 
     unpaid: tuple[float, ...]
     n_benefit: int
+    day_one: dict[int, tuple[tuple[float, float, float], ...]] = field(default_factory=dict)
+    """Dated rules paying a share of the unpaid days between two dates (`DatedRules.day_one`)."""
     key: str = field(default=KEY)
 
     def open(self, run: Run, slot: int) -> PaymentFeature:
@@ -101,14 +106,18 @@ class PaymentFeature(Feature):
     def close(self) -> dict[str, np.ndarray]:
         """Unpaid person-days [benefit state, month]."""
         kept = np.asarray(self.kept, dtype=float).reshape(-1, 3)
-        days = interval_person_days(self.calendar, self.plan.n_benefit, kept[:, 0].astype(np.int64),
-                                    kept[:, 1], kept[:, 2])
+        state = kept[:, 0].astype(np.int64)
+        days = interval_person_days(self.calendar, self.plan.n_benefit, state, kept[:, 1], kept[:, 2])
+        if self.plan.day_one:
+            days -= waived_days(self.calendar, self.plan.n_benefit, self.plan.day_one, state,
+                                kept[:, 1], kept[:, 2])
         return {UNPAID: days}
 
 
 def compile_payment(scenario: Scenario, model: Model) -> PaymentPlan:
     """The employer periods as a feature plan."""
-    return PaymentPlan(unpaid_days(scenario), model.n_benefit)
+    return PaymentPlan(unpaid_days(scenario), model.n_benefit,
+                       compile_dated(scenario, model.calendar).day_one)
 
 
 class PaymentOutputs(FeatureOutputs):

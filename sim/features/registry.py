@@ -20,6 +20,7 @@ from sim.features.outputs import FeatureOutputs
 from sim.features.payment import PaymentOutputs, compile_payment, has_employer_period
 from sim.features.pilot import prepare_support
 from sim.features.programmes import ProgrammesOutputs, compile_programmes
+from sim.features.rules import compile_rules_feature, moves_clocks
 from sim.features.support import SupportPlan, compile_rules
 from sim.kernel.model import Model
 from sim.kernel.model import compile_model as compile_kernel
@@ -70,6 +71,7 @@ REGISTRY: tuple[FeatureKind, ...] = (
                 outputs=EconomicsOutputs()),
     FeatureKind("payment", has_employer_period, compile_payment, outputs=PaymentOutputs()),
     FeatureKind("dagpenge_period", lambda s: s.dagpenge_period is not None, compile_dagpenge),
+    FeatureKind("rules", moves_clocks, compile_rules_feature),
     FeatureKind("interventions", lambda s: bool(s.interventions), lambda s, m: compile_programmes(s),
                 outputs=ProgrammesOutputs()),
     FeatureKind("caseworkers", lambda s: bool(s.caseworkers), lambda s, m: compile_teams(s), ("support",),

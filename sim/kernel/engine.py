@@ -24,7 +24,7 @@ from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
 from sim.kernel.ledger import Ledger, SpellLedger
 from sim.kernel.model import Model
-from sim.kernel.protocol import Feature, Handler, Ratios
+from sim.kernel.protocol import ClockMover, Feature, Handler, Ratios
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -66,7 +66,10 @@ class Replication:
             for state in sorted(feature.states):
                 self.hooks.setdefault(state, []).extend(feature.handlers(state))
         self.spell_hooks = [f.spell_closed for f in self.features if f.spells]
-        self.shifters = {s: f.clock_shift for f in self.features for s in f.shifts}
+        self.movers: dict[int, list[ClockMover]] = {}
+        for f in self.features:
+            for s in sorted(f.shifts):
+                self.movers.setdefault(s, []).append(f.clock_days)
         self.admits = [f.admit for f in self.features if type(f).admit is not Feature.admit]
         self.traits = tuple(has_traits(model, s) for s in range(model.n_states))
         self.trait_draws = self.cohort_stream((ARRIVAL_TRAITS, INITIAL_TRAITS))
@@ -203,7 +206,7 @@ class Replication:
         """
         schedules, watched, horizon = self.model.schedules, self.watched, self.horizon
         move, spells, hooks, resting = self.ledger.move, self.spells, self.spell_hooks, self.resting
-        shifters = self.shifters
+        movers = self.movers
         if resting is not None:
             resting.pop(c.ident, None)
         assert c.draws is not None
@@ -214,10 +217,12 @@ class Replication:
                 break
             if c.effect is not None:
                 schedule = self._scaled_schedule(state, c.effect)
-            if shifters and state in shifters:
-                shift = shifters[state](c, state, entered)
-                if shift > 0.0:
-                    schedule = schedule.with_clocks_shifted(shift)
+            if movers and state in movers:
+                days = schedule.clock_days
+                for move_clocks in movers[state]:
+                    days = move_clocks(c, state, entered, days)
+                if days != schedule.clock_days:
+                    schedule = schedule.with_clock_days(days)
             e, u = pair(c.rank, c.used)
             c.used += 1
             nxt = schedule.next_exit(elapsed, e, u)

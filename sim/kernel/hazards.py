@@ -116,11 +116,16 @@ class ExitSchedule:
         return ExitSchedule(self.edges, tuple(totals), tuple(dests), tuple(cums), self.clocks,
                             self.clock_days, constant)
 
-    def with_clocks_shifted(self, days: float) -> ExitSchedule:
-        """The same hazards with every clock `days` earlier (a clock already due strikes at once)."""
-        clocks = tuple(Clock(max(c.day - days, TOLERANCE_DAYS), c.dests, c.cum_shares) for c in self.clocks)
+    def with_clock_days(self, days: tuple[float, ...]) -> ExitSchedule:
+        """The same hazards with each clock at its day in `days` (in the order of `clocks`; inf
+        drops the clock; a clock already due strikes at once)."""
+        moved = sorted((Clock(max(d, TOLERANCE_DAYS), c.dests, c.cum_shares)
+                        for c, d in zip(self.clocks, days, strict=True) if d < math.inf),
+                       key=lambda c: c.day)
+        clocks = tuple(moved)
+        constant = self.totals[0] if len(self.edges) == 1 and not clocks else 0.0
         return ExitSchedule(self.edges, self.totals, self.dests, self.cum_probs, clocks,
-                            tuple(c.day for c in clocks), 0.0)
+                            tuple(c.day for c in clocks), constant)
 
     def next_exit(self, elapsed: float, e: float, u: float) -> tuple[float, int] | None:
         """Day in the state of the next exit after `elapsed` and its destination, or None if never.

@@ -28,6 +28,10 @@ SetEffect = Callable[["Citizen", object, "Ratios | None", float], None]
 """The kernel's hook: give a source's hazard ratios to a citizen from a time on (None withdraws)."""
 
 
+ClockMover = Callable[["Citizen", int, float, tuple[float, ...]], tuple[float, ...]]
+"""A feature's `clock_days`: (citizen, state, spell start, clock days) to the clock days it gives."""
+
+
 class Run(Protocol):
     """What a feature sees of the replication it runs in."""
 
@@ -70,8 +74,8 @@ class Feature(Protocol):
     slot: int
     """Its index in each citizen's `ext`, given by the kernel at `FeaturePlan.open`."""
     shifts: frozenset[int] = frozenset()
-    """States whose clocks the feature moves per citizen (`clock_shift`), e.g. a period used up
-    across spells."""
+    """States whose clocks the feature moves per citizen (`clock_days`), e.g. a period used up
+    across spells or a clock paused between two dates."""
 
     def stock(self, state: int, n: int) -> None:
         """The initial stock of `state`, n citizens, is about to be placed: they are the next n
@@ -101,10 +105,13 @@ class Feature(Protocol):
         """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon)."""
         return None
 
-    def clock_shift(self, c: Citizen, state: int, entered: float) -> float:
-        """Days by which the state's clocks strike earlier in the citizen's spell that started on
-        `entered` (asked at each draw in one of `shifts`; the same answer for the same spell)."""
-        return 0.0
+    def clock_days(self, c: Citizen, state: int, entered: float,
+                   days: tuple[float, ...]) -> tuple[float, ...]:
+        """The days in the citizen's spell (started on `entered`) at which the state's clocks
+        strike, from `days` as the scenario or the features opened before this one left them:
+        one per clock of the state, in the state's order (inf: the clock is gone). Asked at each
+        draw in one of `shifts`; the same answer for the same spell."""
+        return days
 
     def close(self) -> dict[str, np.ndarray]:
         """The replication's arrays of this feature, by name."""

@@ -106,7 +106,7 @@ BAD: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {
         [("targetz", "unknown key 'targetz'; did you mean 'targets'? Allowed: name, start, months, seed, "
                      "states, initial, initial_durations, inflow_per_week, transitions, targets, observed, "
                      "economics, dagpenge_period, interventions, caseworkers, attributes, ages, calibrate, "
-                     "parameters, uncertainty")]),
+                     "parameters, uncertainty, rules, assumptions, not_evaluated")]),
     "unknown key in a programme's effects": (
         {"interventions": [{**PROGRAMME, "effects": {"durin": {"job": 0.5}}}]},
         [("interventions[0].effects.durin",

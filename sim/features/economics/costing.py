@@ -26,13 +26,16 @@ an old rule.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.contract.calendar import Calendar, days_in_year
 from sim.contract.refusion import COFINANCED, COVERED, DKK_PER_FULL_YEAR_PERSON_2018
+from sim.contract.rules_spec import RateFrom, StaircaseFrom
 from sim.contract.schema import Scenario
+from sim.features.rules import compile_dated, waived_days
 from sim.features.support import KEY as SUPPORT
 from sim.features.support import SupportFeature
 from sim.kernel.ledger import interval_person_days
@@ -50,12 +53,14 @@ class EconomicsModel:
     """Money rules per benefit state, ready for the costing (the counting rules are `support`'s)."""
 
     step_edges: tuple[float, ...]
-    """Cumulative days on public support at which each staircase step starts (first is 0)."""
+    """Cumulative days on public support at which each staircase step starts (first is 0): the
+    scenario's steps, joined with those of any staircase a dated rule brings in."""
     shares: np.ndarray
-    """Municipal share of each staircase step."""
+    """Municipal share of each staircase step (the scenario's staircase)."""
     municipal: np.ndarray
-    """[state, step]: the municipal share of the benefit on each step (1 where not refunded; on
-    the old-rule step the old rule's share; 0 on the unpaid step)."""
+    """[state, step, month]: the municipal share of the benefit on each step in each month (1
+    where not refunded; on the old-rule step the old rule's share; 0 on the day-one and unpaid
+    steps)."""
     daily_dkk: np.ndarray
     """[state, month]: the benefit per person-day, the year's price level applied."""
     calendar: Calendar
@@ -64,11 +69,14 @@ class EconomicsModel:
     """Per state: priced `cofinanced` (gross = net = the municipality's payment, no refund)."""
     old_rule_shares: tuple[float, ...] = ()
     """Per state: the probability that a citizen of its initial stock is on the old rules."""
+    day_one: dict[int, tuple[tuple[float, float, float], ...]] = field(default_factory=dict)
+    """Per state: (a, b, share) of dated rules paying its unpaid first days (`DatedRules.day_one`),
+    priced on the day-one step: paid out, refunded in full, not counted."""
     key: str = field(default=KEY)
 
     @property
     def n_steps(self) -> int:
-        """Staircase steps, without the old-rule and unpaid steps."""
+        """Staircase steps, without the old-rule, day-one and unpaid steps."""
         return len(self.step_edges)
 
     @property
@@ -77,9 +85,15 @@ class EconomicsModel:
         return any(p > 0 for p in self.old_rule_shares)
 
     @property
+    def has_day_one(self) -> bool:
+        """Whether a dated rule pays some unpaid first days (and so the day-one step)."""
+        return bool(self.day_one)
+
+    @property
     def n_sub(self) -> int:
-        """Steps of the person-days array: the staircase's, the old-rule step if any, unpaid."""
-        return self.n_steps + self.has_old_rule + 1
+        """Steps of the person-days array: the staircase's, the old-rule step if any, the day-one
+        step if any, unpaid."""
+        return self.n_steps + self.has_old_rule + self.has_day_one + 1
 
     def open(self, run: Run, slot: int) -> EconomicsFeature:
         """The costing of one replication."""
@@ -116,7 +130,12 @@ class EconomicsModel:
             hi.append(np.minimum(end[c], paid[c] + edges[k + 1] - prior[c]))
         person_days = interval_person_days(self.calendar, self.n_benefit * n_sub, np.concatenate(rows),
                                            np.concatenate(lo), np.concatenate(hi))
-        return person_days.reshape(self.n_benefit, n_sub, -1)
+        out = person_days.reshape(self.n_benefit, n_sub, -1)
+        if self.day_one:
+            paid_early = waived_days(self.calendar, self.n_benefit, self.day_one, state, start, paid)
+            out[:, n_sub - 2] += paid_early
+            out[:, n_sub - 1] -= paid_early
+        return out
 
 
 class EconomicsFeature(Feature):
@@ -153,39 +172,80 @@ class EconomicsFeature(Feature):
 
 
 def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel | None:
-    """The scenario's economics with catalogue defaults filled in, or None without an economics block."""
+    """The scenario's economics with catalogue defaults and dated rules filled in, or None
+    without an economics block."""
     econ = scenario.economics
     if econ is None:
         return None
     codes = list(scenario.states)
-    edges = tuple(w * 7.0 for w, _ in econ.staircase)
-    shares = np.array([s for _, s in econ.staircase])
+    staircases = [(m0, m1, np.asarray(bands)) for m0, m1, bands in dated_staircases(scenario, calendar)]
+    edges = tuple(sorted({w * 7.0 for w, _ in econ.staircase}
+                         | {w * 7.0 for _, _, bands in staircases for w in bands[:, 0]}))
+    base = np.asarray(econ.staircase, dtype=float)
     old_shares = tuple(float(spec.old_rule.share) if (spec := econ.states.get(code)) and spec.old_rule
                        else 0.0 for code in codes)
     has_old = any(p > 0 for p in old_shares)
+    day_one = compile_dated(scenario, calendar).day_one
+    months = calendar.months
+    by_month = np.repeat(on_steps(base, edges)[:, None], months, axis=1)  # [step, month]
+    for m0, m1, bands in staircases:
+        by_month[:, m0:m1] = on_steps(bands, edges)[:, None]
     municipal, annual, cofinanced = [], [], []
     for code in codes:
         spec = econ.states.get(code)
         refunded = spec.refunded if spec and spec.refunded is not None else code in COVERED
         if spec and spec.municipal_share is not None:
-            row = np.full(len(shares), float(spec.municipal_share))
+            rows = np.full((len(edges), months), float(spec.municipal_share))
         else:
-            row = shares.copy() if refunded else np.ones(len(shares))
-        if has_old:  # the old-rule step: the old rule's flat share (no days there without one)
-            row = np.append(row, float(spec.old_rule.municipal_share) if spec and spec.old_rule else 0.0)
-        municipal.append(np.append(row, 0.0))  # nobody pays for the unpaid step
+            rows = by_month.copy() if refunded else np.ones((len(edges), months))
+        extra = [float(spec.old_rule.municipal_share) if spec and spec.old_rule else 0.0] * has_old
+        extra += [0.0] * bool(day_one) + [0.0]  # refunded in full from day one; nobody pays the unpaid step
+        municipal.append(np.vstack([rows, np.repeat(np.asarray(extra)[:, None], months, axis=1)]))
         level = spec.dkk_per_full_year_person if spec and spec.dkk_per_full_year_person is not None else (
             DKK_PER_FULL_YEAR_PERSON_2018[code])
-        annual.append(level)
+        annual.append(np.full(months, float(level)))
         pricing = spec.pricing if spec and spec.pricing is not None else (
             "cofinanced" if code in COFINANCED else "refunded")
         cofinanced.append(pricing == "cofinanced")
+    for state, m0, m1, level in dated_rates(scenario, calendar):
+        annual[codes.index(state)][m0:m1] = level
     years = np.array([int(label[:4]) for label in calendar.labels])
     year_days = np.array([float(days_in_year(int(y))) for y in years])
     index = (1.0 + econ.price_index_per_year) ** (years - econ.base_year)
-    daily = np.asarray(annual)[:, None] * index[None, :] / year_days[None, :]
-    return EconomicsModel(edges, shares, np.vstack(municipal), daily, calendar, len(codes),
-                          np.asarray(cofinanced, dtype=bool), old_shares)
+    daily = np.vstack(annual) * index[None, :] / year_days[None, :]
+    return EconomicsModel(edges, base[:, 1].copy(), np.stack(municipal), daily, calendar, len(codes),
+                          np.asarray(cofinanced, dtype=bool), old_shares, day_one)
+
+
+def on_steps(staircase: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
+    """A staircase's municipal share on each of `edges`' steps ([from_week, share] rows)."""
+    starts = staircase[:, 0] * 7.0
+    return np.asarray(staircase[np.searchsorted(starts, np.asarray(edges), side="right") - 1, 1])
+
+
+def _months_of(calendar: Calendar, start: dt.date, until: dt.date | None) -> tuple[int, int]:
+    """The months [m0, m1) of the horizon a dated rule on prices covers (its dates are month
+    boundaries, as the loader checks)."""
+    first = (start.year - calendar.start.year) * 12 + start.month - calendar.start.month
+    last = ((until.year - calendar.start.year) * 12 + until.month - calendar.start.month + 1
+            if until is not None else calendar.months)
+    return min(max(first, 0), calendar.months), min(max(last, 0), calendar.months)
+
+
+Staircase = tuple[tuple[float, float], ...]
+
+
+def dated_staircases(scenario: Scenario, calendar: Calendar) -> list[tuple[int, int, Staircase]]:
+    """(m0, m1, staircase) of each dated staircase, in date order (a later one wins)."""
+    rules = sorted((r for r in scenario.rules if isinstance(r, StaircaseFrom)), key=lambda r: r.start)
+    return [(*_months_of(calendar, r.start, r.until), r.staircase) for r in rules]
+
+
+def dated_rates(scenario: Scenario, calendar: Calendar) -> list[tuple[str, int, int, float]]:
+    """(state, m0, m1, DKK per full-year person) of each dated rate, in date order."""
+    rules = sorted((r for r in scenario.rules if isinstance(r, RateFrom)), key=lambda r: r.start)
+    return [(r.state, *_months_of(calendar, r.start, r.until), float(r.dkk_per_full_year_person))
+            for r in rules]
 
 
 def benefit_paid(econ: EconomicsModel, step_days: np.ndarray) -> np.ndarray:
@@ -198,7 +258,7 @@ def costs(econ: EconomicsModel, step_days: np.ndarray) -> tuple[np.ndarray, np.n
     """Gross and net municipal DKK [state, month] from person-days [state, step, month]: gross is
     the benefit paid out for a refunded state and the municipality's payment (= net) for a
     cofinanced one."""
-    net = np.einsum("skm,sk->sm", step_days, econ.municipal) * econ.daily_dkk
+    net = np.einsum("skm,skm->sm", step_days, econ.municipal) * econ.daily_dkk
     gross = benefit_paid(econ, step_days)
     if econ.cofinanced.any():
         gross = np.where(econ.cofinanced[:, None], net, gross)

@@ -54,7 +54,7 @@ class EconomicsOutputs(FeatureOutputs):
 
     def shapes(self, model: Model) -> dict[str, tuple[int, ...]]:
         """monthly/yearly gross, net and benefit paid out [row, period]; yearly_steps [row, step
-        (staircase, old rule if any, unpaid last), year]."""
+        (staircase, old rule if any, day one if any, unpaid last), year]."""
         rows, months, years = model.n_benefit + 1, model.calendar.months, len(model.calendar.full_years())
         return {"monthly_gross": (rows, months), "monthly_net": (rows, months),
                 "monthly_benefit": (rows, months),
@@ -106,13 +106,14 @@ def costs_frame(model: Model, store: Stored) -> pd.DataFrame:
 
 def staircase_frame(model: Model, store: Stored) -> pd.DataFrame:
     """staircase.csv: year, state, step, mean person-weeks on each step of the refusion staircase
-    (and, with an old rule, on the old-rule step)."""
+    (the steps of every staircase in force, with a dated one), with an old rule on the old-rule
+    step, with a dated refund from day one on its step, and on the unpaid step."""
     rows = state_rows(model)
     years = list(model.calendar.full_years())
     plan = _plan(model)
     edges = [w / 7.0 for w in plan.step_edges]
     steps = [f"weeks {a + 1:g}–{b:g}" for a, b in itertools.pairwise(edges)] + [f"weeks {edges[-1] + 1:g}+"]
-    steps += ["old rule"] * plan.has_old_rule + ["unpaid"]
+    steps += ["old rule"] * plan.has_old_rule + ["refunded from day one"] * plan.has_day_one + ["unpaid"]
     means = np.asarray(store.arrays["yearly_steps"]).mean(axis=1) if store.runs else np.zeros(0)
     index = pd.MultiIndex.from_product([rows, steps, years], names=["state", "step", "year"])
     frame = pd.DataFrame({"person_weeks": means}, index=index).reset_index()
