@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.batch.assumptions import AssumptionCheck, check_assumptions, check_runs
 from sim.batch.store import ReplicationStore
 from sim.batch.uncertain import ParameterDraws, draws_parameters, layers_frame
 from sim.contract.schema import Scenario
@@ -52,6 +53,9 @@ class RunResult:
     layers: pd.DataFrame | None = None
     """With parameter uncertainty: per target and yearly total, the spread with parameters drawn
     against fixed, and which layer dominates (layers.csv)."""
+    assumptions: pd.DataFrame | None = None
+    """With the assumption check: per target and assumed value, the probability at both ends of
+    its range and whether the value sets the target (assumptions.csv, `sim.batch.assumptions`)."""
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
@@ -129,12 +133,19 @@ def default_workers() -> int:
 
 
 def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: int | None = 1,
-        store_dir: Path | None = None, progress: Progress | None = None) -> RunResult:
+        store_dir: Path | None = None, progress: Progress | None = None,
+        assumption_runs: int = 0) -> RunResult:
     """Run `runs` replications of `scenario` and summarise them.
 
     The seed defaults to the scenario's, else a fresh one (kept in the result). Results are
     identical for any number of `workers` (None means all cores). Per-replication values go
     to `store_dir` (a temporary folder if not given) as they finish.
+
+    With `assumption_runs` above 0 and a scenario with assumptions, each target's probability is
+    also found at both ends of each assumed value, on the batch's first min(assumption_runs, runs)
+    replications (2 × assumptions × that many more, none for an assumed observed figure;
+    `sim.batch.assumptions`): the result's
+    `assumptions` table and the targets' set_by_assumption column. `caseflow run` asks for 50.
     """
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
@@ -164,9 +175,22 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
                                      seeds[: scenario.uncertainty.split_runs], workers, None),
                        key=lambda r: r[0])
         layers = layers_frame(model, targets, store, [(m, v) for _, m, v in fixed])
+    checked = _check(model, targets, store, seeds, workers, progress, assumption_runs)
     return RunResult(
         scenario, seed, runs, model, targets, store,
         summary.monthly_frame(model, store), summary.yearly_frame(model, store),
-        summary.targets_frame(targets, store), summary.flows_frame(model, store),
-        summary.feature_frames(model, store), layers, tmp,
+        summary.targets_frame(targets, store, checked.set_by if checked is not None else None),
+        summary.flows_frame(model, store), summary.feature_frames(model, store), layers,
+        checked.frame if checked is not None else None, tmp,
     )
+
+
+def _check(model: Model, targets: list[ResolvedTarget], store: ReplicationStore,
+           seeds: list[np.random.SeedSequence], workers: int, progress: Progress | None,
+           assumption_runs: int) -> AssumptionCheck | None:
+    """The assumption check on the batch's first replications, or None when there is none to make."""
+    k = check_runs(model.scenario, len(seeds), assumption_runs)
+    if k == 0:
+        return None
+    point = np.asarray(store.arrays["targets"])[:, :k]
+    return check_assumptions(model, targets, point, seeds[:k], workers, progress)

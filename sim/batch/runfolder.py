@@ -54,7 +54,8 @@ def write_run(result: RunResult, folder: Path, version: str, command: str | None
     (da or en) is recorded as the reports' language (the reports are built from these files)."""
     written = []
     tables = {"monthly": result.monthly, "yearly": result.yearly, "targets": result.targets,
-              "flows": result.flows, **result.features, "layers": result.layers}
+              "flows": result.flows, **result.features, "layers": result.layers,
+              "assumptions": result.assumptions}
     for name, frame in tables.items():
         if frame is None:
             continue

@@ -15,6 +15,11 @@ import typer
 from sim.cli.common import console, err, progress_bar, say
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
+from sim.cli.importing import import_app
+
+DEFAULT_ASSUMPTION_RUNS = 50
+"""Replications of the assumption check at each end (sim.batch.assumptions.DEFAULT_RUNS, kept
+here so that `--help` loads no numerical library)."""
 
 app = typer.Typer(
     help="caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets.",
@@ -33,6 +38,7 @@ class Language(StrEnum):
 
 app.command(name="calibrate")(calibrate_command)
 app.command(name="backtest")(backtest_command)
+app.add_typer(import_app, name="import")
 
 
 def _show_version(value: bool) -> None:
@@ -84,6 +90,14 @@ def run(
                                     help="Run folder (default: outputs/<scenario>-<timestamp>/)."),
     lang: Language = typer.Option(Language.da, "--lang", "-l",
                                   help="Language of report.xlsx and report.html (the CSVs are the same)."),
+    assumption_runs: int = typer.Option(
+        DEFAULT_ASSUMPTION_RUNS, "--assumption-runs", min=1,
+        help="Replications of the assumption check at each end of each assumed value: the first "
+             "min(this, --runs). It costs 2 × (assumed values) × that many more replications (none "
+             "for an assumed observed figure, which moves thresholds only)."),
+    no_assumption_check: bool = typer.Option(
+        False, "--no-assumption-check",
+        help="Skip the assumption check: no assumptions.csv, and set_by_assumption stays empty."),
 ) -> None:
     """Forecast a scenario by Monte Carlo and write the run folder.
 
@@ -91,10 +105,23 @@ def run(
     scenario.yaml (with its seed) and run.json, then report.xlsx, report.html and charts/*.png
     built from them. Results are the same for any --workers.
 
+    When the scenario names assumptions (values the plans do not give, each with a low–high
+    range), every target's probability is also found at the low and the high end of each, one at
+    a time, on the batch's first --assumption-runs replications (the same random numbers):
+    assumptions.csv, and targets.csv's set_by_assumption names each value whose range moves a
+    probability across 0.5 (or from below 0.1 to above 0.9). With 2 assumed values and the
+    default 50, that is 200 more replications: with many assumptions the check takes longer
+    than the forecast, and --no-assumption-check skips it.
+
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
+
+    Example:  caseflow run scenarios/taarnby-2018.yaml --runs 500 --assumption-runs 100
+
+    Example:  caseflow run scenarios/taarnby-2018.yaml --runs 50 --no-assumption-check
     """
     scenario = _load_or_exit(scenario_file)  # before the heavy imports: a bad file fails at once
     from sim import __version__
+    from sim.batch.assumptions import check_cost
     from sim.batch.run import run as sim_run
     from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
     from sim.reports.build import write_reports
@@ -106,9 +133,10 @@ def run(
     except RunFolderError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(code=1) from None
-    with progress_bar(scenario.name, runs, folder) as advance:
+    checked = 0 if no_assumption_check else assumption_runs
+    with progress_bar(scenario.name, runs + check_cost(scenario, runs, checked), folder) as advance:
         result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
-                         progress=advance)
+                         progress=advance, assumption_runs=checked)
     write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
     write_reports(folder, lang.value)
     written = load_run(folder)

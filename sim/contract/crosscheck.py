@@ -3,6 +3,7 @@ horizon, the initial stock can be placed. The checks themselves live in `sim.con
 
 from __future__ import annotations
 
+from sim.contract.checks.assumptions import check_assumptions
 from sim.contract.checks.base import Checks
 from sim.contract.checks.economics import check_dagpenge_period, check_economics
 from sim.contract.checks.programmes import (
@@ -13,6 +14,7 @@ from sim.contract.checks.programmes import (
     check_intervention_ages,
     check_programmes_and_teams,
 )
+from sim.contract.checks.rules import check_rules
 from sim.contract.checks.states import (
     check_initial_duration_bands,
     check_origins,
@@ -45,6 +47,7 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
     check_initial_duration_clocks(c, sound)
     check_economics(c)
     check_dagpenge_period(c)
+    check_rules(c)
     check_intervention_ages(c)
     check_age_states(c)
     check_attributes(c)
@@ -53,4 +56,5 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
     check_programmes_and_teams(c)
     check_targets(c)
     check_observed(c)
+    check_assumptions(c, cross_check)
     return c.out

@@ -4,20 +4,22 @@ Printed from the run folder's files (as every report is), so what the console sh
 folder holds, and `caseflow run` and `caseflow compare` print the folder they just wrote. The
 console is in English; a target's probability shows with its 95 % margin ("0.58 ± 0.07", see
 `sim.reports.texts.margin_95`) and a line under the table says how many runs a standard error
-of 0.02 would take.
+of 0.02 would take. Next to the probability stand the assumed values that set the target and
+an assumed base ("0.58 ± 0.07 · set by inflow_per_week.sygedagpenge.rate · base assumed").
 """
 
 from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.contract.caseworker_spec import TEAM_SHARES
 from sim.contract.catalogue import TOTAL
 from sim.reports.comparedata import ComparisonData
 from sim.reports.rundata import RunData
-from sim.reports.texts import precision_sentence, probability_text
+from sim.reports.texts import precision_sentence, probability_note, probability_text
 
 
 def _amount(metric: str, value: float) -> str:
@@ -67,26 +69,46 @@ def print_summary(run: RunData, console: Console) -> None:
     if run.targets.empty:
         return
     targets = Table(title="Targets")
-    for name in ("target", "threshold", "P(met)", "p10", "p50", "p90"):
-        targets.add_column(name, justify="left" if name == "target" else "right", no_wrap=name == "P(met)")
     rows = run.target_rows()
+    noted = any(probability_note(row, "en") for row in rows)
+    for name in ("target", "threshold", "P(met)", "p10", "p50", "p90"):
+        targets.add_column(name, justify="left" if name == "target" or (noted and name == "P(met)")
+                           else "right", no_wrap=name == "P(met)" and not noted,
+                           overflow="fold" if name == "P(met)" else "ellipsis")
     for row in rows:
         sense = "≤" if row.sense == "at_most" else "≥"
         p = row.probability_met
         colour = "green" if p >= 0.8 else ("yellow" if p >= 0.5 else "red")
+        note = escape(probability_note(row, "en"))
         targets.add_row(row.name, f"{sense} {_amount(row.metric, row.threshold)}",
-                        f"[{colour}]{probability_text(row, 'en')}[/]",
+                        f"[{colour}]{probability_text(row, 'en')}[/]{note}",
                         *(_amount(row.metric, getattr(row, q)) for q in ("p10", "p50", "p90")))
     console.print(targets)
     precision = precision_sentence(rows, "en")
     if precision:
         console.print(precision, markup=False, highlight=False)
+    checked = assumption_sentence(run)
+    if checked:
+        console.print(checked, markup=False, highlight=False)
     for _, t in run.targets.iterrows():
         share = t.get("censored_share")
         if t["metric"] == "mean_duration_weeks" and share is not None and share == share:
             console.print(f"{t['target']}: mean weeks of the spells started in the target's period; "
                           f"{share:.1%} of them are still open at the horizon and count only up to it"
                           + (", so the full mean is longer." if share > 0 else "."))
+
+
+def assumption_sentence(run: RunData) -> str:
+    """What 'set by' means and what the check cost, from assumptions.csv ('' without one)."""
+    frame = run.assumptions
+    if frame is None or frame.empty:
+        return ""
+    paths, runs = list(dict.fromkeys(frame["path"])), int(frame["runs"].iloc[0])
+    setting = sum(1 for row in run.target_rows() if row.set_by_assumption)
+    return (f"Assumptions: {len(paths)} assumed value{'s' if len(paths) != 1 else ''}, each run at its low "
+            f"and high end on the first {runs} runs (common random numbers); 'set by' marks a value "
+            "whose range moves P(met) across 0.5 (or from below 0.1 to above 0.9): "
+            f"{setting} of {len(frame['target'].unique())} targets. See assumptions.csv.")
 
 
 def print_differences(comparison: ComparisonData, console: Console) -> None:

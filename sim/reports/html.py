@@ -9,6 +9,7 @@ intervals) without a second template.
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -25,11 +26,12 @@ from sim.reports.language import (
     number,
     percent,
     persons,
+    probability_with_margin,
     state_label,
     term,
 )
 from sim.reports.rundata import RunData
-from sim.reports.texts import precision_sentence, spread_sentence, target_sentence
+from sim.reports.texts import precision_sentence, probability_note, spread_sentence, target_sentence
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
@@ -88,7 +90,7 @@ def targets_section(data: RunData, bars_png: bytes | None, lang: Lang) -> str:
         return out[0] + f"<p>{escape(term('no_targets', lang))}</p></section>"
     out.append('<ul class="targets">')
     for t in rows:
-        sentence = escape(target_sentence(t, lang, data.state_specs, error=True))
+        sentence = escape(target_sentence(t, lang, data.state_specs, error=True) + probability_note(t, lang))
         light = traffic_colour(t.probability_met)
         out.append(f'<li style="--light: {light}"><strong>{escape(t.name)}</strong>'
                    f'<br><span class="sentence">{sentence}</span>'
@@ -100,6 +102,35 @@ def targets_section(data: RunData, bars_png: bytes | None, lang: Lang) -> str:
     if bars_png is not None:
         out.append(f"<figure>{image(bars_png, term('probability_axis', lang), 'probabilities')}</figure>")
     return "".join(out) + "</section>"
+
+
+def assumptions_section(data: RunData, lang: Lang) -> str:
+    """Each assumed value: its range around the scenario's value, its reason, and the targets it
+    sets, with their probabilities at the low end, the scenario's value and the high end; '' when
+    the check was not run."""
+    frame = data.assumptions
+    if frame is None or frame.empty:
+        return ""
+    reasons = {str(a.get("path")): str(a.get("reason", "")) for a in data.assumption_specs}
+    headers = [term(k, lang) for k in ("path", "low", "point", "high", "reason", "sets_targets")]
+    rows = []
+    for path, part in frame.groupby("path", sort=False):
+        first = part.iloc[0]
+        sets = [f"{r['target']} (" + " / ".join(probability_with_margin(r[k], math.nan, lang)
+                                              for k in ("p_low", "p_point", "p_high")) + ")"
+                for r in part.to_dict("records") if r["sets_it"]]
+        rows.append([str(path), *(_plain(first[k], lang) for k in ("low", "point", "high")),
+                     reasons.get(str(path), ""), "; ".join(sets) or term("none", lang)])
+    note = term("assumptions_explained", lang).format(runs=int(frame["runs"].iloc[0]))
+    return (f"<section id=\"assumptions\"><h2>{escape(term('assumptions', lang))}</h2>"
+            f"<p class=\"muted\">{escape(note)}</p>"
+            + table(headers, rows, [False, True, True, True, False, False]) + "</section>")
+
+
+def _plain(value: float, lang: Lang) -> str:
+    """An assumed value as written: no trailing zeros (22, 0,045), in the report's decimal mark."""
+    text = f"{float(value):g}"
+    return text.replace(".", ",") if lang == "da" else text
 
 
 def fans_section(data: RunData, fans: dict[str, bytes], lang: Lang) -> str:
@@ -222,8 +253,10 @@ def page(title: str, lang: Lang, sections: Sequence[str]) -> str:
 
 
 def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, lang: Lang) -> str:
-    """The run's report: header, targets, fan charts, yearly table, costs and the command."""
+    """The run's report: header, targets, the assumptions checked, fan charts, yearly table, costs
+    and the command."""
     return page(f"{data.name} – caseflow", lang, [
-        header_section(data, lang), targets_section(data, bars_png, lang), fans_section(data, fans, lang),
+        header_section(data, lang), targets_section(data, bars_png, lang), assumptions_section(data, lang),
+        fans_section(data, fans, lang),
         yearly_section(data, lang), costs_section(data, lang), programmes_section(data, lang),
         teams_section(data, lang), footer_section(data, lang)])

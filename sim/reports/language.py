@@ -123,6 +123,34 @@ _TERMS: dict[str, tuple[str, str]] = {
                     "usikkerheden.",
                     "Every probability is 0 or 1 in these runs, so only the interval shows the "
                     "uncertainty."),
+    # named assumptions (the assumption check of caseflow run)
+    "set_by": ("afgøres af {paths}", "set by {paths}"),
+    "base_assumed": ("antaget basis", "base assumed"),
+    "note": ("Bemærkning", "Note"),
+    "assumptions": ("Antagelser", "Assumptions"),
+    "assumptions_explained": (
+        "Værdier, planerne ikke giver. Hvert måls sandsynlighed er fundet ved hver antagelses lave og "
+        "høje ende, én ad gangen, på de samme {runs} kørsler (fælles tilfældige tal). En antagelse "
+        "afgør et mål, når sandsynligheden inden for intervallet krydser 0,5 (eller går fra under "
+        "0,1 til over 0,9).",
+        "Values the plans do not give. Each target's probability was found at the low and the high "
+        "end of each assumption, one at a time, on the same {runs} runs (common random numbers). An "
+        "assumption sets a target when the probability crosses 0.5 within the range (or goes from "
+        "below 0.1 to above 0.9)."),
+    "path": ("Sti", "Path"),
+    "low": ("Lav", "Low"),
+    "point": ("Scenariets værdi", "Scenario's value"),
+    "high": ("Høj", "High"),
+    "reason": ("Begrundelse", "Reason"),
+    "p_low": ("Sandsynlighed ved lav", "Probability at low"),
+    "p_point": ("Sandsynlighed ved scenariets værdi", "Probability at the scenario's value"),
+    "p_high": ("Sandsynlighed ved høj", "Probability at high"),
+    "sets_it": ("Afgør målet", "Sets the target"),
+    "sets_targets": ("Afgør (sandsynlighed ved lav / scenariets værdi / høj)",
+                     "Sets (probability at low / scenario's value / high)"),
+    "yes": ("ja", "yes"),
+    "no": ("nej", "no"),
+    "none": ("intet mål", "no target"),
     # comparison report (caseflow compare)
     "base": ("Basis", "Base"),
     "variant": ("Variant", "Variant"),

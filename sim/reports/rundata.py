@@ -4,6 +4,9 @@ Reports never re-simulate: they read `monthly.csv`, `yearly.csv`, `targets.csv`,
 (when economics were given), `programmes.csv`, `caseworkers.csv` and `layers.csv` (when the
 scenario has them), `scenario.yaml` and `run.json`, so `caseflow report RUN_DIR`
 rebuilds them from the folder alone, and a comparison report can load two folders the same way.
+With the assumption check, `assumptions.csv` too; targets.csv's `base` (where a change target's
+base comes from) and `set_by_assumption` columns are read when present, and a folder written
+before them shows neither.
 
 A run folder written before targets.csv had the probabilities' Monte Carlo error (probability_se,
 probability_low95, probability_high95, runs_for_002) is still read: the missing columns are
@@ -35,6 +38,10 @@ NUMBERS = ("threshold", "probability_met", "mean", "p10", "p50", "p90")
 
 ERROR = ("probability_se", "probability_low95", "probability_high95", "runs_for_002")
 """targets.csv's columns of the probability's Monte Carlo error, after probability_met."""
+
+
+ASSUMPTIONS = "assumptions.csv"
+"""The assumption check's table (sim.batch.assumptions), when it was run."""
 
 
 class NotARunFolder(ValueError):
@@ -79,6 +86,10 @@ class TargetRow:
     """Defined replications that would give probability_met a standard error of 0.02."""
     undefined_share: float = 0.0
     """The share of replications where the value is undefined (left out of the probability)."""
+    base_source: str = ""
+    """targets.csv's base: `observed` or `assumed` for a change or difference target, else ''."""
+    set_by_assumption: str = ""
+    """The paths of the assumed values that set the target, joined by '; ' ('' for none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,8 @@ class RunData:
     """caseworkers.csv, when the scenario has caseworker teams."""
     layers: pd.DataFrame | None = None
     """layers.csv, when parameter uncertainty was split from process uncertainty."""
+    assumptions: pd.DataFrame | None = None
+    """assumptions.csv, when the scenario's assumed values were checked."""
 
     @property
     def name(self) -> str:
@@ -126,6 +139,11 @@ class RunData:
     def state_specs(self) -> dict[str, dict[str, Any]]:
         """The scenario's `states` block: code → {group, label, label_en}."""
         return {k: (v or {}) for k, v in (self.scenario.get("states") or {}).items()}
+
+    @property
+    def assumption_specs(self) -> list[dict[str, Any]]:
+        """The scenario's `assumptions` block: each {path, low, high, reason}."""
+        return [a for a in self.scenario.get("assumptions") or [] if isinstance(a, dict)]
 
     def target_rows(self) -> list[TargetRow]:
         """targets.csv joined by position with the scenario's targets (same order, same names)."""
@@ -153,7 +171,8 @@ class RunData:
                 base=str(base) if base is not None else None,
                 censored_share=float(censored) if censored is not None else math.nan,
                 min_weeks=float(spec["min_weeks"]) if spec.get("min_weeks") is not None else None,
-                **error, undefined_share=_number(row.get("undefined_share"), 0.0)))
+                **error, undefined_share=_number(row.get("undefined_share"), 0.0),
+                base_source=_text(row.get("base")), set_by_assumption=_text(row.get("set_by_assumption"))))
         return out
 
     def observed(self, state: str) -> list[ObservedValue]:
@@ -173,6 +192,13 @@ def _number(value: Any, missing: float = math.nan) -> float:
         return missing
     number = float(value)
     return missing if math.isnan(number) else number
+
+
+def _text(value: Any) -> str:
+    """A text cell of targets.csv; '' for an absent column or an empty cell (read as NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
 def with_probability_error(targets: pd.DataFrame, runs: Any) -> pd.DataFrame:
@@ -211,6 +237,14 @@ def read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def read_assumptions(path: Path) -> pd.DataFrame:
+    """assumptions.csv with sets_it as booleans (however the CSV spells them)."""
+    frame = read_csv(path)
+    if "sets_it" in frame.columns:
+        frame["sets_it"] = [v is True or str(v).strip().lower() in ("true", "1") for v in frame["sets_it"]]
+    return frame
+
+
 def load_run(folder: Path) -> RunData:
     """Read a run folder; NotARunFolder names the first missing file."""
     folder = Path(folder)
@@ -224,6 +258,7 @@ def load_run(folder: Path) -> RunData:
     programmes_path = folder / "programmes.csv"
     teams_path = folder / "caseworkers.csv"
     layers_path = folder / "layers.csv"
+    assumptions_path = folder / ASSUMPTIONS
     facts = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     return RunData(
         folder=folder,
@@ -236,6 +271,7 @@ def load_run(folder: Path) -> RunData:
         programmes=read_csv(programmes_path) if programmes_path.is_file() else None,
         caseworkers=read_csv(teams_path) if teams_path.is_file() else None,
         layers=read_csv(layers_path) if layers_path.is_file() else None,
+        assumptions=read_assumptions(assumptions_path) if assumptions_path.is_file() else None,
     )
 
 

@@ -6,6 +6,9 @@ error "… = 0,62 ± 0,07". The ± margin is the distance from the probability t
 its Wilson 95 % interval (targets.csv's probability_low95/high95), rounded up to two decimals, so
 p ± margin covers the whole interval, also at p = 0 and p = 1 where the standard error is 0.
 `precision_sentence` says what ± means and how many runs a standard error of 0.02 would take.
+`probability_note` follows the probability wherever it is shown: which assumed values set the
+target ("· afgøres af inflow_per_week.sygedagpenge.rate") and whether its base is assumed
+("· antaget basis"); nothing for a run folder without those columns.
 """
 
 from __future__ import annotations
@@ -119,6 +122,22 @@ def margin_95(t: TargetRow) -> float:
 def probability_text(t: TargetRow, lang: Lang) -> str:
     """A target's probability with its margin: '0,58 ± 0,07'; the probability alone without one."""
     return probability_with_margin(t.probability_met, margin_95(t), lang)
+
+
+def target_notes(t: TargetRow, lang: Lang) -> list[str]:
+    """What a reader must know beside the probability: the assumed values that set the target
+    ('afgøres af inflow_per_week.sygedagpenge.rate') and an assumed base ('antaget basis')."""
+    notes = []
+    if t.set_by_assumption:
+        notes.append(term("set_by", lang).format(paths=t.set_by_assumption))
+    if t.base_source == "assumed":
+        notes.append(term("base_assumed", lang))
+    return notes
+
+
+def probability_note(t: TargetRow, lang: Lang) -> str:
+    """`target_notes` to follow the probability: ' · afgøres af … · antaget basis'; '' for none."""
+    return "".join(f" · {note}" for note in target_notes(t, lang))
 
 
 def runs_needed(rows: list[TargetRow]) -> int | None:

@@ -7,8 +7,10 @@ probability is the number itself, shown as "0,58 ± 0,07": its 95 % margin (see
 `sim.reports.texts.margin_95`) is literal text of the cell's number format, in the report
 language, so the traffic lights, sorting and formulas still see the probability; the Scenario
 sheet's `præcision`/`precision` row says what ± means and how many runs a standard error of 0.02
-would take. Every table sheet has its header in row 1, frozen, with a filter, and columns sized
-to their contents.
+would take. Beside the probability, a note column names the assumed values that set a target and
+an assumed base (when any target has either), and with the assumption check the Assumptions sheet
+(Antagelser) gives each target's probability at both ends of each assumed value. Every table
+sheet has its header in row 1, frozen, with a filter, and columns sized to their contents.
 `write_table` is the one table writer, so a comparison workbook adds sheets the same way.
 """
 
@@ -32,7 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sim.reports.language import EXCEL_LOCALE, Lang, month_date, probability, state_label, term
 from sim.reports.rundata import RunData, TargetRow
-from sim.reports.texts import margin_95, metric_name, precision_sentence
+from sim.reports.texts import margin_95, metric_name, precision_sentence, target_notes
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 TRAFFIC_FILLS = (("greaterThanOrEqual", ["0.8"], "C6EFCE"), ("between", ["0.5", "0.8"], "FFEB9C"),
@@ -183,6 +185,8 @@ def summary_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
         *(stat(q) for q in ("mean", "p10", "p50", "p90")),
     ]
     rows = data.target_rows()
+    if any(target_notes(t, lang) for t in rows):
+        columns.insert(5, Column(term("note", lang), lambda t: " · ".join(target_notes(t, lang)), "text"))
     write_table(ws, rows, columns, lang)
     if rows:
         cells = f"E2:E{len(rows) + 1}"
@@ -192,6 +196,26 @@ def summary_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
             ws.conditional_formatting.add(cells, rule)
     else:
         ws.cell(row=2, column=1, value=term("no_targets", lang))
+
+
+def assumptions_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
+    """assumptions.csv: per target and assumed value, the range with its reason, the runs, the
+    probability at the low end, the scenario's value and the high end, and whether it sets it."""
+    assert data.assumptions is not None
+    reasons = {str(a.get("path")): str(a.get("reason", "")) for a in data.assumption_specs}
+
+    def cell(name: str, kind: str) -> Column:
+        return Column(term(name, lang), lambda r: r[name], kind)
+
+    columns = [
+        cell("target", "text"), cell("path", "text"),
+        *(cell(name, "general") for name in ("low", "point", "high")),
+        Column(term("runs", lang).capitalize(), lambda r: int(r["runs"]), "general"),
+        *(cell(name, "probability") for name in ("p_low", "p_point", "p_high")),
+        Column(term("sets_it", lang), lambda r: term("yes" if r["sets_it"] else "no", lang), "text"),
+        Column(term("reason", lang), lambda r: reasons.get(str(r["path"]), ""), "text"),
+    ]
+    write_table(ws, data.assumptions.to_dict("records"), columns, lang, max_width=80)
 
 
 def flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
@@ -236,7 +260,8 @@ def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
 
 
 def write_workbook(data: RunData, path: Path, lang: Lang) -> Path:
-    """Write report.xlsx: Summary, Monthly, Yearly, Costs (with economics) and Scenario sheets."""
+    """Write report.xlsx: Summary, Monthly, Yearly, Costs (with economics), Assumptions (with the
+    assumption check) and Scenario sheets."""
     wb = Workbook()
     summary = wb.active
     assert summary is not None
@@ -248,6 +273,8 @@ def write_workbook(data: RunData, path: Path, lang: Lang) -> Path:
             continue
         ws = wb.create_sheet(term(name, lang))
         write_table(ws, by_state(frame, data), frame_columns(frame, data, lang, period), lang)
+    if data.assumptions is not None:
+        assumptions_sheet(wb.create_sheet(term("assumptions", lang)), data, lang)
     scenario_sheet(wb.create_sheet(term("scenario", lang)), data, lang)
     wb.save(path)
     return path

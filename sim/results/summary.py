@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -57,12 +59,16 @@ def feature_frames(model: Model, store: Stored) -> dict[str, pd.DataFrame]:
     return out
 
 
-def targets_frame(targets: list[ResolvedTarget], store: Stored) -> pd.DataFrame:
-    """targets.csv: target, metric, sense, threshold, probability_met, probability_se,
-    probability_low95, probability_high95, runs_for_002, mean, p10, p50, p90 and undefined_share.
-    A value undefined in a replication (no spell started, no meeting due, no citizen senior
-    enough) counts neither as met nor as missed: probability_met and the statistics are over the
-    n replications where it is defined, and undefined_share says how many were not. With a
+def targets_frame(targets: list[ResolvedTarget], store: Stored,
+                  set_by: Sequence[str] | None = None) -> pd.DataFrame:
+    """targets.csv: target, metric, basis, base, sense, threshold, probability_met, probability_se,
+    probability_low95, probability_high95, runs_for_002, mean, p10, p50, p90, undefined_share and
+    set_by_assumption.
+    base is `observed` or `assumed` for a change or difference target (where its base comes
+    from, `Target.base`), empty otherwise. A value undefined in a replication (no spell started,
+    no meeting due, no citizen senior enough) counts neither as met nor as missed:
+    probability_met and the statistics are over the n replications where it is defined, and
+    undefined_share says how many were not. With a
     mean_duration_weeks target also censored_share, the share of its spells (over all
     replications) still open at the horizon, whose duration counts only up to it.
 
@@ -74,7 +80,12 @@ def targets_frame(targets: list[ResolvedTarget], store: Stored) -> pd.DataFrame:
     written out so that this module loads no scipy); runs_for_002 the defined replications that
     would give a standard error of 0.02 (±0.02 as one standard error, not as the 95 % half-width)
     at this p, ⌈p(1 − p)/0.02²⌉ and at least 1, computed in integers from k and n. All four are
-    NaN when no replication is defined."""
+    NaN when no replication is defined.
+
+    set_by_assumption names, per target, the assumed values (their paths, joined by "; " in the
+    scenario's order) whose low–high range moves the probability across 0.5 or from below 0.1 to
+    above 0.9 (`set_by`, from `sim.batch.assumptions`); empty when the scenario assumes nothing
+    or the check was not run."""
     records = []
     values = np.asarray(store.arrays["targets"])
     durations = store.arrays.get("durations")
@@ -85,20 +96,22 @@ def targets_frame(targets: list[ResolvedTarget], store: Stored) -> pd.DataFrame:
         p10, p50, p90 = np.quantile(defined, (0.10, 0.50, 0.90)) if n else (np.nan,) * 3
         p, se, low, high, runs_for_002 = probability_error(k, n)
         basis = t.basis if t.metric == "full_year_persons" else ""
-        record = {"target": t.name, "metric": t.metric, "basis": basis, "sense": t.sense,
+        record = {"target": t.name, "metric": t.metric, "basis": basis, "base": t.base,
+                  "sense": t.sense,
                   "threshold": t.threshold,
                   "probability_met": p, "probability_se": se, "probability_low95": low,
                   "probability_high95": high, "runs_for_002": runs_for_002,
                   "mean": float(defined.mean()) if n else np.nan,
-                  "p10": p10, "p50": p50, "p90": p90, "undefined_share": 1.0 - n / len(v)}
+                  "p10": p10, "p50": p50, "p90": p90, "undefined_share": 1.0 - n / len(v),
+                  "set_by_assumption": set_by[i] if set_by is not None else ""}
         if t.metric == DURATION_METRIC and durations is not None:
             started, _, still_open = duration_sums(t, np.asarray(durations).reshape(
                 *store.shapes["durations"], store.runs)).sum(axis=1)
             record["censored_share"] = still_open / started if started > 0 else np.nan
         records.append(record)
-    columns = ["target", "metric", "basis", "sense", "threshold", "probability_met", "probability_se",
+    columns = ["target", "metric", "basis", "base", "sense", "threshold", "probability_met", "probability_se",
                "probability_low95", "probability_high95", "runs_for_002", "mean", "p10", "p50", "p90",
-               "undefined_share"]
+               "undefined_share", "set_by_assumption"]
     if any(t.metric == DURATION_METRIC for t in targets):
         columns.append("censored_share")
     return pd.DataFrame(records, columns=columns)

@@ -68,7 +68,7 @@ def resolve_targets(model: Model) -> list[ResolvedTarget]:
         weeks = thresholds.index(float(t.min_weeks)) if t.min_weeks is not None else -1
         out.append(ResolvedTarget(t.name, t.metric, tuple(sorted(set(rows))), year_column,
                                   threshold_of(t, observed), t.upper, months, feature, month_column,
-                                  t.period, weeks, t.basis))
+                                  t.period, weeks, t.basis, t.base if t.relative else ""))
     return out
 
 

@@ -61,9 +61,10 @@ def test_run_writes_the_contracted_files(scenario_file: Path, tmp_path: Path) ->
     yearly = pd.read_csv(out / "yearly.csv")
     assert list(yearly.columns[:2]) == ["year", "state"] and set(yearly["year"]) == {2019}
     targets = pd.read_csv(out / "targets.csv")
-    assert list(targets.columns) == ["target", "metric", "basis", "sense", "threshold", "probability_met",
-                                     "probability_se", "probability_low95", "probability_high95",
-                                     "runs_for_002", "mean", "p10", "p50", "p90", "undefined_share"]
+    assert list(targets.columns) == ["target", "metric", "basis", "base", "sense", "threshold",
+                                     "probability_met", "probability_se", "probability_low95",
+                                     "probability_high95", "runs_for_002", "mean", "p10", "p50", "p90",
+                                     "undefined_share", "set_by_assumption"]
     assert targets["probability_met"].between(0, 1).all()
     reps = pd.read_csv(out / "replications.csv")
     assert len(reps) == 6 * 4 and reps["replication"].nunique() == 6

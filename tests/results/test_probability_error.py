@@ -74,7 +74,7 @@ def test_columns_follow_probability_met() -> None:
     columns = list(targets.columns)
     at = columns.index("probability_met")
     assert columns[at + 1: at + 5] == ERROR
-    assert columns[-1] == "undefined_share"
+    assert columns[-2:] == ["undefined_share", "set_by_assumption"]
 
 
 def test_error_columns_recomputed_from_the_stored_values() -> None:
