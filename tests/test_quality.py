@@ -53,6 +53,8 @@ def test_readme_scenario_example_validates() -> None:
     assert with_features.programmes is not None and with_features.caseworkers is not None
     uncertain = sim.run(sim.parse_scenario(example + calibration, "README.md"), runs=3, seed=1)
     assert uncertain.layers is not None
+    dated = sim.parse_scenario(example + blocks["rules"], "README.md")
+    assert len(dated.rules) == 5 and sim.run(dated, runs=2, seed=1).staircase is not None
 
 
 def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
