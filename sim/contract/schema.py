@@ -72,6 +72,10 @@ class InflowSpec(Strict):
     rate: Num = Field(ge=0, le=MAX_INFLOW_PER_WEEK, allow_inf_nan=False)
     seasonality: tuple[float, ...] | None = None
     trend_per_year: Num = Field(default=0.0, gt=-1, le=1, allow_inf_nan=False)
+    trend_from: dt.date | None = None
+    """The date on which the inflow is `rate` and from which the trend compounds (default: the
+    scenario's start): with it a fitted rate and trend mean the same in a scenario that starts on
+    another date (a restart from the observed caseload)."""
 
     @field_validator("seasonality")
     @classmethod
