@@ -1,23 +1,40 @@
-"""The run folder: CSV tables, the resolved scenario and run facts, never overwriting a run."""
+"""The run folder: CSV tables, the resolved scenario and run facts, never overwriting a run.
+
+A folder is refused before anything is written when it cannot be used: `--out` names a file, a
+folder that holds files, a place under a file, or one that cannot be created or written (read-only,
+no permission, a name too long); or the disk cannot hold the replications asked for.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 from pathlib import Path
 
 from sim.batch.run import RunResult
+from sim.contract.calendar import Calendar
+from sim.contract.schema import Scenario
 from sim.contract.yamlio import dump_yaml
 from sim.results.summary import replications_frame
 
 STORE = "store"
 """Subfolder holding the per-replication arrays."""
 
+OUTPUTS = Path("outputs")
+"""Where runs go without --out."""
+
+MAX_SLUG = 80
+"""The longest scenario name part of a folder name (a file name may have 255 bytes)."""
+
 
 class RunFolderError(ValueError):
-    """A run folder that cannot be used (it exists and holds files)."""
+    """A run folder that cannot be used (a file, a folder holding files, not writable, no room)."""
 
 
 def slug(name: str) -> str:
@@ -25,27 +42,178 @@ def slug(name: str) -> str:
     text = unicodedata.normalize("NFKD", name.replace("ø", "o").replace("Ø", "O").replace("æ", "ae")
                                  .replace("Æ", "Ae").replace("å", "aa").replace("Å", "Aa"))
     text = text.encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "run"
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:MAX_SLUG].strip("-") or "run"
 
 
-def new_run_folder(name: str, out: Path | None, base: Path = Path("outputs")) -> Path:
-    """Create the run folder: `out` if new or empty, else `base/<slug>-<timestamp>[-n]`."""
+def _shown(path: Path) -> str:
+    """A path as a message shows it: cut in the middle when very long."""
+    text = str(path)
+    return text if len(text) <= 100 else f"{text[:60]}…{text[-30:]} ({len(text)} characters)"
+
+
+def _unusable(path: Path, out: bool, exc: OSError) -> RunFolderError:
+    """Why a run folder cannot be created or written, in the user's terms."""
+    what = f"--out {_shown(path)}" if out else f"the run folder {_shown(path)}"
+    give = "give --out a new or empty folder you can write to"
+    if exc.errno == errno.ENAMETOOLONG:
+        return RunFolderError(f"cannot create {what}: a name in it is too long (a file name has at most "
+                              f"255 bytes, a path 4,096); {give}")
+    if exc.errno == errno.EEXIST:
+        return RunFolderError(f"cannot create {what}: it exists and is not a folder (a link or a special "
+                              f"file); {give}")
+    if exc.errno == errno.ENOTDIR or isinstance(exc, NotADirectoryError):
+        above = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        where = f"{above} is a file, not a folder" if above is not None else "a part of it is a file"
+        return RunFolderError(f"cannot create {what}: {where}; {give}")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = "the disk is read-only" if exc.errno == errno.EROFS else "permission denied"
+        return RunFolderError(f"cannot create {what}: {reason}; {give}")
+    if exc.errno == errno.ENOENT:
+        above = next((p for p in path.parents if p.is_dir()), None)
+        return RunFolderError(f"cannot create {what}: {above or 'the folder above it'} takes no new folders "
+                              f"(No such file or directory); {give}")
+    return RunFolderError(f"cannot create {what}: {exc.strerror or exc}; {give}")
+
+
+def _existing(path: Path) -> Path:
+    """The nearest folder at or above `path` that exists (where a new folder would go)."""
+    for folder in (path, *path.absolute().parents):
+        try:
+            if folder.is_dir():
+                return folder
+        except OSError:
+            continue
+    return Path(".")
+
+
+def is_folder(path: Path | None) -> bool:
+    """Whether `path` names an existing folder (False for a name the system refuses)."""
+    try:
+        return path is not None and path.is_dir()
+    except OSError:
+        return False
+
+
+def replication_bytes(scenario: Scenario) -> int:
+    """The least a replication of `scenario` takes on disk: its monthly and yearly values and
+    target values (8 bytes each) and its rows of replications.csv (20 bytes at least); the
+    features' tables come on top."""
+    calendar = Calendar.build(scenario.start.replace(day=1), scenario.months)
+    rows, years = len(scenario.states) + 1, len(calendar.full_years())
+    return 8 * (rows * scenario.months + rows * years + len(scenario.targets)) + 20 * rows * years
+
+
+def check_room(per_replication: int, runs: int, out: Path | None, base: Path = OUTPUTS) -> None:
+    """Refuse `runs` replications of `per_replication` bytes when the disk of the run folder has
+    less room free: before anything is written, not after hours of simulation."""
+    where = _existing(out if out is not None else base)
+    try:
+        usage = shutil.disk_usage(where)
+    except OSError:
+        return  # the folder's own checks give the reason
+    if usage.total == 0:
+        return  # not a disk (/proc, /sys): creating the folder fails with its reason
+    free, need = usage.free, per_replication * runs
+    if need > free:
+        most = free // max(1, per_replication)
+        raise RunFolderError(f"--runs {runs:,} needs at least {_size(need)} on disk "
+                             f"({_size(per_replication)} a replication) and {where} has {_size(free)} free; "
+                             f"give --runs {most:,} or fewer, or --out a folder on a larger disk")
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} PB"
+
+
+def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS) -> Path:
+    """Create the run folder: `out` if new or empty, else `base/<slug>-<timestamp>[-n]`; check
+    that it can be written. RunFolderError says why a folder cannot be used."""
     if out is not None:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise RunFolderError(f"{out} exists and is not empty; a run never overwrites another, "
-                                 "so give a new folder with --out")
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            if out.is_file() or (out.exists() and not out.is_dir()):
+                raise RunFolderError(f"--out {_shown(out)} is a file, not a folder; a run never overwrites "
+                                     "another, so give a new or empty folder")
+            if out.is_dir() and any(out.iterdir()):
+                raise RunFolderError(f"--out {_shown(out)} exists and is not empty; a run never overwrites "
+                                     "another, so give a new folder with --out")
+            created = not out.exists()
+        except OSError as exc:
+            raise _unusable(out, True, exc) from None
+        _make(out, True)
+        _check_writable(out, True, created)
         return out
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = base / f"{slug(name)}-{stamp}"
     n = 1
     while True:
         try:
-            candidate.mkdir(parents=True, exist_ok=False)
-            return candidate
+            if candidate.exists():
+                n += 1
+                candidate = base / f"{slug(name)}-{stamp}-{n}"
+                continue
+        except OSError as exc:
+            raise _unusable(candidate, False, exc) from None
+        if _make(candidate, False):
+            break
+    _check_writable(candidate, False, True)
+    return candidate
+
+
+_MADE: dict[Path, list[Path]] = {}
+"""The folders above each run folder that making it created, for `discard_run_folder`."""
+
+
+def _make(folder: Path, out: bool) -> bool:
+    """Create `folder` and the folders above it that are missing; False if another process
+    created it first. If it cannot be made, the folders this made are removed again."""
+    made: list[Path] = []
+    for above in reversed([folder, *folder.parents]):
+        try:
+            if above.is_dir():
+                continue
+            above.mkdir()
         except FileExistsError:
-            n += 1
-            candidate = base / f"{slug(name)}-{stamp}-{n}"
+            if above == folder and above.is_dir():
+                return False  # taken since it was looked for: try the next name
+            exc: OSError = FileExistsError(errno.EEXIST, "not a folder") if above == folder else \
+                NotADirectoryError(errno.ENOTDIR, "not a folder")
+        except OSError as error:
+            exc = error
+        else:
+            made.append(above)
+            continue
+        for done in reversed(made):
+            with contextlib.suppress(OSError):
+                done.rmdir()
+        raise _unusable(folder, out, exc) from None
+    _MADE[folder] = made[:-1] if made and made[-1] == folder else made
+    return True
+
+
+def _check_writable(folder: Path, out: bool, created: bool) -> None:
+    """Write and remove a scratch file; if that fails, remove the folder if this run created it."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        if created:
+            discard_run_folder(folder, keep=False)
+        raise _unusable(folder, out, exc) from None
+
+
+def discard_run_folder(folder: Path, keep: bool) -> None:
+    """Remove what a run wrote into `folder` before its first replication finished (its empty
+    store), and the folder too unless `keep` (it was there before the run), with the folders
+    above it that making it created; never a user's file (only empty folders are removed)."""
+    shutil.rmtree(folder / STORE, ignore_errors=True)
+    if not keep:
+        for made in (folder, *reversed(_MADE.pop(folder, []))):
+            with contextlib.suppress(OSError):
+                made.rmdir()  # only if empty
 
 
 def write_run(result: RunResult, folder: Path, version: str, command: str | None = None,

@@ -16,6 +16,7 @@ from sim.contract.checks.programmes import (
 )
 from sim.contract.checks.rules import check_rules
 from sim.contract.checks.states import (
+    check_inflow_growth,
     check_initial_duration_bands,
     check_origins,
     check_parameters,
@@ -41,6 +42,7 @@ def cross_check(s: Scenario, gaps: Gaps) -> list[tuple[Path, str]]:
     check_start(c)
     check_states(c)
     check_origins(c)
+    check_inflow_growth(c)
     check_initial_duration_bands(c)
     sound = check_transitions(c)
     check_initial_stock(c, sound)

@@ -6,10 +6,12 @@ Setting aside what the schema refused lets the cross-checks look at the rest, so
 
 from __future__ import annotations
 
+import calendar
 import copy
 import datetime as dt
 import difflib
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,14 +20,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.contract.catalogue import CATALOGUE, GROUPS
+from sim.contract.fields import shown
 from sim.contract.rules_spec import RULE_KINDS
 from sim.contract.schema import Scenario
 from sim.contract.yamlio import Path
 
 
 def short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A bad value as the file writes it, cut to 60 characters."""
+    return shown(value)
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -70,6 +73,7 @@ _FIELDS = frozenset(f for m in _MODELS for f in m.model_fields)
 
 _KINDS = {
     "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+    "int_parsing_size": "a whole number of a few digits",
     "float_parsing": "a number", "float_type": "a number", "finite_number": "a finite number",
     "string_type": "text", "string_too_short": "non-empty text",
     "dict_type": "a mapping (key: value)", "model_type": "a mapping (key: value)",
@@ -141,6 +145,10 @@ def translate(errors: list[tuple[Path, bool, Any]]) -> list[tuple[Path, str]]:
             given = value.get("kind") if isinstance(value, dict) else None
             what = f"kind {short(given)} is not known" if given is not None else "kind is missing"
             out.append((path, f"{what}; a rule's kind is one of {', '.join(RULE_KINDS)}"))
+        elif kind in _DATES and isinstance(value, str) and path:
+            noun = path[-1] if isinstance(path[-1], str) else "it"  # a key of the file (`from`)
+            out.append((path, f"{short(value)} is not a date{_date_reason(value, ctx)}; {noun} must be "
+                        "a date like 2018-01-01 (YYYY-MM-DD)"))
         elif kind == "missing":
             hint = _REQUIRED.get(str(path[-1])) if path else None
             out.append((path, "required key is missing" + (f"; give {path[-1]}: {hint}" if hint else "")))
@@ -157,6 +165,24 @@ def translate(errors: list[tuple[Path, bool, Any]]) -> list[tuple[Path, str]]:
         either = " or ".join(dict.fromkeys(forms))
         out.append((path, f"{short(value)} is not allowed; {noun} must be {either}"))
     return out
+
+
+_DATES = frozenset({"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"})
+_YMD = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def _date_reason(text: str, ctx: dict[str, Any]) -> str:
+    """Why text that looks like a date is not one: ': February 2018 has 28 days'."""
+    found = _YMD.match(text)
+    if found is None:
+        return f" ({ctx['error']})" if ctx.get("error") else ""
+    year, month, day = (int(g) for g in found.groups())
+    if not 1 <= month <= 12:
+        return f": there is no month {month}"
+    days = calendar.monthrange(max(year, 1), month)[1]
+    if not 1 <= day <= days:
+        return f": {calendar.month_name[month]} {year} has {days} days"
+    return f" ({ctx['error']})" if ctx.get("error") else ""
 
 
 def _number(v: float) -> str:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from sim.contract.calibrate_spec import _Block
-from sim.contract.fields import Bands, Num, parse_bands
+from sim.contract.fields import Bands, ClockWeek, Num, parse_bands
 
 
 def _share_bands(v: object) -> Bands:
@@ -88,13 +88,8 @@ class ClockFrom(_Dated):
     state: str
     week: Num = Field(gt=0, allow_inf_nan=False)
     """The clock as the transitions give it (its at_week)."""
-    at_week: Num | Literal["never"] = "never"
-
-    @model_validator(mode="after")
-    def _positive(self) -> ClockFrom:
-        if self.at_week != "never" and not float(self.at_week) > 0:
-            raise ValueError(f"at_week must be above 0 or 'never' (got {self.at_week})")
-        return self
+    at_week: ClockWeek | Literal["never"] = "never"
+    """The clock's week for those spells: at least a day (1/7 week), like every clock."""
 
 
 DatedRule = Annotated[PauseClocks | RefundFromDayOne | StaircaseFrom | RateFrom | ClockFrom,

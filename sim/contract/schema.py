@@ -9,11 +9,34 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.contract.calibrate_spec import Calibrate, ParameterSet, Uncertainty
 from sim.contract.caseworker_spec import TEAM_SHARES, Team
-from sim.contract.fields import Bands, Num, Whole, _number, parse_bands
+from sim.contract.fields import (
+    DAY_WEEKS,
+    MAX_RATE_PER_WEEK,
+    MAX_STATES,
+    Bands,
+    ClockWeek,
+    Num,
+    Whole,
+    _number,
+    few_routes,
+    flow_table_bytes,
+    parse_bands,
+    plausible_start,
+    shown,
+)
 from sim.contract.intervention_spec import Intervention
 from sim.contract.refusion import BASE_YEAR, RESET_SELF_SUPPORT_WEEKS, RESET_WINDOW_WEEKS, STAIRCASE_2016
 from sim.contract.rules_spec import Assumption, DatedRule, NotEvaluated
@@ -21,28 +44,33 @@ from sim.contract.rules_spec import Assumption, DatedRule, NotEvaluated
 
 def _months(value: Any) -> Any:
     allowed = "months must be a whole number from 1 to 600"
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
         value = int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a whole number; {allowed}")
+        raise ValueError(f"{shown(value)} is not a whole number; {allowed}")
     if not 1 <= value <= 600:
-        raise ValueError(f"{value!r} is not allowed; {allowed}")
+        raise ValueError(f"{shown(value)} is not allowed; {allowed}")
     return value
 
 
 
-RateBands = Annotated[Bands, BeforeValidator(lambda v: parse_bands(v, "a rate per week"))]
-MeanBands = Annotated[
-    Bands, BeforeValidator(lambda v: parse_bands(v, "a mean stay in weeks", positive=True))
-]
-
+RateBands = Annotated[Bands, BeforeValidator(lambda v: parse_bands(
+    v, "a rate per week", high=MAX_RATE_PER_WEEK,
+    limit=f"a rate per week is at most {MAX_RATE_PER_WEEK:g}, one move a day (a mean stay of a day, "
+          "the person-day ledger's resolution)"))]
+MeanBands = Annotated[Bands, BeforeValidator(lambda v: parse_bands(
+    v, "a mean stay in weeks", positive=True, low=DAY_WEEKS,
+    limit=f"a mean stay is at least one day (1/7 week, {DAY_WEEKS:.4f}), the person-day ledger's "
+          "resolution"))]
 
 MAX_PERSONS = 2_000_000
-"""Largest initial stock of one state: more than Denmark's whole caseload, so never a limit in use."""
+"""Largest initial stock of one state and of all together: more than Denmark's whole caseload, so
+never a limit in use."""
 MAX_INFLOW_PER_WEEK = 50_000
-"""Largest weekly inflow into one state, for the same reason: typos like 1e9 fail at load, not in memory."""
+"""Largest weekly inflow into one state and into all together, for the same reason: typos like 1e9
+fail at load, not in memory."""
 
 
 def _none_as_empty(v: Any) -> Any:
@@ -91,7 +119,7 @@ class Route(Strict):
     to: str
     rate_per_week: RateBands | None = None
     mean_weeks: MeanBands | None = None
-    at_week: Num | None = Field(default=None, gt=0, allow_inf_nan=False)
+    at_week: ClockWeek | None = Field(default=None, gt=0, allow_inf_nan=False)
     share: float | Literal["rest"] | None = None
 
     @field_validator("share", mode="before")
@@ -393,7 +421,7 @@ class Scenario(Strict):
     """A validated what-if scenario: the one input the model runs from."""
 
     name: str = Field(min_length=1)
-    start: dt.date
+    start: Annotated[dt.date, AfterValidator(plausible_start)]
     months: Annotated[int, BeforeValidator(_months)]
     seed: Whole | None = Field(default=None, ge=0)
     states: Annotated[dict[str, StateSpec], BeforeValidator(_none_as_empty)]
@@ -401,7 +429,8 @@ class Scenario(Strict):
         default_factory=dict)
     initial_durations: dict[str, tuple[DurationBand, ...]] = Field(default_factory=dict)
     inflow_per_week: dict[str, InflowSpec] = Field(default_factory=dict)
-    transitions: dict[str, tuple[Route, ...]] = Field(default_factory=dict)
+    transitions: dict[str, Annotated[tuple[Route, ...], BeforeValidator(few_routes)]] = Field(
+        default_factory=dict)
     targets: tuple[Target, ...] = ()
     observed: tuple[Observed, ...] = ()
     economics: Economics | None = None
@@ -430,6 +459,36 @@ class Scenario(Strict):
     every target at both ends of each."""
     not_evaluated: tuple[NotEvaluated, ...] = ()
     """The plan's quantitative targets this scenario cannot evaluate, each with its reason."""
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _few_states(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, dict) and len(v) > MAX_STATES:
+            months = info.data.get("months") or 1
+            need = flow_table_bytes(len(v), months)
+            raise ValueError(f"{len(v):,} states are more than the {MAX_STATES} allowed: their moves over "
+                             f"{months} months need a flow table of ({len(v):,} + 5) × ({len(v):,} + 4) × "
+                             f"{months} × 8 bytes, {need / 1e9:,.1f} GB, held about four times at once; "
+                             "merge states or split the scenario")
+        return v
+
+    @field_validator("initial")
+    @classmethod
+    def _a_caseload(cls, v: dict[str, float]) -> dict[str, float]:
+        total = sum(v.values())
+        if total > MAX_PERSONS:
+            raise ValueError(f"{total:,.0f} persons in all are more than the {MAX_PERSONS:,} allowed "
+                             "(more than Denmark's whole caseload); each is simulated one by one")
+        return v
+
+    @field_validator("inflow_per_week")
+    @classmethod
+    def _an_inflow(cls, v: dict[str, InflowSpec]) -> dict[str, InflowSpec]:
+        total = sum(spec.rate for spec in v.values())
+        if total > MAX_INFLOW_PER_WEEK:
+            raise ValueError(f"{total:,.0f} arrivals a week in all are more than the {MAX_INFLOW_PER_WEEK:,} "
+                             "allowed (more than Denmark's whole inflow); each is simulated one by one")
+        return v
 
     @field_validator("inflow_per_week", mode="before")
     @classmethod

@@ -37,8 +37,17 @@ from sim.kernel.streams import (
     Streams,
     state_key,
 )
-from sim.kernel.timebase import TOLERANCE_DAYS
+from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 from sim.kernel.traits import draw_traits, has_traits
+
+MOVES_PER_CITIZEN_YEAR = 10_000
+"""The event budget, a guard against a scenario whose moves never end (a cycle of tiny clocks,
+huge rates): far above any real caseload (a citizen moving every hour all year is 8,766), so
+never a limit in use. A replication over it stops with `EventBudgetExceeded`."""
+
+
+class EventBudgetExceeded(RuntimeError):
+    """A replication made more moves than its event budget: the message names the states."""
 
 
 class Replication:
@@ -77,6 +86,12 @@ class Replication:
         watched = frozenset(self.hooks)
         self.watched = watched if fast_forward else frozenset(range(model.n_states))
         self.scaled: dict[tuple[int, int], ExitSchedule] = {}
+        years = max(model.calendar.horizon / YEAR_DAYS, 1.0 / 12.0)
+        expected = sum(model.initial) + float(np.sum(model.inflow_per_day * model.calendar.days))
+        self.max_moves = int(MOVES_PER_CITIZEN_YEAR * years)
+        """Moves one citizen may make in one draw of its path (the horizon at the budget's pace)."""
+        self.event_budget = int(MOVES_PER_CITIZEN_YEAR * years * max(expected, 1.0))
+        """Moves of the whole replication: the budget for its expected citizens over the horizon."""
         self.n_events = 0
         self.n_citizens = 0
         self.spells: list[tuple[int, int, float, float, int]] | None = [] if record_spells else None
@@ -209,9 +224,17 @@ class Replication:
         movers = self.movers
         if resting is not None:
             resting.pop(c.ident, None)
+        if self.n_events > self.event_budget:
+            self._over_budget(f"{self.n_events:,} moves, more than the budget of {self.event_budget:,} "
+                              f"for this scenario's expected citizens over its horizon")
         assert c.draws is not None
         state, entered, pair = c.state, c.entered, c.draws.pair
+        steps, limit = 0, self.max_moves
         while True:
+            steps += 1
+            if steps > limit:
+                self._over_budget(f"one citizen made more than {limit:,} moves in a row, last in "
+                                  f"{self.model.codes[state]!r}")
             schedule = schedules[state]
             if schedule is None:
                 break
@@ -253,6 +276,15 @@ class Replication:
         c.state, c.entered, c.pending = state, entered, None
         if resting is not None and state < self.model.n_benefit:
             resting[c.ident] = c
+
+    def _over_budget(self, what: str) -> None:
+        """Stop the replication: its moves would not end (the states that moved most are named)."""
+        busiest = self.ledger.busiest(3)
+        pairs = ", ".join(f"{self.model.codes[a]} → {self.model.codes[b]} ({n:,})" for a, b, n in busiest)
+        raise EventBudgetExceeded(
+            f"the simulation stopped: {what} ({MOVES_PER_CITIZEN_YEAR:,} a citizen-year). Most moves: "
+            f"{pairs}. A clock of a few hours or a rate of thousands a week between these states "
+            "makes moves without end; check their routes")
 
     def _book(self, c: Citizen, dest: int, day: float) -> None:
         self.n_events += 1

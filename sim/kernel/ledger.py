@@ -62,6 +62,14 @@ class Ledger:
         value.append(rest)
         self._flow.append((origin * self._n_states + dest) * months + m)
 
+    def busiest(self, k: int) -> list[tuple[int, int, int]]:
+        """The k (origin, destination, moves) pairs with the most moves so far (arrivals left out)."""
+        pairs = np.asarray(self._flow, dtype=np.int64) // self._n_months
+        moved = pairs // self._n_states < self._n_states
+        counts = np.bincount(pairs[moved], minlength=self._n_states * self._n_states)
+        top = np.argsort(counts)[::-1][:k]
+        return [(int(i // self._n_states), int(i % self._n_states), int(counts[i])) for i in top if counts[i]]
+
     def close(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Person-days [state, month], persons at each month's end [state, month], moves [from, to, month].
 

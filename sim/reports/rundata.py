@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from sim.contract.catalogue import TOTAL
+from sim.reports.runcheck import AGAIN, NotARunFolder, check_folder, read_facts, read_scenario, read_table
 from sim.results.binomial import probability_error
 
 REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.json")
@@ -42,10 +42,6 @@ ERROR = ("probability_se", "probability_low95", "probability_high95", "runs_for_
 
 ASSUMPTIONS = "assumptions.csv"
 """The assumption check's table (sim.batch.assumptions), when it was run."""
-
-
-class NotARunFolder(ValueError):
-    """A folder that lacks the files a report is built from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,45 +229,57 @@ def _fraction(value: Any) -> float | None:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """A run CSV as a DataFrame."""
-    return pd.read_csv(path)
+    """A run CSV as a DataFrame, checked (`sim.reports.runcheck`): NotARunFolder says what is wrong."""
+    return read_table(Path(path))
 
 
 def read_assumptions(path: Path) -> pd.DataFrame:
     """assumptions.csv with sets_it as booleans (however the CSV spells them)."""
-    frame = read_csv(path)
+    return with_sets_it(read_csv(path))
+
+
+def with_sets_it(frame: pd.DataFrame) -> pd.DataFrame:
+    """An assumptions table with sets_it as booleans."""
     if "sets_it" in frame.columns:
         frame["sets_it"] = [v is True or str(v).strip().lower() in ("true", "1") for v in frame["sets_it"]]
     return frame
 
 
 def load_run(folder: Path) -> RunData:
-    """Read a run folder; NotARunFolder names the first missing file."""
+    """Read a run folder and check every file it holds (`sim.reports.runcheck`); NotARunFolder
+    names the first missing or wrong one, and nothing is reported from it."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise NotARunFolder(f"{folder} is not a folder; give the run folder `caseflow run` wrote")
-    for name in REQUIRED:
-        if not (folder / name).is_file():
-            raise NotARunFolder(f"{folder} is not a complete run folder: {name} is missing "
-                                f"(a run folder holds {', '.join(REQUIRED)})")
-    costs_path = folder / "costs.csv"
-    programmes_path = folder / "programmes.csv"
-    teams_path = folder / "caseworkers.csv"
-    layers_path = folder / "layers.csv"
-    assumptions_path = folder / ASSUMPTIONS
-    facts = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    try:
+        if not folder.is_dir():
+            raise NotARunFolder(f"{folder} is not a folder; give the run folder `caseflow run` wrote")
+        missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    except OSError as exc:
+        raise NotARunFolder(f"{folder} cannot be read: {exc.strerror or exc}") from None
+    if missing:
+        raise NotARunFolder(f"{folder} is not a complete run folder: {missing[0]} is missing "
+                            f"(a run folder holds {', '.join(REQUIRED)}); {AGAIN}")
+
+    def optional(name: str) -> pd.DataFrame | None:
+        return read_csv(folder / name) if (folder / name).is_file() else None
+
+    facts = read_facts(folder / "run.json")
+    scenario = read_scenario(folder / "scenario.yaml")
+    monthly, yearly = read_csv(folder / "monthly.csv"), read_csv(folder / "yearly.csv")
+    targets, costs = read_csv(folder / "targets.csv"), optional("costs.csv")
+    check_folder(scenario, folder, monthly, yearly, targets, costs)
+    assumptions = optional(ASSUMPTIONS)
     return RunData(
         folder=folder,
-        monthly=read_csv(folder / "monthly.csv"),
-        yearly=read_csv(folder / "yearly.csv"),
-        targets=with_probability_error(read_csv(folder / "targets.csv"), facts.get("runs")),
-        costs=read_csv(costs_path) if costs_path.is_file() else None,
-        scenario=yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {},
+        monthly=monthly,
+        yearly=yearly,
+        targets=with_probability_error(targets, facts.get("runs")),
+        costs=costs,
+        scenario=scenario,
         facts=facts,
-        programmes=read_csv(programmes_path) if programmes_path.is_file() else None,
-        caseworkers=read_csv(teams_path) if teams_path.is_file() else None,
-        layers=read_csv(layers_path) if layers_path.is_file() else None,
-        assumptions=read_assumptions(assumptions_path) if assumptions_path.is_file() else None,
+        programmes=optional("programmes.csv"),
+        caseworkers=optional("caseworkers.csv"),
+        layers=optional("layers.csv"),
+        assumptions=with_sets_it(assumptions) if assumptions is not None else None,
     )
 
 

@@ -96,6 +96,18 @@ def cell_value(value: Any) -> Any:
     return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+"""What makes a spreadsheet read a typed text as a formula."""
+
+
+def as_text(cell: Any) -> None:
+    """Keep a text cell that begins like a formula (a target named '=HYPERLINK(…)') text: never
+    a formula, and still text when someone edits it in Excel (the quote prefix)."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def _shown_width(value: Any, kind: str) -> int:
     """About how many characters a cell shows (for sizing its column)."""
     if value is None:
@@ -122,6 +134,7 @@ def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], l
     widths = [len(c.header) for c in columns]
     ws.append([c.header for c in columns])
     for cell in ws[1]:
+        as_text(cell)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -130,6 +143,7 @@ def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], l
             value = cell_value(column.value(item))
             kind = column.kind(item) if callable(column.kind) else column.kind
             cell = ws.cell(row=r, column=c, value=value)
+            as_text(cell)
             if kind not in ("text", "general"):
                 cell.number_format = fmt.get(kind, kind)
             widths[c - 1] = max(widths[c - 1], _shown_width(value, kind))
@@ -259,9 +273,11 @@ def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
     write_table(ws, rows, columns, lang, max_width=80)
 
 
-def write_workbook(data: RunData, path: Path, lang: Lang) -> Path:
+def write_workbook(data: RunData, path: Path, lang: Lang,
+                   sheets: Sequence[tuple[str, Callable[[Worksheet], None]]] = ()) -> Path:
     """Write report.xlsx: Summary, Monthly, Yearly, Costs (with economics), Assumptions (with the
-    assumption check) and Scenario sheets."""
+    assumption check), each of `sheets` (a name and what writes it: a tracked forecast's path,
+    `sim.reports.track`) and Scenario sheets."""
     wb = Workbook()
     summary = wb.active
     assert summary is not None
@@ -275,6 +291,8 @@ def write_workbook(data: RunData, path: Path, lang: Lang) -> Path:
         write_table(ws, by_state(frame, data), frame_columns(frame, data, lang, period), lang)
     if data.assumptions is not None:
         assumptions_sheet(wb.create_sheet(term("assumptions", lang)), data, lang)
+    for name, write in sheets:
+        write(wb.create_sheet(name))
     scenario_sheet(wb.create_sheet(term("scenario", lang)), data, lang)
     wb.save(path)
     return path

@@ -9,6 +9,7 @@ from sim.contract.catalogue import CATALOGUE, EXITS, GROUPS, RESERVED
 from sim.contract.checks.base import Checks, check_bands
 from sim.contract.messages import did_you_mean
 from sim.contract.parameters import PathError, get_value, scenario_data
+from sim.contract.schema import MAX_INFLOW_PER_WEEK
 from sim.contract.yamlio import Path
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -63,12 +64,35 @@ def check_states(c: Checks) -> None:
             c.add((*path, "group"), f"custom state {code!r} needs a group; allowed: {', '.join(GROUPS)}")
 
 
+def check_inflow_growth(c: Checks) -> None:
+    """A trend keeps the inflow within the weekly bound over the whole horizon: a yearly trend
+    compounds, so 100 % a year for 50 years would multiply it by 2^50."""
+    years_end = c.s.months / 12.0
+    for code, spec in c.s.inflow_per_week.items():
+        anchor = (spec.trend_from - c.s.start).days / 365.25 if spec.trend_from is not None else 0.0
+        peak_season = max(spec.seasonality) if spec.seasonality else 1.0
+        growth = max((1.0 + spec.trend_per_year) ** (t - anchor) for t in (0.0, years_end))
+        peak = spec.rate * peak_season * growth
+        if peak > MAX_INFLOW_PER_WEEK:
+            c.add(("inflow_per_week", code, "trend_per_year"),
+                  f"{spec.trend_per_year:g} a year takes the inflow to {peak:,.0f} a week by the horizon's "
+                  f"end, more than the {MAX_INFLOW_PER_WEEK:,} a week an inflow may reach; give a smaller "
+                  "trend or a shorter horizon")
+
+
 def check_origins(c: Checks) -> None:
-    """initial, inflow_per_week and initial_durations name declared benefit states, not exits."""
+    """initial, inflow_per_week and initial_durations name declared benefit states, not exits; but
+    an exit with routes back to support (re-entry) may hold recent leavers in initial, with their
+    weeks since leaving in initial_durations (a restart from an observed caseload, `caseflow track`)."""
     declared = c.declared
     for block in ("initial", "inflow_per_week", "initial_durations"):
         for code in getattr(c.s, block):
-            if code in EXITS:
+            if code in EXITS and block != "inflow_per_week" and c.s.transitions.get(code):
+                if block == "initial" and c.s.initial[code] > 0 and not c.s.initial_durations.get(code):
+                    c.add((block, code), f"{c.s.initial[code]:g} persons start in the exit {code!r} (off "
+                          f"public support, with routes back), but without initial_durations.{code}: "
+                          "give the weeks since they left (leavers have no steady state to draw from)")
+            elif code in EXITS:
                 c.add((block, code), f"{code!r} is an exit state (off public support) used as an "
                       f"origin; {block} takes benefit states only: {', '.join(declared)}")
             elif code not in c.s.states:

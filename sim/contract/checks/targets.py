@@ -107,8 +107,21 @@ def _check_base(c: Checks, t: Target, tp: Path, observed: Observations) -> None:
 
 
 def check_observed(c: Checks) -> None:
-    """Each observed figure is about a declared state, a group or the total."""
+    """Each observed figure is about a declared state, a group or the total, is not below 0 (every
+    measure is a stock, count, duration or amount), and is the only one of its period, state and
+    measure (a second would silently replace the first)."""
     allowed = (TOTAL, *GROUPS, *(f"group:{g}" for g in GROUPS))
+    first: dict[tuple[str, str, str], int] = {}
     for i, o in enumerate(c.s.observed):
         if o.state not in c.s.states and o.state not in allowed:
             c.unknown(("observed", i, "state"), o.state, [*c.declared, TOTAL, *GROUPS])
+        if o.value < 0:
+            c.add(("observed", i, "value"), f"{o.value:g} is below 0; an observed {o.measure} is a stock, "
+                  "count, duration or amount, never negative")
+        key = (str(o.period), o.state, o.measure)
+        if key in first:
+            j = first[key]
+            c.add(("observed", i), f"period {key[0]}, state {o.state}, measure {o.measure} is observed "
+                  f"twice: here ({o.value:g}) and in observed[{j}] ({c.s.observed[j].value:g}); keep one")
+        else:
+            first[key] = i

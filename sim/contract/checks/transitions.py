@@ -65,12 +65,18 @@ def _check_clock_shares(c: Checks, origin: str, routes: tuple[Route, ...]) -> No
         rests = [i for i, x in shares if x == "rest"]
         where: Path = ("transitions", origin, shares[-1][0], "share")
         if fixed > 1 + 1e-9:
-            c.add(where, f"clock shares at week {week:g} sum to {fixed:g}; they must sum to at most 1")
+            c.add(where, f"clock shares at week {week:g} sum to {_share_sum(fixed)}, {fixed - 1:.2g} more "
+                  "than 1; they must sum to at most 1")
         elif len(rests) > 1:
             c.add(where, f"more than one 'rest' share at week {week:g}; at most one route takes the rest")
         elif not rests and fixed < 1 - 1e-9:
-            c.add(where, f"clock shares at week {week:g} sum to {fixed:g}, below 1; give one route "
-                  "share: rest (to: stay keeps the citizen in the state)")
+            c.add(where, f"clock shares at week {week:g} sum to {_share_sum(fixed)}, {1 - fixed:.2g} short "
+                  "of 1; give one route share: rest (to: stay keeps the citizen in the state)")
+
+
+def _share_sum(total: float) -> str:
+    """A sum of shares to as many digits as tell it from 1: 1.1, or 1.0000001 (not 1)."""
+    return next(text for digits in range(3, 17) if (text := f"{total:.{digits}g}") != "1")
 
 
 def check_initial_stock(c: Checks, sound: set[str]) -> None:
