@@ -1,9 +1,12 @@
 """Parameter uncertainty: each replication draws its own parameters, and the variance is split by layer.
 
 A replication with parameter uncertainty draws the fitted parameters (normal with the fit's
-covariance) and any extra ones the `uncertainty` block names, from its own stream, and runs
-the scenario with those values. A few extra replications with the parameters fixed at their
-point values give the process-only variance; the rest of the variance is the parameters'.
+covariance; with several parameter files, each file's values with its own covariance and the
+files independently: the loader merges them into one block-diagonal covariance) and any extra
+ones the `uncertainty` block names, from its own stream, and runs the scenario with those
+values. Drawn clock shares of one clock that add up to more than 1 are scaled back to 1. A
+few extra replications with the parameters fixed at their point values give the process-only
+variance; the rest of the variance is the parameters'.
 """
 
 from __future__ import annotations
@@ -43,16 +46,57 @@ class ParameterDraws:
         self.uncertainty = scenario.uncertainty
         self.fitted = scenario.parameters if scenario.uncertainty.fitted else None
         self.centres = {p.path: get_value(self.plain, p.path) for p in scenario.uncertainty.parameters}
+        if self.fitted is not None:
+            own = set(self.centres)
+            blind = [p for p in self.fitted.unidentified if p not in own]
+            if blind:
+                raise ValueError(f"{', '.join(blind)}: unidentified in {self.fitted.source or 'the fit'}, "
+                                 "so not drawn from it; give an sd under uncertainty.parameters or set "
+                                 "uncertainty.fitted: false")
 
     def values(self, seed: np.random.SeedSequence) -> dict[str, float]:
         """The replication's parameter values, from its own stream (the same for any worker count)."""
         rng = Streams(seed).generator(PARAMETER_DRAWS)
-        return draw_values(self.fitted, self.uncertainty.parameters, self.centres, rng)
+        return capped_shares(self.plain, draw_values(self.fitted, self.uncertainty.parameters,
+                                                     self.centres, rng))
 
     def model_for(self, seed: np.random.SeedSequence) -> Model:
         """The replication's model: the scenario with its drawn values, the batch's pilot kept."""
         drawn = Scenario.model_validate(with_values(self.plain, self.values(seed)))
         return carry_preparation(compile_model(drawn), self.model)
+
+
+def capped_shares(plain: dict[str, Any], values: dict[str, float]) -> dict[str, float]:
+    """`values` with the drawn clock shares (`transitions.STATE.ROUTE.share`) of each clock that
+    add up, with the clock's other fixed shares, to more than 1 scaled down to fit (its `rest`
+    then gets 0)."""
+    drawn: dict[tuple[str, float], list[str]] = {}
+    for path in values:
+        parts = path.split(".")
+        if len(parts) == 4 and parts[0] == "transitions" and parts[3] == "share":
+            route = _route(plain, parts[1], parts[2])
+            if route is not None and route.get("at_week") is not None:
+                drawn.setdefault((parts[1], float(route["at_week"])), []).append(path)
+    out = dict(values)
+    for (state, week), paths in drawn.items():
+        routes = [r for r in plain["transitions"][state] if r.get("at_week") == week]
+        mine = {id(_route(plain, state, p.split(".")[2])) for p in paths}
+        fixed = sum(float(r["share"]) for r in routes
+                    if id(r) not in mine and isinstance(r.get("share"), int | float))
+        total = sum(out[p] for p in paths)
+        if fixed + total > 1 and total > 0:
+            factor = max(0.0, 1.0 - fixed) / total
+            for p in paths:
+                out[p] = out[p] * factor
+    return out
+
+
+def _route(plain: dict[str, Any], state: str, name: str) -> dict[str, Any] | None:
+    """A state's route by position or destination (the first route to it), as parameter paths name it."""
+    routes = (plain.get("transitions") or {}).get(state) or []
+    if name.isdigit():
+        return routes[int(name)] if int(name) < len(routes) else None
+    return next((r for r in routes if r.get("to") == name), None)
 
 
 def layer_split(drawn: dict[str, np.ndarray], fixed: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -6,12 +6,14 @@ registering them with the command line costs nothing until one runs.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from sim.cli.common import console, fail, load_or_exit, progress_bar, say
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.contract.schema import Scenario
+    from sim.fitting.backtest import Backtest, Windows
     from sim.fitting.calibrate import Fit
 
 
@@ -39,36 +42,47 @@ def calibrate_command(
     relative_error: float | None = typer.Option(None, "--relative-error", min=0.0001, max=1.0,
                                                 help="Accuracy of an observed figure as a fraction of it "
                                                 "(its sd; default: the calibrate block's, else 0.02)."),
+    process_runs: int | None = typer.Option(None, "--process-runs", min=0, max=10_000,
+                                            help="Engine replications that measure the figures' process "
+                                            "noise (default: the calibrate block's, else 40; 0: none)."),
+    clocks: list[str] = typer.Option([], "--clock", help="With --spells: a forced clock, STATE:WEEK "
+                                     "(repeat; a SCENARIO gives its own): exits at it are clock moves."),
+    inflows: bool = typer.Option(True, "--inflows/--no-inflows", help="With --spells: estimate each "
+                                 "state's inflow from outside from the spells that start in the window."),
 ) -> None:
     """Fit a scenario's free parameters to observed stocks, or exit rates to spell data.
 
     With a SCENARIO: the parameters its `calibrate:` block names are fitted by least squares
     (priors as a penalty) to the observed full-year persons, using the deterministic twin of
-    the model; writes the parameter file (values, standard errors, covariance), its residual
-    table (-residuals.csv) and a chart of observed against fitted (.png). Add
-    `parameters: <file>` to the scenario to use the fit, and `uncertainty: {fitted: true}`
-    to carry its uncertainty into the forecast.
+    the model; each figure's sd is its measurement error plus its process noise, measured on a
+    pilot batch of the engine, and the standard errors carry both (see calibration/README.md).
+    Writes the parameter file (values, standard errors, covariance), its residual table
+    (-residuals.csv) and a chart of observed against fitted (.png). Add `parameters: <file>` to
+    the scenario to use the fit, and `uncertainty: {fitted: true}` to carry its uncertainty into
+    the forecast. The scenario's other parameter files are applied while it is fitted.
 
     With --spells: piecewise-constant competing-risks exit rates per state (events ÷
-    exposure per band, with confidence intervals), bands by AIC unless given, and hazard
-    ratios of attributes by Poisson regression.
+    exposure per band, with confidence intervals), bands by AIC unless given, hazard ratios of
+    attributes by Poisson regression, the shares of each forced clock (a SCENARIO's, or
+    --clock), and each state's inflow from outside. The file is a parameter file a scenario
+    loads with `parameters:` (its routes replace the fitted states' own).
 
     Examples:
       caseflow calibrate scenarios/koege-2018.yaml
       caseflow calibrate scenarios/koege-2018.yaml --observed calibration/koege.csv
       caseflow calibrate --spells spells.csv --attribute sex --out calibration/spells-fit.yaml
+      caseflow calibrate scenarios/koege-2018.yaml --spells spells.csv
+      caseflow calibrate --spells spells.csv --clock sygedagpenge:22
     """
     from sim.fitting.fitfile import default_fit_path, residual_chart, write_parameter_file
 
     if spells is not None:
-        if scenario_file is not None:
-            raise fail("give a SCENARIO or --spells, not both")
-        _calibrate_spells(spells, bands, attributes, out)
+        _calibrate_spells(spells, scenario_file, bands, attributes, clocks, inflows, out)
         return
     if scenario_file is None:
         raise fail("give a SCENARIO with a calibrate: block, or --spells FILE; see caseflow calibrate --help")
-    scenario = load_or_exit(scenario_file, parameters=False)
-    fit, observed_path = _fit(scenario, scenario_file, observed, relative_error)
+    scenario = _load_for_fit(scenario_file)
+    fit, observed_path = _fit(scenario, scenario_file, observed, relative_error, process_runs)
     target = out or default_fit_path(scenario_file)
     about = {"scenario": str(scenario_file), "observed": str(observed_path), **fit.about()}
     include = _include_path(target, scenario_file)
@@ -82,8 +96,23 @@ def calibrate_command(
     say(f"Use it: add `parameters: {include}` to {scenario_file}")
 
 
+def _load_for_fit(scenario_file: Path) -> Scenario:
+    """The scenario with its parameter files applied, except the one that fits the calibrate
+    block's parameters (the fit being redone) or does not exist yet."""
+    from sim.contract.errors import ScenarioError
+    from sim.contract.loader import load_scenario
+
+    own = load_or_exit(scenario_file, parameters=False)
+    if own.calibrate is None:
+        return own
+    try:
+        return load_scenario(scenario_file, refit=[p.path for p in own.calibrate.parameters])
+    except ScenarioError as exc:
+        raise fail("\n".join(str(p) for p in exc.problems)) from None
+
+
 def _fit(scenario: Scenario, scenario_file: Path, observed: Path | None,
-         relative_error: float | None) -> tuple[Fit, Path]:
+         relative_error: float | None, process_runs: int | None = None) -> tuple[Fit, Path]:
     """Fit the scenario's calibrate block to its observed file; exit with a message on bad input."""
     from sim.fitting.calibrate import CalibrationError, calibrate
     from sim.fitting.observations import ObservedDataError, read_observed
@@ -94,7 +123,7 @@ def _fit(scenario: Scenario, scenario_file: Path, observed: Path | None,
     observed = _observed_path(scenario, scenario_file, observed)
     try:
         frame = read_observed(observed)
-        return calibrate(scenario, scenario.calibrate, frame, relative_error), observed
+        return calibrate(scenario, scenario.calibrate, frame, relative_error, process_runs), observed
     except (ObservedDataError, CalibrationError) as exc:
         raise fail(str(exc)) from None
 
@@ -118,8 +147,8 @@ def _print_fit(fit: Fit) -> None:
         mean, spread = fit.priors[name]
         prior = f"{mean:.4g} ± {spread:.2g}" if spread is not None else "none"
         flag = " (at a bound)" if name in fit.at_bound else ""
-        table.add_row(name, f"{fit.start[name]:.4g}", prior, f"{value:.4g}{flag}",
-                      f"{fit.standard_errors[name]:.2g}")
+        se = f"{fit.standard_errors[name]:.2g}" if name in fit.standard_errors else "unidentified"
+        table.add_row(name, f"{fit.start[name]:.4g}", prior, f"{value:.4g}{flag}", se)
     console.print(table)
     residuals = Table(title=f"Observed and fitted (χ² {fit.chi2:.1f} over {fit.n_observations} figures)",
                       title_justify="left")
@@ -129,6 +158,8 @@ def _print_fit(fit: Fit) -> None:
         residuals.add_row(str(row.period), str(row.state), f"{row.observed:,.1f}", f"{row.before:,.1f}",
                           f"{row.fitted:,.1f}", f"{row.z:+.2f}")
     console.print(residuals)
+    for line in fit_quality_lines(fit):
+        say(line)
     if not fit.success:
         say(f"warning: the optimiser did not converge: {fit.message}")
     if len(fit.skipped):
@@ -136,50 +167,133 @@ def _print_fit(fit: Fit) -> None:
             "the parameter file lists them under skipped:")
 
 
-def _calibrate_spells(spells: Path, bands: str | None, attributes: list[str], out: Path | None) -> None:
-    """Fit exit rates per state and band from spell data and write them as a parameter file."""
+def fit_quality_lines(fit: Fit) -> list[str]:
+    """The error model, χ² per figure, dispersion and any warning, in a few lines for the console."""
+    e, n = fit.errors, fit.n_observations
+    lines = [f"Error model: {fit.error_model}.",
+             f"χ²/n {fit.chi2 / n:.2f} against it ({fit.chi2_measurement / n:.2f} against the measurement "
+             f"error alone); expected χ² {e.expected_chi2:.1f} (effective figures {e.effective_figures:.0f})"]
+    if e.dispersion is None:
+        lines.append("Dispersion: not estimable (no more figures than parameters); standard errors unscaled")
+    else:
+        lines[-1] += (f"; dispersion φ = χ²/expected = {e.dispersion:.2f}, standard errors "
+                      f"× {math.sqrt(e.scale):.2f}")
+    if e.misfit:
+        lines.append(f"warning: the twin misses the figures by {e.dispersion:.1f} times what the error model "
+                     f"explains (p = {e.p_value:.2g}): something the scenario lacks (a trend, a rule, a "
+                     "break in the data); the standard errors carry the misfit (× √φ), the values may not")
+    for name, why in fit.unidentified.items():
+        lines.append(f"warning: {name} is unidentified: {why}; it has no standard error and is not drawn")
+    return lines
+
+
+def _calibrate_spells(spells: Path, scenario_file: Path | None, bands: str | None, attributes: list[str],
+                      clock_texts: list[str], inflows: bool, out: Path | None) -> None:
+    """Fit exit rates per state and band, clock shares and inflows from spell data, and write
+    them as a parameter file a scenario loads."""
+    from sim.contract.catalogue import EXITS
     from sim.fitting.fitfile import default_fit_path, rates_chart, write_parameter_file
-    from sim.fitting.spells import SpellDataError, fit_spells, read_spells
+    from sim.fitting.spell_data import in_dates
+    from sim.fitting.spell_routes import (
+        entries_from_outside,
+        parse_clocks,
+        scenario_clocks,
+        spell_parameters,
+        split_clock_moves,
+    )
+    from sim.fitting.spells import DEFAULT_EDGES, SpellDataError, fit_spells, read_spells
 
     try:
         edges = [float(x) for x in bands.split(",") if x.strip()] if bands else None
     except ValueError:
         raise fail(f"--bands {bands!r} is not a comma-separated list of weeks, e.g. 13,26,52") from None
+    if edges is not None and (any(not math.isfinite(e) or e < 0 for e in edges)
+                              or any(b <= a for a, b in itertools.pairwise(edges))):
+        raise fail(f"--bands {bands!r}: band edges are weeks ≥ 0 in increasing order, e.g. 13,26,52")
+    if not spells.is_file():  # a folder, a pipe or a device would never give a table
+        what = "no such file" if not spells.exists() else "not a regular file"
+        raise fail(f"{spells}: {what}; give the path of a spell CSV file")
+    scenario = load_or_exit(scenario_file, parameters=False) if scenario_file is not None else None
     try:
-        frame = read_spells(spells)
+        clocks = scenario_clocks(scenario) if scenario is not None else {}
+        for state, weeks in parse_clocks(clock_texts).items():
+            clocks[state] = sorted({*clocks.get(state, []), *weeks})
+        frame = read_spells(spells, states=[*scenario.states, *EXITS] if scenario is not None else None)
+        if frame.empty:
+            raise fail(f"{spells} holds no spells (only a header); give one row per spell")
         missing = [a for a in attributes if a not in frame.columns]
         if missing:
             raise fail(f"{spells} has no column {', '.join(missing)} for --attribute")
+        hazard, clock_table = split_clock_moves(frame, clocks)
         per_state = {str(s): edges for s in frame["state"].unique()} if edges is not None else None
-        fit = fit_spells(frame, bands=per_state, attributes=attributes)
+        candidates = sorted({*DEFAULT_EDGES, *(w for weeks in clocks.values() for w in weeks)})
+        fit = fit_spells(hazard, bands=per_state, attributes=attributes, candidate_edges=candidates)
+        entries = entries_from_outside(frame) if inflows else None
     except SpellDataError as exc:
         raise fail(str(exc)) from None
-    target = out or default_fit_path(spells)
-    values = {path: float(v) for path, v in _rate_values(fit.routes()).items()}
-    about = {"spells": str(spells), "routes": fit.routes(),
-             "bands": fit.bands.assign(edges=fit.bands["edges"].map(list)).to_dict(orient="records"),
-             "hazard_ratios": fit.hazard_ratios.to_dict(orient="records")}
-    header = (f"# Exit rates fitted by caseflow calibrate --spells {spells}.\n"
-              "# `routes` can be pasted into a scenario's transitions; `values` and `standard_errors`\n"
-              "# apply to a scenario whose routes have the same bands (parameters: this file).\n")
-    written = write_parameter_file(target, header, values, fit.standard_errors(), None, {}, about,
-                                   fit.rates, rates_chart(fit.rates))
+    dates = in_dates(frame)
+    params = spell_parameters(fit, clock_table, entries, dates)
+    if scenario_file is not None:
+        target = out or default_fit_path(scenario_file.with_name(f"{scenario_file.stem}-spells.yaml"))
+    else:
+        target = out or default_fit_path(spells)
+    about: dict[str, Any] = {
+        "spells": str(spells), **({"scenario": str(scenario_file)} if scenario_file is not None else {}),
+        "unidentified": params.unidentified, "transitions": params.transitions,
+        "inflow_per_week": params.inflow_per_week, "anchors": params.anchors,
+        "not_estimated": params.not_estimated,
+        "clocks": clock_table.to_dict(orient="records"),
+        "inflows": _window_rows(entries, dates),
+        "bands": fit.bands.assign(edges=fit.bands["edges"].map(list)).to_dict(orient="records"),
+        "hazard_ratios": fit.hazard_ratios.to_dict(orient="records")}
+    use = (f"# Use them: add `parameters: {_include_path(target, scenario_file)}` to {scenario_file}"
+           if scenario_file is not None else "# Use them: add `parameters: <this file>` to a scenario")
+    header = (f"# Exit rates, clock shares and inflows fitted by caseflow calibrate --spells {spells}.\n"
+              f"{use}: the fitted states' routes (`transitions`) and inflows replace the scenario's,\n"
+              "# and `uncertainty: {fitted: true}` draws them per replication from their standard errors.\n")
+    chart = rates_chart(fit.rates) if len(fit.rates) else None
+    written = write_parameter_file(target, header, params.values, params.standard_errors,
+                                   params.covariance(), params.bounds, about, fit.rates, chart)
     _print_rates(fit.rates, fit.hazard_ratios)
+    _print_clocks(clock_table, entries if entries is not None else None)
+    for name, why in {**params.unidentified, **params.not_estimated}.items():
+        say(f"warning: {name}: {why}")
     say(f"\nWrote {', '.join(str(p) for p in written)}")
 
 
-def _rate_values(routes: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
-    """Parameter paths and values of fitted routes: one per band, as `standard_errors` names them."""
-    out: dict[str, float] = {}
-    for state, listed in routes.items():
-        for route in listed:
-            rate = route["rate_per_week"]
-            base = f"transitions.{state}.{route['to']}.rate_per_week"
-            if isinstance(rate, list):
-                out |= {f"{base}.{i}": float(r) for i, (_, r) in enumerate(rate)}
-            else:
-                out[base] = float(rate)
-    return out
+def _window_rows(entries: pd.DataFrame | None, dates: bool) -> list[dict[str, Any]]:
+    """The inflow table for the fit file, the window as dates when the spells have dates."""
+    if entries is None:
+        return []
+    from sim.fitting.spell_routes import day_date
+
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                  for r in entries.to_dict(orient="records")]
+    if dates:
+        for r in rows:
+            r["from_day"], r["to_day"] = (day_date(r["from_day"]).isoformat(),
+                                          day_date(r["to_day"]).isoformat())
+    return rows
+
+
+def _print_clocks(clocks: pd.DataFrame, entries: pd.DataFrame | None) -> None:
+    if len(clocks):
+        table = Table(title="Forced clocks (moves at the clock ÷ spells that reached it)",
+                      title_justify="left")
+        for column in ("state", "week", "reached", "to", "moved", "share", "se"):
+            table.add_column(column, justify="left" if column in ("state", "to") else "right")
+        for r in clocks.itertuples(index=False):
+            table.add_row(str(r.state), f"{r.week:g}", f"{r.reached:,}", str(r.to or "–"), f"{r.moved:,}",
+                          f"{r.share:.3f}", f"{r.se:.3f}")
+        console.print(table)
+    if entries is not None and len(entries):
+        table = Table(title="Inflows from outside (entries ÷ weeks of the window)", title_justify="left")
+        for column in ("state", "entries", "weeks", "per week", "se"):
+            table.add_column(column, justify="left" if column == "state" else "right")
+        for r in entries.itertuples(index=False):
+            table.add_row(str(r.state), f"{r.entries:,}", f"{r.weeks:,.1f}", f"{r.rate_per_week:.3f}",
+                          f"{r.se:.3f}")
+        console.print(table)
 
 
 def _print_rates(rates: pd.DataFrame, ratios: pd.DataFrame) -> None:
@@ -203,70 +317,167 @@ def _print_rates(rates: pd.DataFrame, ratios: pd.DataFrame) -> None:
         console.print(hr)
 
 
+_DEFAULT_HORIZON = 12
+"""Months scored after each rolling origin (sim.fitting.backtest.DEFAULT_HORIZON, without importing it)."""
+
+
 def backtest_command(
     scenario_file: Path = typer.Argument(..., metavar="SCENARIO",
                                          help="Scenario YAML file with a calibrate: block."),
-    fit_periods: list[str] = typer.Option(..., "--fit", help="An observed period to fit on (repeat), "
-                                          "e.g. 2019-07..2020-06."),
-    test_period: str = typer.Option(..., "--test", help="The later observed period to forecast and score."),
+    fit_periods: list[str] = typer.Option([], "--fit", help="With --test: an observed period to fit on "
+                                          "(repeat), e.g. 2019-07..2020-06; it must end before the test "
+                                          "window."),
+    test_period: str | None = typer.Option(None, "--test", help="With --fit: the later observed period to "
+                                           "forecast and score; its first month is the origin."),
+    origins: str | None = typer.Option(None, "--origins", help="Forecast origins, comma-separated months "
+                                       "(e.g. 2019-01,2019-07): at each, fit on the figures that end before "
+                                       "it and score those that start at or after it."),
+    every: int | None = typer.Option(None, "--every", min=1, help="An origin every N months from the "
+                                     "scenario's start (where there is data before and after it)."),
+    horizon: int | None = typer.Option(None, "--horizon", min=1, help="With --origins or --every: months "
+                                       "scored after each origin (default 12)."),
     observed: Path | None = typer.Option(None, "--observed", help="Observed CSV (default: the calibrate "
                                          "block's `observed`)."),
-    runs: int = typer.Option(200, "--runs", "-n", min=2, help="Monte Carlo replications of the forecast."),
+    runs: int = typer.Option(200, "--runs", "-n", min=2, help="Monte Carlo replications of each forecast."),
     seed: int | None = typer.Option(None, "--seed", "-s", min=0,
-                                    help="Batch seed (default: the scenario's)."),
+                                    help="Batch seed of every origin's forecast (default: the scenario's)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Local worker processes."),
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Folder (default: outputs/<scenario>-backtest-…)."),
 ) -> None:
-    """Calibrate on earlier periods, forecast a later one by Monte Carlo, and score the forecast.
+    """Backtest the forecast: at each origin, fit on the data before it, forecast what follows, score it.
 
-    The scenario's free parameters are fitted on the --fit periods only; the forecast draws
-    them per replication from the fit's covariance, so its bands carry parameter and process
-    uncertainty. For each figure of the --test period: the actual, the forecast mean and
-    5/25/50/75/95 % quantiles, the error, and whether the actual lies in the 50 % and 90 %
-    bands. Writes backtest.csv, fit.yaml (with residuals and chart) and the forecast's run
+    One origin from explicit windows (--fit … --test), or several (--origins, or --every N
+    months). At each origin the scenario's free parameters are fitted on the observed figures
+    that end before it only (a fit window that overlaps the test window is refused); the
+    forecast starts on the origin's first day from the observed stock of those figures and
+    draws the fitted values per replication from the fit's covariance, so its bands carry
+    parameter and process uncertainty. Each observed stock that starts at or after the origin
+    is scored: coverage of the 50/80/90 % bands, CRPS, weighted interval score and the median's
+    absolute percentage error, beside two benchmarks (the last observed figure carried
+    forward, and a linear trend fitted to the 24 months before the origin); targets the test
+    figures decide get Brier scores. Writes scores.csv, summary.csv, brier.csv, run.json and a
+    report (report.html, report.xlsx, charts/), and per origin origin-<YYYY-MM>/ with fit.yaml
+    (residuals and chart), restart.csv (the stock it started from) and the forecast's run
     folder (forecast/).
 
-    Example:
-      caseflow backtest scenarios/dragoer-backtest-2019.yaml --fit 2019-07..2020-06 \\
-          --fit 2020-01..2020-12 --test 2020-07..2021-06
+    Examples (the last two find the same single origin in Dragør's three yearly figures; with
+    monthly figures, such as a Jobindsats export, they give several):
+      caseflow backtest scenarios/dragoer-backtest-2019.yaml --fit 2019-07..2020-06 --test 2020-07..2021-06
+      caseflow backtest scenarios/dragoer-backtest-2019.yaml --origins 2020-07 --horizon 12
+      caseflow backtest scenarios/dragoer-backtest-2019.yaml --every 3
     """
-    from sim import __version__
-    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
-    from sim.fitting.backtest import backtest
-    from sim.fitting.calibrate import CalibrationError
-    from sim.fitting.fitfile import residual_chart, write_parameter_file
+    from sim.batch.runfolder import RunFolderError, new_run_folder
+    from sim.fitting.backtest import (
+        BacktestError,
+        every_origins,
+        parse_origins,
+        rolling_windows,
+        single_windows,
+    )
     from sim.fitting.observations import ObservedDataError, read_observed
-    from sim.reports.build import write_reports
 
+    explicit = bool(fit_periods) or test_period is not None
+    rolling = origins is not None or every is not None
+    if explicit and rolling:
+        raise fail("give either --fit … --test (one origin) or --origins/--every (several), not both")
+    if origins is not None and every is not None:
+        raise fail("give --origins or --every, not both")
+    if not explicit and not rolling:
+        raise fail("say where to forecast from: --fit PERIOD --test PERIOD, --origins MONTHS or --every N; "
+                   "see caseflow backtest --help")
+    if explicit and (not fit_periods or test_period is None):
+        raise fail("--fit and --test go together: give at least one --fit PERIOD and one --test PERIOD")
+    if explicit and horizon is not None:
+        raise fail("--horizon goes with --origins or --every; with --test the test window sets it")
     scenario = load_or_exit(scenario_file, parameters=False)
     if scenario.calibrate is None:
         raise fail(f"{scenario_file} has no calibrate: block naming the parameters to fit")
     observed_path = _observed_path(scenario, scenario_file, observed)
-    try:
+    try:  # every window is checked before a folder is made
         frame = read_observed(observed_path)
+        if test_period is not None:
+            windows = [single_windows(scenario, tuple(fit_periods), test_period)]
+        else:
+            months = horizon or _DEFAULT_HORIZON
+            chosen = parse_origins(origins) if origins is not None else every_origins(
+                scenario, frame, every or 1, months)
+            windows = rolling_windows(scenario, frame, chosen, months)
         folder = new_run_folder(f"{scenario.name} backtest", out)
-    except (ObservedDataError, RunFolderError) as exc:
+    except (ObservedDataError, BacktestError, RunFolderError) as exc:
         raise fail(str(exc)) from None
+    result = _run_backtest(scenario, frame, windows, runs, seed, workers, folder)
+    _write_backtest(result, folder, scenario_file, observed_path,
+                    (horizon or _DEFAULT_HORIZON) if rolling else None)
+    _print_backtest(result)
+    say(f"\nWrote {folder}/ (scores.csv, summary.csv, brier.csv, report.html, "
+        f"{', '.join(_origin_folder(o.windows.origin) + '/' for o in result.origins)})")
+
+
+def _origin_folder(origin: str) -> str:
+    return f"origin-{origin}"
+
+
+def _run_backtest(scenario: Scenario, frame: pd.DataFrame, windows: list[Windows], runs: int,
+                  seed: int | None, workers: int | None, folder: Path) -> Backtest:
+    """Run the backtest's origins with a progress bar; exit with the message if one cannot run."""
+    from sim.batch.runfolder import STORE
+    from sim.fitting.backtest import run_backtest
+    from sim.fitting.calibrate import CalibrationError
+
+    def store(origin: str) -> Path:
+        return folder / _origin_folder(origin) / "forecast" / STORE
+
+    count = len(windows)
     try:
-        with progress_bar(f"{scenario.name}: forecast", runs, folder) as advance:
-            result = backtest(scenario, frame, tuple(fit_periods), test_period, runs, seed, workers,
-                              folder / "forecast" / STORE, progress=advance)
+        with progress_bar(f"{scenario.name}: backtest, {count} origin{'s' if count > 1 else ''}",
+                          runs * count, folder) as advance:
+            return run_backtest(scenario, frame, windows, runs, seed, workers, store, progress=advance)
     except (CalibrationError, ValueError) as exc:
         raise fail(str(exc)) from None
-    fit = result.fit
-    header = f"# Backtest fit of {scenario_file} on {', '.join(fit_periods)}.\n"
-    write_parameter_file(folder / "fit.yaml", header,
-                         fit.values, fit.standard_errors, fit.covariance, fit.bounds,
-                         {"scenario": str(scenario_file), "observed": str(observed_path),
-                          "fit_periods": fit_periods, **fit.about()},
-                         fit.residuals, residual_chart(fit.residuals, f"{scenario.name}: fit periods"))
-    write_run(result.result, folder / "forecast", __version__, " ".join(["caseflow", *sys.argv[1:]]))
-    write_reports(folder / "forecast", "da")
-    result.table.to_csv(folder / "backtest.csv", index=False)
-    _print_fit(fit)
-    _print_backtest(result.table, test_period)
-    say(f"\nWrote {folder}/ (backtest.csv, fit.yaml, forecast/)")
+
+
+def _write_backtest(result: Backtest, folder: Path, scenario_file: Path, observed_path: Path,
+                    horizon: int | None) -> None:
+    """Each origin's fit and forecast folder, then scores.csv, summary.csv, brier.csv, run.json
+    and the report built from them."""
+    import datetime as dt
+    import json
+
+    from sim import __version__
+    from sim.batch.runfolder import write_run
+    from sim.fitting.fitfile import residual_chart, write_parameter_file
+    from sim.reports.build import write_reports
+
+    command = " ".join(["caseflow", *sys.argv[1:]])
+    for done in result.origins:
+        here = folder / _origin_folder(done.windows.origin)
+        fit = done.fit
+        header = (f"# Backtest fit of {scenario_file} on {', '.join(done.windows.fit)}, "
+                  f"before the origin {done.windows.origin}.\n")
+        about = {"scenario": str(scenario_file), "observed": str(observed_path),
+                 "origin": done.windows.origin, "fit_periods": list(done.windows.fit), **fit.about()}
+        chart = residual_chart(fit.residuals, f"{done.scenario.name}: fit before {done.windows.origin}")
+        write_parameter_file(here / "fit.yaml", header, fit.values, fit.standard_errors, fit.covariance,
+                             fit.bounds, about, fit.residuals, chart)
+        if done.stock is not None:
+            done.stock.to_csv(here / "restart.csv", index=False)
+        write_run(done.result, here / "forecast", __version__, command)
+        write_reports(here / "forecast", "da")
+    result.scores.to_csv(folder / "scores.csv", index=False)
+    result.summary.to_csv(folder / "summary.csv", index=False)
+    result.brier.to_csv(folder / "brier.csv", index=False)
+    first = result.origins[0].result
+    facts = {"kind": "backtest", "scenario": first.scenario.name, "scenario_file": str(scenario_file),
+             "observed": str(observed_path), "seed": first.seed, "runs": first.runs,
+             "forecast_start": "origin" if result.restarted else "scenario_start", "horizon": horizon,
+             "origins": [{"origin": o.windows.origin, "fit": list(o.windows.fit),
+                          "test": list(o.windows.test), "left_out": list(o.windows.left_out)}
+                         for o in result.origins],
+             "caseflow_version": __version__, "created": dt.datetime.now().isoformat(timespec="seconds"),
+             "command": command, "lang": "da"}
+    (folder / "run.json").write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_reports(folder, "da")
 
 
 def _observed_path(scenario: Scenario, scenario_file: Path, observed: Path | None) -> Path:
@@ -285,13 +496,79 @@ def _observed_path(scenario: Scenario, scenario_file: Path, observed: Path | Non
     return found
 
 
-def _print_backtest(table: pd.DataFrame, period: str) -> None:
-    out = Table(title=f"Backtest: forecast of {period} against the actual", title_justify="left")
-    for column in ("state", "actual", "forecast", "5–95 %", "25–75 %", "error", "in 50 %", "in 90 %"):
-        out.add_column(column, justify="left" if column == "state" else "right")
-    for r in table.itertuples(index=False):
-        out.add_row(str(r.state), f"{r.actual:,.0f}", f"{r.forecast_mean:,.1f}",
-                    f"{r.p05:,.0f}–{r.p95:,.0f}",
-                    f"{r.p25:,.0f}–{r.p75:,.0f}", f"{r.error:+,.1f} ({r.error_share:+.1%})",
-                    "yes" if r.inside_50 else "no", "yes" if r.inside_90 else "no")
-    console.print(out)
+
+def _print_backtest(result: Backtest) -> None:
+    """The fit (one origin) or a line per origin, each test figure (when few), and the summary."""
+    if len(result.origins) == 1:
+        _print_fit(result.origins[0].fit)
+    else:
+        fits = Table(title="Fits, one per origin", title_justify="left")
+        for column in ("origin", "fitted on", "figures", "χ²", "converged"):
+            fits.add_column(column, justify="left" if column in ("origin", "fitted on") else "right")
+        for o in result.origins:
+            fitted = (", ".join(o.windows.fit) if len(o.windows.fit) <= 3 else
+                      f"{o.windows.fit[0]} … {o.windows.fit[-1]} ({len(o.windows.fit)} periods)")
+            fits.add_row(o.windows.origin, fitted, str(o.fit.n_observations), f"{o.fit.chi2:.1f}",
+                         "yes" if o.fit.success else "no")
+        console.print(fits)
+    if len(result.scores) <= 40:
+        _print_figures(result.scores)
+    _print_summary(result)
+    if not result.restarted:
+        say("The forecasts run from the scenario's start with the fitted values, not from the observed "
+            "stock at each origin.")
+
+
+def _print_figures(scores: pd.DataFrame) -> None:
+    """Each test figure: actual, median and 10–90 % band, the narrowest band holding the actual, the
+    CRPS and both benchmarks; origin and period as columns only when they vary."""
+    origins, periods = scores["origin"].unique(), scores["period"].unique()
+    title = "Forecast and benchmarks against the actual"
+    if len(origins) == 1:
+        title += f", origin {origins[0]}" + (f", period {periods[0]}" if len(periods) == 1 else "")
+    table = Table(title=title + " (last: the last observed figure carried forward)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    columns = (["origin"] if len(origins) > 1 else []) + (["period"] if len(periods) > 1 else [])
+    for column in (*columns, "h", "state", "actual", "median", "10–90 %", "inside", "CRPS", "last", "trend"):
+        left = column in ("origin", "period", "state", "inside")
+        table.add_column(column, justify="left" if left else "right")
+    for r in scores.to_dict("records"):
+        inside = next((f"{b} %" for b in (50, 80, 90) if r[f"inside_{b}"]), "outside")
+        cells = [str(r[c]) for c in columns]
+        table.add_row(*cells, str(r["horizon"]), str(r["state"]), f"{r['actual']:,.0f}", f"{r['p50']:,.0f}",
+                      f"{r['p10']:,.0f}–{r['p90']:,.0f}", inside, _num(r["crps"]), _num(r["carried_forward"]),
+                      _num(r["trend"]))
+    console.print(table)
+
+
+def _print_summary(result: Backtest) -> None:
+    """Per state and over all figures: the forecast's band coverage and its CRPS, WIS, MAPE and Brier
+    score, with the two benchmarks' below it."""
+    n, k = len(result.scores), len(result.origins)
+    figures, origins = f"{n} figure{'s' if n != 1 else ''}", f"{k} origin{'s' if k != 1 else ''}"
+    table = Table(title=f"Scores over {figures} at {origins}: coverage of the 50/80/90 % bands, and the "
+                  "model's scores against the last observed figure carried forward (last) and a linear trend",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("state", "forecast", "50 %", "80 %", "90 %", "CRPS", "WIS", "MAPE", "Brier"):
+        table.add_column(column, justify="left" if column in ("state", "forecast") else "right")
+    for r in result.summary.to_dict("records"):
+        state = str(r["state"])
+        for suffix, name in (("", "model"), ("_carried_forward", "last"), ("_trend", "trend")):
+            coverage = [_share(r[f"coverage_{b}"]) if not suffix else "" for b in (50, 80, 90)]
+            brier = _two(r[f"brier{suffix}"]) if r["targets"] else "–"
+            table.add_row(state if not suffix else "", name, *coverage, _num(r[f"crps{suffix}"]),
+                          _num(r[f"wis{suffix}"]), _share(r[f"mape{suffix}"]), brier,
+                          end_section=suffix == "_trend")
+    console.print(table)
+
+
+def _num(x: Any) -> str:
+    return f"{float(x):,.1f}" if math.isfinite(float(x)) else "–"
+
+
+def _share(x: Any) -> str:
+    return f"{float(x):.0%}" if math.isfinite(float(x)) else "–"
+
+
+def _two(x: Any) -> str:
+    return f"{float(x):.2f}" if math.isfinite(float(x)) else "–"

@@ -1,9 +1,13 @@
 """The parameter file `caseflow calibrate` writes, with its residual table and chart.
 
 `<name>-fit.yaml` holds the fitted `values` (what a scenario's `parameters:` applies), their
-`standard_errors` and `covariance` (what the `uncertainty` block draws from) and, for people,
-the priors, the fit's quality and the residuals. Beside it: `<name>-fit-residuals.csv` and
-`<name>-fit.png` (observed against fitted).
+`standard_errors` and `covariance` (what the `uncertainty` block draws from), the values it
+could not pin down (`unidentified`: no standard error, not drawn), each fitted inflow's
+`anchors` date (its `trend_from` where the fit is applied) and, from a spell fit, the
+scenario-ready `transitions` and `inflow_per_week` the values index into; for people, the
+priors, the fit's quality (the error model, χ² per figure, dispersion) and the residuals.
+Beside it: `<name>-fit-residuals.csv` and `<name>-fit.png` (observed against fitted).
+calibration/README.md describes every key.
 """
 
 from __future__ import annotations

@@ -3,10 +3,20 @@
 Periods are a year (`2018`), a month (`2018-03`) or an inclusive range of months
 (`2017-01..2017-10`); states are a state code, a Jobindsats group or `total`. A figure of
 full-year persons over a period is the model's person-days on those states over the
-period's months ÷ the period's days, the same measure the batch reports; `inflow_count` is
-the moves into those states over the period and `outflow_<destination>_count` the moves out
-of them to a destination (`outflow_job_count`). Where a code is
-both a state and a group (sygedagpenge), `group:sygedagpenge` names the group.
+period's months ÷ the period's days, the same measure the batch reports. The counts are moves
+over the period's months, as the ledger books them:
+
+- `inflow_count`: moves into those states from anywhere else: from outside public support (the
+  scenario's inflows), from an exit state (a return from job, education, …) and from every
+  other benefit state (a sygedagpenge spell that goes on to jobafklaring is an inflow of
+  jobafklaring). Moves between the observation's own states do not count, so the inflow of
+  `total` or a group is the entries from outside it.
+- `inflow_from_outside_count`: moves into those states from outside public support only (the
+  scenario's inflows and returns from an exit state), not from another benefit state.
+- `outflow_<destination>_count`: moves out of those states to a destination state
+  (`outflow_job_count`).
+
+Where a code is both a state and a group (sygedagpenge), `group:sygedagpenge` names the group.
 """
 
 from __future__ import annotations
@@ -160,7 +170,11 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
 
 STOCK = "full_year_persons"
 INFLOW = "inflow_count"
-"""Moves into the observation's states (from outside public support or another state) in the period."""
+"""Moves into the observation's states from any other state (benefit or exit) or from outside public
+support, in the period; moves between the observation's own states do not count."""
+INFLOW_OUTSIDE = "inflow_from_outside_count"
+"""Moves into the observation's states from outside public support (the scenario's inflows) or
+from an exit state (a return), in the period: not from another benefit state."""
 OUTFLOW_PREFIX, OUTFLOW_SUFFIX = "outflow_", "_count"
 """`outflow_<destination>_count`: moves from the observation's states to a destination (e.g. job)."""
 
@@ -191,6 +205,9 @@ def period_value(model: Model, person_days: np.ndarray, flows: np.ndarray, obs: 
     if obs.measure == INFLOW:
         others = [o for o in range(moves.shape[0]) if o not in obs.rows]
         return float(moves[np.ix_(others, rows)].sum())
+    if obs.measure == INFLOW_OUTSIDE:
+        outside = list(range(model.n_benefit, moves.shape[0]))  # exit states, then outside
+        return float(moves[np.ix_(outside, rows)].sum())
     dest = outflow_destination(obs.measure)
     assert dest is not None and dest in model.codes
     return float(moves[rows, model.codes.index(dest)].sum())
@@ -199,4 +216,4 @@ def period_value(model: Model, person_days: np.ndarray, flows: np.ndarray, obs: 
 def can_compare(model: Model, measure: str) -> bool:
     """Whether the model gives a measure: a stock, an inflow, or an outflow to one of its states."""
     dest = outflow_destination(measure)
-    return measure in (STOCK, INFLOW) or (dest is not None and dest in model.codes)
+    return measure in (STOCK, INFLOW, INFLOW_OUTSIDE) or (dest is not None and dest in model.codes)

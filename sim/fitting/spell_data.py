@@ -245,6 +245,21 @@ def _parse_times(s: pd.Series, kind: str, optional: bool) -> tuple[pd.Series, np
     return values, bad
 
 
+def spell_days(spells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end and the day observation of each validated spell begins (its entry, else its
+    start; an entry before the start counts from the start), as float days (dates: days since
+    1970-01-01)."""
+    start, end = _days(spells["start"]), _days(spells["end"])
+    entry = _days(spells["entry"]) if "entry" in spells.columns else start
+    entry = np.where(np.isnan(entry), start, entry)
+    return start, end, np.maximum(entry, start)
+
+
+def in_dates(spells: pd.DataFrame) -> bool:
+    """Whether the validated spells' times are dates (else numbers of days)."""
+    return bool(pd.api.types.is_datetime64_any_dtype(spells["start"]))
+
+
 def observed_weeks(spells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Durations in weeks at which each validated spell comes under observation (t0) and ends (t1).
 

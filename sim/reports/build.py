@@ -1,14 +1,21 @@
-"""Build a run folder's reports: charts/*.png, report.xlsx and report.html, from its files alone."""
+"""Build a run folder's reports: charts/*.png, report.xlsx and report.html, from its files alone.
+
+A tracked forecast's folder (with track.csv) also gets the path of its targets' probabilities:
+charts/track.png, a section of the page and a sheet of the workbook (`sim.reports.track`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sim.reports.charts import draw_fan, draw_probabilities, fan_serieses, png, probability_bars
 from sim.reports.html import build_html
 from sim.reports.language import Lang, check_lang
 from sim.reports.rundata import load_run
+from sim.reports.track import CHART as TRACK_CHART
+from sim.reports.track import draw_track, read_track, track_section, track_series, track_sheet
+from sim.reports.track import text as track_text
 from sim.reports.workbook import write_workbook
 
 WORKBOOK = "report.xlsx"
@@ -46,14 +53,25 @@ def save_charts(folder: Path, charts: dict[str, bytes | None]) -> list[Path]:
 
 
 def write_reports(folder: Path, lang: str = "da") -> Reports:
-    """Read the run folder and (re)write its charts, workbook and HTML report in `lang`."""
+    """Read the run folder and (re)write its charts, workbook and HTML report in `lang`; a folder
+    `caseflow backtest` wrote gets the backtest's report (`sim.reports.scores`)."""
+    from sim.reports.scores import is_backtest_folder, write_backtest_report
+
+    if is_backtest_folder(folder):
+        return write_backtest_report(folder, lang)
     language: Lang = check_lang(lang)
     data = load_run(folder)
     fans = {series.state: png(draw_fan(series, language)) for series in fan_serieses(data, language)}
     bars = probability_bars(data)
     bars_png = png(draw_probabilities(bars, language)) if bars.names else None
-    written = save_charts(data.folder, {**{f"{s}.png": b for s, b in fans.items()}, TARGETS_CHART: bars_png})
-    workbook = write_workbook(data, data.folder / WORKBOOK, language)
+    path = read_track(data.folder)
+    path_png = png(draw_track(track_series(path), language)) if path is not None else None
+    written = save_charts(data.folder, {**{f"{s}.png": b for s, b in fans.items()}, TARGETS_CHART: bars_png,
+                                        TRACK_CHART: path_png})
+    sheets = [(track_text("sheet", language), partial(track_sheet, frame=path, lang=language))
+              ] if path is not None else []
+    workbook = write_workbook(data, data.folder / WORKBOOK, language, sheets)
+    extra = [track_section(path, path_png, language)] if path is not None else []
     html = data.folder / HTML
-    html.write_text(build_html(data, fans, bars_png, language), encoding="utf-8")
+    html.write_text(build_html(data, fans, bars_png, language, extra), encoding="utf-8")
     return Reports(workbook, html, tuple(written))

@@ -318,8 +318,8 @@ def probability_bars(data: RunData) -> ProbabilityBars:
 
 
 def traffic_colour(p: float) -> str:
-    """Green from 0.8, amber from 0.5, red below."""
-    return next(colour for colour, lo in TRAFFIC if p >= lo)
+    """Green from 0.8, amber from 0.5, red below; grey for an undefined probability."""
+    return next((colour for colour, lo in TRAFFIC if p >= lo), NEUTRAL_COLOUR)
 
 
 def draw_probabilities(bars: ProbabilityBars, lang: Lang) -> Figure:
@@ -331,7 +331,8 @@ def draw_probabilities(bars: ProbabilityBars, lang: Lang) -> Figure:
     y = np.arange(len(bars.names))[::-1]
     ax.barh(y, bars.probabilities, color=[traffic_colour(p) for p in bars.probabilities], height=0.6)
     for yi, p in zip(y, bars.probabilities, strict=True):
-        ax.text(min(p, 1.0) + 0.01, yi, number(p, lang, 2), va="center", fontsize=8)
+        ax.text(min(p, 1.0) + 0.01 if p == p else 0.01, yi, number(p, lang, 2) if p == p else "–",
+                va="center", fontsize=8)
     ax.set_yticks(y, [textwrap.fill(name, 45) for name in bars.names], fontsize=8)
     ax.set_xlim(0, 1.08)
     ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1.0]))

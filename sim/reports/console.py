@@ -23,7 +23,9 @@ from sim.reports.texts import precision_sentence, probability_note, probability_
 
 
 def _amount(metric: str, value: float) -> str:
-    """A target value as people read it: persons, DKK millions or a percentage."""
+    """A target value as people read it: persons, DKK millions or a percentage ('–' if undefined)."""
+    if value != value:
+        return "–"
     if metric == "cofinancing_rate" or metric.endswith("_share"):
         return f"{value:.1%}"
     if metric.endswith("_dkk"):
@@ -58,7 +60,9 @@ def print_summary(run: RunData, console: Console) -> None:
         for state in [*run.states, TOTAL]:
             r = rows.loc[state]
             cells = [f"{r['mean']:,.0f}", f"{r['p10']:,.0f}–{r['p90']:,.0f}"]
-            if costs:
+            if costs and pd.isna(r["net_dkk"]):
+                cells += ["–"] * 3  # a year with actual months (caseflow track): the actuals have no money
+            elif costs:
                 cells += [f"{r['gross_dkk'] / 1e6:,.1f}", f"{r['net_dkk'] / 1e6:,.1f}",
                           f"{r['cofinancing_rate']:.1%}"]
             table.add_row(state, *cells, style="bold" if state == TOTAL else None)

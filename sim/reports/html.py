@@ -181,6 +181,8 @@ def costs_section(data: RunData, lang: Lang) -> str:
             for state in (*data.states, TOTAL):
                 r = part.loc[state]
                 rate = r["cofinancing_rate"]
+                if pd.isna(r["net_dkk"]):
+                    continue  # a year with actual months (caseflow track): the actuals have no money
                 rows.append([state_label(state, lang, data.state_specs), str(year),
                              *(millions(r[k], lang) for k in amounts),
                              f"{millions(r['net_dkk_p10'], lang)}–{millions(r['net_dkk_p90'], lang)}",
@@ -252,11 +254,12 @@ def page(title: str, lang: Lang, sections: Sequence[str]) -> str:
             + "\n".join(s for s in sections if s) + "\n</body>\n</html>\n")
 
 
-def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, lang: Lang) -> str:
-    """The run's report: header, targets, the assumptions checked, fan charts, yearly table, costs
-    and the command."""
+def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, lang: Lang,
+               extra: Sequence[str] = ()) -> str:
+    """The run's report: header, targets, the assumptions checked, `extra` sections (a tracked
+    forecast's path, `sim.reports.track`), fan charts, yearly table, costs and the command."""
     return page(f"{data.name} – caseflow", lang, [
         header_section(data, lang), targets_section(data, bars_png, lang), assumptions_section(data, lang),
-        fans_section(data, fans, lang),
+        *extra, fans_section(data, fans, lang),
         yearly_section(data, lang), costs_section(data, lang), programmes_section(data, lang),
         teams_section(data, lang), footer_section(data, lang)])

@@ -198,6 +198,8 @@ def target_sentence(t: TargetRow, lang: Lang, specs: Mapping[str, Mapping[str, A
 def spread_sentence(t: TargetRow, lang: Lang) -> str:
     """'median 504 (10–90 %: 492–525)' for one target's simulated values; for a mean duration,
     also the share of spells the horizon cut short (their weeks count only up to it)."""
+    if not math.isfinite(t.p50):
+        return ""  # undefined in every replication: nothing simulated to show
     whole = t.metric == "full_year_persons"
     values = {q: value_text(t.metric, round(getattr(t, q)) if whole else getattr(t, q), lang)
               for q in ("p10", "p50", "p90")}

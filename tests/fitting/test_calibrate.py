@@ -59,8 +59,8 @@ def test_fit_recovers_inflow_and_its_standard_error() -> None:
     a = _closed_form_year(1.0, 1)
     observed = pd.DataFrame({"period": ["2019"], "state": ["a_dagpenge"], "measure": ["full_year_persons"],
                              "value": [a * 12.5], "source": [""]})
-    spec = Calibrate.model_validate(
-        {"parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
+    spec = Calibrate.model_validate(  # measurement error alone (no process-noise pilot)
+        {"process_runs": 0, "parameters": [{"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
     fit = calibrate(_one_state(10.0), spec, observed, relative_error=0.02)
     assert fit.success
     assert fit.values["inflow_per_week.a_dagpenge"] == pytest.approx(12.5, rel=3e-3)
@@ -78,7 +78,7 @@ def test_prior_pulls_an_unidentified_parameter_to_itself() -> None:
     a = _closed_form_year(1.0, 1)
     observed = pd.DataFrame({"period": ["2019"], "state": ["total"], "measure": ["full_year_persons"],
                              "value": [a * 30], "source": [""]})
-    spec = Calibrate.model_validate({"parameters": [
+    spec = Calibrate.model_validate({"process_runs": 0, "parameters": [
         {"path": "inflow_per_week.a_dagpenge", "bounds": [0, 60], "prior": 10, "spread": 2},
         {"path": "inflow_per_week.sygedagpenge", "bounds": [0, 60], "prior": 10, "spread": 2},
     ]})
@@ -221,7 +221,7 @@ def test_flows_are_fitted_too() -> None:
     assert inflow == pytest.approx(10 * 365 / 7, rel=1e-9)
     assert outflow == pytest.approx(EXIT_RATE * _closed_form_year(10.0, 1) * 365 / 7, rel=3e-3)
     frame["value"] = [13 * 365 / 7, 0.0]
-    spec = Calibrate.model_validate({"measures": ["inflow_count"], "parameters": [
+    spec = Calibrate.model_validate({"measures": ["inflow_count"], "process_runs": 0, "parameters": [
         {"path": "inflow_per_week.a_dagpenge", "bounds": [1, 50]}]})
     fit = calibrate(_one_state(10.0), spec, frame)
     assert fit.values["inflow_per_week.a_dagpenge"] == pytest.approx(13, rel=1e-4)
