@@ -6,20 +6,26 @@ simulation, fitting and reports it needs, so `--help`, `--version` and `validate
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from sim.cli.common import console, err, progress_bar, say
+from sim.cli.common import console, progress_bar, say, starting, tell, writing
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
 from sim.cli.importing import import_app
+from sim.cli.tracking import track_command
 
 DEFAULT_ASSUMPTION_RUNS = 50
 """Replications of the assumption check at each end (sim.batch.assumptions.DEFAULT_RUNS, kept
 here so that `--help` loads no numerical library)."""
+MAX_RUNS = 100_000
+"""The most replications a batch may ask for: a probability's standard error is then at most
+0.0016, far finer than any plan's target; Tårnby's 100,000 take about four hours on 2 cores, and
+the replication seeds alone 45 MB (a million would take two days and 450 MB before the first)."""
 
 app = typer.Typer(
     help="caseflow: simulate a Danish jobcentre's caseload, forecast it and test its targets.",
@@ -38,6 +44,7 @@ class Language(StrEnum):
 
 app.command(name="calibrate")(calibrate_command)
 app.command(name="backtest")(backtest_command)
+app.command(name="track")(track_command)
 app.add_typer(import_app, name="import")
 
 
@@ -67,21 +74,38 @@ def validate(
     Example:  caseflow validate scenarios/taarnby-2018.yaml
     """
     failed = False
-    for file in files:
-        try:
-            _load_or_exit(file)
-        except typer.Exit:
-            failed = True
-        else:
-            console.print(f"{file}: OK", markup=False, highlight=False, soft_wrap=True)
+    with starting():
+        for file in files:
+            try:
+                _load_or_exit(file)
+            except typer.Exit:
+                failed = True
+            else:
+                console.print(f"{file}: OK", markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=1)
+
+
+def _workers(workers: int | None) -> int | None:
+    """--workers, refused (click's usage error, exit 2) beyond 4 processes a core: more only
+    compete for the cores, and 100,000 would be a fork bomb."""
+    cores = os.cpu_count() or 1
+    if workers is not None and workers > 4 * cores:
+        raise typer.BadParameter(f"{workers} is more than 4 processes for each of this machine's {cores} "
+                                 f"cores; give at most {4 * cores}", param_hint="'--workers'")
+    return workers
+
+
+def _refuse(exc: Exception | str) -> typer.Exit:
+    """Print the reason a verb refuses (one line) and return the exit 1 to raise."""
+    tell(f"error: {exc}")
+    return typer.Exit(code=1)
 
 
 @app.command()
 def run(
     scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file."),
-    runs: int = typer.Option(100, "--runs", "-n", min=1, help="Monte Carlo replications."),
+    runs: int = typer.Option(100, "--runs", "-n", min=1, max=MAX_RUNS, help="Monte Carlo replications."),
     seed: int | None = typer.Option(None, "--seed", "-s", min=0,
                                     help="Batch seed (default: the scenario's, else a fresh one)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1,
@@ -91,7 +115,7 @@ def run(
     lang: Language = typer.Option(Language.da, "--lang", "-l",
                                   help="Language of report.xlsx and report.html (the CSVs are the same)."),
     assumption_runs: int = typer.Option(
-        DEFAULT_ASSUMPTION_RUNS, "--assumption-runs", min=1,
+        DEFAULT_ASSUMPTION_RUNS, "--assumption-runs", min=1, max=MAX_RUNS,
         help="Replications of the assumption check at each end of each assumed value: the first "
              "min(this, --runs). It costs 2 × (assumed values) × that many more replications (none "
              "for an assumed observed figure, which moves thresholds only)."),
@@ -119,27 +143,51 @@ def run(
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 50 --no-assumption-check
     """
-    scenario = _load_or_exit(scenario_file)  # before the heavy imports: a bad file fails at once
-    from sim import __version__
-    from sim.batch.assumptions import check_cost
-    from sim.batch.run import run as sim_run
-    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
-    from sim.reports.build import write_reports
-    from sim.reports.console import print_summary
-    from sim.reports.rundata import load_run
+    workers = _workers(workers)
+    with starting() as undo:
+        scenario = _load_or_exit(scenario_file)  # before the heavy imports: a bad file fails at once
+        from sim import __version__
+        from sim.batch.assumptions import check_cost
+        from sim.batch.run import run as sim_run
+        from sim.batch.runfolder import (
+            STORE,
+            RunFolderError,
+            check_room,
+            discard_run_folder,
+            is_folder,
+            new_run_folder,
+            replication_bytes,
+            write_run,
+        )
+        from sim.reports.build import write_reports
+        from sim.reports.console import print_summary
+        from sim.reports.rundata import NotARunFolder, load_run
+
+        existed = is_folder(out)
+        try:
+            check_room(replication_bytes(scenario), runs, out)
+            folder = new_run_folder(scenario.name, out)
+        except RunFolderError as exc:
+            raise _refuse(exc) from None
+        undo.append(lambda: discard_run_folder(folder, keep=existed))
+    checked = 0 if no_assumption_check else assumption_runs
+    from sim.kernel.engine import EventBudgetExceeded
 
     try:
-        folder = new_run_folder(scenario.name, out)
-    except RunFolderError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(code=1) from None
-    checked = 0 if no_assumption_check else assumption_runs
-    with progress_bar(scenario.name, runs + check_cost(scenario, runs, checked), folder) as advance:
-        result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
-                         progress=advance, assumption_runs=checked)
-    write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
-    write_reports(folder, lang.value)
-    written = load_run(folder)
+        with progress_bar(scenario.name, runs + check_cost(scenario, runs, checked), folder,
+                          discard=lambda: discard_run_folder(folder, keep=existed)) as advance:
+            result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
+                             progress=advance, assumption_runs=checked)
+    except EventBudgetExceeded as exc:  # a scenario whose moves never end: say which, keep nothing
+        discard_run_folder(folder, keep=existed)
+        raise _refuse(f"{scenario_file}: {exc}") from None
+    try:
+        with writing(folder):
+            write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
+            write_reports(folder, lang.value)
+        written = load_run(folder)
+    except NotARunFolder as exc:  # the folder as written does not read back: say so, in one line
+        raise _refuse(exc) from None
     print_summary(written, console)
     console.print(f"\nWrote {folder}/ (seed {written.facts['seed']})", markup=False, highlight=False)
 
@@ -148,7 +196,8 @@ def run(
 def compare(
     base_file: Path = typer.Argument(..., metavar="BASE", help="The base scenario YAML file."),
     variant_file: Path = typer.Argument(..., metavar="VARIANT", help="The what-if scenario YAML file."),
-    runs: int = typer.Option(100, "--runs", "-n", min=1, help="Monte Carlo replications of each."),
+    runs: int = typer.Option(100, "--runs", "-n", min=1, max=MAX_RUNS,
+                             help="Monte Carlo replications of each."),
     seed: int | None = typer.Option(None, "--seed", "-s", min=0,
                                     help="Batch seed for both (default: the base's, else a fresh one)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1,
@@ -167,32 +216,57 @@ def compare(
 
     Example:  caseflow compare scenarios/taarnby-2018.yaml my-variant.yaml --runs 200
     """
-    base, variant = _load_or_exit(base_file), _load_or_exit(variant_file)
-    from sim import __version__
-    from sim.batch.compare import compare as sim_compare
-    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, write_run
-    from sim.reports.build import write_reports
-    from sim.reports.comparedata import BASE, DIFFERENCES, VARIANT, load_comparison
-    from sim.reports.comparison import write_comparison_report
-    from sim.reports.console import print_differences
+    workers = _workers(workers)
+    with starting() as undo:
+        base, variant = _load_or_exit(base_file), _load_or_exit(variant_file)
+        from sim import __version__
+        from sim.batch.compare import compare as sim_compare
+        from sim.batch.runfolder import (
+            STORE,
+            RunFolderError,
+            check_room,
+            discard_run_folder,
+            is_folder,
+            new_run_folder,
+            replication_bytes,
+            write_run,
+        )
+        from sim.reports.build import write_reports
+        from sim.reports.comparedata import BASE, DIFFERENCES, VARIANT, load_comparison
+        from sim.reports.comparison import write_comparison_report
+        from sim.reports.console import print_differences
+        from sim.reports.rundata import NotARunFolder
 
-    try:
-        folder = new_run_folder(f"{base.name} vs {variant.name}", out)
-    except RunFolderError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(code=1) from None
-    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder) as advance:
+        existed = is_folder(out)
+        try:
+            check_room(replication_bytes(base) + replication_bytes(variant), runs, out)
+            folder = new_run_folder(f"{base.name} vs {variant.name}", out)
+        except RunFolderError as exc:
+            raise _refuse(exc) from None
+
+        def discard() -> None:
+            for part in (BASE, VARIANT):
+                discard_run_folder(folder / part, keep=False)
+            discard_run_folder(folder, keep=existed)
+
+        undo.append(discard)
+
+    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder, discard=discard) as advance:
         result = sim_compare(base, variant, runs=runs, seed=seed, workers=workers,
                              store_dirs=(folder / BASE / STORE, folder / VARIANT / STORE),
                              progress=advance)
     command = " ".join(["caseflow", *sys.argv[1:]])
-    write_run(result.base, folder / BASE, __version__, command, lang=lang.value)
-    write_run(result.variant, folder / VARIANT, __version__, command, lang=lang.value)
-    result.differences.to_csv(folder / DIFFERENCES, index=False)
-    for part in (BASE, VARIANT):
-        write_reports(folder / part, lang.value)
-    write_comparison_report(folder, lang.value)
-    written = load_comparison(folder)
+    try:
+        with writing(folder):
+            write_run(result.base, folder / BASE, __version__, command, lang=lang.value)
+            write_run(result.variant, folder / VARIANT, __version__, command, lang=lang.value)
+            result.differences.to_csv(folder / DIFFERENCES, index=False)
+            for part in (BASE, VARIANT):
+                write_reports(folder / part, lang.value)
+            write_comparison_report(folder, lang.value)
+        written = load_comparison(folder)
+    except NotARunFolder as exc:
+        raise _refuse(exc) from None
     print_differences(written, console)
     console.print(f"\nWrote {folder}/ (seed {written.base.facts['seed']})", markup=False, highlight=False)
 
@@ -207,28 +281,42 @@ def report(
     """Rebuild report.xlsx, report.html and charts/*.png from a run folder's files alone.
 
     Nothing is simulated again: the reports are read from monthly.csv, yearly.csv, targets.csv,
-    costs.csv (with economics), scenario.yaml and run.json. Given a folder `caseflow compare`
+    costs.csv (with economics), scenario.yaml and run.json, each checked first (its columns and
+    numbers, a row for each month or year and state, probabilities in [0, 1]): a folder that
+    fails is refused with the reason and no report is written. Given a folder `caseflow compare`
     wrote (differences.csv, base/ and variant/), it rebuilds both runs' reports and the
     comparison's.
 
     Example:  caseflow report outputs/taarnby-2018-20250101-120000 --lang en
     """
-    from sim.reports.build import write_reports
-    from sim.reports.comparedata import BASE, VARIANT, comparison_language, is_comparison_folder
-    from sim.reports.comparison import write_comparison_report
-    from sim.reports.rundata import NotARunFolder, run_language
+    with starting():
+        from sim.reports.build import write_reports
+        from sim.reports.comparedata import (
+            BASE,
+            VARIANT,
+            comparison_language,
+            is_comparison_folder,
+            load_comparison,
+        )
+        from sim.reports.comparison import write_comparison_report
+        from sim.reports.rundata import NotARunFolder, run_language
 
+        try:
+            comparison = is_comparison_folder(run_dir)
+        except OSError as exc:
+            raise _refuse(f"{run_dir} cannot be read: {exc.strerror or exc}") from None
     try:
-        if is_comparison_folder(run_dir):
-            chosen = lang.value if lang is not None else comparison_language(run_dir)
-            built = [write_reports(run_dir / BASE, chosen), write_reports(run_dir / VARIANT, chosen),
-                     write_comparison_report(run_dir, chosen)]
-        else:
-            chosen = lang.value if lang is not None else run_language(run_dir)
-            built = [write_reports(run_dir, chosen)]
+        with writing(run_dir, "its reports may be incomplete; the run's own files are as they were"):
+            if comparison:
+                load_comparison(run_dir)  # both runs and the differences, before any report is written
+                chosen = lang.value if lang is not None else comparison_language(run_dir)
+                built = [write_reports(run_dir / BASE, chosen), write_reports(run_dir / VARIANT, chosen),
+                         write_comparison_report(run_dir, chosen)]
+            else:  # write_reports reads and checks the whole folder before it writes
+                chosen = lang.value if lang is not None else run_language(run_dir)
+                built = [write_reports(run_dir, chosen)]
     except NotARunFolder as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        raise _refuse(exc) from None
     for reports in built:
         console.print(f"Wrote {reports.workbook}, {reports.html} and {len(reports.charts)} charts in "
                       f"{reports.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.contract.fields import Num
+from sim.contract.fields import Num, Whole
 
 
 class _Block(BaseModel):
@@ -44,11 +44,23 @@ class Calibrate(_Block):
     periods: tuple[str, ...] = ()
     """Observed periods to fit (default: every period inside the horizon)."""
     measures: tuple[str, ...] = ("full_year_persons",)
-    """Observed measures to fit: full_year_persons, inflow_count, outflow_<destination>_count."""
+    """Observed measures to fit: full_year_persons, inflow_count (entries from anywhere else, other
+    benefit states included), inflow_from_outside_count (from outside public support only),
+    outflow_<destination>_count (`sim.fitting.observations`)."""
     states: tuple[str, ...] = ()
     """Observed states, groups (`group:<g>`) or `total` to fit (default: every one the model has)."""
     relative_error: Num = Field(default=0.02, gt=0, le=1, allow_inf_nan=False)
-    """Accuracy of an observed figure as a fraction of it: its standard deviation in the fit."""
+    """Accuracy of an observed figure as a fraction of it: its measurement sd in the fit."""
+    process_runs: Whole = Field(default=40, ge=0, le=10_000)
+    """Engine replications at the first fit that measure the figures' process noise, which the
+    error model adds to the measurement error (0: measurement error alone; else at least 2)."""
+
+    @field_validator("process_runs")
+    @classmethod
+    def _two_or_none(cls, v: int) -> int:
+        if v == 1:
+            raise ValueError("1 replication gives no variance; give 0 (no pilot) or at least 2")
+        return v
 
     @field_validator("periods", mode="before")
     @classmethod
@@ -60,12 +72,16 @@ class ParameterSet(_Block):
     """Fitted values (what the scenario's `parameters:` file holds), applied when the scenario loads."""
 
     source: str = ""
-    """The file the values came from."""
+    """The file the values came from (several: their names joined by ", ")."""
     values: dict[str, Num] = Field(default_factory=dict)
     standard_errors: dict[str, Num] = Field(default_factory=dict)
     covariance: tuple[tuple[float, ...], ...] = ()
-    """Covariance of the fitted values, in the order of `values` (empty: independent, from the SEs)."""
+    """Covariance of the fitted values, in the order of `values` (empty: independent, from the SEs).
+    Several files give a block-diagonal one: each file's values vary together, the files apart."""
     bounds: dict[str, tuple[Num, Num]] = Field(default_factory=dict)
+    unidentified: dict[str, str] = Field(default_factory=dict)
+    """Values the fit could not pin down (path: reason): they have no standard error, and a
+    scenario does not draw them from the fit (`uncertainty.fitted`)."""
 
     @model_validator(mode="after")
     def _shapes(self) -> ParameterSet:
@@ -75,6 +91,13 @@ class ParameterSet(_Block):
         unknown = sorted(set(self.standard_errors) - set(self.values))
         if unknown:
             raise ValueError(f"standard errors for parameters without a value: {', '.join(unknown)}")
+        blind = sorted(set(self.unidentified) - set(self.values))
+        if blind:
+            raise ValueError(f"unidentified parameters without a value: {', '.join(blind)}")
+        both = sorted(set(self.unidentified) & set(self.standard_errors))
+        if both:
+            raise ValueError(f"a standard error for unidentified parameters: {', '.join(both)}; "
+                             "an unidentified parameter has none")
         return self
 
 

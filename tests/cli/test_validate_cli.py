@@ -157,7 +157,7 @@ CASES = [
     ("shares-sum-above-1", route("sygedagpenge", 2, share=0.9), "transitions.sygedagpenge[2].share",
      ["week 22 sum to 1.1", "at most 1"]),
     ("shares-sum-below-1", route("sygedagpenge", 2, share=0.5), "transitions.sygedagpenge[2].share",
-     ["sum to 0.7, below 1", "share: rest"]),
+     ["sum to 0.7, 0.3 short of 1", "share: rest"]),
     ("stay-with-rate", route("sygedagpenge", 2, rate_per_week=0.1),
      "transitions.sygedagpenge[2].rate_per_week",
      ["0.1 is not allowed", "takes no rate", "remove rate_per_week"]),

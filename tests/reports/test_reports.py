@@ -245,14 +245,10 @@ def test_run_lang_option_is_remembered(tmp_path: Path) -> None:
     assert "The scenario has no targets." in (out / HTML).read_text(encoding="utf-8")
 
 
-def test_reports_without_a_full_year_or_targets(run_dir: Path, tmp_path: Path) -> None:
-    # sim.run cannot yet summarise a horizon without a full calendar year (summary.table_stats
-    # of an empty yearly table), so the folder is cut down by hand: no yearly rows, no targets.
-    folder = tmp_path / "short"
-    shutil.copytree(run_dir, folder, ignore=shutil.ignore_patterns("store", CHARTS, WORKBOOK, HTML))
-    for name in ("yearly.csv", "targets.csv"):
-        pd.read_csv(folder / name).iloc[:0].to_csv(folder / name, index=False)
-    write_reports(folder)
+def test_reports_without_a_full_year_or_targets(tmp_path: Path) -> None:
+    # a horizon inside one calendar year and no targets: no yearly rows, no targets rows
+    folder = make_run(tmp_path / "short", start="2018-03-01", months=6, targets=[])
+    assert pd.read_csv(folder / "yearly.csv").empty and pd.read_csv(folder / "targets.csv").empty
     text = (folder / HTML).read_text(encoding="utf-8")
     assert 'id="costs"' in text and "Udgifter pr. måned" in text
     assert "Scenariet har ingen mål." in text and "Horisonten dækker intet helt kalenderår" in text
