@@ -163,21 +163,22 @@ class CaseworkerTeam:
         per_day = spec.headcount * spec.hours_per_week / 7.0  # hours
         month_ends = iter(self.calendar.edges[1:])
         month_end = next(month_ends)
+        count = self.counts.append  # (measure, day, amount): `_count` inlined on the daily round
         yield self.env.timeout(1.0 - DAY_END)  # the rounds run just before midnight, so the last
         while True:                              # day of the horizon has one too
             now = self.last_round = self.env.now
             start = now - (1.0 - DAY_END)
-            self._count(HOURS_AVAILABLE, start, per_day)
+            count((HOURS_AVAILABLE, start, per_day))
             self.hours += max(0.0, min(per_day, self.hours_capacity - self.hours))
             held, available = 0, self.hours
             while self.due and self.due[0][0] <= now and available >= per_meeting:
                 due, _, c, spell, first = heapq.heappop(self.due)
                 if c.entered != spell or c.ident not in self.members:
                     continue  # the citizen has left the team's states: that meeting never fell due
-                self._count(DUE, due)
+                count((DUE, due, 1.0))
                 self.pending_due.pop(c.ident, None)
                 if now - due > give_up:
-                    self._count(MISSED, now)
+                    count((MISSED, now, 1.0))
                 else:
                     held += 1
                     available -= per_meeting
@@ -186,12 +187,12 @@ class CaseworkerTeam:
             while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
                 due, _, c, spell, _ = heapq.heappop(self.due)
                 if c.entered == spell and c.ident in self.members:
-                    self._count(DUE, due)
-                    self._count(MISSED, now)
+                    count((DUE, due, 1.0))
+                    count((MISSED, now, 1.0))
                     self.pending_due.pop(c.ident, None)
                     self._schedule(c, due + self._interval(due - c.entered), False)
             self.hours -= min(held * per_meeting, self.hours)
-            self._count(HOURS_USED, start, held * spec.hours_per_meeting)
+            count((HOURS_USED, start, held * spec.hours_per_meeting))
             if now + DAY_END >= month_end - 0.5:  # the round of a month's last day: fokusmål
                 self._month_end(now)
                 month_end = next(month_ends, math.inf)
@@ -199,13 +200,14 @@ class CaseworkerTeam:
 
     def _hold(self, c: Citizen, held: float, due: float, first: bool, late: float) -> None:
         """Book a meeting held at `held` (today); its effect starts now, at the day's end."""
-        self._count(HELD, held)
+        count = self.counts.append
+        count((HELD, held, 1.0))
         if held - due > late:
-            self._count(LATE, held)
+            count((LATE, held, 1.0))
         if first:
-            self._count(FIRST_HELD, held)
+            count((FIRST_HELD, held, 1.0))
             if held - c.entered <= 14.0 + TOLERANCE_DAYS:  # day 14 itself counts
-                self._count(FIRST_14, held)
+                count((FIRST_14, held, 1.0))
         record = c.ext[self.slot]
         record.held = [t for t in (record.held or ()) if t > held - YEAR] + [held]
         now = self.env.now
@@ -250,14 +252,15 @@ class CaseworkerTeam:
 
     def _month_end(self, now: float) -> None:
         """Count Dragør's fokusmål among the team's citizens with 12 months' seniority."""
+        count = self.counts.append
         for c in self.members.values():
             if self.support_days(c, now) < YEAR:
                 continue
-            self._count(SENIOR, now)
+            count((SENIOR, now, 1.0))
             if self.last_offer(c) < now - YEAR:
-                self._count(NO_OFFER, now)
+                count((NO_OFFER, now, 1.0))
             if len([t for t in (c.ext[self.slot].held or ()) if t > now - YEAR]) < 4:
-                self._count(FEW_MEETINGS, now)
+                count((FEW_MEETINGS, now, 1.0))
 
     def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
         self.counts.append((measure, day, amount))
