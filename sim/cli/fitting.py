@@ -6,6 +6,7 @@ registering them with the command line costs nothing until one runs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import sys
@@ -49,6 +50,8 @@ def calibrate_command(
                                      "(repeat; a SCENARIO gives its own): exits at it are clock moves."),
     inflows: bool = typer.Option(True, "--inflows/--no-inflows", help="With --spells: estimate each "
                                  "state's inflow from outside from the spells that start in the window."),
+    force: bool = typer.Option(False, "--force", help="Replace the parameter file if it exists (scenarios "
+                               "that load it then forecast with the new fit)."),
 ) -> None:
     """Fit a scenario's free parameters to observed stocks, or exit rates to spell data.
 
@@ -77,13 +80,14 @@ def calibrate_command(
     from sim.fitting.fitfile import default_fit_path, residual_chart, write_parameter_file
 
     if spells is not None:
-        _calibrate_spells(spells, scenario_file, bands, attributes, clocks, inflows, out)
+        _calibrate_spells(spells, scenario_file, bands, attributes, clocks, inflows, out, force)
         return
     if scenario_file is None:
         raise fail("give a SCENARIO with a calibrate: block, or --spells FILE; see caseflow calibrate --help")
     scenario = _load_for_fit(scenario_file)
-    fit, observed_path = _fit(scenario, scenario_file, observed, relative_error, process_runs)
     target = out or default_fit_path(scenario_file)
+    _refuse_to_replace(target, force, scenario_file)
+    fit, observed_path = _fit(scenario, scenario_file, observed, relative_error, process_runs)
     about = {"scenario": str(scenario_file), "observed": str(observed_path), **fit.about()}
     include = _include_path(target, scenario_file)
     header = (f"# Parameters fitted by caseflow calibrate to {observed_path}.\n"
@@ -94,6 +98,23 @@ def calibrate_command(
     _print_fit(fit)
     say(f"\nWrote {', '.join(str(p) for p in written)}")
     say(f"Use it: add `parameters: {include}` to {scenario_file}")
+
+
+def _refuse_to_replace(target: Path, force: bool, scenario_file: Path | None) -> None:
+    """Refuse, before any fitting, to replace an existing parameter file without --force,
+    naming the scenarios beside `scenario_file` that load it (they would forecast differently)."""
+    if force or not target.exists():
+        return
+    if target.is_dir():
+        raise fail(f"{target} is a folder; --out names the parameter file to write")
+    users = []
+    if scenario_file is not None:
+        for candidate in sorted(scenario_file.resolve().parent.glob("*.yaml")):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                if target.name in candidate.read_text(encoding="utf-8") and candidate != target.resolve():
+                    users.append(candidate.name)
+    loaded = f" ({', '.join(users)} load{'s' if len(users) == 1 else ''} it)" if users else ""
+    raise fail(f"{target} exists{loaded}; give --force to replace it, or --out for another file")
 
 
 def _load_for_fit(scenario_file: Path) -> Scenario:
@@ -188,7 +209,7 @@ def fit_quality_lines(fit: Fit) -> list[str]:
 
 
 def _calibrate_spells(spells: Path, scenario_file: Path | None, bands: str | None, attributes: list[str],
-                      clock_texts: list[str], inflows: bool, out: Path | None) -> None:
+                      clock_texts: list[str], inflows: bool, out: Path | None, force: bool = False) -> None:
     """Fit exit rates per state and band, clock shares and inflows from spell data, and write
     them as a parameter file a scenario loads."""
     from sim.contract.catalogue import EXITS
@@ -237,6 +258,7 @@ def _calibrate_spells(spells: Path, scenario_file: Path | None, bands: str | Non
         target = out or default_fit_path(scenario_file.with_name(f"{scenario_file.stem}-spells.yaml"))
     else:
         target = out or default_fit_path(spells)
+    _refuse_to_replace(target, force, scenario_file)
     about: dict[str, Any] = {
         "spells": str(spells), **({"scenario": str(scenario_file)} if scenario_file is not None else {}),
         "unidentified": params.unidentified, "transitions": params.transitions,
@@ -467,6 +489,9 @@ def _write_backtest(result: Backtest, folder: Path, scenario_file: Path, observe
     result.scores.to_csv(folder / "scores.csv", index=False)
     result.summary.to_csv(folder / "summary.csv", index=False)
     result.brier.to_csv(folder / "brier.csv", index=False)
+    vive = result.vive
+    if len(vive):  # VIVE expects some test figures: its gap beside the model's
+        vive.to_csv(folder / "vive.csv", index=False)
     first = result.origins[0].result
     facts = {"kind": "backtest", "scenario": first.scenario.name, "scenario_file": str(scenario_file),
              "observed": str(observed_path), "seed": first.seed, "runs": first.runs,

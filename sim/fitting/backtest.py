@@ -14,7 +14,7 @@ overlaps the test window is refused: a backtest never fits on what it scores.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +38,14 @@ from sim.fitting.restart import restart
 from sim.fitting.scores import (
     BRIER_COLUMNS,
     SCORE_COLUMNS,
+    VIVE_COLUMNS,
     month_number,
     month_text,
     period_span,
     score_figures,
     score_target,
     summarise,
+    vive_frame,
 )
 from sim.kernel.model import Model, compile_model
 from sim.results.targets import threshold_of
@@ -96,6 +98,14 @@ class Backtest:
     origins: list[OriginBacktest]
     restarted: bool
     """Whether the forecasts start from the observed stock at each origin (see `RESTARTS`)."""
+    observed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The observed data the backtest was given (for VIVE's expectations of the test figures)."""
+
+    @property
+    def vive(self) -> pd.DataFrame:
+        """vive.csv: the test figures VIVE also expects, its gap and the model's (`vive_frame`)."""
+        return vive_frame(self.scores, self.observed) if len(self.observed) else pd.DataFrame(
+            columns=list(VIVE_COLUMNS))
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -386,7 +396,7 @@ def run_backtest(scenario: Scenario, observed: pd.DataFrame, windows: list[Windo
     _check(scenario)
     done = [run_origin(scenario, observed, w, runs, seed, workers, store_dir(w.origin) if store_dir else None,
                        relative_error, progress) for w in windows]
-    return Backtest(done, RESTARTS)
+    return Backtest(done, RESTARTS, observed)
 
 
 def backtest(scenario: Scenario, observed: pd.DataFrame, fit_periods: tuple[str, ...], test_period: str,

@@ -58,7 +58,23 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     if len(bad):
         row = int(bad[0])
         raise ObservedDataError(f"{path}, row {row + 2}: value {frame.loc[row, 'value']!r} is not a number")
+    counted = frame["measure"].map(_is_count)
+    negative = frame.index[(values < 0) & counted]
+    if len(negative):
+        row = int(negative[0])
+        raise ObservedDataError(f"{path}, row {row + 2}: value {values[row]:g} is negative; observed persons "
+                                "and counts are 0 or more")
     frame["value"] = values.astype(float)
+    compared = frame["measure"].map(lambda m: str(m) in (STOCK, INFLOW, INFLOW_OUTSIDE)
+                                    or outflow_destination(str(m)) is not None)
+    key = frame["period"].str.strip() + "|" + frame["state"].str.strip() + "|" + frame["measure"].str.strip()
+    repeated = [int(i) for i in frame.index[key.duplicated(keep=False) & compared]]
+    if repeated:  # a figure the fit compares, given twice, would count twice (targets may repeat)
+        first = repeated[0]
+        second = next(i for i in repeated[1:] if key[i] == key[first])
+        period, state, measure = (str(frame.loc[first, c]) for c in ("period", "state", "measure"))
+        raise ObservedDataError(f"{path}, rows {first + 2} and {second + 2}: the same period, state and "
+                                f"measure ({period}, {state}, {measure}) twice; keep one")
     for i, period in enumerate(frame["period"]):
         if parse_period(period) is None:
             raise ObservedDataError(f"{path}, row {i + 2}: period {period!r} is not a year (2018), "
@@ -166,6 +182,13 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
         kept.append(Observation(period, state, measure, float(str(row.value)), str(row.source),
                                 rows, months))
     return kept, pd.DataFrame(skipped, columns=["period", "state", "measure", "reason"])
+
+
+def _is_count(measure: str) -> bool:
+    """Whether a measure is a stock or a count, which cannot be negative (a change or money can)."""
+    text = str(measure)
+    return "change" not in text and (text == "count" or text.endswith("_count")
+                                     or "full_year_persons" in text)
 
 
 STOCK = "full_year_persons"

@@ -295,3 +295,35 @@ def summarise(scores: pd.DataFrame, brier_rows: pd.DataFrame, states: Sequence[s
                    else brier_rows, s) for s in order]
     rows.append(_means(scores, brier_rows, ALL))
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+EXPECTED = "expected_full_year_persons"
+"""The observed measure of VIVE's benchmark: the full-year persons its model expects of the
+municipality in a period, given its population and labour market (seed 001's benchmark table)."""
+
+VIVE_COLUMNS = ("origin", "period", "state", "actual", "vive_expected", "actual_minus_vive", "model_mean",
+                "model_p05", "model_p95", "actual_minus_model", "vive_inside_model_90")
+"""vive.csv: per scored figure that VIVE also expects: the actual, VIVE's expectation and the
+model's own (the backtest's forecast from the origin, fitted on what came before), each gap."""
+
+
+def vive_frame(scores: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """Actual − expected per period and state (or group) by VIVE and by the model, for every
+    scored figure that has a VIVE expectation in `observed` (period, state, measure, value)."""
+    expected = observed[observed["measure"].astype(str) == EXPECTED]
+    if expected.empty or scores.empty:
+        return pd.DataFrame(columns=list(VIVE_COLUMNS))
+    vive = {(str(r.period).strip(), str(r.state).strip()): float(str(r.value))
+            for r in expected.itertuples(index=False)}
+    rows = []
+    for r in scores.to_dict("records"):
+        key = (str(r["period"]), str(r["state"]))
+        if key not in vive:
+            continue
+        actual, mean = float(r["actual"]), float(r["mean"])
+        rows.append({"origin": r["origin"], "period": key[0], "state": key[1], "actual": actual,
+                     "vive_expected": vive[key], "actual_minus_vive": actual - vive[key],
+                     "model_mean": mean, "model_p05": float(r["p05"]), "model_p95": float(r["p95"]),
+                     "actual_minus_model": actual - mean,
+                     "vive_inside_model_90": bool(float(r["p05"]) <= vive[key] <= float(r["p95"]))})
+    return pd.DataFrame(rows, columns=list(VIVE_COLUMNS))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from sim.reports.rundata import NotARunFolder
 from sim.reports.workbook import Column, write_table
 
 SCORES, SUMMARY, BRIER, FACTS = "scores.csv", "summary.csv", "brier.csv", "run.json"
+VIVE = "vive.csv"
 ERRORS_CHART = "mape-by-horizon.png"
 COVERAGE_CHART = "band-coverage.png"
 ALL = "all"
@@ -115,6 +117,8 @@ class BacktestData:
     brier: pd.DataFrame
     facts: dict[str, Any]
     state_specs: dict[str, Any]
+    vive: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """vive.csv when VIVE expects some test figures (actual − expected by VIVE and by the model)."""
 
     @property
     def name(self) -> str:
@@ -150,7 +154,9 @@ def load_backtest(folder: Path) -> BacktestData:
             raise NotARunFolder(f"{first} cannot be read: {exc}") from None
         specs = (data if isinstance(data, dict) else {}).get("states") or {}
     summary = pd.read_csv(folder / SUMMARY, dtype={"state": str})
-    return BacktestData(folder, scores, summary, brier, facts, specs)
+    vive = (pd.read_csv(folder / VIVE, dtype={"origin": str, "period": str, "state": str})
+            if (folder / VIVE).is_file() else pd.DataFrame())
+    return BacktestData(folder, scores, summary, brier, facts, specs, vive)
 
 
 def figure_label(code: str, lang: Lang, specs: dict[str, Any] | None = None) -> str:
@@ -290,6 +296,60 @@ def _brier_section(data: BacktestData, lang: Lang) -> str:
     return head + table(headers, rows, numeric) + "</section>"
 
 
+VIVE_CHART = "vive-gap.png"
+
+
+def draw_vive(vive: pd.DataFrame, lang: Lang, specs: dict[str, Any]) -> Figure:
+    """Actual − expected per period and group: VIVE's bar beside the model's."""
+    fig = Figure(figsize=(max(6.4, 2.2 * len(vive) + 1.5), 2.9), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    x = np.arange(len(vive))
+    ax.bar(x - 0.2, vive["actual_minus_vive"], width=0.4, color=BAND_COLOUR, label="VIVE", gid="vive")
+    ax.bar(x + 0.2, vive["actual_minus_model"], width=0.4, color=TREND_COLOUR,
+           label="model" if lang == "en" else "modellen", gid="model")
+    ax.axhline(0.0, color="#1a202c", linewidth=0.8)
+    labels = [f"{textwrap.fill(figure_label(str(s), lang, specs), 22, break_long_words=False)}\n{p}"
+              for s, p in zip(vive["state"], vive["period"], strict=True)]
+    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_ylabel("faktisk − forventet" if lang == "da" else "actual − expected", fontsize=8)
+    ax.set_title("Faktisk − forventet: VIVE og modellen" if lang == "da" else
+                 "Actual − expected: VIVE and the model", fontsize=11, loc="left")
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    return fig
+
+
+def _vive_section(data: BacktestData, lang: Lang, charts: dict[str, bytes] | None = None) -> str:
+    """VIVE's benchmark beside the model's: actual − expected per period and group, by each."""
+    if data.vive.empty:
+        return ""
+    da = lang == "da"
+    headers = (["Periode", "Gruppe", "Faktisk", "VIVE forventet", "Faktisk − VIVE", "Model forventet",
+                "Model 5–95 %", "Faktisk − model", "VIVE i modellens 90 %-bånd"] if da else
+               ["Period", "Group", "Actual", "VIVE expected", "Actual − VIVE", "Model expected",
+                "Model 5–95 %", "Actual − model", "VIVE inside the model's 90 % band"])
+    rows = [[str(r["period"]), figure_label(str(r["state"]), lang, data.state_specs),
+             _num(r["actual"], lang, 0), _num(r["vive_expected"], lang, 0),
+             _num(r["actual_minus_vive"], lang, 0), _num(r["model_mean"], lang, 0),
+             f"{_num(r['model_p05'], lang, 0)}–{_num(r['model_p95'], lang, 0)}",
+             _num(r["actual_minus_model"], lang, 0),
+             _t("yes" if bool(r["vive_inside_model_90"]) else "no", lang)]
+            for r in data.vive.to_dict("records")]
+    title = ("VIVE's benchmark og modellens forventning" if da
+             else "VIVE's benchmark and the model's expectation")
+    note = ("Modellens forventning er backtestens prognose fra perioden før, kalibreret på det, der kom før."
+            if da else "The model's expectation is the backtest's forecast from before the period, "
+            "fitted on what came before it.")
+    chart = (f"<figure>{image(charts[VIVE_CHART], title, 'vive')}</figure>"
+             if charts and VIVE_CHART in charts else "")
+    return (f"<section id=\"vive\"><h2>{escape(title)}</h2><p class=\"muted\">{escape(note)}</p>"
+            + table(headers, rows, [False, False, True, True, True, True, True, True, False]) + chart
+            + "</section>")
+
+
 def _figures_section(data: BacktestData, lang: Lang) -> str:
     keys = ("origin", "period", "horizon", "state", "actual", "median", "band_80", "inside")
     headers = [*(_t(k, lang) for k in keys), "CRPS", "WIS", "APE", _t("carried_forward", lang),
@@ -330,7 +390,8 @@ def build_backtest_html(data: BacktestData, charts: dict[str, bytes], lang: Lang
     footer = (f'<footer class="muted"><p>{escape(_t("command", lang))}: '
               f"<code>{escape(str(command))}</code></p></footer>") if command else ""
     return page(f"{data.name}: {_t('title', lang).lower()} – caseflow", lang,
-                [header, summary, _brier_section(data, lang), _figures_section(data, lang), footer])
+                [header, summary, _brier_section(data, lang), _vive_section(data, lang, charts),
+                 _figures_section(data, lang), footer])
 
 
 # --- workbook -------------------------------------------------------------------------------------------
@@ -377,6 +438,8 @@ def write_backtest_report(folder: Path, lang: str = "da") -> Reports:
     data = load_backtest(folder)
     charts = {ERRORS_CHART: png(draw_horizon_errors(horizon_errors(data), language)),
               COVERAGE_CHART: png(draw_coverage(overall_coverage(data), language))}
+    if not data.vive.empty:
+        charts[VIVE_CHART] = png(draw_vive(data.vive, language, data.state_specs))
     written = save_charts(data.folder, dict(charts))
     workbook = write_backtest_workbook(data, data.folder / WORKBOOK, language)
     html = data.folder / HTML

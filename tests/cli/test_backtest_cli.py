@@ -90,13 +90,23 @@ def test_dragoer_backtest_writes_scores_summary_report_and_each_origin(tmp_path:
     assert (origin / "fit.yaml").is_file() and (origin / "forecast" / "monthly.csv").is_file()
     assert (origin / "forecast" / "report.html").is_file()
     assert (origin / "restart.csv").is_file() == (facts["forecast_start"] == "origin")
-    for name in ("report.html", "report.xlsx", "charts/mape-by-horizon.png", "charts/band-coverage.png"):
+    # VIVE's benchmark beside the model's (seed 001): Jul-20 – Jun-21, 620 actual against 520 expected
+    vive = pd.read_csv(out / "vive.csv").set_index("state")
+    assert len(vive) == 4 and set(vive["period"]) == {TEST}
+    assert (vive.loc["total", "actual"], vive.loc["total", "vive_expected"]) == (620, 520)
+    assert vive.loc["total", "actual_minus_vive"] == 100
+    assert vive.loc["group:sygedagpenge", "actual_minus_vive"] == 0
+    total = scores.set_index("state").loc["total"]
+    assert vive.loc["total", "actual_minus_model"] == pytest.approx(620 - total["mean"])
+    for name in ("report.html", "report.xlsx", "charts/mape-by-horizon.png", "charts/band-coverage.png",
+                 "charts/vive-gap.png"):
         assert (out / name).is_file(), name
     assert "Oversigt" in (out / "report.html").read_text(encoding="utf-8")
     rebuilt = runner.invoke(app, ["report", str(out), "--lang", "en"])
     assert rebuilt.exit_code == 0, rebuilt.output
     page = (out / "report.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in page and "forecast backtest" in page and "All figures" in page
+    assert "benchmark and the model" in page and "620" in page
 
 
 def test_several_origins_on_monthly_figures(small: Path, tmp_path: Path) -> None:

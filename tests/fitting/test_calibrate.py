@@ -259,3 +259,20 @@ BASE = {"name": "t", "start": "2018-01-01", "months": 12, "states": {"a_dagpenge
 def test_bad_calibration_blocks_are_refused_with_one_clear_problem(
         tmp_path: Path, block: dict[str, object], path: str, words: str) -> None:
     refused_with_one_problem(tmp_path, BASE | block, path, words)
+
+
+def test_an_existing_fit_is_replaced_only_with_force(tmp_path: Path) -> None:
+    """A second calibration refuses to overwrite the fit a scenario loads, names that scenario and
+    changes nothing; with --force it replaces it."""
+    path = _write_project(tmp_path)
+    assert CliRunner().invoke(app, ["calibrate", str(path), "--process-runs", "0"]).exit_code == 0
+    fit_file = tmp_path / "calibration" / "one-fit.yaml"
+    loads = path.read_text(encoding="utf-8") + "parameters: calibration/one-fit.yaml\n"
+    path.write_text(loads, encoding="utf-8")
+    before = fit_file.read_bytes()
+    again = CliRunner().invoke(app, ["calibrate", str(path), "--process-runs", "0"])
+    assert again.exit_code == 1
+    assert "one-fit.yaml exists (one.yaml loads it); give --force" in " ".join(again.output.split())
+    assert fit_file.read_bytes() == before
+    forced = CliRunner().invoke(app, ["calibrate", str(path), "--process-runs", "0", "--force"])
+    assert forced.exit_code == 0, forced.output

@@ -400,7 +400,7 @@ def test_calibrate_applies_the_other_fits_and_redoes_its_own(tmp_path: Path) -> 
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     first = CliRunner().invoke(app, ["calibrate", str(path)])
     assert first.exit_code == 0, first.output
-    again = CliRunner().invoke(app, ["calibrate", str(path)])  # t-fit.yaml exists now: redone, not applied
+    again = CliRunner().invoke(app, ["calibrate", str(path), "--force"])  # t-fit.yaml redone, not applied
     assert again.exit_code == 0, again.output
     written = yaml.safe_load((tmp_path / "calibration" / "t-fit.yaml").read_text(encoding="utf-8"))
     # the data were made with a-dagpenge's job rate 0.05; with 0.06 applied, more inflow is fitted

@@ -223,3 +223,19 @@ def test_summary_means_per_state_and_over_all() -> None:
     assert summary.loc["a", "targets"] == 0 and math.isnan(summary.loc["a", "brier"])
     # missed (220 > 215), yet every replication and the carried-forward 200 said met: both score 1
     assert summary.loc["b", "brier"] == 1.0 and summary.loc[ALL, "brier_carried_forward"] == 1.0
+
+
+def test_vive_beside_the_model_by_hand() -> None:
+    """Actual − expected by VIVE and by the model, for the scored figures VIVE expects only."""
+    from sim.fitting.scores import vive_frame
+
+    scores = pd.DataFrame({"origin": ["2020-07"] * 2, "period": ["2020-07..2021-06"] * 2,
+                           "state": ["total", "group:dagpenge"], "actual": [620.0, 230.0],
+                           "mean": [600.0, 240.0], "p05": [560.0, 215.0], "p95": [640.0, 265.0]})
+    observed = pd.DataFrame({"period": ["2020-07..2021-06", "2019-07..2020-06"], "state": ["total", "total"],
+                             "measure": ["expected_full_year_persons"] * 2, "value": [520.0, 460.0]})
+    vive = vive_frame(scores, observed)
+    assert len(vive) == 1
+    row = vive.iloc[0]
+    assert (row["actual_minus_vive"], row["actual_minus_model"]) == (100.0, 20.0)
+    assert not row["vive_inside_model_90"]  # 520 is below the model's 5 % quantile, 560
