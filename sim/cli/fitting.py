@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,16 +89,26 @@ def calibrate_command(
     target = out or default_fit_path(scenario_file)
     _refuse_to_replace(target, force, scenario_file)
     fit, observed_path = _fit(scenario, scenario_file, observed, relative_error, process_runs)
-    about = {"scenario": str(scenario_file), "observed": str(observed_path), **fit.about()}
+    about = {"scenario": _portable(scenario_file, target), "observed": _portable(observed_path, target),
+             **fit.about()}
     include = _include_path(target, scenario_file)
-    header = (f"# Parameters fitted by caseflow calibrate to {observed_path}.\n"
-              f"# Use them: add `parameters: {include}` to {scenario_file}\n")
+    header = (f"# Parameters fitted by caseflow calibrate to {_portable(observed_path, target)}.\n"
+              f"# Use them: add `parameters: {include}` to {scenario_file.name}\n")
     written = write_parameter_file(target, header, fit.values, fit.standard_errors, fit.covariance,
                                    fit.bounds, about, fit.residuals,
                                    residual_chart(fit.residuals, f"{scenario.name}: observed and fitted"))
     _print_fit(fit)
     say(f"\nWrote {', '.join(str(p) for p in written)}")
     say(f"Use it: add `parameters: {include}` to {scenario_file}")
+
+
+def _portable(path: Path, written: Path) -> str:
+    """`path` as the fit file at `written` records it: relative to that file's folder, so the file
+    carries no absolute path and stays true when the project moves."""
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(written).resolve().parent)
+    except ValueError:  # another drive: only the name travels
+        return Path(path).name
 
 
 def _refuse_to_replace(target: Path, force: bool, scenario_file: Path | None) -> None:
@@ -260,7 +271,8 @@ def _calibrate_spells(spells: Path, scenario_file: Path | None, bands: str | Non
         target = out or default_fit_path(spells)
     _refuse_to_replace(target, force, scenario_file)
     about: dict[str, Any] = {
-        "spells": str(spells), **({"scenario": str(scenario_file)} if scenario_file is not None else {}),
+        "spells": _portable(spells, target),
+        **({"scenario": _portable(scenario_file, target)} if scenario_file is not None else {}),
         "unidentified": params.unidentified, "transitions": params.transitions,
         "inflow_per_week": params.inflow_per_week, "anchors": params.anchors,
         "not_estimated": params.not_estimated,
@@ -268,7 +280,7 @@ def _calibrate_spells(spells: Path, scenario_file: Path | None, bands: str | Non
         "inflows": _window_rows(entries, dates),
         "bands": fit.bands.assign(edges=fit.bands["edges"].map(list)).to_dict(orient="records"),
         "hazard_ratios": fit.hazard_ratios.to_dict(orient="records")}
-    use = (f"# Use them: add `parameters: {_include_path(target, scenario_file)}` to {scenario_file}"
+    use = (f"# Use them: add `parameters: {_include_path(target, scenario_file)}` to {scenario_file.name}"
            if scenario_file is not None else "# Use them: add `parameters: <this file>` to a scenario")
     header = (f"# Exit rates, clock shares and inflows fitted by caseflow calibrate --spells {spells}.\n"
               f"{use}: the fitted states' routes (`transitions`) and inflows replace the scenario's,\n"

@@ -276,3 +276,15 @@ def test_an_existing_fit_is_replaced_only_with_force(tmp_path: Path) -> None:
     assert fit_file.read_bytes() == before
     forced = CliRunner().invoke(app, ["calibrate", str(path), "--process-runs", "0", "--force"])
     assert forced.exit_code == 0, forced.output
+
+
+def test_a_fit_file_carries_no_absolute_path(tmp_path: Path) -> None:
+    """Called with absolute paths, the fit file still records the scenario and the data relative
+    to itself, so it stays true when the project moves."""
+    path = _write_project(tmp_path)
+    done = CliRunner().invoke(app, ["calibrate", str(path.resolve()), "--process-runs", "0"])
+    assert done.exit_code == 0, done.output
+    text = (tmp_path / "calibration" / "one-fit.yaml").read_text(encoding="utf-8")
+    assert str(tmp_path.resolve()) not in text
+    written = yaml.safe_load(text)
+    assert written["scenario"] == "../scenarios/one.yaml" and written["observed"] == "obs.csv"
