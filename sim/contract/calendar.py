@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+YEAR_DAYS = 365.25
+"""Days in a year, wherever a rate per year, an age or a trend is turned into days (calendar
+years themselves come from the calendar). The kernel's `sim.kernel.timebase` takes it from here."""
+
 
 @dataclass(frozen=True)
 class Calendar:

@@ -131,3 +131,14 @@ def parse_bands(value: Any, what: str, positive: bool = False, low: float | None
         if high is not None and v > high:
             raise ValueError(f"{shown} is above {high:g}; {limit}")
     return tuple(pairs)
+
+
+def _shares(bands: Bands) -> Bands:
+    for _, share in bands:
+        if share > 1:
+            raise ValueError(f"{share:g} is above 1; a municipal share is a number in [0, 1]")
+    return bands
+
+
+ShareBands = Annotated[Bands, BeforeValidator(lambda v: _shares(parse_bands(v, "a municipal share")))]
+"""A refusion staircase: [from_week, municipal share] bands, each share in [0, 1]."""

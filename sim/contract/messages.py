@@ -115,9 +115,12 @@ def clean_errors(exc: ValidationError, data: Any) -> list[tuple[Path, bool, Any]
         path: list[str | int] = []
         node: Any = data
         is_key = False
+        tagged = False
         for part in err["loc"]:
             if part == "[key]":
                 is_key = True
+            elif not tagged and isinstance(node, dict) and node.get("kind") == part:
+                tagged = True  # a tagged union's member (a dated rule's kind), not a key of the data
             elif _has(node, part):
                 path.append(part)
                 node = node[part]

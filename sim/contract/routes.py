@@ -27,6 +27,12 @@ class StayProfile:
     """The earliest clock week at which no share stays (nobody stays longer), or None."""
 
 
+def clock_weeks(routes: Sequence[Route]) -> list[float]:
+    """The weeks at which a state's forced clocks strike, in order (several routes may share one);
+    the kernel orders a state's clocks the same way."""
+    return sorted({float(r.at_week) for r in routes if r.at_week is not None})
+
+
 def stay_shares(routes: Sequence[Route]) -> dict[float, float]:
     """The share that stays in the state at each clock week ('rest' resolved), for clock shares
     that add up to 1, as the cross-checks require before asking."""

@@ -11,18 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from sim.contract.calibrate_spec import _Block
-from sim.contract.fields import Bands, ClockWeek, Num, parse_bands
-
-
-def _share_bands(v: object) -> Bands:
-    bands = parse_bands(v, "a municipal share")
-    for _, share in bands:
-        if share > 1:
-            raise ValueError(f"{share:g} is above 1; a municipal share is a number in [0, 1]")
-    return bands
+from sim.contract.fields import ClockWeek, Num, ShareBands
 
 
 class _Dated(_Block):
@@ -66,7 +58,7 @@ class StaircaseFrom(_Dated):
     the steps (their from-weeks) stay the scenario's."""
 
     kind: Literal["staircase"]
-    staircase: Annotated[Bands, BeforeValidator(_share_bands)]
+    staircase: ShareBands
 
 
 class RateFrom(_Dated):

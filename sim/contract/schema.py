@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.contract.calendar import YEAR_DAYS
 from sim.contract.calibrate_spec import Calibrate, ParameterSet, Uncertainty
 from sim.contract.caseworker_spec import TEAM_SHARES, Team
 from sim.contract.fields import (
@@ -29,6 +31,7 @@ from sim.contract.fields import (
     Bands,
     ClockWeek,
     Num,
+    ShareBands,
     Whole,
     _number,
     few_routes,
@@ -104,6 +107,12 @@ class InflowSpec(Strict):
     """The date on which the inflow is `rate` and from which the trend compounds (default: the
     scenario's start): with it a fitted rate and trend mean the same in a scenario that starts on
     another date (a restart from the observed caseload)."""
+
+    def trend_factor(self, start: dt.date, years: np.ndarray) -> np.ndarray:
+        """The trend's factor on the rate `years` (of `YEAR_DAYS`) after the scenario's `start`:
+        it compounds from `trend_from`, where it is 1."""
+        anchor = (self.trend_from - start).days / YEAR_DAYS if self.trend_from is not None else 0.0
+        return np.asarray((1.0 + self.trend_per_year) ** (np.asarray(years, dtype=float) - anchor))
 
     @field_validator("seasonality")
     @classmethod
@@ -344,14 +353,6 @@ class Observed(Strict):
     source: str | None = None
 
 
-ShareBands = Annotated[Bands, BeforeValidator(lambda v: _shares(parse_bands(v, "a municipal share")))]
-
-
-def _shares(bands: Bands) -> Bands:
-    for _, share in bands:
-        if share > 1:
-            raise ValueError(f"{share:g} is above 1; a municipal share is a number in [0, 1]")
-    return bands
 
 
 class OldRule(Strict):

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.contract.calendar import Calendar
-from sim.contract.rules_spec import ClockFrom, PauseClocks, RefundFromDayOne
+from sim.contract.routes import clock_weeks
+from sim.contract.rules_spec import ClockFrom, PauseClocks, RateFrom, RefundFromDayOne, StaircaseFrom
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days
@@ -35,6 +36,8 @@ KEY = "rules"
 
 Span = tuple[float, float]
 """[a, b) in days from the scenario's start."""
+Staircase = tuple[tuple[float, float], ...]
+"""[from_week, municipal share] bands."""
 
 
 def day_of(calendar: Calendar, date: dt.date) -> float:
@@ -70,11 +73,11 @@ class DatedRules:
     clocks: dict[int, tuple[ClockChange, ...]] = field(default_factory=dict)
     day_one: dict[int, tuple[tuple[float, float, float], ...]] = field(default_factory=dict)
     """Per state: (a, b, share): between a and b that share of its unpaid first days is paid."""
-
-    @property
-    def moves_clocks(self) -> bool:
-        """Whether some rule pauses or changes a clock."""
-        return bool(self.pauses or self.clocks)
+    staircases: tuple[tuple[int, int, Staircase], ...] = ()
+    """(m0, m1, staircase): the months [m0, m1) of the horizon a dated staircase covers, in date
+    order (a later one wins)."""
+    rates: tuple[tuple[int, int, int, float], ...] = ()
+    """(state, m0, m1, DKK per full-year person) of each dated rate, in date order."""
 
 
 def compile_dated(scenario: Scenario, calendar: Calendar) -> DatedRules:
@@ -90,19 +93,29 @@ def compile_dated(scenario: Scenario, calendar: Calendar) -> DatedRules:
             a, b = span_of(calendar, rule.start, rule.until)
             day_one.setdefault(codes.index(rule.state), []).append((a, b, float(rule.share)))
         elif isinstance(rule, ClockFrom):
-            weeks = clock_weeks(scenario, rule.state)
+            weeks = clock_weeks(scenario.transitions.get(rule.state, ()))
             lo, hi = span_of(calendar, rule.start, rule.until)
             delta = math.inf if rule.at_week == "never" else (float(rule.at_week) - rule.week) * 7.0
             clocks.setdefault(codes.index(rule.state), []).append(
                 ClockChange(weeks.index(float(rule.week)), lo, hi, delta))
+    by_date = sorted((r for r in scenario.rules if isinstance(r, StaircaseFrom | RateFrom)),
+                     key=lambda r: r.start)
+    staircases = tuple((*months_of(calendar, r.start, r.until), r.staircase)
+                       for r in by_date if isinstance(r, StaircaseFrom))
+    rates = tuple((codes.index(r.state), *months_of(calendar, r.start, r.until),
+                   float(r.dkk_per_full_year_person)) for r in by_date if isinstance(r, RateFrom))
     return DatedRules({s: tuple(merge(v)) for s, v in pauses.items()},
                       {s: tuple(v) for s, v in clocks.items()},
-                      {s: tuple(v) for s, v in day_one.items()})
+                      {s: tuple(v) for s, v in day_one.items()}, staircases, rates)
 
 
-def clock_weeks(scenario: Scenario, state: str) -> list[float]:
-    """The weeks of a state's clocks, in order (as `sim.kernel.hazards` orders them)."""
-    return sorted({float(r.at_week) for r in scenario.transitions.get(state, ()) if r.at_week is not None})
+def months_of(calendar: Calendar, start: dt.date, until: dt.date | None) -> tuple[int, int]:
+    """The months [m0, m1) of the horizon a dated rule on prices covers (its dates are month
+    boundaries, as the loader checks; before the start or past the end it is cut to the horizon)."""
+    first = (start.year - calendar.start.year) * 12 + start.month - calendar.start.month
+    last = ((until.year - calendar.start.year) * 12 + until.month - calendar.start.month + 1
+            if until is not None else calendar.months)
+    return min(max(first, 0), calendar.months), min(max(last, 0), calendar.months)
 
 
 def merge(spans: list[Span]) -> list[Span]:

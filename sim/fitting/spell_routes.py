@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sim.contract.catalogue import STAY
+from sim.contract.routes import clock_weeks
 from sim.contract.schema import Scenario
 from sim.fitting.spell_data import SpellDataError, observed_weeks, spell_days
 from sim.fitting.spells import SpellFit
@@ -70,7 +71,7 @@ def scenario_clocks(scenario: Scenario) -> dict[str, list[float]]:
     """The weeks of each state's forced clocks in a scenario."""
     out: dict[str, list[float]] = {}
     for state, routes in scenario.transitions.items():
-        weeks = sorted({float(r.at_week) for r in routes if r.at_week is not None})
+        weeks = clock_weeks(routes)
         if weeks:
             out[state] = weeks
     return out

@@ -89,8 +89,7 @@ def compile_model(scenario: Scenario) -> Model:
     mid_years = (np.asarray(calendar.edges[:-1]) + calendar.days / 2) / YEAR_DAYS
     for code, spec in scenario.inflow_per_week.items():
         season = np.asarray(spec.seasonality)[months - 1] if spec.seasonality else 1.0
-        anchor = (spec.trend_from - scenario.start).days / YEAR_DAYS if spec.trend_from is not None else 0.0
-        inflow[index[code]] = spec.rate / 7.0 * season * (1.0 + spec.trend_per_year) ** (mid_years - anchor)
+        inflow[index[code]] = spec.rate / 7.0 * season * spec.trend_factor(scenario.start, mid_years)
     initial = tuple(round(scenario.initial.get(c, 0)) for c in codes)
     bands: list[InitialBands | None] = []
     for c in codes:

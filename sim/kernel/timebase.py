@@ -8,8 +8,9 @@ a referral just after a clock, the daily meeting round just before midnight.
 
 from __future__ import annotations
 
-YEAR_DAYS = 365.25
-"""Days in a year, for rates per year, ages and trends."""
+from sim.contract.calendar import YEAR_DAYS
+
+__all__ = ["TOLERANCE_DAYS", "YEAR_DAYS"]
 
 TOLERANCE_DAYS = 1e-6
 """The time tolerance: far below any modelled duration, far above rounding in day sums."""

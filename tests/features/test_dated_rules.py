@@ -191,6 +191,10 @@ def test_a_staircase_and_a_rate_from_a_date() -> None:
     ({"kind": "refund_from_day_one", "state": "kontanthjaelp", "from": "2019-01-01"}, "rules[0].state",
      "unknown state"),
     ({"kind": "pauze", "state": "sygedagpenge"}, "rules[0]", "kind 'pauze' is not known"),
+    ({"kind": "staircase", "from": "2019-01-01", "staircase": [[0, 1.5]]}, "rules[0].staircase",
+     "1.5 is above 1"),
+    ({"kind": "rate", "state": "sygedagpenge", "from": "2019-01-01", "dkk_per_full_year_person": -1},
+     "rules[0].dkk_per_full_year_person", "must be ≥ 0"),
     ({"kind": "pause_clocks", "state": "sygedagpenge", "from": "2019-06-01", "until": "2019-01-31"},
      "rules[0]", "is before from"),
 ])

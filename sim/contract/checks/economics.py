@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sim.contract.checks.base import Checks, check_bands
 from sim.contract.refusion import DKK_PER_FULL_YEAR_PERSON_2018
+from sim.contract.routes import clock_weeks
 
 
 def check_dagpenge_period(c: Checks) -> None:
@@ -15,7 +16,7 @@ def check_dagpenge_period(c: Checks) -> None:
         return
     if period.state not in c.s.states:
         c.unknown(("dagpenge_period", "state"), period.state, c.declared)
-    elif not any(r.at_week is not None for r in c.s.transitions.get(period.state, ())):
+    elif not clock_weeks(c.s.transitions.get(period.state, ())):
         c.add(("dagpenge_period", "state"), f"{period.state!r} has no clock (a route with at_week) "
               "to count across spells; give it its exhaustion clock or leave dagpenge_period out")
 

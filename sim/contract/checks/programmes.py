@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sim.contract.catalogue import STAY
 from sim.contract.checks.base import Checks
+from sim.contract.routes import clock_weeks
 from sim.contract.yamlio import Path
 
 
@@ -50,8 +51,8 @@ def check_eligibility(c: Checks) -> None:
                 c.add(("interventions", i, "attributes", name), f"{value!r} is not a value of {name!r} "
                       f"in {', '.join(lacking)}; give it in the scenario's attributes block")
         if p.referral == "at_clock":
-            clockless = [code for code in p.states if code in s.states and not any(
-                r.at_week is not None for r in s.transitions.get(code, ()))]
+            clockless = [code for code in p.states if code in s.states
+                         and not clock_weeks(s.transitions.get(code, ()))]
             if clockless:
                 c.add(("interventions", i, "referral"), f"referral at_clock needs a forced clock in "
                       f"{', '.join(clockless)}; give a route with at_week there, or use at_week")

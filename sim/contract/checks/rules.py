@@ -8,11 +8,8 @@ import datetime as dt
 
 from sim.contract.checks.base import Checks
 from sim.contract.refusion import UNPAID_FIRST_WEEKS
+from sim.contract.routes import clock_weeks
 from sim.contract.rules_spec import ClockFrom, PauseClocks, RateFrom, RefundFromDayOne, StaircaseFrom
-
-
-def _clock_weeks(c: Checks, state: str) -> list[float]:
-    return sorted({float(r.at_week) for r in c.s.transitions.get(state, ()) if r.at_week is not None})
 
 
 def _unpaid_weeks(c: Checks, state: str) -> float:
@@ -35,11 +32,11 @@ def check_rules(c: Checks) -> None:
         if state is not None and state not in c.s.states:
             c.unknown((*at, "state"), state, c.declared)
             continue
-        if isinstance(rule, PauseClocks) and not _clock_weeks(c, rule.state):
+        if isinstance(rule, PauseClocks) and not clock_weeks(c.s.transitions.get(rule.state, ())):
             c.add((*at, "state"), f"{rule.state!r} has no clock (a route with at_week) to pause; "
                   "pause the state whose forced move the rule stops, or leave the rule out")
         elif isinstance(rule, ClockFrom):
-            weeks = _clock_weeks(c, rule.state)
+            weeks = clock_weeks(c.s.transitions.get(rule.state, ()))
             if float(rule.week) not in weeks:
                 have = ", ".join(f"{w:g}" for w in weeks) or "none"
                 c.add((*at, "week"), f"{rule.state!r} has no clock at week {rule.week:g} (its clocks: "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from sim.contract.catalogue import CATALOGUE, EXITS, GROUPS, RESERVED
 from sim.contract.checks.base import Checks, check_bands
 from sim.contract.messages import did_you_mean
@@ -67,12 +69,10 @@ def check_states(c: Checks) -> None:
 def check_inflow_growth(c: Checks) -> None:
     """A trend keeps the inflow within the weekly bound over the whole horizon: a yearly trend
     compounds, so 100 % a year for 50 years would multiply it by 2^50."""
-    years_end = c.s.months / 12.0
+    ends = np.array([0.0, c.s.months / 12.0])  # a compounding trend is largest at one end
     for code, spec in c.s.inflow_per_week.items():
-        anchor = (spec.trend_from - c.s.start).days / 365.25 if spec.trend_from is not None else 0.0
         peak_season = max(spec.seasonality) if spec.seasonality else 1.0
-        growth = max((1.0 + spec.trend_per_year) ** (t - anchor) for t in (0.0, years_end))
-        peak = spec.rate * peak_season * growth
+        peak = spec.rate * peak_season * float(spec.trend_factor(c.s.start, ends).max())
         if peak > MAX_INFLOW_PER_WEEK:
             c.add(("inflow_per_week", code, "trend_per_year"),
                   f"{spec.trend_per_year:g} a year takes the inflow to {peak:,.0f} a week by the horizon's "

@@ -26,14 +26,12 @@ an old rule.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.contract.calendar import Calendar, days_in_year
 from sim.contract.refusion import COFINANCED, COVERED, DKK_PER_FULL_YEAR_PERSON_2018
-from sim.contract.rules_spec import RateFrom, StaircaseFrom
 from sim.contract.schema import Scenario
 from sim.features.rules import compile_dated, waived_days
 from sim.features.support import KEY as SUPPORT
@@ -178,14 +176,15 @@ def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel 
     if econ is None:
         return None
     codes = list(scenario.states)
-    staircases = [(m0, m1, np.asarray(bands)) for m0, m1, bands in dated_staircases(scenario, calendar)]
+    dated = compile_dated(scenario, calendar)
+    staircases = [(m0, m1, np.asarray(bands)) for m0, m1, bands in dated.staircases]
     edges = tuple(sorted({w * 7.0 for w, _ in econ.staircase}
                          | {w * 7.0 for _, _, bands in staircases for w in bands[:, 0]}))
     base = np.asarray(econ.staircase, dtype=float)
     old_shares = tuple(float(spec.old_rule.share) if (spec := econ.states.get(code)) and spec.old_rule
                        else 0.0 for code in codes)
     has_old = any(p > 0 for p in old_shares)
-    day_one = compile_dated(scenario, calendar).day_one
+    day_one = dated.day_one
     months = calendar.months
     by_month = np.repeat(on_steps(base, edges)[:, None], months, axis=1)  # [step, month]
     for m0, m1, bands in staircases:
@@ -207,8 +206,8 @@ def compile_economics(scenario: Scenario, calendar: Calendar) -> EconomicsModel 
         pricing = spec.pricing if spec and spec.pricing is not None else (
             "cofinanced" if code in COFINANCED else "refunded")
         cofinanced.append(pricing == "cofinanced")
-    for state, m0, m1, level in dated_rates(scenario, calendar):
-        annual[codes.index(state)][m0:m1] = level
+    for state, m0, m1, level in dated.rates:
+        annual[state][m0:m1] = level
     years = np.array([int(label[:4]) for label in calendar.labels])
     year_days = np.array([float(days_in_year(int(y))) for y in years])
     index = (1.0 + econ.price_index_per_year) ** (years - econ.base_year)
@@ -222,30 +221,6 @@ def on_steps(staircase: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
     starts = staircase[:, 0] * 7.0
     return np.asarray(staircase[np.searchsorted(starts, np.asarray(edges), side="right") - 1, 1])
 
-
-def _months_of(calendar: Calendar, start: dt.date, until: dt.date | None) -> tuple[int, int]:
-    """The months [m0, m1) of the horizon a dated rule on prices covers (its dates are month
-    boundaries, as the loader checks)."""
-    first = (start.year - calendar.start.year) * 12 + start.month - calendar.start.month
-    last = ((until.year - calendar.start.year) * 12 + until.month - calendar.start.month + 1
-            if until is not None else calendar.months)
-    return min(max(first, 0), calendar.months), min(max(last, 0), calendar.months)
-
-
-Staircase = tuple[tuple[float, float], ...]
-
-
-def dated_staircases(scenario: Scenario, calendar: Calendar) -> list[tuple[int, int, Staircase]]:
-    """(m0, m1, staircase) of each dated staircase, in date order (a later one wins)."""
-    rules = sorted((r for r in scenario.rules if isinstance(r, StaircaseFrom)), key=lambda r: r.start)
-    return [(*_months_of(calendar, r.start, r.until), r.staircase) for r in rules]
-
-
-def dated_rates(scenario: Scenario, calendar: Calendar) -> list[tuple[str, int, int, float]]:
-    """(state, m0, m1, DKK per full-year person) of each dated rate, in date order."""
-    rules = sorted((r for r in scenario.rules if isinstance(r, RateFrom)), key=lambda r: r.start)
-    return [(r.state, *_months_of(calendar, r.start, r.until), float(r.dkk_per_full_year_person))
-            for r in rules]
 
 
 def benefit_paid(econ: EconomicsModel, step_days: np.ndarray) -> np.ndarray:
