@@ -216,6 +216,17 @@ def discard_run_folder(folder: Path, keep: bool) -> None:
                 made.rmdir()  # only if empty
 
 
+def clear_run_folder(folder: Path, keep: bool) -> None:
+    """Remove everything a failed command wrote into `folder`, which `new_run_folder` claimed new
+    or empty (so all of it is the command's), and the folder too unless `keep`."""
+    for child in folder.iterdir() if folder.is_dir() else ():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    discard_run_folder(folder, keep)
+
+
 def write_run(result: RunResult, folder: Path, version: str, command: str | None = None,
               lang: str = "da") -> list[Path]:
     """Write the summary tables, per-replication table, resolved scenario and run facts; `lang`

@@ -401,7 +401,7 @@ def backtest_command(
       caseflow backtest scenarios/dragoer-backtest-2019.yaml --origins 2020-07 --horizon 12
       caseflow backtest scenarios/dragoer-backtest-2019.yaml --every 3
     """
-    from sim.batch.runfolder import RunFolderError, new_run_folder
+    from sim.batch.runfolder import RunFolderError, clear_run_folder, is_folder, new_run_folder
     from sim.fitting.backtest import (
         BacktestError,
         every_origins,
@@ -409,7 +409,7 @@ def backtest_command(
         rolling_windows,
         single_windows,
     )
-    from sim.fitting.observations import ObservedDataError, read_observed
+    from sim.fitting.observations import ObservedDataError, check_states, read_observed
 
     explicit = bool(fit_periods) or test_period is not None
     rolling = origins is not None or every is not None
@@ -437,10 +437,16 @@ def backtest_command(
             chosen = parse_origins(origins) if origins is not None else every_origins(
                 scenario, frame, every or 1, months)
             windows = rolling_windows(scenario, frame, chosen, months)
+        check_states(frame, scenario.states)
+        existed = is_folder(out)
         folder = new_run_folder(f"{scenario.name} backtest", out)
     except (ObservedDataError, BacktestError, RunFolderError) as exc:
         raise fail(str(exc)) from None
-    result = _run_backtest(scenario, frame, windows, runs, seed, workers, folder)
+    try:
+        result = _run_backtest(scenario, frame, windows, runs, seed, workers, folder)
+    except (typer.Exit, KeyboardInterrupt):
+        clear_run_folder(folder, keep=existed)
+        raise
     _write_backtest(result, folder, scenario_file, observed_path,
                     (horizon or _DEFAULT_HORIZON) if rolling else None)
     _print_backtest(result)

@@ -116,6 +116,8 @@ def track_command(
         total = track_cost(scenario, observed, restarted.through, runs, track_runs)
     except ActualsError as exc:
         raise fail(f"{actuals}: {exc}") from None
+    except ObservedDataError as exc:
+        raise fail(str(exc)) from None
     except SnapshotError as exc:
         raise fail(f"{snapshot}: {exc}") from None
     except ScenarioError as exc:

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from sim.contract.catalogue import TOTAL
-from sim.fitting.observations import STOCK, ObservedDataError, parse_period, read_observed, state_rows
+from sim.fitting.observations import (
+    STOCK,
+    ObservedDataError,
+    check_states,
+    parse_period,
+    read_observed,
+    state_rows,
+)
 from sim.kernel.model import Model
 
 BASIS_COLUMN = "basis"
@@ -122,6 +129,7 @@ class Actuals:
         """(basis, last month) → the figures whose period ends in that month."""
         self.inflows: dict[tuple[str, int], float] = {}
         """(month, state) → the inflow_count observed for the state itself."""
+        check_states(frame, model.codes)
         bases = frame[BASIS_COLUMN] if BASIS_COLUMN in frame.columns else pd.Series([JOBINDSATS] * len(frame))
         same_bases = {i for i, d in enumerate(unpaid) if d <= 0}
         for i, (row, basis) in enumerate(zip(frame.itertuples(index=False), bases, strict=True)):

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from sim.contract.catalogue import CATALOGUE, GROUPS, TOTAL
+from sim.contract.observed_terms import GROUP_PREFIX, is_measure
 from sim.contract.yamlio import DuplicateKeyError, format_path, load_yaml
-from sim.fitting.observations import GROUP_PREFIX
 
 Cell = str | float
 """A cell as read: text (stripped), or a real number from an xlsx."""
@@ -180,11 +180,12 @@ def read_mapping(path: str | Path) -> Mapping:
         for name, code in entries.items():
             key = (section, str(name))
             where = f"{path}, line {lines.get(key)}: {format_path(key)}"
-            good = _state_ok(str(code)) if section == "ydelsesgrupper" else bool(_CODE.match(str(code)))
+            good = (_state_ok(str(code)) if section == "ydelsesgrupper"
+                    else str(code) == SKIP or is_measure(str(code)))
             if not isinstance(code, str) or not good:
                 allowed = ("a state code (a_dagpenge), group:<g> with g one of " + ", ".join(GROUPS)
                            + f", {TOTAL} or {SKIP}") if section == "ydelsesgrupper" else \
-                    f"a measure name of lowercase letters, digits and _ (full_year_persons) or {SKIP}"
+                    f"a measure of calibration/README.md (full_year_persons, persons_count, …) or {SKIP}"
                 problems.append(f"{where}: {code!r} is not {allowed}")
             elif norm(str(name)) in sections[section]:
                 problems.append(f"{where}: named twice (names are matched without case or spacing)")

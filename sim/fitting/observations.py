@@ -22,6 +22,7 @@ Where a code is both a state and a group (sygedagpenge), `group:sygedagpenge` na
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.contract.catalogue import CATALOGUE, TOTAL
+from sim.contract.observed_terms import GROUP_PREFIX, KNOWN_STATES, MEASURES, is_measure, unknown_word
 from sim.kernel.model import Model
 
 COLUMNS = ("period", "state", "measure", "value", "source")
@@ -65,9 +67,11 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         raise ObservedDataError(f"{path}, row {row + 2}: value {values[row]:g} is negative; observed persons "
                                 "and counts are 0 or more")
     frame["value"] = values.astype(float)
+    for column in COLUMNS[:3]:
+        frame[column] = frame[column].str.strip()
     compared = frame["measure"].map(lambda m: str(m) in (STOCK, INFLOW, INFLOW_OUTSIDE)
                                     or outflow_destination(str(m)) is not None)
-    key = frame["period"].str.strip() + "|" + frame["state"].str.strip() + "|" + frame["measure"].str.strip()
+    key = frame["period"] + "|" + frame["state"] + "|" + frame["measure"]
     repeated = [int(i) for i in frame.index[key.duplicated(keep=False) & compared]]
     if repeated:  # a figure the fit compares, given twice, would count twice (targets may repeat)
         first = repeated[0]
@@ -75,13 +79,31 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         period, state, measure = (str(frame.loc[first, c]) for c in ("period", "state", "measure"))
         raise ObservedDataError(f"{path}, rows {first + 2} and {second + 2}: the same period, state and "
                                 f"measure ({period}, {state}, {measure}) twice; keep one")
+    for i, measure in enumerate(frame["measure"]):
+        if not is_measure(str(measure)):
+            word = unknown_word("measure", str(measure), MEASURES)
+            raise ObservedDataError(f"{path}, row {i + 2}: {word}; the measures are listed in "
+                                    "calibration/README.md")
     for i, period in enumerate(frame["period"]):
         if parse_period(period) is None:
             raise ObservedDataError(f"{path}, row {i + 2}: period {period!r} is not a year (2018), "
                                     "a month (2018-03) or a range of months (2017-01..2017-10)")
     if "source" not in frame.columns:
         frame["source"] = ""
+    frame.attrs["path"] = str(path)
     return frame
+
+
+def check_states(frame: pd.DataFrame, codes: Iterable[str]) -> None:
+    """Refuse a row whose state is neither one of the scenario's state `codes` nor a word of the
+    vocabulary (a typo): before a fit or a restart, not one of the rows it leaves out."""
+    known = KNOWN_STATES | set(codes)
+    for i, state in enumerate(frame["state"]):
+        if str(state) not in known:
+            where = frame.attrs.get("path", "observed data")
+            raise ObservedDataError(
+                f"{where}, row {i + 2}: {unknown_word('state', str(state), known)}; a state is one of the "
+                "scenario's, a catalogue state or group, total, or a custom code of calibration/README.md")
 
 
 def parse_period(period: str) -> tuple[str, str] | None:
@@ -110,10 +132,6 @@ def period_months(model: Model, period: str) -> slice | None:
     if bounds is None or bounds[0] not in labels or bounds[1] not in labels:
         return None
     return slice(labels.index(bounds[0]), labels.index(bounds[1]) + 1)
-
-
-GROUP_PREFIX = "group:"
-"""Marks a Jobindsats group where its code is also a state's (sygedagpenge, kontanthjaelp, fleksjob)."""
 
 
 def state_rows(model: Model, state: str) -> tuple[int, ...] | None:
@@ -156,6 +174,7 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
                  periods: tuple[str, ...] = (), states: tuple[str, ...] = ()
                  ) -> tuple[list[Observation], pd.DataFrame]:
     """The rows the model can be compared with, and the rows left out with the reason."""
+    check_states(frame, model.codes)
     kept: list[Observation] = []
     skipped: list[dict[str, object]] = []
     for row in frame.itertuples(index=False):

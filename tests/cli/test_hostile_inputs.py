@@ -436,6 +436,16 @@ CASES: dict[str, Case] = {
     "backtest-fifo": _case(("backtest", "pipe.yaml", *FIT), fifo("pipe.yaml"), 1, "is not a regular file"),
     "backtest-runs-1": _case(("backtest", "good.yaml", *FIT, "--runs", "1"), good(), 2,
                              "Invalid value for '--runs'"),
+    "validate-observed-measure-typo": _case("validate o.yaml", files(**{"o.yaml": text(observed=[
+        {"period": 2018, "state": "total", "measure": "full_year_person", "value": 150}])}), 1,
+        "observed[0].measure: unknown measure 'full_year_person'; did you mean 'full_year_persons'?"),
+    "track-actuals-state-typo": _case("track good.yaml --actuals a.csv", good(**{
+        "a.csv": "period,state,measure,value,source\n2019-01,a_dagpenge,full_year_persons,100,x\n"
+                 "2019-01,sygedagpeng,full_year_persons,50,x\n"}), 1,
+        "a.csv, row 3: unknown state 'sygedagpeng'; did you mean 'sygedagpenge'?"),
+    "track-actuals-measure-typo": _case("track good.yaml --actuals a.csv", good(**{
+        "a.csv": "period,state,measure,value,source\n2019-01,a_dagpenge,fullyear_persons,100,x\n"}), 1,
+        "a.csv, row 2: unknown measure 'fullyear_persons'; did you mean 'full_year_persons'?"),
     "import-missing": _case("import jobindsats nowhere.csv --out obs.csv", good(), 1,
                             "nowhere.csv: no such file"),
     "import-garbled": _case("import jobindsats g.csv --out obs.csv",
@@ -486,7 +496,7 @@ def caseflow(args: tuple[str, ...] | list[str], cwd: Path) -> subprocess.Complet
 
 def test_there_are_enough_cases_for_every_verb() -> None:
     verbs = {case.args[0] for case in CASES.values()}
-    assert verbs == {"validate", "run", "compare", "report", "calibrate", "backtest", "import"}
+    assert verbs == {"validate", "run", "compare", "report", "calibrate", "backtest", "track", "import"}
     assert len(CASES) >= 60
 
 
@@ -670,3 +680,29 @@ def test_text_that_looks_like_a_formula_is_text_in_the_workbook_and_unchanged_in
         assert name.replace("&", "&amp;").replace('"', "&quot;") in shown or name in shown, name
     csv = (out / "targets.csv").read_text(encoding="utf-8")
     assert all(name.replace('"', '""') in csv for name in names)
+
+
+@pytest.mark.parametrize("out", [["--out", "new/bt"], ["--out", "empty"], []])
+def test_a_backtest_that_fails_after_its_folder_is_made_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: list[str]) -> None:
+    """A fit that fails at an origin, after the folder and a forecast's store were made, takes them away."""
+    import sim.fitting.backtest as backtest
+    from sim.fitting.calibrate import CalibrationError
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "dragoer-backtest-2019.yaml"
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def failing(*args: Any, **_: Any) -> None:
+        store = args[6]("2020-07")
+        store.mkdir(parents=True)
+        (store / "monthly.npy").write_bytes(b"partial")
+        raise CalibrationError("the fit at origin 2020-07 did not converge")
+
+    monkeypatch.setattr(backtest, "run_backtest", failing)
+    windows = ["--fit", "2019-07..2020-06", "--test", "2020-07..2021-06"]
+    result = _in_process(["backtest", str(scenario), *windows, "-n", "20", "-w", "1", *out])
+    assert result.exit_code == 1
+    assert "did not converge" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+    assert not any((tmp_path / "empty").iterdir())

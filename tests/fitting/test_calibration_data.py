@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.contract.catalogue import CATALOGUE, GROUPS, RESERVED, TOTAL
+from sim.contract.catalogue import CATALOGUE, EXITS, GROUPS, RESERVED, TOTAL
+from sim.contract.observed_terms import CUSTOM_STATES, MEASURES
 
 CALIBRATION = Path(__file__).resolve().parents[2] / "calibration"
 README = CALIBRATION / "README.md"
@@ -33,25 +34,10 @@ MUNICIPALITIES = {
 HEADER = ["period", "state", "measure", "value", "source"]
 DURATIONS_HEADER = ["state", "parameter", "value", "spread", "unit", "source"]
 
-MEASURES = frozenset({
-    "full_year_persons", "budget_full_year_persons", "national_full_year_persons",
-    "expected_full_year_persons", "budget_dkk", "refund_dkk", "net_dkk", "target_full_year_persons",
-    "target_change", "target_cofinancing_rate", "budget_cofinancing_rate", "mean_duration_weeks",
-    "target_mean_duration_weeks", "share", "target_share", "count", "target_count",
-    # added, documented in calibration/README.md
-    "target_change_full_year_persons", "target_change_mean_duration_weeks", "change", "change_count",
-    "share_change", "inflow_count", "outflow_education_count", "outflow_job_count",
-})
 FRACTIONS = frozenset({"share", "target_share", "target_cofinancing_rate", "budget_cofinancing_rate"})
 REPEATABLE = frozenset({"share", "target_share", "count", "target_count"})
 """Measures where one state may carry several figures in a period, told apart by their source."""
 
-CUSTOM_STATES = frozenset({
-    "integrationsydelse_oevrige", "kontant_og_uddannelseshjaelp", "ressourceforloeb_og_jobafklaring",
-    "egu", "forsoergelsesydelser", "kontanthjaelp_langtidsledige", "ressourceforloeb_virksomhedsrettet",
-    "flygtninge", "jobparate", "jobparate_over_30", "jobparate_langtidsledige", "unge_under_30",
-    "bruttoledige", "integrationsydelse_kvinder",
-})
 BENEFITS = frozenset(code for code, s in CATALOGUE.items() if s.group is not None)
 STATES = BENEFITS | set(GROUPS) | {f"group:{g}" for g in GROUPS} | {TOTAL} | CUSTOM_STATES
 
@@ -297,3 +283,17 @@ def test_durations() -> None:
     assert clocks[("ressourceforloeb", "forloeb_max_weeks")] == 260
     # A mean stay cannot exceed a hard limit on the stay.
     assert clocks[("a_dagpenge", "mean_weeks")] < clocks[("a_dagpenge", "exhaustion_week")]
+
+
+def _readme_codes(heading: str) -> set[str]:
+    """The first-column codes of the README table under `heading`."""
+    section = re.split(r"^#{2,3} ", README.read_text(encoding="utf-8").split(heading, 1)[1],
+                       flags=re.MULTILINE)[0]
+    return set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE))
+
+
+def test_readme_lists_the_vocabulary() -> None:
+    """The README's tables of measures and custom states are the code's vocabulary, word for word."""
+    outflows = {f"outflow_{code}_count" for code in EXITS}
+    assert _readme_codes("### Measures") == (MEASURES - outflows) | {"outflow_<exit>_count"}
+    assert _readme_codes("### Custom state codes") == CUSTOM_STATES

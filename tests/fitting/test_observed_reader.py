@@ -1,13 +1,16 @@
 """The observed CSV reader refuses what would silently mislead a fit: a negative stock or count,
-and a compared figure given twice; other rows (targets, budgets, money) pass as they are."""
+a compared figure given twice, a measure or state that is no word of the vocabulary; other rows
+(targets, budgets, money) pass as they are."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from helpers import scenario
 
-from sim.fitting.observations import ObservedDataError, read_observed
+from sim.features import prepare_model
+from sim.fitting.observations import ObservedDataError, observations, read_observed
 
 HEADER = "period,state,measure,value,source\n"
 
@@ -40,3 +43,40 @@ def test_a_compared_figure_given_twice_names_both_rows(tmp_path: Path) -> None:
 def test_two_targets_of_one_measure_may_share_a_period(tmp_path: Path) -> None:
     path = write(tmp_path, "2022,total,target_share,0.2,first\n2022,total,target_share,0.2,second\n")
     assert len(read_observed(path)) == 2
+
+
+def test_an_unknown_measure_is_refused_with_its_row_and_the_word_meant(tmp_path: Path) -> None:
+    path = write(tmp_path, "2018,a_dagpenge,full_year_persons,100,x\n2018,a_dagpenge,full_year_person,90,x\n")
+    with pytest.raises(ObservedDataError, match=r"obs.csv, row 3: unknown measure 'full_year_person'; "
+                                                 r"did you mean 'full_year_persons'\?"):
+        read_observed(path)
+
+
+def test_every_documented_measure_reads(tmp_path: Path) -> None:
+    rows = ["2018,total,outflow_pension_count,3,x", "2018,total,full_year_persons_over_52_weeks,40,x",
+            "2018,total,persons_count,120,x", "2018,total,inflow_from_outside_count,12,x"]
+    assert len(read_observed(write(tmp_path, "\n".join(rows) + "\n"))) == 4
+
+
+def test_an_unknown_state_is_refused_when_matched_to_a_model(tmp_path: Path) -> None:
+    """A typo in a state is an error with its row, not a figure quietly left out of the fit; a
+    catalogue state the scenario lacks, or a plan's custom group, is left out with its reason."""
+    model = prepare_model(scenario(
+        states={"a_dagpenge": {}}, initial={"a_dagpenge": 100},
+        transitions={"a_dagpenge": [{"to": "job", "rate_per_week": 0.05}]}), 1)
+    kept = write(tmp_path, "2018-03,a_dagpenge,full_year_persons,700,x\n"
+                           "2018-03,arbejdsmarkedsydelse,full_year_persons,7,x\n"
+                           "2018-03,jobparate_over_30,full_year_persons,100,x\n")
+    found, skipped = observations(model, read_observed(kept))
+    assert [o.state for o in found] == ["a_dagpenge"]
+    assert list(skipped["state"]) == ["arbejdsmarkedsydelse", "jobparate_over_30"]
+    typo = write(tmp_path, "2018-03,a_dagpenge,full_year_persons,700,x\n"
+                           "2018-03,sygedagpeng,inflow_count,7,x\n")
+    with pytest.raises(ObservedDataError, match=r"obs.csv, row 3: unknown state 'sygedagpeng'; "
+                                                 r"did you mean 'sygedagpenge'\?"):
+        observations(model, read_observed(typo))
+
+
+def test_leading_and_trailing_spaces_are_not_part_of_a_word(tmp_path: Path) -> None:
+    frame = read_observed(write(tmp_path, " 2018 , a_dagpenge , full_year_persons ,100,x\n"))
+    assert list(frame.iloc[0][["period", "state", "measure"]]) == ["2018", "a_dagpenge", "full_year_persons"]

@@ -7,6 +7,7 @@ from sim.contract.calendar import Calendar
 from sim.contract.catalogue import GROUPS, TOTAL
 from sim.contract.checks.base import Checks
 from sim.contract.messages import did_you_mean
+from sim.contract.observed_terms import MEASURES, is_measure, unknown_word
 from sim.contract.schema import COST_METRICS, DURATION_METRIC, METRICS, Target
 from sim.contract.yamlio import Path
 
@@ -115,6 +116,9 @@ def check_observed(c: Checks) -> None:
     for i, o in enumerate(c.s.observed):
         if o.state not in c.s.states and o.state not in allowed:
             c.unknown(("observed", i, "state"), o.state, [*c.declared, TOTAL, *GROUPS])
+        if not is_measure(o.measure):
+            c.add(("observed", i, "measure"), f"{unknown_word('measure', o.measure, MEASURES)}; the measures "
+                  "are listed in calibration/README.md")
         if o.value < 0:
             c.add(("observed", i, "value"), f"{o.value:g} is below 0; an observed {o.measure} is a stock, "
                   "count, duration or amount, never negative")
