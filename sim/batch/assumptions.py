@@ -41,14 +41,14 @@ its seed alone, and they are placed by index, not by when they finish.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.batch.executors import Executor, Work, executor_for
 from sim.batch.uncertain import ParameterDraws, draws_parameters
 from sim.contract.parameters import get_value, scenario_data, with_values
 from sim.contract.schema import Scenario
@@ -149,33 +149,10 @@ class EndModels:
 Task = tuple[int, int, np.random.SeedSequence]
 """(end, replication, its seed)."""
 
-_WORKER: EndModels | None = None
 
-
-def _init_worker(prepared: Model) -> None:
-    global _WORKER
-    _WORKER = EndModels(prepared)
-
-
-def _run_chunk(tasks: list[Task]) -> list[tuple[int, int, np.ndarray]]:
-    assert _WORKER is not None
-    return [(e, i, _WORKER.values(e, seed)) for e, i, seed in tasks]
-
-
-def _replications(models: EndModels, tasks: list[Task], workers: int
-                  ) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Each task's values, in-process or in local processes (the same numbers either way)."""
-    if workers == 1 or len(tasks) <= 1:
-        for e, i, seed in tasks:
-            yield e, i, models.values(e, seed)
-        return
-    workers = min(workers, len(tasks))
-    size = max(1, min(16, len(tasks) // (workers * 4)))
-    chunks = [tasks[a:a + size] for a in range(0, len(tasks), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(models.prepared,)) as pool:
-        for future in as_completed([pool.submit(_run_chunk, chunk) for chunk in chunks]):
-            yield from future.result()
+def _end_values(models: EndModels, task: Task) -> tuple[int, int, np.ndarray]:
+    e, i, seed = task
+    return e, i, models.values(e, seed)
 
 
 @dataclass
@@ -191,7 +168,7 @@ class AssumptionCheck:
 
 
 def check_assumptions(prepared: Model, targets: list[ResolvedTarget], point: np.ndarray,
-                      seeds: Sequence[np.random.SeedSequence], workers: int = 1,
+                      seeds: Sequence[np.random.SeedSequence], runner: Executor | int = 1,
                       progress: Progress | None = None) -> AssumptionCheck:
     """Run each end of each assumption on `seeds` (the batch's first replications) and compare
     each target's probability there with its probability at the point, from `point` [target,
@@ -204,10 +181,12 @@ def check_assumptions(prepared: Model, targets: list[ResolvedTarget], point: np.
             values[e] = point  # the same dynamics: only the end's thresholds differ
     tasks = [(e, i, seed) for e, end in enumerate(models.ends) if simulated(end)
              for i, seed in enumerate(seeds)]
-    for e, i, v in _replications(models, tasks, workers):
-        values[e, :, i] = v
+    executor = runner if not isinstance(runner, int) else executor_for(runner, len(tasks))
+    for results in executor.run(Work(prepared, EndModels, _end_values), tasks):
+        for e, i, v in results:
+            values[e, :, i] = v
         if progress is not None:
-            progress(1)
+            progress(len(results))
     records = []
     set_by: list[list[str]] = [[] for _ in targets]
     for k, t in enumerate(targets):

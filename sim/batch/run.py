@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,16 +14,19 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.assumptions import AssumptionCheck, check_assumptions, check_runs
+from sim.batch.executors import Executor, Work, executor_for
 from sim.batch.store import ReplicationStore
 from sim.batch.uncertain import ParameterDraws, draws_parameters, layers_frame
 from sim.contract.schema import Scenario
 from sim.features import REGISTRY, prepare_model
 from sim.kernel.engine import simulate
 from sim.kernel.model import Model
-from sim.kernel.streams import replication_seeds
+from sim.kernel.streams import replication_seed
 from sim.results import summary
 from sim.results.metrics import Metrics, measure, table_shapes
 from sim.results.targets import ResolvedTarget, resolve_targets, target_values
+
+LOG = logging.getLogger("caseflow.batch")
 
 FEATURE_FILES = frozenset(name for kind in REGISTRY for name in kind.outputs.files)
 """Every table a registered feature can add to a run (and to the run folder)."""
@@ -72,54 +76,33 @@ class RunResult:
         return summary.replications_frame(self.model, self.store)
 
 
-def _replicate(model: Model, targets: list[ResolvedTarget], seed: np.random.SeedSequence,
-               draws: ParameterDraws | None) -> tuple[Metrics, np.ndarray]:
-    own = draws.model_for(seed) if draws is not None else model
-    metrics = measure(model, simulate(own, seed))
-    return metrics, target_values(model, targets, metrics.tables)
+@dataclass(frozen=True)
+class Batch:
+    """What every replication of a batch needs, prepared once and shipped once to each worker."""
+
+    model: Model
+    targets: list[ResolvedTarget]
+    draws: ParameterDraws | None
+    seed: int
+
+    def replicate(self, i: int, draw: bool = True) -> tuple[int, Metrics, np.ndarray]:
+        """Replication i's tables and target values (its parameters drawn when the batch draws them)."""
+        seq = replication_seed(self.seed, i)
+        own = self.draws.model_for(seq) if draw and self.draws is not None else self.model
+        metrics = measure(self.model, simulate(own, seq))
+        return i, metrics, target_values(self.model, self.targets, metrics.tables)
 
 
-_WORKER: tuple[Model, list[ResolvedTarget], ParameterDraws | None] | None = None
+def _as_is(batch: Batch) -> Batch:
+    return batch
 
 
-def _init_worker(scenario: Scenario, seed: int) -> None:
-    global _WORKER
-    model = prepare_model(scenario, seed)
-    _WORKER = (model, resolve_targets(model), ParameterDraws(model) if draws_parameters(scenario) else None)
+def _drawn(batch: Batch, i: int) -> tuple[int, Metrics, np.ndarray]:
+    return batch.replicate(i)
 
 
-def _run_chunk(seeds: list[tuple[int, np.random.SeedSequence]], draw: bool
-               ) -> list[tuple[int, Metrics, np.ndarray]]:
-    assert _WORKER is not None
-    model, targets, draws = _WORKER
-    return [(i, *_replicate(model, targets, s, draws if draw else None)) for i, s in seeds]
-
-
-def _in_process(model: Model, targets: list[ResolvedTarget], seeds: list[np.random.SeedSequence],
-                draws: ParameterDraws | None) -> Iterator[tuple[int, Metrics, np.ndarray]]:
-    for i, s in enumerate(seeds):
-        yield (i, *_replicate(model, targets, s, draws))
-
-
-def _local_processes(scenario: Scenario, seed: int, seeds: list[np.random.SeedSequence], workers: int,
-                     draw: bool) -> Iterator[tuple[int, Metrics, np.ndarray]]:
-    indexed = list(enumerate(seeds))
-    size = max(1, min(16, len(indexed) // (workers * 4)))
-    chunks = [indexed[a:a + size] for a in range(0, len(indexed), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(scenario, seed)) as pool:
-        futures = [pool.submit(_run_chunk, chunk, draw) for chunk in chunks]
-        for future in as_completed(futures):
-            yield from future.result()
-
-
-def _replications(scenario: Scenario, seed: int, model: Model, targets: list[ResolvedTarget],
-                  seeds: list[np.random.SeedSequence], workers: int, draws: ParameterDraws | None
-                  ) -> Iterator[tuple[int, Metrics, np.ndarray]]:
-    """Replications in-process or in local processes (the same numbers either way)."""
-    if workers == 1 or len(seeds) == 1:
-        return _in_process(model, targets, seeds, draws)
-    return _local_processes(scenario, seed, seeds, min(workers, len(seeds)), draws is not None)
+def _fixed(batch: Batch, i: int) -> tuple[int, Metrics, np.ndarray]:
+    return batch.replicate(i, draw=False)
 
 
 def fresh_seed() -> int:
@@ -134,12 +117,14 @@ def default_workers() -> int:
 
 def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: int | None = 1,
         store_dir: Path | None = None, progress: Progress | None = None,
-        assumption_runs: int = 0) -> RunResult:
+        assumption_runs: int = 0, executor: Executor | None = None, resume: bool = False) -> RunResult:
     """Run `runs` replications of `scenario` and summarise them.
 
     The seed defaults to the scenario's, else a fresh one (kept in the result). Results are
-    identical for any number of `workers` (None means all cores). Per-replication values go
-    to `store_dir` (a temporary folder if not given) as they finish.
+    identical for any number of `workers` (None means all cores) and any `executor` (which, when
+    given, replaces `workers`: `sim.batch.executors`, a Dask cluster among them). Per-replication
+    values go to `store_dir` (a temporary folder if not given) as they finish; with `resume`, the
+    replications a stopped batch left there are kept and only the others are run.
 
     With `assumption_runs` above 0 and a scenario with assumptions, each target's probability is
     also found at both ends of each assumed value, on the batch's first min(assumption_runs, runs)
@@ -152,7 +137,10 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else fresh_seed()
     workers = default_workers() if workers is None else max(1, workers)
+    started = time.process_time()
     model = prepare_model(scenario, seed)
+    LOG.debug("%s: model prepared in %.1f s of CPU (seed %d)", scenario.name,
+              time.process_time() - started, seed)
     targets = resolve_targets(model)
     tmp = None
     if store_dir is None:
@@ -160,22 +148,31 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
         store_dir = Path(tmp.name)
     store = ReplicationStore(
         store_dir, runs, table_shapes(model) | {"targets": (len(targets),)},
-        (model.n_states + 1, model.n_states, model.calendar.months),
+        (model.n_states + 1, model.n_states, model.calendar.months), resume=resume,
     )
-    seeds = replication_seeds(seed, runs)
     draws = ParameterDraws(model) if draws_parameters(scenario) else None
-    for i, metrics, values in _replications(scenario, seed, model, targets, seeds, workers, draws):
-        store.put(i, metrics, values)
-        if progress is not None:
-            progress(1)
-    store.flush()
+    batch = Batch(model, targets, draws, seed)
+    todo = store.missing()
+    if progress is not None and runs > len(todo):
+        progress(runs - len(todo))
+    chosen = executor if executor is not None else executor_for(workers, len(todo))
+    LOG.debug("%s: %d of %d replications to run on %s", scenario.name, len(todo), runs, chosen.describe())
+    try:
+        for results in chosen.run(Work(batch, _as_is, _drawn), todo):
+            for i, metrics, values in results:
+                store.put(i, metrics, values)
+            if progress is not None:
+                progress(len(results))
+    finally:  # stopped or not, what finished is recorded as done
+        store.flush()
     layers = None
     if draws is not None and scenario.uncertainty is not None and scenario.uncertainty.split_runs > 1:
-        fixed = sorted(_replications(scenario, seed, model, targets,
-                                     seeds[: scenario.uncertainty.split_runs], workers, None),
+        split = range(scenario.uncertainty.split_runs)
+        chosen = executor if executor is not None else executor_for(workers, len(split))
+        fixed = sorted((r for results in chosen.run(Work(batch, _as_is, _fixed), split) for r in results),
                        key=lambda r: r[0])
         layers = layers_frame(model, targets, store, [(m, v) for _, m, v in fixed])
-    checked = _check(model, targets, store, seeds, workers, progress, assumption_runs)
+    checked = _check(model, targets, store, seed, executor or workers, progress, assumption_runs)
     return RunResult(
         scenario, seed, runs, model, targets, store,
         summary.monthly_frame(model, store), summary.yearly_frame(model, store),
@@ -185,12 +182,12 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     )
 
 
-def _check(model: Model, targets: list[ResolvedTarget], store: ReplicationStore,
-           seeds: list[np.random.SeedSequence], workers: int, progress: Progress | None,
-           assumption_runs: int) -> AssumptionCheck | None:
+def _check(model: Model, targets: list[ResolvedTarget], store: ReplicationStore, seed: int,
+           runner: Executor | int, progress: Progress | None, assumption_runs: int) -> AssumptionCheck | None:
     """The assumption check on the batch's first replications, or None when there is none to make."""
-    k = check_runs(model.scenario, len(seeds), assumption_runs)
+    k = check_runs(model.scenario, store.runs, assumption_runs)
     if k == 0:
         return None
     point = np.asarray(store.arrays["targets"])[:, :k]
-    return check_assumptions(model, targets, point, seeds[:k], workers, progress)
+    return check_assumptions(model, targets, point, [replication_seed(seed, i) for i in range(k)], runner,
+                             progress)

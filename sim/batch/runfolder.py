@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -21,7 +23,13 @@ from sim.batch.run import RunResult
 from sim.contract.calendar import Calendar
 from sim.contract.schema import Scenario
 from sim.contract.yamlio import dump_yaml
+from sim.results.folder import FACTS, LOG_FILE, RUNNING, SCENARIO_FILE
 from sim.results.summary import replications_frame
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: folders are claimed, but a running batch is not told from a stopped one
+    fcntl = None  # type: ignore[assignment]
 
 STORE = "store"
 """Subfolder holding the per-replication arrays."""
@@ -145,6 +153,7 @@ def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS) -> Path:
             raise _unusable(out, True, exc) from None
         _make(out, True)
         _check_writable(out, True, created)
+        _claim(out, True, created)
         return out
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = base / f"{slug(name)}-{stamp}"
@@ -160,6 +169,7 @@ def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS) -> Path:
         if _make(candidate, False):
             break
     _check_writable(candidate, False, True)
+    _claim(candidate, False, True)
     return candidate
 
 
@@ -205,11 +215,137 @@ def _check_writable(folder: Path, out: bool, created: bool) -> None:
         raise _unusable(folder, out, exc) from None
 
 
+_CLAIMS: dict[Path, int] = {}
+"""The open (and, on POSIX, locked) running.json of each folder this process writes."""
+
+
+class FolderInUse(RunFolderError):
+    """A run folder another command is writing now."""
+
+
+def _claim(folder: Path, out: bool, created: bool) -> None:
+    """Create running.json in `folder`, atomically: of two commands given one folder at once, one
+    gets it and the other is refused. Its lock, held while this process lives, tells a running
+    command's folder from a stopped one's."""
+    try:
+        fd = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    except FileExistsError:
+        what = f"--out {_shown(folder)}" if out else f"the run folder {_shown(folder)}"
+        raise FolderInUse(f"{what} was taken by another caseflow command at the same moment; a run never "
+                          "shares its folder, so give another --out") from None
+    except OSError as exc:
+        if created:
+            discard_run_folder(folder, keep=False)
+        raise _unusable(folder, out, exc) from None
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _CLAIMS[folder] = fd
+    mark(folder, status="running", pid=os.getpid(),
+         started=dt.datetime.now().isoformat(timespec="seconds"))
+
+
+def mark(folder: Path, **facts: object) -> None:
+    """Rewrite `folder`'s running.json with `facts` added to what it says (in place: the lock stays)."""
+    fd = _CLAIMS[folder]
+    text = os.pread(fd, 1 << 20, 0).decode("utf-8")
+    known = json.loads(text) if text.strip() else {}
+    data = (json.dumps({**known, **facts}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+
+
+def running_facts(folder: Path) -> dict[str, object]:
+    """What `folder`'s running.json says, {} when it has none or it cannot be read."""
+    try:
+        facts = json.loads((folder / RUNNING).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
+def reclaim(folder: Path) -> dict[str, object]:
+    """Take over a stopped run's folder to complete it: its running.json's facts. Refused when
+    the folder is complete, not a run folder, or being written by a command still running."""
+    path = folder / RUNNING
+    if not is_folder(folder):
+        raise RunFolderError(f"{_shown(folder)} is not a folder; give the folder of a stopped `caseflow run`")
+    if not path.exists():
+        done = (folder / FACTS).exists()
+        raise RunFolderError(f"{_shown(folder)} is complete; there is nothing to resume" if done else
+                             f"{_shown(folder)} is not the folder of a stopped run (it has no {RUNNING})")
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError as exc:
+        raise _unusable(folder, True, exc) from None
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            pid = running_facts(folder).get("pid")
+            raise FolderInUse(f"{_shown(folder)} is being written by a caseflow command still running "
+                              f"(process {pid}); wait for it, or stop it first") from None
+    _CLAIMS[folder] = fd
+    return running_facts(folder)
+
+
+def let_go(folder: Path) -> None:
+    """Stop holding `folder` without completing it: its running.json stays (it is still incomplete)."""
+    fd = _CLAIMS.pop(folder, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def release_run_folder(folder: Path) -> None:
+    """The command is done with `folder`: remove its running.json (the folder is complete)."""
+    fd = _CLAIMS.pop(folder, None)
+    with contextlib.suppress(FileNotFoundError):
+        (folder / RUNNING).unlink()
+    if fd is not None:
+        os.close(fd)
+
+
+def resolved(scenario: Scenario, seed: int) -> dict[str, object]:
+    """The scenario as a run folder keeps it: every block written out, with the batch's seed."""
+    plain: dict[str, object] = scenario.model_dump(mode="json", exclude_none=True)
+    plain["seed"] = seed
+    return plain
+
+
+def scenario_hash(scenario: Scenario, seed: int) -> str:
+    """A fingerprint of the resolved scenario: a resumed run must be the run that was stopped."""
+    plain = json.dumps(resolved(scenario, seed), sort_keys=True)
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
+def write_scenario(folder: Path, scenario: Scenario, seed: int, runs: int, version: str) -> Path:
+    """scenario.yaml: the resolved scenario, with how to repeat the run."""
+    header = (f"# Resolved scenario of a caseflow {version} run: {runs} replications, seed "
+              f"{seed}.\n# Repeat it: caseflow run {folder / 'scenario.yaml'} --runs {runs}\n")
+    path = folder / SCENARIO_FILE
+    path.write_text(header + dump_yaml(resolved(scenario, seed)), encoding="utf-8")
+    return path
+
+
+def start_run(folder: Path, scenario: Scenario, seed: int, runs: int, version: str, command: str,
+              lang: str, assumption_runs: int) -> None:
+    """Before the first replication: the resolved scenario and, in running.json, what a resumed
+    run needs to finish this one as it would have finished."""
+    write_scenario(folder, scenario, seed, runs, version)
+    mark(folder, seed=seed, runs=runs, assumption_runs=assumption_runs, lang=lang, caseflow_version=version,
+         command=command, scenario_sha256=scenario_hash(scenario, seed))
+
+
 def discard_run_folder(folder: Path, keep: bool) -> None:
     """Remove what a run wrote into `folder` before its first replication finished (its empty
-    store), and the folder too unless `keep` (it was there before the run), with the folders
-    above it that making it created; never a user's file (only empty folders are removed)."""
+    store and its running.json), and the folder too unless `keep` (it was there before the run),
+    with the folders above it that making it created; never a user's file (only empty folders
+    are removed)."""
     shutil.rmtree(folder / STORE, ignore_errors=True)
+    for name in (SCENARIO_FILE, LOG_FILE):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+    release_run_folder(folder)
     if not keep:
         for made in (folder, *reversed(_MADE.pop(folder, []))):
             with contextlib.suppress(OSError):
@@ -247,17 +383,11 @@ def write_run(result: RunResult, folder: Path, version: str, command: str | None
         block = replications_frame(result.model, result.store, slice(a, min(a + step, result.runs)))
         block.to_csv(path, index=False, mode="w" if a == 0 else "a", header=a == 0)
     written.append(path)
-    resolved = result.scenario.model_dump(mode="json", exclude_none=True)
-    resolved["seed"] = result.seed
-    header = (f"# Resolved scenario of a caseflow {version} run: {result.runs} replications, seed "
-              f"{result.seed}.\n# Repeat it: caseflow run {folder / 'scenario.yaml'} --runs {result.runs}\n")
-    path = folder / "scenario.yaml"
-    path.write_text(header + dump_yaml(resolved), encoding="utf-8")
-    written.append(path)
+    written.append(write_scenario(folder, result.scenario, result.seed, result.runs, version))
     facts = {"scenario": result.scenario.name, "seed": result.seed, "runs": result.runs,
              "caseflow_version": version, "created": dt.datetime.now().isoformat(timespec="seconds"),
              "command": command, "lang": lang}
-    path = folder / "run.json"
+    path = folder / FACTS
     path.write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)
     return written

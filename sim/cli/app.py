@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from sim.cli.common import console, progress_bar, say, starting, tell, writing
+from sim.cli.common import Talk, console, progress_bar, say, starting, tell, writing
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
 from sim.cli.importing import import_app
 from sim.cli.tracking import track_command
+
+if TYPE_CHECKING:
+    from sim.batch.executors import Executor
+    from sim.contract.schema import Scenario
 
 DEFAULT_ASSUMPTION_RUNS = 50
 """Replications of the assumption check at each end (sim.batch.assumptions.DEFAULT_RUNS, kept
@@ -102,32 +108,74 @@ def _refuse(exc: Exception | str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _executor(workers: int | None, scheduler: str | None, cluster: str | None) -> Executor | None:
+    """The executor --scheduler or --cluster asks for (None: local processes, --workers)."""
+    given = [name for name, value in (("--workers", workers), ("--scheduler", scheduler),
+                                      ("--cluster", cluster)) if value is not None]
+    if len(given) > 1:
+        raise typer.BadParameter(f"give one of {' and '.join(given)}: each says where the replications run",
+                                 param_hint=f"'{given[1]}'")
+    if cluster is not None:
+        kind, _, count = cluster.partition(":")
+        most = 4 * (os.cpu_count() or 1)
+        if kind != "local" or not count.isdigit() or not 1 <= int(count) <= most:
+            raise typer.BadParameter(f"{cluster!r} is not local:N with N from 1 to {most} "
+                                     "(a LocalCluster of N worker processes), e.g. local:2",
+                                     param_hint="'--cluster'")
+        from sim.batch.executors import Dask
+
+        return Dask(local=int(count))
+    if scheduler is not None:
+        from sim.batch.executors import Dask
+
+        return Dask(address=scheduler)
+    return None
+
+
+SCHEDULER_HELP = ("Run the replications on the dask.distributed cluster whose scheduler is at this address "
+                  "(tcp://host:8786); the numbers are those of --workers 1.")
+CLUSTER_HELP = "Run the replications on a Dask LocalCluster of N worker processes: local:N."
+QUIET_HELP = "Say nothing but errors and the result (no progress); run.log still records it."
+VERBOSE_HELP = "Log every phase (preparation, where the replications run, each check) to standard error."
+
+
 @app.command()
 def run(
-    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file."),
-    runs: int = typer.Option(100, "--runs", "-n", min=1, max=MAX_RUNS, help="Monte Carlo replications."),
+    scenario_file: Path | None = typer.Argument(None, metavar="SCENARIO",
+                                                help="Scenario YAML file (not with --resume)."),
+    runs: int | None = typer.Option(None, "--runs", "-n", min=1, max=MAX_RUNS,
+                                    help="Monte Carlo replications [default: 100]."),
     seed: int | None = typer.Option(None, "--seed", "-s", min=0,
                                     help="Batch seed (default: the scenario's, else a fresh one)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1,
                                        help="Local worker processes (default: all cores)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP),
+    cluster: str | None = typer.Option(None, "--cluster", metavar="local:N", help=CLUSTER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Run folder (default: outputs/<scenario>-<timestamp>/)."),
-    lang: Language = typer.Option(Language.da, "--lang", "-l",
-                                  help="Language of report.xlsx and report.html (the CSVs are the same)."),
-    assumption_runs: int = typer.Option(
-        DEFAULT_ASSUMPTION_RUNS, "--assumption-runs", min=1, max=MAX_RUNS,
+    resume: Path | None = typer.Option(None, "--resume", metavar="RUN_DIR",
+                                       help="Complete the stopped run in RUN_DIR (its scenario, seed and "
+                                            "runs): only the replications it did not finish are run."),
+    lang: Language | None = typer.Option(None, "--lang", "-l",
+                                         help="Language of report.xlsx and report.html (the CSVs are the "
+                                              "same) [default: da]."),
+    assumption_runs: int | None = typer.Option(
+        None, "--assumption-runs", min=1, max=MAX_RUNS,
         help="Replications of the assumption check at each end of each assumed value: the first "
-             "min(this, --runs). It costs 2 × (assumed values) × that many more replications (none "
-             "for an assumed observed figure, which moves thresholds only)."),
+             f"min(this, --runs) [default: {DEFAULT_ASSUMPTION_RUNS}]. It costs 2 × (assumed values) × that "
+             "many more replications (none for an assumed observed figure, which moves thresholds only)."),
     no_assumption_check: bool = typer.Option(
         False, "--no-assumption-check",
         help="Skip the assumption check: no assumptions.csv, and set_by_assumption stays empty."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
     """Forecast a scenario by Monte Carlo and write the run folder.
 
     Writes monthly.csv, yearly.csv, targets.csv, flows.csv, replications.csv, the resolved
     scenario.yaml (with its seed) and run.json, then report.xlsx, report.html and charts/*.png
-    built from them. Results are the same for any --workers.
+    built from them, and run.log. Results are the same for any --workers, --cluster or
+    --scheduler.
 
     When the scenario names assumptions (values the plans do not give, each with a low–high
     range), every target's probability is also found at the low and the high end of each, one at
@@ -137,31 +185,50 @@ def run(
     default 50, that is 200 more replications: with many assumptions the check takes longer
     than the forecast, and --no-assumption-check skips it.
 
+    A run stopped by Ctrl-C, SIGTERM or a kill keeps the replications it finished (running.json
+    marks the folder incomplete); --resume completes it to the files an unstopped run writes.
+
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 500 --assumption-runs 100
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 50 --no-assumption-check
+
+    Example:  caseflow run --resume outputs/taarnby-2018-20250101-120000
+
+    Example:  caseflow run scenarios/taarnby-2018.yaml --runs 1000 --cluster local:2
     """
     workers = _workers(workers)
+    executor = _executor(workers, scheduler, cluster)
+    talk = Talk(quiet, verbose)
+    if resume is not None:
+        given = [name for name, value in (("SCENARIO", scenario_file), ("--runs", runs), ("--seed", seed),
+                                          ("--out", out), ("--lang", lang),
+                                          ("--assumption-runs", assumption_runs))
+                 if value is not None] + (["--no-assumption-check"] if no_assumption_check else [])
+        if given:
+            raise typer.BadParameter(f"--resume completes a run as it was started: it takes no {given[0]}",
+                                     param_hint="'--resume'")
+        _resume(resume, workers, executor, talk)
+        return
+    if scenario_file is None:
+        raise typer.BadParameter("missing: give a scenario file, or --resume RUN_DIR",
+                                 param_hint="'SCENARIO'")
+    runs = 100 if runs is None else runs
+    language = (lang or Language.da).value
     with starting() as undo:
         scenario = _load_or_exit(scenario_file)  # before the heavy imports: a bad file fails at once
         from sim import __version__
-        from sim.batch.assumptions import check_cost
-        from sim.batch.run import run as sim_run
+        from sim.batch.run import fresh_seed
         from sim.batch.runfolder import (
-            STORE,
             RunFolderError,
             check_room,
             discard_run_folder,
             is_folder,
             new_run_folder,
             replication_bytes,
-            write_run,
+            start_run,
         )
-        from sim.reports.build import write_reports
-        from sim.reports.console import print_summary
-        from sim.reports.rundata import NotARunFolder, load_run
 
         existed = is_folder(out)
         try:
@@ -170,26 +237,100 @@ def run(
         except RunFolderError as exc:
             raise _refuse(exc) from None
         undo.append(lambda: discard_run_folder(folder, keep=existed))
-    checked = 0 if no_assumption_check else assumption_runs
-    from sim.kernel.engine import EventBudgetExceeded
+        if seed is None:
+            seed = scenario.seed if scenario.seed is not None else fresh_seed()
+        checked = 0 if no_assumption_check else (assumption_runs or DEFAULT_ASSUMPTION_RUNS)
+        start_run(folder, scenario, seed, runs, __version__, " ".join(["caseflow", *sys.argv[1:]]), language,
+                  checked)
+    _batch(scenario, folder, runs, seed, checked, language, workers, executor, talk,
+           discard=lambda: discard_run_folder(folder, keep=existed), label=scenario_file)
+
+
+def _resume(folder: Path, workers: int | None, executor: Executor | None, talk: Talk) -> None:
+    """Complete the stopped run in `folder` as it was started."""
+    with starting():
+        from sim import __version__
+        from sim.batch.runfolder import RunFolderError, let_go, reclaim, scenario_hash
+        from sim.results.folder import SCENARIO_FILE
+
+        try:
+            facts = reclaim(folder)
+        except RunFolderError as exc:
+            raise _refuse(exc) from None
+        try:
+            wanted = ("seed", "runs", "assumption_runs", "lang", "caseflow_version", "scenario_sha256")
+            missing = [key for key in wanted if key not in facts]
+            if missing:
+                raise _refuse(f"{folder}/running.json does not say the run's {missing[0]} (it was stopped "
+                              "before its first replication); start the run again in a new folder")
+            if facts["caseflow_version"] != __version__:
+                raise _refuse(f"{folder} was started by caseflow {facts['caseflow_version']} and this is "
+                              f"{__version__}: its replications would not match; start it again")
+            scenario = _load_or_exit(folder / SCENARIO_FILE)
+            seed, runs = int(str(facts["seed"])), int(str(facts["runs"]))
+            if scenario_hash(scenario, seed) != facts["scenario_sha256"]:
+                raise _refuse(f"{folder}/{SCENARIO_FILE} is not the scenario the run was started with (it "
+                              "was edited); start the run again in a new folder")
+        except typer.Exit:
+            let_go(folder)
+            raise
+    _batch(scenario, folder, runs, seed, int(str(facts["assumption_runs"])), str(facts["lang"]), workers,
+           executor, talk, discard=None, label=folder, resume=True)
+
+
+def _batch(scenario: Scenario, folder: Path, runs: int, seed: int, checked: int, lang: str,
+           workers: int | None, executor: Executor | None, talk: Talk, discard: Callable[[], None] | None,
+           label: Path, resume: bool = False) -> None:
+    """Run (or complete) the batch in `folder`, write its files and reports, say what it found."""
+    with starting() as undo:  # the numerical libraries load here: an interrupt waits for them
+        if discard is not None:
+            undo.append(discard)
+        from sim import __version__
+        from sim.batch.assumptions import check_cost
+        from sim.batch.run import run as sim_run
+        from sim.batch.runfolder import STORE, release_run_folder, write_run
+        from sim.batch.store import StoreMismatch
+        from sim.kernel.engine import EventBudgetExceeded
+        from sim.reports.build import write_reports
+        from sim.reports.console import print_summary
+        from sim.reports.rundata import NotARunFolder, load_run
+
+    def kept() -> str:
+        return _kept(folder, runs)
 
     try:
         with progress_bar(scenario.name, runs + check_cost(scenario, runs, checked), folder,
-                          discard=lambda: discard_run_folder(folder, keep=existed)) as advance:
+                          discard=discard, kept=kept, talk=talk) as advance:
             result = sim_run(scenario, runs=runs, seed=seed, workers=workers, store_dir=folder / STORE,
-                             progress=advance, assumption_runs=checked)
+                             progress=advance, assumption_runs=checked, executor=executor, resume=resume)
     except EventBudgetExceeded as exc:  # a scenario whose moves never end: say which, keep nothing
-        discard_run_folder(folder, keep=existed)
-        raise _refuse(f"{scenario_file}: {exc}") from None
+        if discard is not None:
+            discard()
+        raise _refuse(f"{label}: {exc}") from None
+    except StoreMismatch as exc:
+        raise _refuse(f"{exc}; start the run again in a new folder") from None
     try:
         with writing(folder):
-            write_run(result, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang=lang.value)
-            write_reports(folder, lang.value)
+            command = " ".join(["caseflow", *sys.argv[1:]])
+            write_run(result, folder, __version__, command, lang=lang)
+            release_run_folder(folder)  # its data is complete: the reports read it
+            write_reports(folder, lang)
         written = load_run(folder)
     except NotARunFolder as exc:  # the folder as written does not read back: say so, in one line
         raise _refuse(exc) from None
     print_summary(written, console)
     console.print(f"\nWrote {folder}/ (seed {written.facts['seed']})", markup=False, highlight=False)
+
+
+def _kept(folder: Path, runs: int) -> str:
+    """What an interrupted run's folder holds, marked in its running.json, and how to complete it."""
+    from sim.batch.runfolder import STORE, mark
+    from sim.batch.store import finished
+
+    done = finished(folder / STORE)
+    mark(folder, status="interrupted", finished=done)
+    return (f"{done:,} of {runs:,} replications are kept in {folder}/; complete the run with: "
+            f"caseflow run --resume {folder}")
 
 
 @app.command()
@@ -228,6 +369,7 @@ def compare(
             discard_run_folder,
             is_folder,
             new_run_folder,
+            release_run_folder,
             replication_bytes,
             write_run,
         )
@@ -261,6 +403,7 @@ def compare(
             write_run(result.base, folder / BASE, __version__, command, lang=lang.value)
             write_run(result.variant, folder / VARIANT, __version__, command, lang=lang.value)
             result.differences.to_csv(folder / DIFFERENCES, index=False)
+            release_run_folder(folder)
             for part in (BASE, VARIANT):
                 write_reports(folder / part, lang.value)
             write_comparison_report(folder, lang.value)

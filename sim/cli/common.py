@@ -6,9 +6,14 @@ refuses exits 2 (click's usage error); an interrupt exits 130 and says what was 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import signal
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +27,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from sim.results.folder import LOG_FILE
 
 if TYPE_CHECKING:
     from sim.contract.schema import Scenario
@@ -108,29 +115,117 @@ def writing(folder: Path, left: str = "what it holds is incomplete") -> Iterator
         raise typer.Exit(code=130) from None
 
 
+LOG = logging.getLogger("caseflow")
+"""The commands' log: progress and phases, to run.log in the run folder and, when no one watches
+a terminal, to standard error."""
+STEP = 0.05
+"""A log line each time this share more of a batch is done."""
+
+
+@dataclass
+class Talk:
+    """How much a long command says: `quiet` only errors and the result, `verbose` every phase."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+
+def _clock(seconds: float) -> str:
+    """'1 h 02 min', '3 min 05 s', '12 s'."""
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as an interrupt."""
+
+
 @contextmanager
-def progress_bar(label: str, total: int, folder: Path, discard: Callable[[], None] | None = None
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a batch runs, SIGTERM stops it the way Ctrl-C does (and exits 143, not 130)."""
+    def stop(_number: int, _frame: object) -> None:
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _logging_to(folder: Path, talk: Talk, lines: bool) -> Iterator[None]:
+    """run.log in `folder` for the command's duration; with `lines`, log lines on standard error too."""
+    handlers: list[logging.Handler] = []
+    with contextlib.suppress(OSError):
+        handlers.append(logging.FileHandler(folder / LOG_FILE, encoding="utf-8"))
+    if lines:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+        LOG.addHandler(handler)
+    level = LOG.level
+    LOG.setLevel(logging.DEBUG if talk.verbose else logging.INFO)
+    try:
+        yield
+    finally:
+        LOG.setLevel(level)
+        for handler in handlers:
+            LOG.removeHandler(handler)
+            handler.close()
+
+
+@contextmanager
+def progress_bar(label: str, total: int, folder: Path, discard: Callable[[], None] | None = None,
+                 kept: Callable[[], str] | None = None, talk: Talk | None = None
                  ) -> Iterator[Callable[[int], None]]:
-    """A progress bar for a batch; an interrupt says what was kept and exits 130. Interrupted
-    before the first replication finished, `discard` removes what the run wrote (nothing is kept)."""
-    done = 0
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=err, transient=False) as bar:
+    """Progress of a batch: a bar in a terminal, else (or with -v) log lines every 5 % with the
+    time left; both into run.log. An interrupt (Ctrl-C, SIGINT, SIGTERM) says what was kept and
+    exits 130 (143 for SIGTERM): before the first replication finished, `discard` removes what
+    the run wrote (nothing is kept); after it, `kept()` says what the folder holds."""
+    talk = talk or Talk()
+    done, start = 0, time.monotonic()
+    bar_wanted = err.is_terminal and not talk.quiet and not talk.verbose
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    logged = 0.0
+    with _logging_to(folder, talk, lines=not bar_wanted and not talk.quiet), _terminate_as_interrupt(), \
+            Progress(*columns, console=err, transient=False, disable=not bar_wanted) as bar:
         task = bar.add_task(label, total=total)
+        LOG.info("%s: %d replications", label, total)
 
         def advance(k: int) -> None:
-            nonlocal done
+            nonlocal done, logged
             done += k
             bar.advance(task, k)
+            share = done / total if total else 1.0
+            if share >= logged + STEP or done == total:
+                logged = share - share % STEP
+                elapsed = time.monotonic() - start
+                left = elapsed / share * (1 - share) if share > 0 else 0.0
+                LOG.info("%s: %d of %d (%.0f %%), %s elapsed, about %s left", label, done, total,
+                         100 * share, _clock(elapsed), _clock(left))
 
         try:
             yield advance
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             bar.stop()
+            code = 143 if isinstance(exc, _Terminated) else 130
+            why = "terminated" if code == 143 else "interrupted"
             if done == 0 and discard is not None:
                 discard()
-                tell("interrupted before the first replication finished; nothing was written")
+                message = f"{why} before the first replication finished; nothing was written"
+            elif kept is not None:
+                message = f"{why}: {kept()}"
             else:
-                tell(f"interrupted: nothing summarised; {folder}/ holds the replications finished so far")
-            raise typer.Exit(code=130) from None
+                message = f"{why}: nothing summarised; {folder}/ holds the replications finished so far"
+            LOG.info("%s", message)
+            tell(message)
+            raise typer.Exit(code=code) from None
+        LOG.info("%s: done in %s", label, _clock(time.monotonic() - start))

@@ -485,7 +485,7 @@ def _write_backtest(result: Backtest, folder: Path, scenario_file: Path, observe
     import json
 
     from sim import __version__
-    from sim.batch.runfolder import write_run
+    from sim.batch.runfolder import release_run_folder, write_run
     from sim.fitting.fitfile import residual_chart, write_parameter_file
     from sim.reports.build import write_reports
 
@@ -520,6 +520,7 @@ def _write_backtest(result: Backtest, folder: Path, scenario_file: Path, observe
              "caseflow_version": __version__, "created": dt.datetime.now().isoformat(timespec="seconds"),
              "command": command, "lang": "da"}
     (folder / "run.json").write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    release_run_folder(folder)  # its data is complete: the reports read it
     write_reports(folder, "da")
 
 

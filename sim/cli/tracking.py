@@ -94,7 +94,7 @@ def track_command(
     """
     scenario = load_or_exit(scenario_file)
     from sim import __version__
-    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder
+    from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, release_run_folder
     from sim.contract.errors import ScenarioError
     from sim.fitting.actuals import ActualsError, read_actuals
     from sim.fitting.elapsed import SnapshotError
@@ -132,6 +132,7 @@ def track_command(
                         store_dir=folder / STORE, track_runs=track_runs, progress=advance)
     write_track(tracked, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang.value,
                 track_runs, stock)
+    release_run_folder(folder)
     write_reports(folder, lang.value)
     written = load_run(folder)
     print_summary(written, console)

@@ -40,6 +40,12 @@ def replication_seeds(seed: int, runs: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(runs)
 
 
+def replication_seed(seed: int, i: int) -> np.random.SeedSequence:
+    """Replication i's seed sequence alone: `replication_seeds(seed, runs)[i]` for any runs > i,
+    without making the others (a worker is sent the index, not the sequence)."""
+    return np.random.SeedSequence(seed, spawn_key=(i,))
+
+
 def state_key(code: str) -> int:
     """A stable key for a state code (or a programme's name), so streams follow the name, not
     its position in a file."""

@@ -12,8 +12,17 @@ from typing import Any
 
 import pandas as pd
 
-from sim.reports.rundata import NotARunFolder, RunData, TargetRow, load_run, read_csv, run_language
+from sim.reports.rundata import (
+    NotARunFolder,
+    RunData,
+    TargetRow,
+    incomplete,
+    load_run,
+    read_csv,
+    run_language,
+)
 from sim.results.differences import DIFFERENCE_COLUMNS
+from sim.results.folder import RUNNING
 
 DIFFERENCES = "differences.csv"
 BASE, VARIANT = "base", "variant"
@@ -76,6 +85,8 @@ class ComparisonData:
 def load_comparison(folder: Path) -> ComparisonData:
     """Read a comparison folder; NotARunFolder says what is missing."""
     folder = Path(folder)
+    if (folder / RUNNING).is_file():
+        raise NotARunFolder(incomplete(folder))
     if not is_comparison_folder(folder):
         raise NotARunFolder(f"{folder} is not a comparison folder: it needs {DIFFERENCES}, {BASE}/ and "
                             f"{VARIANT}/ as `caseflow compare` writes them")

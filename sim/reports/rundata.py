@@ -28,6 +28,7 @@ import pandas as pd
 from sim.contract.catalogue import TOTAL
 from sim.reports.runcheck import AGAIN, NotARunFolder, check_folder, read_facts, read_scenario, read_table
 from sim.results.binomial import probability_error
+from sim.results.folder import RUNNING
 
 REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.json")
 """Files a run folder must hold for its reports to be built."""
@@ -245,6 +246,22 @@ def with_sets_it(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def incomplete(folder: Path) -> str:
+    """Why a folder whose command was stopped (or is still running) is not reported."""
+    try:
+        facts = json.loads((folder / RUNNING).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        facts = {}
+    facts = facts if isinstance(facts, dict) else {}
+    done, runs = facts.get("finished"), facts.get("runs")
+    counted = isinstance(done, int) and isinstance(runs, int)
+    held = f" ({done:,} of {runs:,} replications finished)" if counted else ""
+    how = (f"complete it with: caseflow run --resume {folder}" if "scenario_sha256" in facts
+           else "run the command again in a new folder")
+    return (f"{folder} is incomplete{held}: its command was stopped or is still running ({RUNNING}); "
+            f"{how}")
+
+
 def load_run(folder: Path) -> RunData:
     """Read a run folder and check every file it holds (`sim.reports.runcheck`); NotARunFolder
     names the first missing or wrong one, and nothing is reported from it."""
@@ -252,9 +269,12 @@ def load_run(folder: Path) -> RunData:
     try:
         if not folder.is_dir():
             raise NotARunFolder(f"{folder} is not a folder; give the run folder `caseflow run` wrote")
+        running = (folder / RUNNING).is_file()
         missing = [name for name in REQUIRED if not (folder / name).is_file()]
     except OSError as exc:
         raise NotARunFolder(f"{folder} cannot be read: {exc.strerror or exc}") from None
+    if running:
+        raise NotARunFolder(incomplete(folder))
     if missing:
         raise NotARunFolder(f"{folder} is not a complete run folder: {missing[0]} is missing "
                             f"(a run folder holds {', '.join(REQUIRED)}); {AGAIN}")

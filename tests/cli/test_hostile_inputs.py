@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import copy
 import errno
+import json
 import os
 import re
 import shutil
@@ -337,7 +338,8 @@ CASES: dict[str, Case] = {
     "run-lang-unknown": _case("run good.yaml --lang fr", good(), 2, "Invalid value for '--lang'"),
     "run-assumption-runs-0": _case("run good.yaml --assumption-runs 0", good(), 2,
                                    "Invalid value for '--assumption-runs'"),
-    "run-no-scenario": _case("run", good(), 2, "Missing argument 'SCENARIO'"),
+    "run-no-scenario": _case("run", good(), 2,
+                             "Invalid value for 'SCENARIO': missing: give a scenario file, or --resume"),
     # compare
     "compare-bad-variant": _case("compare good.yaml v.yaml -n 2",
                                  good(**{"v.yaml": edited("'2019-01-01'", "2019-02-30")}), 1,
@@ -657,7 +659,10 @@ def test_a_real_ctrl_c_early_in_a_run_ends_cleanly(tmp_path: Path, delay: float)
     if "nothing was written" in last:
         assert sorted(p.name for p in tmp_path.iterdir()) == ["good.yaml"]
     else:
-        assert "holds the replications finished so far" in last, err
+        assert "replications are kept in" in last, err
+        assert "complete the run with: caseflow run --resume" in last, err
+        folder = tmp_path / last.rsplit("--resume ", 1)[1]
+        assert json.loads((folder / "running.json").read_text(encoding="utf-8"))["status"] == "interrupted"
 
 
 # --- spreadsheet safety ----------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+"""Where a batch's replications run: in this process, in local worker processes, or on a
+dask.distributed cluster, with the same numbers everywhere.
+
+A batch hands an executor its `Work`: a payload built once (the prepared model, pilot included)
+and shipped once to each worker, and a step that turns one task (a replication's index) into its
+result. Every result depends on its task alone, never on where or in which order it ran, so any
+executor gives the numbers of any other. Only a bounded window of tasks is in flight at a time
+and each result is handed on as soon as it arrives, so memory stays flat however many
+replications a batch has. Stopped early (Ctrl-C, SIGTERM, an error), an executor cancels what is
+queued and stops its workers before it returns; a local worker whose parent dies exits too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WINDOW = 3
+"""Chunks in flight per worker: enough to keep every worker busy while results come back."""
+MAX_CHUNK = 16
+"""The most tasks in one chunk: small enough that progress and interrupts stay prompt."""
+
+
+@dataclass(frozen=True)
+class Work(Generic[T, R]):
+    """What a batch asks of an executor: `build(payload)` once per process, then `step(state,
+    task)` for each task. Both are module-level functions, so they travel to workers by name."""
+
+    payload: Any
+    build: Callable[[Any], Any]
+    step: Callable[[Any, T], R]
+    key: str = field(default="")
+    """Names the payload in a worker's cache (a hash of it unless given)."""
+
+    def named(self) -> Work[T, R]:
+        """This work with its key set: the payload's hash, so a worker builds each payload once."""
+        if self.key:
+            return self
+        digest = hashlib.sha256(pickle.dumps(self.payload, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+        return Work(self.payload, self.build, self.step, digest[:16])
+
+
+class Executor(Protocol):
+    """Runs a batch's tasks and yields their results as they finish (in any order)."""
+
+    workers: int
+    """How many tasks run at once (for the chunk size and the progress estimate)."""
+
+    def run(self, work: Work[T, R], tasks: Sequence[T]) -> Iterator[list[R]]:
+        """The results of `tasks`, a chunk at a time; closing the iterator stops the work."""
+        ...
+
+    def describe(self) -> str:
+        """Where the work runs, for the run record: 'this process', '2 local processes', …"""
+        ...
+
+
+def chunk_size(tasks: int, workers: int) -> int:
+    """Tasks per chunk: about four chunks a worker, at most `MAX_CHUNK`."""
+    return max(1, min(MAX_CHUNK, tasks // (workers * 4)))
+
+
+def chunks(tasks: Sequence[T], size: int) -> Iterator[list[T]]:
+    """`tasks` in consecutive lists of `size` (the last may be shorter)."""
+    for a in range(0, len(tasks), size):
+        yield list(tasks[a:a + size])
+
+
+_STATE: dict[str, Any] = {}
+"""A worker's built payload, by key (only the latest is kept)."""
+
+
+def _state(work: Work[Any, Any]) -> Any:
+    if work.key not in _STATE:
+        _STATE.clear()
+        _STATE[work.key] = work.build(work.payload)
+    return _STATE[work.key]
+
+
+def _run_chunk(step: Callable[[Any, T], R], key: str, chunk: list[T]) -> list[R]:
+    state = _STATE[key]
+    return [step(state, task) for task in chunk]
+
+
+@dataclass
+class InProcess:
+    """Every task in this process, in order."""
+
+    workers: int = 1
+
+    def run(self, work: Work[T, R], tasks: Sequence[T]) -> Iterator[list[R]]:
+        state = work.build(work.payload)
+        for task in tasks:
+            yield [work.step(state, task)]
+
+    def describe(self) -> str:
+        return "this process"
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this worker as soon as the process that started it is gone (killed, even by SIGKILL)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(0.5)
+
+
+def _init_local(work: Work[Any, Any], parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    _state(work)
+
+
+@dataclass
+class LocalProcesses:
+    """Tasks in `workers` local processes, each built once from the payload."""
+
+    workers: int
+
+    def run(self, work: Work[T, R], tasks: Sequence[T]) -> Iterator[list[R]]:
+        work = work.named()
+        todo = chunks(tasks, chunk_size(len(tasks), self.workers))
+        before = set(multiprocessing.active_children())
+        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_local,
+                                   initargs=(work, os.getpid()))
+        pending: set[Future[list[R]]] = set()
+        finished = False
+        try:
+            for chunk in islice(todo, WINDOW * self.workers):
+                pending.add(pool.submit(_run_chunk, work.step, work.key, chunk))
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results = future.result()
+                    for chunk in islice(todo, 1):
+                        pending.add(pool.submit(_run_chunk, work.step, work.key, chunk))
+                    yield results
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:
+                pool.shutdown(wait=False, cancel_futures=True)
+                stop_children(before)
+
+    def describe(self) -> str:
+        return f"{self.workers} local processes"
+
+
+def stop_children(keep: set[multiprocessing.process.BaseProcess]) -> None:
+    """Terminate this process's child processes except `keep`, and wait for them (briefly)."""
+    children = [p for p in multiprocessing.active_children() if p not in keep]
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+
+
+def _dask_chunk(work: Work[T, R], chunk: list[T]) -> list[R]:
+    state = _state(work)
+    return [work.step(state, task) for task in chunk]
+
+
+@dataclass
+class Dask:
+    """Tasks on a dask.distributed cluster: an existing scheduler at `address`, or a LocalCluster
+    of `local` worker processes started for the batch. A task whose worker is lost is run again
+    elsewhere by the scheduler, with the same result, since a result depends on its task alone."""
+
+    address: str | None = None
+    local: int | None = None
+    workers: int = 1
+
+    def run(self, work: Work[T, R], tasks: Sequence[T]) -> Iterator[list[R]]:
+        from distributed import Client, LocalCluster, as_completed
+
+        cluster = (LocalCluster(n_workers=self.local, threads_per_worker=1, processes=True,
+                                dashboard_address=None) if self.local else None)
+        client = Client(cluster if cluster is not None else self.address, set_as_default=False)
+        live: set[Any] = set()
+        try:
+            self.workers = max(1, sum(client.nthreads().values()))
+            work = work.named()
+            todo = chunks(tasks, chunk_size(len(tasks), self.workers))
+            shipped = client.scatter(work, broadcast=True, hash=False)
+            live = {client.submit(_dask_chunk, shipped, chunk, pure=False)
+                    for chunk in islice(todo, WINDOW * self.workers)}
+            flow = as_completed(live)
+            for future in flow:
+                results = future.result()
+                live.discard(future)
+                future.release()
+                for chunk in islice(todo, 1):
+                    following = client.submit(_dask_chunk, shipped, chunk, pure=False)
+                    live.add(following)
+                    flow.add(following)
+                yield results
+        finally:
+            with contextlib.suppress(Exception):  # a cluster already gone has nothing to cancel
+                client.cancel(list(live))
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def describe(self) -> str:
+        return f"a local Dask cluster of {self.local} processes" if self.local else f"Dask at {self.address}"
+
+
+def executor_for(workers: int, tasks: int) -> Executor:
+    """This process for one worker or one task, else local processes (never more than tasks)."""
+    if workers <= 1 or tasks <= 1:
+        return InProcess()
+    return LocalProcesses(min(workers, tasks))
