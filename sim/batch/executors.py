@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import multiprocessing
 import os
 import pickle
@@ -192,7 +193,7 @@ class Dask:
         from distributed import Client, LocalCluster, as_completed
 
         cluster = (LocalCluster(n_workers=self.local, threads_per_worker=1, processes=True,
-                                dashboard_address=None) if self.local else None)
+                                dashboard_address=None, silence_logs=logging.ERROR) if self.local else None)
         client = Client(cluster if cluster is not None else self.address, set_as_default=False)
         live: set[Any] = set()
         try:
@@ -202,7 +203,8 @@ class Dask:
             shipped = client.scatter(work, broadcast=True, hash=False)
             live = {client.submit(_dask_chunk, shipped, chunk, pure=False)
                     for chunk in islice(todo, WINDOW * self.workers)}
-            flow = as_completed(live)
+            with client.as_current():
+                flow = as_completed(live)
             for future in flow:
                 results = future.result()
                 live.discard(future)

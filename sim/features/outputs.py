@@ -7,7 +7,7 @@ feature touches no module outside its own folder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -79,8 +79,8 @@ class Stored(Protocol):
     def flow_sumsq(self) -> np.ndarray:
         """Their squares summed."""
 
-    def chunks(self, name: str, max_values: int = 4_000_000) -> list[tuple[slice, np.ndarray]]:
-        """Blocks of cells of one table with all replications."""
+    def chunks(self, name: str, max_values: int = 500_000) -> Iterator[tuple[slice, np.ndarray]]:
+        """Blocks of cells of one table with all replications, one at a time."""
 
 
 class FeatureOutputs:

@@ -24,7 +24,7 @@ target's probability, its Monte Carlo error and its statistics mean what they me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,10 +77,10 @@ class Values:
         """No flows."""
         return np.zeros((0, 0, 0), dtype=np.int64)
 
-    def chunks(self, name: str, max_values: int = 4_000_000) -> list[tuple[slice, np.ndarray]]:
-        """The whole table as one block."""
+    def chunks(self, name: str, max_values: int = 500_000) -> Iterator[tuple[slice, np.ndarray]]:
+        """The whole table as one block (it is held in memory already)."""
         array = self.arrays[name]
-        return [(slice(0, array.shape[0]), array)]
+        yield slice(0, array.shape[0]), array
 
 
 @dataclass(frozen=True)
