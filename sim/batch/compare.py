@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.batch.executors import Executor
 from sim.batch.run import Progress, RunResult, fresh_seed, run
 from sim.contract.catalogue import TOTAL
 from sim.contract.schema import Scenario
@@ -30,13 +31,14 @@ class Comparison:
 
 def compare(base: Scenario, variant: Scenario, runs: int = 100, seed: int | None = None,
             workers: int | None = 1, store_dirs: tuple[Path, Path] | None = None,
-            progress: Progress | None = None) -> Comparison:
-    """Run both scenarios with one seed and tabulate variant − base per target and state-year."""
+            progress: Progress | None = None, executor: Executor | None = None) -> Comparison:
+    """Run both scenarios with one seed and tabulate variant − base per target and state-year
+    (`executor`, when given, replaces `workers`: `sim.batch.executors`)."""
     if seed is None:
         seed = base.seed if base.seed is not None else fresh_seed()
     dirs = store_dirs or (None, None)
-    a = run(base, runs, seed, workers, dirs[0], progress)
-    b = run(variant, runs, seed, workers, dirs[1], progress)
+    a = run(base, runs, seed, workers, dirs[0], progress, executor=executor)
+    b = run(variant, runs, seed, workers, dirs[1], progress, executor=executor)
     return Comparison(a, b, differences(a, b))
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sim.cli.common import Talk, console, progress_bar, say, starting, tell, writing
+from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, progress_bar, say, starting, tell, writing
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
 from sim.cli.importing import import_app
@@ -135,8 +135,6 @@ def _executor(workers: int | None, scheduler: str | None, cluster: str | None) -
 SCHEDULER_HELP = ("Run the replications on the dask.distributed cluster whose scheduler is at this address "
                   "(tcp://host:8786); the numbers are those of --workers 1.")
 CLUSTER_HELP = "Run the replications on a Dask LocalCluster of N worker processes: local:N."
-QUIET_HELP = "Say nothing but errors and the result (no progress); run.log still records it."
-VERBOSE_HELP = "Log every phase (preparation, where the replications run, each check) to standard error."
 
 
 @app.command()
@@ -343,9 +341,13 @@ def compare(
                                     help="Batch seed for both (default: the base's, else a fresh one)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1,
                                        help="Local worker processes (default: all cores)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP),
+    cluster: str | None = typer.Option(None, "--cluster", metavar="local:N", help=CLUSTER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Folder (default: outputs/<base>-vs-<variant>-<timestamp>/)."),
     lang: Language = typer.Option(Language.da, "--lang", "-l", help="Language of the reports."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
     """Run two scenarios on common random numbers and show variant − base with its interval.
 
@@ -358,6 +360,7 @@ def compare(
     Example:  caseflow compare scenarios/taarnby-2018.yaml my-variant.yaml --runs 200
     """
     workers = _workers(workers)
+    executor = _executor(workers, scheduler, cluster)
     with starting() as undo:
         base, variant = _load_or_exit(base_file), _load_or_exit(variant_file)
         from sim import __version__
@@ -393,10 +396,11 @@ def compare(
 
         undo.append(discard)
 
-    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder, discard=discard) as advance:
+    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder, discard=discard,
+                      talk=Talk(quiet, verbose)) as advance:
         result = sim_compare(base, variant, runs=runs, seed=seed, workers=workers,
                              store_dirs=(folder / BASE / STORE, folder / VARIANT / STORE),
-                             progress=advance)
+                             progress=advance, executor=executor)
     command = " ".join(["caseflow", *sys.argv[1:]])
     try:
         with writing(folder):

@@ -122,6 +122,10 @@ STEP = 0.05
 """A log line each time this share more of a batch is done."""
 
 
+QUIET_HELP = "Say nothing but errors and the result (no progress); run.log still records it."
+VERBOSE_HELP = "Log every phase (preparation, where the replications run, each check) to standard error."
+
+
 @dataclass
 class Talk:
     """How much a long command says: `quiet` only errors and the result, `verbose` every phase."""

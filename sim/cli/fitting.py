@@ -18,7 +18,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from sim.cli.common import console, fail, load_or_exit, progress_bar, say
+from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, fail, load_or_exit, progress_bar, say
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -378,6 +378,8 @@ def backtest_command(
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Local worker processes."),
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Folder (default: outputs/<scenario>-backtest-…)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
     """Backtest the forecast: at each origin, fit on the data before it, forecast what follows, score it.
 
@@ -443,7 +445,8 @@ def backtest_command(
     except (ObservedDataError, BacktestError, RunFolderError) as exc:
         raise fail(str(exc)) from None
     try:
-        result = _run_backtest(scenario, frame, windows, runs, seed, workers, folder)
+        result = _run_backtest(scenario, frame, windows, runs, seed, workers, folder,
+                               Talk(quiet, verbose))
     except (typer.Exit, KeyboardInterrupt):
         clear_run_folder(folder, keep=existed)
         raise
@@ -459,7 +462,7 @@ def _origin_folder(origin: str) -> str:
 
 
 def _run_backtest(scenario: Scenario, frame: pd.DataFrame, windows: list[Windows], runs: int,
-                  seed: int | None, workers: int | None, folder: Path) -> Backtest:
+                  seed: int | None, workers: int | None, folder: Path, talk: Talk) -> Backtest:
     """Run the backtest's origins with a progress bar; exit with the message if one cannot run."""
     from sim.batch.runfolder import STORE
     from sim.fitting.backtest import run_backtest
@@ -471,7 +474,7 @@ def _run_backtest(scenario: Scenario, frame: pd.DataFrame, windows: list[Windows
     count = len(windows)
     try:
         with progress_bar(f"{scenario.name}: backtest, {count} origin{'s' if count > 1 else ''}",
-                          runs * count, folder) as advance:
+                          runs * count, folder, talk=talk) as advance:
             return run_backtest(scenario, frame, windows, runs, seed, workers, store, progress=advance)
     except (CalibrationError, ValueError) as exc:
         raise fail(str(exc)) from None

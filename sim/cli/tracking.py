@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sim.cli.common import console, fail, load_or_exit, progress_bar, say
+from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, fail, load_or_exit, progress_bar, say
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,6 +57,8 @@ def track_command(
                                     help="Run folder (default: outputs/<scenario>-track-<timestamp>/)."),
     lang: Language = typer.Option(Language.da, "--lang", "-l",
                                   help="Language of report.xlsx and report.html (the CSVs are the same)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
     """Restart the forecast from the actuals so far and update every target's probability.
 
@@ -127,7 +129,8 @@ def track_command(
         folder = new_run_folder(f"{scenario.name} track", out)
     except RunFolderError as exc:
         raise fail(str(exc)) from None
-    with progress_bar(f"{scenario.name} after {restarted.through}", total, folder) as advance:
+    with progress_bar(f"{scenario.name} after {restarted.through}", total, folder,
+                      talk=Talk(quiet, verbose)) as advance:
         tracked = track(scenario, observed, restarted.through, stock, runs=runs, seed=seed, workers=workers,
                         store_dir=folder / STORE, track_runs=track_runs, progress=advance)
     write_track(tracked, folder, __version__, " ".join(["caseflow", *sys.argv[1:]]), lang.value,

@@ -107,6 +107,7 @@ KILL_POINTS: dict[str, Callable[[Path], bool]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_a_run_killed_at_any_point_resumes_to_the_same_files(whole: Path, point: str) -> None:
     root = whole

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli.app import app
+import sim
+from sim.cli.app import app, run
 
 SCENARIO = """
 name: Lille kommune 2019
@@ -122,3 +123,33 @@ def test_a_horizon_without_a_full_calendar_year_still_runs(tmp_path: Path) -> No
     assert pd.read_csv(out / "yearly.csv").empty
     assert len(pd.read_csv(out / "costs.csv")) == 6 * 4
     assert "no full calendar year" in result.output
+
+
+def test_the_help_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `caseflow run --help` example, with 2 replications, in a folder of its own; the
+    resume example on a run stopped after its replications were stored."""
+    from sim.batch.runfolder import scenario_hash
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    examples = [line.split("Example:", 1)[1].split() for line in (run.__doc__ or "").splitlines()
+                if "Example:" in line]
+    assert len(examples) >= 5
+    for k, words in enumerate(examples):
+        args = [("2" if before == "--runs" else word) for before, word in zip(["", *words[:-1]], words,
+                                                                               strict=True)]
+        if "--resume" in args:
+            stopped = tmp_path / "stopped"
+            done = runner.invoke(app, ["run", "scenarios/taarnby-2018.yaml", "-n", "2", "-w", "1",
+                                       "--no-assumption-check", "--out", str(stopped)])
+            assert done.exit_code == 0, done.output
+            scenario = sim.load_scenario(stopped / "scenario.yaml")
+            seed = json.loads((stopped / "run.json").read_text(encoding="utf-8"))["seed"]
+            (stopped / "running.json").write_text(json.dumps({
+                "status": "interrupted", "seed": seed, "runs": 2, "assumption_runs": 0, "lang": "da",
+                "caseflow_version": sim.__version__, "scenario_sha256": scenario_hash(scenario, seed)}))
+            args[args.index("--resume") + 1] = str(stopped)
+        else:
+            args += ["--out", str(tmp_path / f"example-{k}")]
+        result = runner.invoke(app, args[1:])
+        assert result.exit_code == 0, (args, result.output)
