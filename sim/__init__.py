@@ -1,8 +1,10 @@
 """caseflow: discrete-event simulation of Danish jobcentre caseloads.
 
-The public API: `load_scenario(path)` → `Scenario`; `run(scenario, runs=…, seed=…, workers=…)`
-→ `RunResult` with DataFrames `monthly`, `yearly`, `targets`, `flows`, `replications`;
-`compare(base, variant, runs=…, seed=…)` → paired differences on common random numbers.
+The public API: `load_scenario(path, settings=[(PATH, VALUE), …])` → `Scenario` (an overlay's
+`extends:` bases merged in); `run(scenario, runs=…, seed=…, workers=…)` → `RunResult` with
+DataFrames `monthly`, `yearly`, `targets`, `flows`, `replications`; `compare(base, variant,
+runs=…, seed=…)` → `Comparison`: both `RunResult`s and the DataFrame `differences`, paired on
+common random numbers (`base` a Scenario, or a finished run's folder, reused as it is).
 
 Names are imported on first use (PEP 562), so `import sim` and the command line's quick verbs
 do not pay for the simulation's numerical libraries.
@@ -15,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.batch.compare import compare
+    from sim.batch.goalseek import GoalSeekResult, goal_seek
     from sim.batch.run import RunResult, run
+    from sim.batch.sensitivity import SensitivityResult, sensitivity
     from sim.contract.errors import Problem, ScenarioError
     from sim.contract.loader import load_scenario, parse_scenario, scenario_from_dict
     from sim.contract.schema import Scenario
@@ -32,6 +36,10 @@ _HOMES: dict[str, str] = {
     "run": "sim.batch.run",
     "RunResult": "sim.batch.run",
     "compare": "sim.batch.compare",
+    "sensitivity": "sim.batch.sensitivity",
+    "SensitivityResult": "sim.batch.sensitivity",
+    "goal_seek": "sim.batch.goalseek",
+    "GoalSeekResult": "sim.batch.goalseek",
     "load_scenario": "sim.contract.loader",
     "parse_scenario": "sim.contract.loader",
     "scenario_from_dict": "sim.contract.loader",
@@ -42,8 +50,9 @@ _HOMES: dict[str, str] = {
 """Each public name and the module it lives in."""
 
 __all__ = [
-    "Model", "Problem", "RunResult", "Scenario", "ScenarioError", "__version__", "compare",
-    "compile_model", "load_scenario", "parse_scenario", "run", "scenario_from_dict", "simulate",
+    "GoalSeekResult", "Model", "Problem", "RunResult", "Scenario", "ScenarioError", "SensitivityResult",
+    "__version__", "compare", "compile_model", "goal_seek", "load_scenario", "parse_scenario", "run",
+    "scenario_from_dict", "sensitivity", "simulate",
 ]
 
 

@@ -19,6 +19,7 @@ from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, progress_bar
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
 from sim.cli.importing import import_app
+from sim.cli.studies import goal_seek_command, sensitivity_command
 from sim.cli.tracking import track_command
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class Language(StrEnum):
 app.command(name="calibrate")(calibrate_command)
 app.command(name="backtest")(backtest_command)
 app.command(name="track")(track_command)
+app.command(name="sensitivity")(sensitivity_command)
+app.command(name="goal-seek")(goal_seek_command)
 app.add_typer(import_app, name="import")
 
 
@@ -135,6 +138,40 @@ def _executor(workers: int | None, scheduler: str | None, cluster: str | None) -
 SCHEDULER_HELP = ("Run the replications on the dask.distributed cluster whose scheduler is at this address "
                   "(tcp://host:8786); the numbers are those of --workers 1.")
 CLUSTER_HELP = "Run the replications on a Dask LocalCluster of N worker processes: local:N."
+SET_HELP = ("Set one value of the scenario by its key path, after its file (and an overlay's bases) are "
+            "read: a route by its destination, a band by its index, an entry by its name, e.g. "
+            "transitions.a_dagpenge.job.rate_per_week.1=0.02; the value is read as YAML (a number, text, a "
+            "date, true/false). Repeatable.")
+
+
+def _settings(given: list[str] | None) -> list[tuple[str, object]]:
+    """--set PATH=VALUE options as (path, value), or click's usage error naming the option."""
+    from sim.contract.overlay import parse_setting
+
+    out = []
+    for text in given or []:
+        try:
+            out.append(parse_setting(text))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--set'") from None
+    return out
+
+
+def _load_set(path: Path, settings: list[tuple[str, object]]) -> Scenario:
+    """A scenario file with --set applied, or every problem printed and exit 1."""
+    if not settings:
+        return _load_or_exit(path)
+    from sim.contract.errors import ScenarioError
+    from sim.contract.loader import load_scenario
+    from sim.contract.yamlio import check_file
+
+    try:
+        check_file(path)
+        return load_scenario(path, settings=settings)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            tell(str(problem))
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -165,6 +202,7 @@ def run(
     no_assumption_check: bool = typer.Option(
         False, "--no-assumption-check",
         help="Skip the assumption check: no assumptions.csv, and set_by_assumption stays empty."),
+    settings: list[str] | None = typer.Option(None, "--set", metavar="PATH=VALUE", help=SET_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
@@ -186,6 +224,10 @@ def run(
     A run stopped by Ctrl-C, SIGTERM or a kill keeps the replications it finished (running.json
     marks the folder incomplete); --resume completes it to the files an unstopped run writes.
 
+    A scenario file may be an overlay: `extends: <base file>` and only what differs (see the
+    README, "Variants as overlays"); --set PATH=VALUE changes one more value. The folder's
+    scenario.yaml is the resolved scenario, every value written out.
+
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --seed 1
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 500 --assumption-runs 100
@@ -195,6 +237,10 @@ def run(
     Example:  caseflow run --resume outputs/taarnby-2018-20250101-120000
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 1000 --cluster local:2
+
+    Example:  caseflow run scenarios/taarnby-2018-jobsoegning-x3.yaml --runs 200
+
+    Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --set inflow_per_week.sygedagpenge.rate=38
     """
     workers = _workers(workers)
     executor = _executor(workers, scheduler, cluster)
@@ -202,7 +248,7 @@ def run(
     if resume is not None:
         given = [name for name, value in (("SCENARIO", scenario_file), ("--runs", runs), ("--seed", seed),
                                           ("--out", out), ("--lang", lang),
-                                          ("--assumption-runs", assumption_runs))
+                                          ("--assumption-runs", assumption_runs), ("--set", settings or None))
                  if value is not None] + (["--no-assumption-check"] if no_assumption_check else [])
         if given:
             raise typer.BadParameter(f"--resume completes a run as it was started: it takes no {given[0]}",
@@ -214,8 +260,9 @@ def run(
                                  param_hint="'SCENARIO'")
     runs = 100 if runs is None else runs
     language = (lang or Language.da).value
+    changes = _settings(settings)
     with starting() as undo:
-        scenario = _load_or_exit(scenario_file)  # before the heavy imports: a bad file fails at once
+        scenario = _load_set(scenario_file, changes)  # before the heavy imports: a bad file fails at once
         from sim import __version__
         from sim.batch.run import fresh_seed
         from sim.batch.runfolder import (
@@ -316,7 +363,7 @@ def _batch(scenario: Scenario, folder: Path, runs: int, seed: int, checked: int,
         written = load_run(folder)
     except NotARunFolder as exc:  # the folder as written does not read back: say so, in one line
         raise _refuse(exc) from None
-    print_summary(written, console)
+    print_summary(written, console, lang)
     console.print(f"\nWrote {folder}/ (seed {written.facts['seed']})", markup=False, highlight=False)
 
 
@@ -333,12 +380,16 @@ def _kept(folder: Path, runs: int) -> str:
 
 @app.command()
 def compare(
-    base_file: Path = typer.Argument(..., metavar="BASE", help="The base scenario YAML file."),
+    base_file: Path = typer.Argument(..., metavar="BASE",
+                                     help="The base scenario YAML file, or BASE_RUN_DIR: the folder of a "
+                                          "finished `caseflow run` to reuse (only the variant runs)."),
     variant_file: Path = typer.Argument(..., metavar="VARIANT", help="The what-if scenario YAML file."),
-    runs: int = typer.Option(100, "--runs", "-n", min=1, max=MAX_RUNS,
-                             help="Monte Carlo replications of each."),
+    runs: int | None = typer.Option(None, "--runs", "-n", min=1, max=MAX_RUNS,
+                                    help="Monte Carlo replications of each (default: 100; with BASE_RUN_DIR "
+                                         "the run's, and no other)."),
     seed: int | None = typer.Option(None, "--seed", "-s", min=0,
-                                    help="Batch seed for both (default: the base's, else a fresh one)."),
+                                    help="Batch seed for both (default: the base's, else a fresh one; with "
+                                         "BASE_RUN_DIR the run's, and no other)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1,
                                        help="Local worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP),
@@ -346,24 +397,52 @@ def compare(
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="Folder (default: outputs/<base>-vs-<variant>-<timestamp>/)."),
     lang: Language = typer.Option(Language.da, "--lang", "-l", help="Language of the reports."),
+    settings: list[str] | None = typer.Option(None, "--set", metavar="PATH=VALUE",
+                                              help=SET_HELP.replace("the scenario", "the variant")),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
-    """Run two scenarios on common random numbers and show variant − base with its interval.
+    r"""Run two scenarios on common random numbers and show variant − base with its interval.
 
     Both run with one seed, so each replication pair differs only where the scenarios differ:
     the difference is far less noisy than either forecast. Writes base/ and variant/ (each a
     full run folder) and differences.csv (per target and state-year: means, the difference,
     its standard error and 95 % interval, and the spread of per-replication differences),
-    then the comparison's report.xlsx, report.html and charts/*.png built from them.
+    then the comparison's report.xlsx, report.html and charts/*.png built from them. Two
+    scenarios with no target and no state (in a full year) in common are refused.
 
-    Example:  caseflow compare scenarios/taarnby-2018.yaml my-variant.yaml --runs 200
+    --set PATH=VALUE changes the variant after its file is read (repeatable): the variant may
+    be the base's own file with one value changed.
+
+    BASE_RUN_DIR, the folder of a finished `caseflow run`, in place of BASE reuses that run:
+    its scenario.yaml (resolved, with its seed) and run.json give the base, the seed and the
+    runs, and only the variant runs, with that seed and those runs (--runs and --seed, when
+    given, must be the run's). It is refused when it is incomplete (running.json), its store/
+    is missing, unfinished or of another shape, or another caseflow version made it. base/ is
+    the one an ordinary compare writes: its store/ is copied from the run (not linked, so that
+    the comparison stays whole when the run is moved or deleted, and rebuilding the
+    comparison's reports never touches the run), and its tables are computed from that copy,
+    with no replication run again.
+
+    Example:  caseflow compare scenarios/taarnby-2018.yaml scenarios/taarnby-2018-jobsoegning-x3.yaml
+
+    Example:  caseflow compare scenarios/taarnby-2018.yaml scenarios/taarnby-2018.yaml \
+                --runs 200 --set inflow_per_week.sygedagpenge.rate=38
+
+    Example:  caseflow compare outputs/taarnby-2018-20250101-120000 scenarios/taarnby-2018-jobsoegning-x3.yaml
     """
     workers = _workers(workers)
     executor = _executor(workers, scheduler, cluster)
+    changes = _settings(settings)
     with starting() as undo:
-        base, variant = _load_or_exit(base_file), _load_or_exit(variant_file)
+        try:
+            saved_dir = base_file if base_file.is_dir() else None
+        except OSError:  # a name the system refuses: loading it as a file says why
+            saved_dir = None
+        base = _load_or_exit(base_file) if saved_dir is None else None
+        variant = _load_set(variant_file, changes)
         from sim import __version__
+        from sim.batch.compare import NotComparable, SavedBase, SavedBaseError, comparable, saved_base
         from sim.batch.compare import compare as sim_compare
         from sim.batch.runfolder import (
             STORE,
@@ -376,12 +455,30 @@ def compare(
             replication_bytes,
             write_run,
         )
+        from sim.contract.errors import ScenarioError
         from sim.reports.build import write_reports
         from sim.reports.comparedata import BASE, DIFFERENCES, VARIANT, load_comparison
         from sim.reports.comparison import write_comparison_report
         from sim.reports.console import print_differences
         from sim.reports.rundata import NotARunFolder
 
+        saved: SavedBase | None = None
+        if saved_dir is not None:
+            try:
+                saved = saved_base(saved_dir, __version__, runs, seed)
+            except SavedBaseError as exc:
+                raise _refuse(f"BASE_RUN_DIR {exc}") from None
+            except ScenarioError as exc:
+                for problem in exc.problems:
+                    tell(str(problem))
+                raise typer.Exit(code=1) from None
+            base, runs = saved.scenario, saved.runs
+        assert base is not None
+        runs = 100 if runs is None else runs
+        try:
+            comparable(base, variant)
+        except NotComparable as exc:
+            raise _refuse(exc) from None
         existed = is_folder(out)
         try:
             check_room(replication_bytes(base) + replication_bytes(variant), runs, out)
@@ -396,11 +493,15 @@ def compare(
 
         undo.append(discard)
 
-    with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder, discard=discard,
-                      talk=Talk(quiet, verbose)) as advance:
-        result = sim_compare(base, variant, runs=runs, seed=seed, workers=workers,
-                             store_dirs=(folder / BASE / STORE, folder / VARIANT / STORE),
-                             progress=advance, executor=executor)
+    try:
+        with progress_bar(f"{base.name} | {variant.name}", 2 * runs, folder, discard=discard,
+                          talk=Talk(quiet, verbose)) as advance:
+            result = sim_compare(saved or base, variant, runs=runs, seed=seed, workers=workers,
+                                 store_dirs=(folder / BASE / STORE, folder / VARIANT / STORE),
+                                 progress=advance, executor=executor)
+    except SavedBaseError as exc:  # its arrays are not its scenario's: found as they are read
+        discard()
+        raise _refuse(f"BASE_RUN_DIR {exc}") from None
     command = " ".join(["caseflow", *sys.argv[1:]])
     try:
         with writing(folder):
@@ -414,7 +515,7 @@ def compare(
         written = load_comparison(folder)
     except NotARunFolder as exc:
         raise _refuse(exc) from None
-    print_differences(written, console)
+    print_differences(written, console, lang.value)
     console.print(f"\nWrote {folder}/ (seed {written.base.facts['seed']})", markup=False, highlight=False)
 
 
@@ -465,5 +566,6 @@ def report(
     except NotARunFolder as exc:
         raise _refuse(exc) from None
     for reports in built:
+        charts = reports.charts_dir or reports.workbook.parent / "charts"
         console.print(f"Wrote {reports.workbook}, {reports.html} and {len(reports.charts)} charts in "
-                      f"{reports.workbook.parent / 'charts'}/", markup=False, highlight=False, soft_wrap=True)
+                      f"{charts}/", markup=False, highlight=False, soft_wrap=True)

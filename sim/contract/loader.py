@@ -6,7 +6,7 @@ This is the boundary: what leaves `load_scenario` is a valid `Scenario`, trusted
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -16,61 +16,64 @@ from pydantic import ValidationError
 from sim.contract.crosscheck import cross_check
 from sim.contract.errors import Problem, ScenarioError
 from sim.contract.messages import Gaps, clean_errors, salvage, short, translate
-from sim.contract.parameters import PathError, with_values
+from sim.contract.overlay import EXTENDS, SET, Provenance, resolve
+from sim.contract.parameters import PathError, key_path, with_values
 from sim.contract.schema import Scenario
-from sim.contract.yamlio import DuplicateKeyError, Path, format_path, load_yaml, read_text
+from sim.contract.yamlio import (
+    DuplicateKeyError,
+    Path,
+    find_relative,
+    format_path,
+    load_yaml,
+    parse_text,
+    read_text,
+)
+
+__all__ = ["PARAMETER_KEYS", "SCENARIO_BLOCKS", "find_relative", "fitted_routes", "load_scenario",
+           "parse_scenario", "scenario_from_dict"]
 
 _MAPPING = "a scenario file is a YAML mapping (name:, start:, months:, states:, …)"
 
 
-def load_scenario(path: str | FsPath, parameters: bool = True, refit: Collection[str] = ()) -> Scenario:
-    """Read and validate a scenario file; raise `ScenarioError` listing every problem.
+Setting = tuple[str, Any]
+"""A key path and the single value to set it to (the command line's `--set PATH=VALUE`)."""
+
+
+def load_scenario(path: str | FsPath, parameters: bool = True, refit: Collection[str] = (),
+                  settings: Sequence[Setting] = ()) -> Scenario:
+    """Read and validate a scenario file (an overlay's bases merged in: `sim.contract.overlay`);
+    raise `ScenarioError` listing every problem.
 
     With `parameters=False` no `parameters:` file is applied. `refit` names parameter paths
     about to be fitted again: a parameter file that sets one of them (the fit being redone), or
     that does not exist yet, is left out and the others are applied (calibration starts from
-    the scenario with its other fits)."""
+    the scenario with its other fits). `settings` are set last, as `--set PATH=VALUE` does."""
     text = read_text(path)  # a regular file of bounded size, UTF-8, or a ScenarioError naming it
-    return parse_scenario(text, str(path), parameters, refit)
+    return parse_scenario(text, str(path), parameters, refit, settings)
 
 
 def parse_scenario(text: str, source: str = "<scenario>", parameters: bool = True,
-                   refit: Collection[str] = ()) -> Scenario:
-    """Validate scenario YAML text; `source` names it in messages."""
-    try:
-        data, lines = load_yaml(text)
-    except DuplicateKeyError as exc:
-        what, rule = (("state", "each state is declared once") if exc.path == ("states",)
-                      else ("key", "a key may appear only once in a mapping"))
-        path = format_path((*exc.path, exc.key))
-        raise ScenarioError([Problem(source, path, f"duplicated {what}: {exc}; {rule}", exc.line)]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([_yaml_problem(exc, source)]) from None
+                   refit: Collection[str] = (), settings: Sequence[Setting] = ()) -> Scenario:
+    """Validate scenario YAML text; `source` names it in messages (and an overlay's base is
+    found relative to it)."""
+    data, lines = parse_text(text, source)
+    if isinstance(data, dict) and (EXTENDS in data or SET in data or settings):
+        data, provenance = resolve(data, lines, source, settings)
+        return scenario_from_dict(data, source, lines, parameters, refit, provenance)
     return scenario_from_dict(data, source, lines, parameters, refit)
 
 
-def _yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
-    mark = getattr(exc, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    problem = getattr(exc, "problem", None) or str(exc)
-    context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and cmark is not None:
-        problem += f" ({context} from line {cmark.line + 1})"
-    elif context:
-        problem += f" ({context})"
-    if isinstance(exc, yaml.constructor.ConstructorError):
-        return Problem(source, "", f"unsupported YAML: {problem}", line)
-    hint = "indent with spaces, not tabs" if "'\\t'" in problem else "fix the syntax"
-    return Problem(source, "", f"malformed YAML: {problem}; {hint}", line)
-
-
 def scenario_from_dict(data: Any, source: str = "<scenario>", lines: dict[Path, int] | None = None,
-                       parameters: bool = True, refit: Collection[str] = ()) -> Scenario:
+                       parameters: bool = True, refit: Collection[str] = (),
+                       provenance: Provenance | None = None) -> Scenario:
     """Validate already-parsed scenario data (a dict as the YAML would give).
 
     `parameters:` is the path of a parameter file `caseflow calibrate` wrote, a list of such
-    paths, or an inline mapping with `values:` (see `load_scenario` for `parameters` and `refit`)."""
+    paths, or an inline mapping with `values:` (see `load_scenario` for `parameters` and `refit`).
+    `provenance` (an overlay's) says in which file and line each value was written; without it
+    every value is `source`'s, at `lines`."""
     lines = lines or {}
+    where = _Where(source, lines, provenance)
     if data is None:
         raise ScenarioError([Problem(source, "", f"the file is empty; {_MAPPING}")])
     if not isinstance(data, dict):
@@ -79,7 +82,7 @@ def scenario_from_dict(data: Any, source: str = "<scenario>", lines: dict[Path, 
     if not parameters:
         data = {k: v for k, v in data.items() if k != "parameters"}
     elif isinstance(data.get("parameters"), str | list):
-        data = _with_parameter_files(data, source, lines, frozenset(refit))
+        data = _with_parameter_files(data, where, frozenset(refit))
     elif isinstance(data.get("parameters"), dict) and isinstance(data["parameters"].get("values"), dict):
         try:
             data = with_values(data, data["parameters"]["values"])
@@ -97,16 +100,39 @@ def scenario_from_dict(data: Any, source: str = "<scenario>", lines: dict[Path, 
         if salvaged is not None:
             partial, gaps = salvaged
             found += [(gaps.original(p), m) for p, m in cross_check(partial, gaps)]
-        raise ScenarioError(_problems(found, source, lines)) from None
+        raise ScenarioError(where.problems(found)) from None
     found = first + cross_check(scenario, Gaps()) + _undrawable(scenario)
     if found:
-        raise ScenarioError(_problems(found, source, lines))
+        raise ScenarioError(where.problems(found))
     return scenario
 
 
-def _problems(found: list[tuple[Path, str]], source: str, lines: dict[Path, int]) -> list[Problem]:
-    problems = [Problem(source, format_path(p), m, _line(lines, p)) for p, m in found]
-    return sorted(dict.fromkeys(problems), key=lambda p: p.line or 0)
+class _Where:
+    """The file and line a problem at a key path names: `source` at `lines`, or with an
+    overlay's provenance the file that wrote the value."""
+
+    def __init__(self, source: str, lines: dict[Path, int], provenance: Provenance | None) -> None:
+        self.source = source
+        self.lines = lines
+        self.provenance = provenance
+
+    def at(self, path: Path) -> tuple[str, int | None]:
+        """The file and line of the value at `path` (or of the nearest block holding it)."""
+        if self.provenance is None:
+            return self.source, _line(self.lines, path)
+        return self.provenance.where(path, self.source)
+
+    def problem(self, path: Path, message: str) -> Problem:
+        """A problem at `path`, in the file that wrote it."""
+        file, line = self.at(path)
+        return Problem(file, format_path(path), message, line)
+
+    def problems(self, found: list[tuple[Path, str]]) -> list[Problem]:
+        """Problems by file (the overlay's first, then its bases') and line, each once."""
+        order = self.provenance.order if self.provenance is not None else (self.source,)
+        rank = {file: -i for i, file in enumerate(order)}
+        problems = dict.fromkeys(self.problem(p, m) for p, m in found)
+        return sorted(problems, key=lambda p: (rank.get(p.file, 0), p.line or 0))
 
 
 def _line(lines: dict[Path, int], path: Path) -> int | None:
@@ -122,18 +148,6 @@ PARAMETER_KEYS = ("values", "standard_errors", "covariance", "bounds", "unidenti
 SCENARIO_BLOCKS = ("transitions", "inflow_per_week")
 """Scenario-ready blocks of a spell fit, applied before its values: a fitted state's routes and
 a fitted inflow's rate (`sim.fitting.spell_routes`)."""
-
-
-def find_relative(name: str, source: str) -> FsPath | None:
-    """A file named relative to the scenario file's folder or one of its parents (or the working folder)."""
-    given = FsPath(name)
-    if given.is_absolute():
-        return given if given.is_file() else None
-    here = FsPath(source).resolve().parent
-    for folder in (here, *here.parents, FsPath.cwd()):
-        if (folder / given).is_file():
-            return folder / given
-    return None
 
 
 def _undrawable(scenario: Scenario) -> list[tuple[Path, str]]:
@@ -152,11 +166,11 @@ def _undrawable(scenario: Scenario) -> list[tuple[Path, str]]:
              "uncertainty.parameters, or set uncertainty.fitted: false")]
 
 
-def _with_parameter_files(data: dict[str, Any], source: str, lines: dict[Path, int],
-                          refit: frozenset[str]) -> dict[str, Any]:
+def _with_parameter_files(data: dict[str, Any], at: _Where, refit: frozenset[str]) -> dict[str, Any]:
     """Scenario data with the values of its `parameters:` file (or list of files) applied, in
     order, and their fits merged in its place: each path fitted by one file only, the files'
-    covariances as the blocks of one block-diagonal covariance."""
+    covariances as the blocks of one block-diagonal covariance. Each file is found next to the
+    scenario file that names it (an overlay's base, for a base's `parameters:`)."""
     given = data["parameters"]
     names = [given] if isinstance(given, str) else list(given)
     out = copy.deepcopy(data)
@@ -166,14 +180,17 @@ def _with_parameter_files(data: dict[str, Any], source: str, lines: dict[Path, i
         where: Path = ("parameters",) if isinstance(given, str) else ("parameters", i)
 
         def refuse(message: str, where: Path = where) -> ScenarioError:
-            return ScenarioError([Problem(source, format_path(where), message, _line(lines, where))])
+            return ScenarioError([at.problem(where, message)])
 
         if not isinstance(name, str):
             raise refuse(f"{short(name)} is not a file name; `parameters:` is the path of a file written "
                          "by `caseflow calibrate`, or a list of such paths")
-        fit = _read_fit(name, source, refuse, missing_ok=bool(refit))
+        named_in = at.at(where)[0]
+        fit = _read_fit(name, named_in, refuse, missing_ok=bool(refit))
         if fit is None or refit & set(fit["values"]):
             continue  # the fit being redone
+        if at.provenance is not None:
+            _not_overridden(out, fit, name, named_in, at.provenance)
         for path in fit["values"]:
             if path in fitted_by:
                 raise refuse(f"{path} is fitted in both {fitted_by[path]!r} and {name!r}; a path is "
@@ -189,6 +206,29 @@ def _with_parameter_files(data: dict[str, Any], source: str, lines: dict[Path, i
     else:
         out.pop("parameters")
     return out
+
+
+def _not_overridden(data: dict[str, Any], fit: dict[str, Any], name: str, named_in: str,
+                    provenance: Provenance) -> None:
+    """Refuse a value that an overlay (or `--set`) changed after the file whose fit then replaces
+    it: the change would be lost without a word."""
+    held: list[tuple[str, Path]] = []
+    for path in fit["values"]:
+        try:
+            held.append((str(path), key_path(data, str(path))))
+        except (PathError, TypeError):
+            continue  # applying the fit names it
+    for block in SCENARIO_BLOCKS:
+        for state in fit.get(block) or {} if isinstance(fit.get(block), dict) else {}:
+            inflow = block == "inflow_per_week" and isinstance((data.get(block) or {}).get(state), dict)
+            held.append((f"{block}.{state}", (block, str(state), *(("rate",) if inflow else ()))))
+    for path, keys in held:
+        later = provenance.later(keys, named_in)
+        if later is not None:
+            message = (f"{path} is fitted by {name!r} (the parameters: of {named_in}), which is applied "
+                       "after this change and would replace it; leave it out here, or replace the base's "
+                       "parameters: (parameters: [] for none)")
+            raise ScenarioError([Problem(later[0], format_path(keys), message, later[1])])
 
 
 def _read_fit(name: str, source: str, refuse: Any, missing_ok: bool) -> dict[str, Any] | None:

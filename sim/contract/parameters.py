@@ -79,6 +79,65 @@ def _locate(data: Any, path: str) -> tuple[Any, Any, str]:
     return parent, key, path
 
 
+def _walk(data: Any, path: str) -> tuple[Any, Any, Any, tuple[str | int, ...]]:
+    """The parent, key and node a dotted path names, and the keys that lead there."""
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise PathError(f"{path!r} is not a dotted path like inflow_per_week.sygedagpenge.rate")
+    parent: Any = None
+    key: Any = None
+    node = data
+    keys: list[str | int] = []
+    for n, part in enumerate(parts):
+        parent, (node, key) = node, _step(node, part, ".".join(parts[:n]))
+        keys.append(key)
+    return parent, key, node, tuple(keys)
+
+
+def key_path(data: Any, path: str) -> tuple[str | int, ...]:
+    """The keys and list positions by which scenario data holds the number a parameter path
+    names: `transitions.a_dagpenge.job.rate_per_week.1` → (transitions, a_dagpenge, 0,
+    rate_per_week, 1, 1)."""
+    _, _, node, keys = _walk(data, path)
+    if isinstance(node, Mapping) and "rate" in node and _numeric(node["rate"]):
+        return (*keys, "rate")
+    if _is_pair(node):
+        return (*keys, 1)
+    if isinstance(node, list) and len(node) == 1 and _is_pair(node[0]):
+        return (*keys, 0, 1)
+    _locate(data, path)  # the reason, when the path names no single number
+    return keys
+
+
+def set_path(data: Any, path: str, value: Any) -> tuple[str | int, ...]:
+    """Set the single value a dotted path names (a parameter path, or any other key: `name`,
+    `interventions.<name>.places`) to `value`, in place, and return the keys that hold it.
+
+    A number at an inflow or a one-band rate sets its rate, as a parameter path does; PathError
+    when the path names nothing, a block or a list (name one of its keys or entries)."""
+    parent, key, node, keys = _walk(data, path)
+    if _numeric(value):
+        if isinstance(node, dict) and "rate" in node and _numeric(node["rate"]):
+            node["rate"] = value
+            return (*keys, "rate")
+        if _is_pair(node):
+            node[1] = value
+            return (*keys, 1)
+        if isinstance(node, list) and len(node) == 1 and _is_pair(node[0]):
+            node[0][1] = value
+            return (*keys, 0, 1)
+        if isinstance(node, list) and node and all(_is_pair(x) for x in node):
+            _locate(data, path)  # names the bands to choose from
+    if isinstance(node, Mapping):
+        names = ", ".join(map(str, node)) or "none"
+        raise PathError(f"'{path}' is a block of keys ({names}), not one value; name one of them")
+    if isinstance(node, list):
+        raise PathError(f"'{path}' is a list of {len(node)} entries, not one value; name one: {path}.0 … "
+                        f"(or a route by its destination, an entry by its name)")
+    parent[key] = value
+    return keys
+
+
 def get_value(data: Any, path: str) -> float:
     """The number at `path` in scenario data (a dict as the YAML gives)."""
     container, key, _ = _locate(data, path)

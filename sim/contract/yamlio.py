@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
@@ -154,6 +155,48 @@ def load_yaml(text: str) -> tuple[Any, dict[Path, int]]:
         return None, lines
     constructor = yaml.constructor.SafeConstructor()
     return _build(node, (), lines, constructor), lines
+
+
+def parse_text(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+    """`load_yaml`, with a malformed, unsupported or duplicated-key text refused as a
+    `ScenarioError` naming `source` and the line."""
+    try:
+        return load_yaml(text)
+    except DuplicateKeyError as exc:
+        what, rule = (("state", "each state is declared once") if exc.path == ("states",)
+                      else ("key", "a key may appear only once in a mapping"))
+        path = format_path((*exc.path, exc.key))
+        raise ScenarioError([Problem(source, path, f"duplicated {what}: {exc}; {rule}", exc.line)]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([yaml_problem(exc, source)]) from None
+
+
+def yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
+    """A YAML error as a problem of `source`, with its line and what to do."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc)
+    context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and cmark is not None:
+        problem += f" ({context} from line {cmark.line + 1})"
+    elif context:
+        problem += f" ({context})"
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return Problem(source, "", f"unsupported YAML: {problem}", line)
+    hint = "indent with spaces, not tabs" if "'\\t'" in problem else "fix the syntax"
+    return Problem(source, "", f"malformed YAML: {problem}; {hint}", line)
+
+
+def find_relative(name: str, source: str) -> FsPath | None:
+    """A file named relative to the scenario file's folder or one of its parents (or the working folder)."""
+    given = FsPath(name)
+    if given.is_absolute():
+        return given if given.is_file() else None
+    here = FsPath(source).resolve().parent
+    for folder in (here, *here.parents, FsPath.cwd()):
+        if (folder / given).is_file():
+            return folder / given
+    return None
 
 
 def _tag(tag: str) -> str:

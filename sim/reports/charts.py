@@ -24,6 +24,9 @@ from sim.contract.catalogue import TOTAL
 from sim.reports.language import Lang, capitalised, month_name, number, percent, signed, state_label, term
 from sim.reports.rundata import RunData, TargetRow
 from sim.reports.texts import amount
+from sim.reports.units import UNIT_SCALE, UNIT_TERM, difference_decimals, difference_unit
+
+__all__ = ["UNIT_SCALE", "UNIT_TERM", "difference_decimals", "difference_unit"]  # also read from here
 
 QUANTILE_COLUMNS = ("p05", "p10", "p50", "p90", "p95")
 BAND_COLOUR = "#2b6cb0"
@@ -34,6 +37,10 @@ NEUTRAL_COLOUR = "#718096"
 TRAFFIC = (("#2f855a", 0.8), ("#d69e2e", 0.5), ("#c53030", 0.0))
 """Colour of a probability at or above each threshold: green, amber, red (as the console's)."""
 DPI = 96
+SMALL = (4.4, 2.15)
+"""Inches of a chart in the page's grid (three a row at 1280 pixels), its legend below the axes."""
+WIDE = 9.0
+"""Inches of a chart that spans two columns of the grid (probabilities, differences, the path)."""
 
 
 def month_index(label: str) -> int:
@@ -116,10 +123,10 @@ def fan_serieses(data: RunData, lang: Lang) -> list[FanSeries]:
     return [fan_series(data, s, lang) for s in (TOTAL, *data.states)]
 
 
-def _month_ticks(first: int, last: int, lang: Lang) -> tuple[list[int], list[str]]:
-    """Tick positions at month starts, spaced so that about eight labels show."""
+def _month_ticks(first: int, last: int, lang: Lang, most: int = 9) -> tuple[list[int], list[str]]:
+    """Tick positions at month starts, spaced so that at most about `most` labels show."""
     span = last - first + 1
-    step = next(s for s in (1, 2, 3, 6, 12, 24, 60, 120, 1200) if span / s <= 9)
+    step = next(s for s in (1, 2, 3, 6, 12, 24, 60, 120, 1200) if span / s <= most)
     start = first + (-first) % step  # quarters, whole years, even years … line up
     ticks = list(range(start, last + 2, step))
     return ticks, [month_name(month_label(t), lang) for t in ticks]
@@ -131,7 +138,7 @@ def draw_fan(series: FanSeries, lang: Lang) -> Figure:
     Month i is drawn over [i, i + 1) with its value at the month's middle; a yearly level
     (an observed year, a target year) is a flat segment over the year's twelve months.
     """
-    fig = Figure(figsize=(7.6, 3.3), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=SMALL, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     x = np.array([month_index(m) for m in series.months], dtype=float) + 0.5
@@ -159,21 +166,23 @@ def _draw_segments(ax: Axes, series: FanSeries) -> list[int]:
 
 
 def _finish_months_axes(ax: Axes, spans: list[int], title: str, lang: Lang) -> None:
-    """Month ticks over `spans`, persons on the y axis, the title and the legend at the right."""
+    """Month ticks over `spans`, persons on the y axis, the title above and the legend below."""
     if spans:
         lo, hi = min(spans), max(spans)
         ax.set_xlim(lo, hi + 1)
-        ticks, labels = _month_ticks(lo, hi, lang)
+        ticks, labels = _month_ticks(lo, hi, lang, most=5)
         ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.set_xticklabels(labels, fontsize=8)
+        ax.set_xticklabels(labels, fontsize=7)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, lang, 0)))
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.set_ylabel(term("full_time_persons", lang), fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(textwrap.shorten(title, 60), fontsize=9.5, loc="left")
+    ax.set_ylabel(term("full_time_persons", lang), fontsize=7)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    handles = len(ax.get_legend_handles_labels()[0])
+    ax.figure.legend(loc="outside lower center", ncol=min(handles, 3), fontsize=6.5, frameon=False,
+                     handlelength=1.5, columnspacing=1.0)
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,7 @@ def draw_overlay(series: OverlaySeries, lang: Lang) -> Figure:
 
     The median lines carry the gids 'base-median' and 'variant-median', the bands
     'base-band' and 'variant-band'."""
-    fig = Figure(figsize=(7.6, 3.3), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=SMALL, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     spans: list[int] = []
@@ -206,7 +215,7 @@ def draw_overlay(series: OverlaySeries, lang: Lang) -> Figure:
             continue
         x = np.array([month_index(m) for m in fan.months], dtype=float) + 0.5
         q, colour = fan.quantiles, OVERLAY_COLOURS[side]
-        name = textwrap.shorten(label, 40)
+        name = textwrap.shorten(label.split(":", 1)[0], 20)  # 'Basis', 'Variant': the page names the runs
         ax.fill_between(x, q["p10"], q["p90"], color=colour, alpha=0.22, linewidth=0,
                         label=f"{name}: {term('band_80', lang)}", gid=f"{side}-band")
         ax.plot(x, q["p50"], color=colour, linewidth=1.8, label=f"{name}: {term('median', lang)}",
@@ -232,18 +241,6 @@ class DifferenceDots:
     high95: tuple[float, ...]
 
 
-def difference_unit(metric: str) -> str:
-    """How a metric's difference is shown: 'persons', 'share' (as percentage points) or 'dkk' (millions)."""
-    if metric == "cofinancing_rate":
-        return "share"
-    return "dkk" if metric.endswith("_dkk") else "persons"
-
-
-UNIT_SCALE = {"persons": 1.0, "share": 100.0, "dkk": 1e-6}
-"""Factor from a stored difference to the unit shown: persons, percentage points, DKK million."""
-UNIT_TERM = {"persons": "persons_unit", "share": "percentage_points", "dkk": "million"}
-
-
 def difference_colour(sense: str, low: float, high: float) -> str:
     """Green when the whole interval helps meet the target, red when it hurts, else grey."""
     helps, hurts = (high < 0, low > 0) if sense == "at_most" else (low > 0, high < 0)
@@ -259,7 +256,7 @@ def draw_differences(dots: DifferenceDots, lang: Lang) -> Figure:
     units = list(dict.fromkeys(difference_unit(m) for m in dots.metrics)) or ["persons"]
     groups = [[i for i, m in enumerate(dots.metrics) if difference_unit(m) == u] for u in units]
     sizes = [max(1, len(g)) for g in groups]
-    fig = Figure(figsize=(7.6, 0.5 + 0.55 * sum(sizes) + 0.55 * len(units)), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(WIDE, 0.5 + 0.5 * sum(sizes) + 0.55 * len(units)), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(units), 1, squeeze=False, height_ratios=[s + 1 for s in sizes])[:, 0]
     for ax, unit, group in zip(axes, units, groups, strict=True):
@@ -296,13 +293,6 @@ def _signed_ticks(ax: Axes, lang: Lang) -> FuncFormatter:
     return FuncFormatter(label)
 
 
-def difference_decimals(width: float, value: float) -> int:
-    """Decimals to show a difference with (both in the unit shown): whole numbers unless its
-    interval is narrower than 2 (then 1 decimal; below 0.2, 2 decimals)."""
-    scale = width if np.isfinite(width) and width > 0 else abs(value)
-    return 0 if scale >= 2 or scale == 0 else (1 if scale >= 0.2 else 2)
-
-
 @dataclass(frozen=True)
 class ProbabilityBars:
     """The numbers of the targets' bar chart: one bar per target, in targets.csv order."""
@@ -325,7 +315,7 @@ def traffic_colour(p: float) -> str:
 def draw_probabilities(bars: ProbabilityBars, lang: Lang) -> Figure:
     """Horizontal bars of each target's probability of being met, coloured like traffic lights."""
     n = max(1, len(bars.names))
-    fig = Figure(figsize=(7.6, 0.6 + 0.55 * n), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(WIDE, 0.55 + 0.33 * n), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     y = np.arange(len(bars.names))[::-1]
@@ -333,7 +323,7 @@ def draw_probabilities(bars: ProbabilityBars, lang: Lang) -> Figure:
     for yi, p in zip(y, bars.probabilities, strict=True):
         ax.text(min(p, 1.0) + 0.01 if p == p else 0.01, yi, number(p, lang, 2) if p == p else "–",
                 va="center", fontsize=8)
-    ax.set_yticks(y, [textwrap.fill(name, 45) for name in bars.names], fontsize=8)
+    ax.set_yticks(y, [textwrap.fill(name, 60) for name in bars.names], fontsize=8)
     ax.set_xlim(0, 1.08)
     ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1.0]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v, lang, 0)))

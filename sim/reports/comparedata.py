@@ -6,12 +6,14 @@ without loading the chart and workbook libraries.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.contract.catalogue import TOTAL
 from sim.reports.rundata import (
     NotARunFolder,
     RunData,
@@ -80,6 +82,49 @@ class ComparisonData:
         known = {t.name: t for t in self.variant.target_rows()} | {t.name: t for t in self.base.target_rows()}
         return [TargetChange(known[str(r["name"])], {k: float(r[k]) for k in NUMBERS})
                 for r in self.rows("target") if str(r["name"]) in known]
+
+
+@dataclass(frozen=True, slots=True)
+class PairLine:
+    """One benefit and year of both runs: the paired differences of full-year persons and net DKK
+    (differences.csv's rows, None where it has none), and gross and refund DKK of each run's
+    yearly.csv (base, variant; NaN without economics), whose difference is that of the means."""
+
+    year: int
+    code: str
+    persons: dict[str, float] | None
+    net: dict[str, float] | None = None
+    gross: tuple[float, float] = (math.nan, math.nan)
+    refund: tuple[float, float] = (math.nan, math.nan)
+
+    @property
+    def is_total(self) -> bool:
+        """Whether this is the line of all public support."""
+        return self.code == TOTAL
+
+
+def _means(run: RunData, column: str) -> dict[tuple[str, int], float]:
+    """A yearly.csv column by (state, year); empty when the run has no such column."""
+    if column not in run.yearly.columns:
+        return {}
+    return {(str(r["state"]), int(r["year"])): float(r[column]) for r in run.yearly.to_dict("records")}
+
+
+def budget_pairs(data: ComparisonData) -> list[PairLine]:
+    """The comparison's budget lines, year by year: each state of either run, then the total."""
+    persons = {(str(r["name"]), int(r["year"])): {k: float(r[k]) for k in SPREAD}
+               for r in data.rows("full_year_persons")}
+    net = {(str(r["name"]), int(r["year"])): {k: float(r[k]) for k in SPREAD} for r in data.rows("net_dkk")}
+    money = {(side, c): _means(run, c) for side, run in ((BASE, data.base), (VARIANT, data.variant))
+             for c in ("gross_dkk", "refund_dkk")}
+
+    def pair(column: str, key: tuple[str, int]) -> tuple[float, float]:
+        return (money[(BASE, column)].get(key, math.nan), money[(VARIANT, column)].get(key, math.nan))
+
+    years = sorted({year for _, year in persons})
+    return [PairLine(year, code, persons.get((code, year)), net.get((code, year)),
+                     pair("gross_dkk", (code, year)), pair("refund_dkk", (code, year)))
+            for year in years for code in (*data.states, TOTAL) if (code, year) in persons]
 
 
 def load_comparison(folder: Path) -> ComparisonData:

@@ -1,9 +1,15 @@
-"""The HTML report (report.html): one self-contained page, readable offline.
+"""The HTML report (report.html): one self-contained page, readable offline, from Jinja2 templates.
 
-Charts are embedded as base64 PNG, the style sheet is inline, and nothing is fetched. The page
-is assembled from section functions that each return an HTML fragment, and `table` renders any
-table, so a comparison report can reuse the sections and add its own (differences with
-intervals) without a second template.
+Each page has its template under `sim/reports/templates/` (`run.html`, `comparison.html`,
+`backtest.html`), extending `base.html` (the style sheet and the layout) and using the macros of
+`macros.html` (a table, a section, the chart grid). Autoescaping is on: every text a run folder
+holds (a target named `<script>`, a label with `&`) reaches the page escaped. Python builds the
+views the templates show, with every number already formatted for the report's locale
+(`sim.reports.language`): `Table` (headers, rows of cells, the total row marked), `Section` (a
+heading, notes and tables), `Chart` (a PNG embedded as a data URI). A run's page opens with the
+budget table, then the targets with their probabilities and error, the assumptions and the
+path through the year, the programme, caseworker and uncertainty tables, and last the charts,
+two or three a row.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Sequence
-from html import escape
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from sim.contract.caseworker_spec import TEAM_SHARES
 from sim.contract.catalogue import TOTAL
+from sim.reports.budget import Budget, BudgetLine, build_budget, plan_measures, price_note
 from sim.reports.charts import traffic_colour
 from sim.reports.language import (
     Lang,
@@ -26,91 +35,257 @@ from sim.reports.language import (
     number,
     percent,
     persons,
+    plain,
     probability_with_margin,
     state_label,
     term,
+    timestamp,
 )
 from sim.reports.rundata import RunData
-from sim.reports.texts import precision_sentence, probability_note, spread_sentence, target_sentence
-
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
-       max-width: 60rem; padding: 0 1rem; color: #1a202c; line-height: 1.4; }
-h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #cbd5e0; padding-bottom: 0.2rem; }
-.muted { color: #4a5568; font-size: 0.9rem; }
-ul.targets { list-style: none; padding: 0; } ul.targets li { margin: 0.6rem 0; padding-left: 0.8rem;
-  border-left: 0.35rem solid var(--light); }
-.sentence { font-size: 1.1rem; font-variant-numeric: tabular-nums; }
-figure { margin: 1rem 0; } img { max-width: 100%; height: auto; }
-table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.9rem; }
-th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e2e8f0; text-align: left; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: 600; }
-"""
+from sim.reports.texts import (
+    layer_quantity,
+    precision_sentence,
+    probability_note,
+    spread_sentence,
+    target_sentence,
+)
+from sim.reports.yearly import programme_years, team_years
 
 
-def image(png: bytes, alt: str, css_class: str, **data: str) -> str:
-    """An <img> with the PNG inline as a data URI."""
-    attrs = "".join(f' data-{k}="{escape(v)}"' for k, v in data.items())
-    encoded = base64.b64encode(png).decode("ascii")
-    return f'<img class="{css_class}"{attrs} alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell: its text, whether it is a number (right-aligned), a CSS class and a span."""
+
+    text: str
+    numeric: bool = False
+    css: str = ""
+    span: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One table row: its cells, a CSS class ('total', 'year') and an inline style (a traffic light)."""
+
+    cells: tuple[Cell, ...]
+    css: str = ""
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of formatted cells; `groups` is an upper header row whose cells span columns."""
+
+    headers: tuple[Cell, ...]
+    rows: tuple[Row, ...]
+    groups: tuple[Cell, ...] = ()
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of a page: an id, a heading, notes above and tables."""
+
+    id: str
+    title: str
+    notes: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
+    after: tuple[str, ...] = ()
+    """Notes below the tables."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart on the page: a PNG as a data URI, its alt text and class; `wide` spans two columns."""
+
+    src: str
+    alt: str
+    css: str
+    state: str = ""
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page template shows besides its own blocks: title, language and the command."""
+
+    title: str
+    lang: Lang
+    heading: str
+    made: str
+    lines: tuple[tuple[str, str], ...] = ()
+    """More header lines: (text, CSS class: 'muted' or '')."""
+    command: str = ""
+    command_label: str = ""
+
+
+@cache
+def environment() -> Environment:
+    """The templates' environment: package templates, autoescaped, strict about missing names."""
+    return Environment(loader=PackageLoader("sim.reports", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True)
+
+
+def render(template: str, **context: Any) -> str:
+    """A page rendered from its template."""
+    return environment().get_template(template).render(**context)
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a data URI, so the page needs no file beside it."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def chart(png: bytes, alt: str, css: str, state: str = "", wide: bool = False) -> Chart:
+    """A chart of the page's grid."""
+    return Chart(data_uri(png), alt, css, state, wide)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool],
-          bold_first: str | None = None) -> str:
-    """A plain HTML table of already formatted cells; `numeric` columns are right-aligned;
-    a row whose first cell equals `bold_first` is shown in bold (the total)."""
-    def cls(i: int) -> str:
-        return ' class="n"' if numeric[i] else ""
-    head = "".join(f"<th{cls(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
-    body = []
-    for row in rows:
-        tr = ' class="total"' if bold_first is not None and row[0] == bold_first else ""
-        cells = "".join(f"<td{cls(i)}>{escape(c)}</td>" for i, c in enumerate(row))
-        body.append(f"<tr{tr}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+          bold_first: str | None = None) -> Table:
+    """A plain table of already formatted cells; `numeric` columns are right-aligned; a row whose
+    first cell equals `bold_first` is shown in bold (the total)."""
+    head = tuple(Cell(h, numeric[i]) for i, h in enumerate(headers))
+    body = tuple(Row(tuple(Cell(c, numeric[i]) for i, c in enumerate(row)),
+                     "total" if bold_first is not None and row[0] == bold_first else "") for row in rows)
+    return Table(head, body)
 
 
-def header_section(data: RunData, lang: Lang) -> str:
-    """The scenario's name and how the run was made."""
-    f = data.facts
-    created = str(f.get("created", "?")).replace("T", " ")
-    made = term("made_by", lang).format(runs=f.get("runs", "?"), seed=f.get("seed", "?"),
-                                        version=f.get("caseflow_version", "?"), created=created)
-    return f"<header><h1>{escape(data.name)}</h1><p class=\"muted\">{escape(made)}</p></header>"
+def command_of(facts: dict[str, Any]) -> str:
+    """The command that made a folder, '' when run.json does not say."""
+    return str(facts.get("command") or "")
 
 
-def targets_section(data: RunData, bars_png: bytes | None, lang: Lang) -> str:
-    """Each target as a sentence with its probability and the probability's 95 % margin, a note on
-    what ± means and the runs a standard error of 0.02 would take, then the bar chart of
-    probabilities."""
+# --- the budget ----------------------------------------------------------------------------------
+
+
+def _range(low: float, high: float, show: Any) -> str:
+    """'2.584–2.650' ('' when either end is unknown)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"{show(low)}–{show(high)}"
+
+
+def _plan(line: BudgetLine, column: str, show: Any) -> Cell:
+    value = line.plan.get(column)
+    return Cell(show(value) if value is not None else "", True, "plan")
+
+
+def budget_table(budget: Budget, lang: Lang) -> Table:
+    """The budget table: a row per benefit and year (a year heading row between years), forecast
+    columns with their 10–90 % spread and, where the plan has figures, its budget beside them."""
+    def whole(v: float) -> str:
+        return persons(round(v), lang) if math.isfinite(v) else "–"
+
+    def mio(v: float) -> str:
+        return millions(v, lang)
+
+    spread, plan = "10–90 %" if lang == "da" else "10–90%", term("plan_column", lang)
+    forecast = term("forecast_column", lang)
+    groups: list[Cell] = [Cell("")]
+    headers: list[Cell] = [Cell(term("state", lang))]
+
+    def block(title: str, column: str, with_spread: bool) -> None:
+        cells = [Cell(forecast, True)] + ([Cell(spread, True)] if with_spread else [])
+        cells += [Cell(plan, True, "plan")] if column in budget.plan_columns else []
+        groups.append(Cell(title, False, "group", len(cells)))
+        headers.extend(cells)
+
+    block(term("persons_short", lang), "persons", True)
+    if budget.money:
+        million = term("million_heading", lang)
+        block(f"{term('gross_short', lang)}, {million}", "gross", False)
+        block(f"{term('refund_short', lang)}, {million}", "refund", False)
+        block(f"{term('net_short', lang)}, {million}", "net", True)
+        groups.append(Cell("", False, "group"))
+        headers.append(Cell(term("cofinancing_short", lang), True))
+    rows: list[Row] = []
+    for year in budget.years:
+        rows.append(Row((Cell(str(year), False, "", len(headers)),), "year"))
+        for line in budget.in_year(year):
+            cells = [Cell(line.label), Cell(whole(line.persons), True),
+                     Cell(_range(line.persons_p10, line.persons_p90, whole), True)]
+            cells += [_plan(line, "persons", whole)] if "persons" in budget.plan_columns else []
+            if budget.money:
+                for column in ("gross", "refund", "net"):
+                    cells.append(Cell(mio(getattr(line, column)), True))
+                    if column == "net":
+                        cells.append(Cell(_range(line.net_p10, line.net_p90, mio), True))
+                    if column in budget.plan_columns:
+                        cells.append(_plan(line, column, mio))
+                cells.append(Cell(percent(line.cofinancing, lang) if math.isfinite(line.cofinancing) else "",
+                                  True))
+            css = "total" if line.is_total else ("group-line" if line.is_group else "")
+            rows.append(Row(tuple(cells), css))
+    return Table(tuple(headers), tuple(rows), tuple(groups), "budget")
+
+
+def budget_section(data: RunData, lang: Lang) -> Section:
+    """The page's first section: the budget table with its price year and what its columns mean."""
+    budget = build_budget(data, lang)
+    if not budget.years:
+        title = term("budget_title" if data.costs is not None else "budget_persons_title", lang)
+        return Section("budget", title, (term("no_years", lang),))
+    notes = [n for n in (budget.price_note, term("refund_positive", lang) if budget.money else "") if n]
+    after = [term("intervals_note", lang)]
+    if budget.payment_basis:
+        after.append(term("payment_basis_note", lang))
+    if budget.plan_columns:
+        after.append(term("plan_note", lang).format(measures=plan_measures(budget)))
+    if not budget.money:
+        after.append(term("no_money", lang))
+    elif any(line.persons == line.persons and line.net != line.net for line in budget.lines):
+        after.append(term("actual_months", lang))
+    title = term("budget_title" if budget.money else "budget_persons_title", lang)
+    return Section("budget", title, (" ".join(notes),) if notes else (), (budget_table(budget, lang),),
+                   tuple(after))
+
+
+def monthly_costs_section(data: RunData, lang: Lang) -> Section | None:
+    """Costs by month, total, for a horizon with no full calendar year; None otherwise."""
+    if data.costs is None or len(data.yearly):
+        return None
+    monthly = data.costs[data.costs["state"] == TOTAL]
+    headers = [term(k, lang) for k in ("month", "gross_dkk", "net_dkk", "cofinancing_rate")]
+    rows = [[month_name(r["month"], lang), millions(r["gross_dkk"], lang), millions(r["net_dkk"], lang),
+             percent(r["cofinancing_rate"], lang) if r["cofinancing_rate"] == r["cofinancing_rate"] else ""]
+            for r in monthly.to_dict("records")]
+    return Section("costs", term("costs_monthly_title", lang), (price_of(data, lang),),
+                   (table(headers, rows, [False, True, True, True]),))
+
+
+def price_of(data: RunData, lang: Lang) -> str:
+    """The price year of a run's amounts."""
+    return price_note(data.scenario, lang)
+
+
+# --- targets and the tables after them -----------------------------------------------------------
+
+
+def targets_table(data: RunData, lang: Lang) -> Table | None:
+    """A row per target: its name, the plan's question with its probability and margin (and the
+    assumed values that set it), and the simulated median with its 10–90 % range."""
     rows = data.target_rows()
-    out = [f"<section id=\"targets\"><h2>{escape(term('targets', lang))}</h2>"]
     if not rows:
-        return out[0] + f"<p>{escape(term('no_targets', lang))}</p></section>"
-    out.append('<ul class="targets">')
+        return None
+    body = []
     for t in rows:
-        sentence = escape(target_sentence(t, lang, data.state_specs, error=True) + probability_note(t, lang))
-        light = traffic_colour(t.probability_met)
-        out.append(f'<li style="--light: {light}"><strong>{escape(t.name)}</strong>'
-                   f'<br><span class="sentence">{sentence}</span>'
-                   f'<br><span class="muted">{escape(spread_sentence(t, lang))}</span></li>')
-    out.append("</ul>")
-    precision = precision_sentence(rows, lang)
-    if precision:
-        out.append(f'<p class="muted precision">{escape(precision)}</p>')
-    if bars_png is not None:
-        out.append(f"<figure>{image(bars_png, term('probability_axis', lang), 'probabilities')}</figure>")
-    return "".join(out) + "</section>"
+        sentence = target_sentence(t, lang, data.state_specs, error=True) + probability_note(t, lang)
+        body.append(Row((Cell(t.name, css="name"), Cell(sentence, css="sentence"),
+                         Cell(spread_sentence(t, lang), css="spread")),
+                        style=f"--light: {traffic_colour(t.probability_met)}"))
+    headers = (Cell(term("target", lang)), Cell(term("probability_met", lang)),
+               Cell(capitalised(term("median", lang))))
+    return Table(headers, tuple(body), css="targets")
 
 
-def assumptions_section(data: RunData, lang: Lang) -> str:
+def assumptions_section(data: RunData, lang: Lang) -> Section | None:
     """Each assumed value: its range around the scenario's value, its reason, and the targets it
-    sets, with their probabilities at the low end, the scenario's value and the high end; '' when
-    the check was not run."""
+    sets, with their probabilities at the low end, the scenario's value and the high end; None
+    when the check was not run."""
     frame = data.assumptions
     if frame is None or frame.empty:
-        return ""
+        return None
     reasons = {str(a.get("path")): str(a.get("reason", "")) for a in data.assumption_specs}
     headers = [term(k, lang) for k in ("path", "low", "point", "high", "reason", "sets_targets")]
     rows = []
@@ -119,147 +294,94 @@ def assumptions_section(data: RunData, lang: Lang) -> str:
         sets = [f"{r['target']} (" + " / ".join(probability_with_margin(r[k], math.nan, lang)
                                               for k in ("p_low", "p_point", "p_high")) + ")"
                 for r in part.to_dict("records") if r["sets_it"]]
-        rows.append([str(path), *(_plain(first[k], lang) for k in ("low", "point", "high")),
+        rows.append([str(path), *(plain_value(first[k], lang) for k in ("low", "point", "high")),
                      reasons.get(str(path), ""), "; ".join(sets) or term("none", lang)])
     note = term("assumptions_explained", lang).format(runs=int(frame["runs"].iloc[0]))
-    return (f"<section id=\"assumptions\"><h2>{escape(term('assumptions', lang))}</h2>"
-            f"<p class=\"muted\">{escape(note)}</p>"
-            + table(headers, rows, [False, True, True, True, False, False]) + "</section>")
+    return Section("assumptions", term("assumptions", lang), (note,),
+                   (table(headers, rows, [False, True, True, True, False, False]),))
 
 
-def _plain(value: float, lang: Lang) -> str:
+def plain_value(value: float, lang: Lang) -> str:
     """An assumed value as written: no trailing zeros (22, 0,045), in the report's decimal mark."""
-    text = f"{float(value):g}"
-    return text.replace(".", ",") if lang == "da" else text
+    return plain(value, lang)
 
 
-def fans_section(data: RunData, fans: dict[str, bytes], lang: Lang) -> str:
-    """One fan chart per state, the total first."""
-    out = [f"<section id=\"forecast\"><h2>{escape(term('forecast', lang))}</h2>"]
-    for state in (TOTAL, *data.states):
-        if state in fans:
-            label = capitalised(state_label(state, lang, data.state_specs))
-            out.append(f"<figure>{image(fans[state], label, 'fan', state=state)}</figure>")
-    return "".join(out) + "</section>"
-
-
-def yearly_section(data: RunData, lang: Lang) -> str:
-    """Full-year persons by state and year: mean with the 10–90 % range."""
-    out = [f"<section id=\"yearly\"><h2>{escape(term('full_year_persons_title', lang))}</h2>"]
-    years = sorted(set(data.yearly["year"]))
-    if not years:
-        return out[0] + f"<p>{escape(term('no_years', lang))}</p></section>"
-    by = data.yearly.set_index(["state", "year"])
-    headers = [term("state", lang)]
-    for y in years:
-        headers += [f"{y} {term('mean', lang).lower()}", f"{y} 10–90 %" if lang == "da" else f"{y} 10–90%"]
-    rows = []
-    for state in (*data.states, TOTAL):
-        row = [state_label(state, lang, data.state_specs)]
-        for y in years:
-            mean, p10, p90 = (persons(round(by.loc[(state, y), q]), lang) for q in ("mean", "p10", "p90"))
-            row += [mean, f"{p10}–{p90}"]
-        rows.append(row)
-    total = state_label(TOTAL, lang, data.state_specs)
-    return "".join(out) + table(headers, rows, [False] + [True] * 2 * len(years), total) + "</section>"
-
-
-def costs_section(data: RunData, lang: Lang) -> str:
-    """Costs by year and state in DKK million, with the co-financing rate; '' without economics."""
-    if data.costs is None:
-        return ""
-    yearly = data.yearly
-    total = state_label(TOTAL, lang, data.state_specs)
-    amounts = ("gross_dkk", "refund_dkk", "net_dkk")
-    if "net_dkk" in yearly.columns and len(yearly):
-        headers = [term("state", lang), term("year", lang),
-                   *(term(k, lang).replace(", kr.", "").replace(", DKK", "") for k in amounts),
-                   "10–90 %" if lang == "da" else "10–90%", term("cofinancing_rate", lang)]
-        rows = []
-        for year in sorted(set(yearly["year"])):
-            part = yearly[yearly["year"] == year].set_index("state")
-            for state in (*data.states, TOTAL):
-                r = part.loc[state]
-                rate = r["cofinancing_rate"]
-                if pd.isna(r["net_dkk"]):
-                    continue  # a year with actual months (caseflow track): the actuals have no money
-                rows.append([state_label(state, lang, data.state_specs), str(year),
-                             *(millions(r[k], lang) for k in amounts),
-                             f"{millions(r['net_dkk_p10'], lang)}–{millions(r['net_dkk_p90'], lang)}",
-                             "" if pd.isna(rate) else percent(rate, lang)])
-        title = term("costs_title", lang)
-        body = table(headers, rows, [False, False, True, True, True, True, True], total)
-    else:
-        monthly = data.costs[data.costs["state"] == TOTAL]
-        headers = [term(k, lang) for k in ("month", "gross_dkk", "net_dkk", "cofinancing_rate")]
-        rows = [[month_name(r["month"], lang), millions(r["gross_dkk"], lang), millions(r["net_dkk"], lang),
-                 "" if pd.isna(r["cofinancing_rate"]) else percent(r["cofinancing_rate"], lang)]
-                for r in monthly.to_dict("records")]
-        title = term("costs_monthly_title", lang)
-        body = table(headers, rows, [False, True, True, True])
-    return f"<section id=\"costs\"><h2>{escape(title)}</h2>{body}</section>"
-
-
-def programmes_section(data: RunData, lang: Lang) -> str:
+def programmes_section(data: RunData, lang: Lang) -> Section | None:
     """Programme use by year: mean participants and queue, referrals, starts, lapses, wait, cost."""
     if data.programmes is None or data.programmes.empty:
-        return ""
-    frame = data.programmes.assign(year=data.programmes["month"].str[:4])
+        return None
     counts = ("referrals", "starts", "lapsed", "declined")
     headers = [term(k, lang) for k in ("programme", "year", "participants", "queued", *counts,
                                        "mean_wait_days", "programme_cost")]
-    rows = []
-    for (name, year), part in frame.groupby(["programme", "year"], sort=False):
-        starts = part["starts"].sum()
-        wait = part["wait_days"].sum() / starts if starts else float("nan")
-        rows.append([str(name), str(year), number(part["participants"].mean(), lang),
-                     number(part["queued"].mean(), lang), *(number(part[k].sum(), lang, 0) for k in counts),
-                     "" if pd.isna(wait) else number(wait, lang), millions(part["cost_dkk"].sum(), lang)])
-    body = table(headers, rows, [False, False] + [True] * 8)
-    return f"<section id=\"programmes\"><h2>{escape(term('programmes_title', lang))}</h2>{body}</section>"
+    rows = [[str(r["programme"]), str(r["year"]), number(r["participants"], lang), number(r["queued"], lang),
+             *(number(r[k], lang, 0) for k in counts),
+             number(r["mean_wait_days"], lang) if r["mean_wait_days"] == r["mean_wait_days"] else "",
+             millions(r["cost_dkk"], lang, 2)] for r in programme_years(data.programmes).to_dict("records")]
+    notes = (price_of(data, lang),) if data.costs is not None else ()
+    return Section("programmes", term("programmes_title", lang), notes,
+                   (table(headers, rows, [False, False] + [True] * 8),))
 
 
-def teams_section(data: RunData, lang: Lang) -> str:
+def teams_section(data: RunData, lang: Lang) -> Section | None:
     """Caseworker teams by year: meetings held, late and missed shares, hours used, first meetings
-    within 14 days and Dragør's fokusmål; '' without teams."""
+    within 14 days and Dragør's fokusmål; None without teams."""
     if data.caseworkers is None or data.caseworkers.empty:
-        return ""
-    frame = data.caseworkers.assign(year=data.caseworkers["month"].str[:4])
+        return None
     headers = [term(k, lang) for k in ("team", "year", "meetings_held", *TEAM_SHARES)]
-    rows = []
-    for (name, year), part in frame.groupby(["team", "year"], sort=False):
-        cells = [str(name), str(year), number(part["held"].sum(), lang, 0)]
-        for num, den in TEAM_SHARES.values():
-            d = part[den].sum()
-            cells.append(percent(part[num].sum() / d, lang) if d else "")
-        rows.append(cells)
-    body = table(headers, rows, [False, False] + [True] * 7)
-    return f"<section id=\"teams\"><h2>{escape(term('teams_title', lang))}</h2>{body}</section>"
+    rows = [[str(r["team"]), str(r["year"]), number(r["held"], lang, 0),
+             *(percent(r[k], lang) if r[k] == r[k] else "" for k in TEAM_SHARES)]
+            for r in team_years(data.caseworkers).to_dict("records")]
+    return Section("teams", term("teams_title", lang), (),
+                   (table(headers, rows, [False, False] + [True] * 7),))
 
 
-def footer_section(data: RunData, lang: Lang) -> str:
-    """The command that made the run, so it can be repeated."""
-    command = data.facts.get("command")
-    if not command:
-        return ""
-    label = capitalised(term("command", lang))
-    return f'<footer class="muted"><p>{escape(label)}: <code>{escape(str(command))}</code></p></footer>'
+def layers_section(data: RunData, lang: Lang) -> Section | None:
+    """Which layer of uncertainty dominates each yearly total and target (layers.csv)."""
+    layers = data.layers
+    if layers is None or layers.empty:
+        return None
+    headers = [term(k, lang) for k in ("quantity", "sd_parameters_drawn", "sd_parameters_fixed",
+                                       "parameter_share", "dominant")]
+    rows = [[layer_quantity(str(r["quantity"]), lang), number(r["sd_parameters_drawn"], lang),
+             number(r["sd_parameters_fixed"], lang), percent(r["parameter_share"], lang, 0),
+             term(f"dominant_{r['dominant']}", lang)] for r in layers.to_dict("records")]
+    return Section("layers", term("layers_title", lang), (),
+                   (table(headers, rows, [False, True, True, True, False]),))
 
 
-def page(title: str, lang: Lang, sections: Sequence[str]) -> str:
-    """A complete HTML document around the given sections."""
-    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(s for s in sections if s) + "\n</body>\n</html>\n")
+# --- the page ------------------------------------------------------------------------------------
+
+
+def run_page(data: RunData, lang: Lang) -> Page:
+    """The page's title, heading and how the run was made."""
+    f = data.facts
+    made = term("made_by", lang).format(runs=f.get("runs", "?"), seed=f.get("seed", "?"),
+                                        version=f.get("caseflow_version", "?"),
+                                        created=timestamp(f.get("created"), lang))
+    return Page(f"{data.name} – caseflow", lang, data.name, made, command=command_of(f),
+                command_label=capitalised(term("command", lang)))
+
+
+def fan_charts(data: RunData, fans: dict[str, bytes], lang: Lang) -> list[Chart]:
+    """One fan chart per state, the total first."""
+    return [chart(fans[s], capitalised(state_label(s, lang, data.state_specs)), "fan", state=s)
+            for s in (TOTAL, *data.states) if s in fans]
 
 
 def build_html(data: RunData, fans: dict[str, bytes], bars_png: bytes | None, lang: Lang,
-               extra: Sequence[str] = ()) -> str:
-    """The run's report: header, targets, the assumptions checked, `extra` sections (a tracked
-    forecast's path, `sim.reports.track`), fan charts, yearly table, costs and the command."""
-    return page(f"{data.name} – caseflow", lang, [
-        header_section(data, lang), targets_section(data, bars_png, lang), assumptions_section(data, lang),
-        *extra, fans_section(data, fans, lang),
-        yearly_section(data, lang), costs_section(data, lang), programmes_section(data, lang),
-        teams_section(data, lang), footer_section(data, lang)])
+               track: Section | None = None, track_png: bytes | None = None) -> str:
+    """The run's report: the budget, the targets, the assumptions checked, a tracked forecast's
+    path (`sim.reports.track`), programmes, caseworkers and uncertainty layers, then the charts."""
+    charts = []
+    if track_png is not None:
+        charts.append(chart(track_png, term("probability_axis", lang), "track", wide=True))
+    if bars_png is not None:
+        charts.append(chart(bars_png, term("probability_axis", lang), "probabilities", wide=True))
+    charts += fan_charts(data, fans, lang)
+    details = [s for s in (assumptions_section(data, lang), track, programmes_section(data, lang),
+                           teams_section(data, lang), layers_section(data, lang)) if s is not None]
+    return render("run.html", page=run_page(data, lang), budget=budget_section(data, lang),
+                  costs=monthly_costs_section(data, lang), targets=targets_table(data, lang),
+                  targets_title=term("targets", lang), no_targets=term("no_targets", lang),
+                  precision=precision_sentence(data.target_rows(), lang), details=details,
+                  charts=charts, charts_title=term("charts", lang))

@@ -16,7 +16,6 @@ import math
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,10 @@ from openpyxl import Workbook
 from sim.contract.catalogue import TOTAL
 from sim.contract.errors import ScenarioError
 from sim.contract.yamlio import load_yaml, read_text
-from sim.reports.build import HTML, WORKBOOK, Reports, save_charts
+from sim.reports.build import Reports, report_files, save_charts
 from sim.reports.charts import BAND_COLOUR, DPI, NEUTRAL_COLOUR, OVERLAY_COLOURS, png
-from sim.reports.html import image, page, table
-from sim.reports.language import LANGS, Lang, check_lang, group_label, number, percent, state_label
+from sim.reports.html import Chart, Page, Section, chart, command_of, render, table
+from sim.reports.language import LANGS, Lang, check_lang, group_label, number, percent, state_label, timestamp
 from sim.reports.rundata import NotARunFolder
 from sim.reports.workbook import Column, write_table
 
@@ -279,10 +278,9 @@ def summary_rows(data: BacktestData, lang: Lang) -> tuple[list[str], list[list[s
     return headers, rows
 
 
-def _brier_section(data: BacktestData, lang: Lang) -> str:
-    head = f"<section id=\"targets\"><h2>{escape(_t('targets', lang))}</h2>"
+def _brier_section(data: BacktestData, lang: Lang) -> Section:
     if data.brier.empty:
-        return head + f"<p class=\"muted\">{escape(_t('no_targets', lang))}</p></section>"
+        return Section("targets", _t("targets", lang), (_t("no_targets", lang),))
     keys = ("origin", "target", "period", "threshold", "actual", "met", "probability")
     headers = [_t(k, lang) for k in keys]
     headers += [f"{_t(k, lang)}: {_t('probability', lang).lower()}" for k in ("carried_forward", "trend")]
@@ -293,7 +291,7 @@ def _brier_section(data: BacktestData, lang: Lang) -> str:
              _num(r["carried_forward_probability"], lang, 0), _num(r["trend_probability"], lang, 0),
              _three(r, "brier", lambda v, lg: _num(v, lg, 2), lang)] for r in data.brier.to_dict("records")]
     numeric = [False, False, False, True, True, False, True, True, True, True]
-    return head + table(headers, rows, numeric) + "</section>"
+    return Section("targets", _t("targets", lang), (), (table(headers, rows, numeric),))
 
 
 VIVE_CHART = "vive-gap.png"
@@ -322,10 +320,10 @@ def draw_vive(vive: pd.DataFrame, lang: Lang, specs: dict[str, Any]) -> Figure:
     return fig
 
 
-def _vive_section(data: BacktestData, lang: Lang, charts: dict[str, bytes] | None = None) -> str:
+def _vive_section(data: BacktestData, lang: Lang) -> Section | None:
     """VIVE's benchmark beside the model's: actual − expected per period and group, by each."""
     if data.vive.empty:
-        return ""
+        return None
     da = lang == "da"
     headers = (["Periode", "Gruppe", "Faktisk", "VIVE forventet", "Faktisk − VIVE", "Model forventet",
                 "Model 5–95 %", "Faktisk − model", "VIVE i modellens 90 %-bånd"] if da else
@@ -338,19 +336,20 @@ def _vive_section(data: BacktestData, lang: Lang, charts: dict[str, bytes] | Non
              _num(r["actual_minus_model"], lang, 0),
              _t("yes" if bool(r["vive_inside_model_90"]) else "no", lang)]
             for r in data.vive.to_dict("records")]
-    title = ("VIVE's benchmark og modellens forventning" if da
-             else "VIVE's benchmark and the model's expectation")
     note = ("Modellens forventning er backtestens prognose fra perioden før, kalibreret på det, der kom før."
             if da else "The model's expectation is the backtest's forecast from before the period, "
             "fitted on what came before it.")
-    chart = (f"<figure>{image(charts[VIVE_CHART], title, 'vive')}</figure>"
-             if charts and VIVE_CHART in charts else "")
-    return (f"<section id=\"vive\"><h2>{escape(title)}</h2><p class=\"muted\">{escape(note)}</p>"
-            + table(headers, rows, [False, False, True, True, True, True, True, True, False]) + chart
-            + "</section>")
+    return Section("vive", vive_title(lang), (note,),
+                   (table(headers, rows, [False, False, True, True, True, True, True, True, False]),))
 
 
-def _figures_section(data: BacktestData, lang: Lang) -> str:
+def vive_title(lang: Lang) -> str:
+    """The VIVE section's heading."""
+    return ("VIVE's benchmark og modellens forventning" if lang == "da"
+            else "VIVE's benchmark and the model's expectation")
+
+
+def _figures_section(data: BacktestData, lang: Lang) -> Section:
     keys = ("origin", "period", "horizon", "state", "actual", "median", "band_80", "inside")
     headers = [*(_t(k, lang) for k in keys), "CRPS", "WIS", "APE", _t("carried_forward", lang),
                _t("trend", lang)]
@@ -363,8 +362,7 @@ def _figures_section(data: BacktestData, lang: Lang) -> str:
                      _num(r["crps"], lang), _num(r["wis"], lang), _pct(r["ape"], lang),
                      _num(r["carried_forward"], lang), _num(r["trend"], lang)])
     numeric = [False, False, True, False, True, True, True, False, True, True, True, True, True]
-    return (f"<section id=\"figures\"><h2>{escape(_t('all_figures', lang))}</h2>"
-            + table(headers, rows, numeric) + "</section>")
+    return Section("figures", _t("all_figures", lang), (), (table(headers, rows, numeric),))
 
 
 def build_backtest_html(data: BacktestData, charts: dict[str, bytes], lang: Lang) -> str:
@@ -373,25 +371,24 @@ def build_backtest_html(data: BacktestData, charts: dict[str, bytes], lang: Lang
     made = _t("made", lang).format(origins=len(data.origins), list=", ".join(data.origins),
                                    runs=f.get("runs", "?"), seed=f.get("seed", "?"),
                                    version=f.get("caseflow_version", "?"),
-                                   created=str(f.get("created", "?")).replace("T", " "))
+                                   created=timestamp(f.get("created"), lang))
     start = _t("from_origin" if f.get("forecast_start") == "origin" else "from_start", lang)
-    header = (f"<header><h1>{escape(data.name)}: {escape(_t('title', lang).lower())}</h1>"
-              f"<p class=\"muted\">{escape(made)}</p><p>{escape(start)}</p>"
-              f"<p class=\"muted\">{escape(_t('method', lang))}</p></header>")
+    title = f"{data.name}: {_t('title', lang).lower()}"
+    page = Page(f"{title} – caseflow", lang, title, made, ((start, ""), (_t("method", lang), "muted")),
+                command_of(f), _t("command", lang))
     headers, rows = summary_rows(data, lang)
-    summary = (f"<section id=\"summary\"><h2>{escape(_t('summary', lang))}</h2>"
-               f"<p class=\"muted\">{escape(_t('summary_note', lang))}</p>"
-               + table(headers, rows, [False] + [True] * (len(headers) - 1), bold_first=_t("all", lang))
-               + "".join(f"<figure>{image(charts[name], _t(key, lang), key)}</figure>"
-                         for name, key in ((ERRORS_CHART, "errors_title"), (COVERAGE_CHART, "coverage_title"))
-                         if name in charts)
-               + "</section>")
-    command = f.get("command")
-    footer = (f'<footer class="muted"><p>{escape(_t("command", lang))}: '
-              f"<code>{escape(str(command))}</code></p></footer>") if command else ""
-    return page(f"{data.name}: {_t('title', lang).lower()} – caseflow", lang,
-                [header, summary, _brier_section(data, lang), _vive_section(data, lang, charts),
-                 _figures_section(data, lang), footer])
+    numeric = [False] + [True] * (len(headers) - 1)
+    summary = Section("summary", _t("summary", lang), (_t("summary_note", lang),),
+                      (table(headers, rows, numeric, bold_first=_t("all", lang)),))
+    summary_charts: list[Chart] = [chart(charts[name], _t(key, lang), key, wide=name == ERRORS_CHART)
+                                   for name, key in ((ERRORS_CHART, "errors_title"),
+                                                     (COVERAGE_CHART, "coverage_title")) if name in charts]
+    vive = _vive_section(data, lang)
+    vive_charts = [chart(charts[VIVE_CHART], vive_title(lang), "vive", wide=True)] if (
+        vive is not None and VIVE_CHART in charts) else []
+    return render("backtest.html", page=page, summary=summary, summary_charts=summary_charts,
+                  brier=_brier_section(data, lang), vive=vive, vive_charts=vive_charts,
+                  figures=_figures_section(data, lang))
 
 
 # --- workbook -------------------------------------------------------------------------------------------
@@ -433,15 +430,16 @@ def write_backtest_workbook(data: BacktestData, path: Path, lang: Lang) -> Path:
 
 
 def write_backtest_report(folder: Path, lang: str = "da") -> Reports:
-    """Read the backtest folder and (re)write its charts, workbook and HTML report in `lang`."""
+    """Read the backtest folder and (re)write its charts, workbook and HTML report in `lang` (the
+    folder's own language as report.html, the other as report.<lang>.html: `report_files`)."""
     language = check_lang(lang)
     data = load_backtest(folder)
+    files = report_files(data.folder, language)
     charts = {ERRORS_CHART: png(draw_horizon_errors(horizon_errors(data), language)),
               COVERAGE_CHART: png(draw_coverage(overall_coverage(data), language))}
     if not data.vive.empty:
         charts[VIVE_CHART] = png(draw_vive(data.vive, language, data.state_specs))
-    written = save_charts(data.folder, dict(charts))
-    workbook = write_backtest_workbook(data, data.folder / WORKBOOK, language)
-    html = data.folder / HTML
-    html.write_text(build_backtest_html(data, charts, language), encoding="utf-8")
-    return Reports(workbook, html, tuple(written))
+    written = save_charts(data.folder, dict(charts), *files.under)
+    workbook = write_backtest_workbook(data, files.workbook, language)
+    files.html.write_text(build_backtest_html(data, charts, language), encoding="utf-8")
+    return Reports(workbook, files.html, tuple(written), files.charts)

@@ -20,6 +20,7 @@ from typing import Any
 from sim.reports.language import (
     Lang,
     group_label,
+    long_month_name,
     millions,
     number,
     percent,
@@ -48,14 +49,6 @@ _TEMPLATES: dict[tuple[str, Lang], str] = {
     ("mean_duration_weeks", "en"): "mean duration {sense} {amount} weeks on {where} for spells started{year}",
 }
 """Sentences by metric; a month's full_year_persons reads as full-time persons (the month's average)."""
-
-_MONTH_NAMES: dict[Lang, tuple[str, ...]] = {
-    "da": ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-           "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
-
 
 def amount(metric: str, value: float, lang: Lang) -> str:
     """A metric's value without unit words: persons, a percentage, or DKK millions."""
@@ -86,8 +79,7 @@ def where(states: tuple[str, ...], groups: tuple[str, ...], lang: Lang,
 def period_text(year: int | None, month: str | None, lang: Lang) -> str:
     """' i 2018', ' i januar 2021' (da) or ' in 2018', ' in January 2021' (en); '' for neither."""
     if month:
-        y, m = month.split("-")
-        label = f"{_MONTH_NAMES[lang][int(m) - 1]} {y}"
+        label = long_month_name(month, lang)
     elif year is not None:
         label = str(year)
     else:
@@ -218,3 +210,12 @@ def spread_sentence(t: TargetRow, lang: Lang) -> str:
 def metric_name(metric: str, lang: Lang) -> str:
     """A metric's name for people: 'helårspersoner', 'medfinansiering', …"""
     return term("cofinancing_rate_metric" if metric == "cofinancing_rate" else metric, lang)
+
+
+def layer_quantity(quantity: str, lang: Lang) -> str:
+    """A quantity of layers.csv for people: '2018 total full-year persons' → '2018: helårspersoner i
+    alt'; a target's name as it is."""
+    year, _, rest = quantity.partition(" ")
+    if year.isdigit() and rest == "total full-year persons":
+        return term("yearly_total", lang).format(year=year)
+    return quantity

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import textwrap
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,22 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter
 from openpyxl.worksheet.worksheet import Worksheet
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from sim.reports.charts import DPI, month_index, month_label
-from sim.reports.html import image, table
-from sim.reports.language import Lang, month_date, month_name, percent, probability_with_margin
+from sim.reports.charts import DPI, WIDE, month_index, month_label
+from sim.reports.html import Section, table
+from sim.reports.language import (
+    Lang,
+    folder_lang,
+    month_date,
+    month_name,
+    percent,
+    probability,
+    probability_with_margin,
+)
 from sim.reports.rundata import RunData
 from sim.reports.workbook import Column, write_table
 
@@ -57,6 +66,14 @@ _TERMS: dict[str, tuple[str, str]] = {
     "mean": ("Middel", "Mean"),
     "axis": ("Sandsynlighed for at nå målet", "Probability of meeting the target"),
     "sheet": ("Sporing", "Track"),
+    "console_title": ("Sporing: P(nået) som planen forudsagde det, og efter de faktiske tal for hver måned "
+                      "af {year}",
+                      "Tracking: P(met) as the plan forecast it, and after the actuals of each month of "
+                      "{year}"),
+    "console_widest": ("Her er ± højst {first} med {first_runs} kørsler og {last} med den sidste prognoses "
+                       "{last_runs}.",
+                       "Here ± is at most {first} with {first_runs} runs and {last} with the last forecast's "
+                       "{last_runs}."),
     "explained": (
         "Sandsynligheden for hvert mål, som den så ud fra hver måned: først scenariets egen prognose "
         "fra dets start, så genstartet fra de faktiske tal til og med hver måned i året ({path} kørsler "
@@ -116,7 +133,7 @@ def track_series(frame: pd.DataFrame) -> TrackSeries:
 def draw_track(series: TrackSeries, lang: Lang) -> Figure:
     """Each target's probability (a line with dots; its 95 % interval as error bars) by the month
     its forecast starts. Target i's line has the gid 'track-<i>'."""
-    fig = Figure(figsize=(7.6, 3.4), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(WIDE, 3.2), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     every = sorted({month_index(m) for months in series.months for m in months})
@@ -192,13 +209,11 @@ def _sentence(frame: pd.DataFrame, lang: Lang) -> str:
     return text("explained", lang).format(path=runs[0] if len(runs) > 1 else runs[-1], runs=runs[-1])
 
 
-def track_section(frame: pd.DataFrame, png: bytes | None, lang: Lang) -> str:
-    """The HTML page's section: the chart, what it shows and the table."""
+def track_section(frame: pd.DataFrame, lang: Lang) -> Section:
+    """The HTML page's section: what the path shows and its table (the chart is in the page's grid)."""
     headers, rows = track_table(frame, lang)
-    chart = f"<figure>{image(png, text('axis', lang), 'track')}</figure>" if png is not None else ""
-    return (f"<section id=\"track\"><h2>{escape(text('title', lang))}</h2>"
-            f"<p class=\"muted\">{escape(_sentence(frame, lang))}</p>{chart}"
-            + table(headers, rows, [False] + [True] * (len(headers) - 1)) + "</section>")
+    return Section("track", text("title", lang), (_sentence(frame, lang),),
+                   (table(headers, rows, [False] + [True] * (len(headers) - 1)),))
 
 
 def track_sheet(ws: Worksheet, frame: pd.DataFrame, lang: Lang) -> None:
@@ -222,26 +237,26 @@ def track_sheet(ws: Worksheet, frame: pd.DataFrame, lang: Lang) -> None:
     write_table(ws, frame.to_dict("records"), columns, lang)
 
 
-def print_track(run: RunData, console: Console) -> None:
-    """The path's table on the console (in English), when the folder has one."""
+def print_track(run: RunData, console: Console, lang: str | None = None) -> None:
+    """The path's table on the console in `lang` (default: the run's language), when the folder has one."""
     frame = read_track(run.folder)
     if frame is None or frame.empty:
         return
-    headers, rows = track_table(frame, "en", margin=False)
+    language: Lang = lang if lang in ("da", "en") else folder_lang(run.facts)  # type: ignore[assignment]
+    headers, rows = track_table(frame, language, margin=False)
     year = str(frame["through"].iloc[-1])[:4]
-    out = Table(title=f"Tracking: P(met) as the plan forecast it, and after the actuals of each month "
-                      f"of {year}")
+    out = Table(title=text("console_title", language).format(year=year), box=box.SIMPLE_HEAD)
     for i, name in enumerate(headers):
-        out.add_column(name, justify="left" if i == 0 else "right", overflow="fold",
-                       min_width=24 if i == 0 else None, no_wrap=i > 0)
+        out.add_column(escape(name), justify="left" if i == 0 else "right", overflow="fold",
+                       min_width=16 if i == 0 else max(len(name), *(len(r[i]) for r in rows)), no_wrap=i > 0)
     for row in rows:
-        out.add_row(*row)
+        out.add_row(*(escape(c) for c in row))
     console.print(out)
     widest = [_widest(frame[frame["through"] == through]) for through in dict.fromkeys(frame["through"])]
     runs = frame.drop_duplicates("through")["runs"].tolist()
-    console.print(f"{_sentence(frame, 'en')} Here ± is at most {widest[0]:.2f} with {runs[0]} runs "
-                  f"and {widest[-1]:.2f} with the last forecast's {runs[-1]}.", markup=False,
-                  highlight=False)
+    console.print(_sentence(frame, language) + " " + text("console_widest", language).format(
+        first=probability(widest[0], language), first_runs=runs[0], last=probability(widest[-1], language),
+        last_runs=runs[-1]), markup=False, highlight=False)
 
 
 def _widest(part: pd.DataFrame) -> float:

@@ -1,6 +1,12 @@
-"""The workbook (report.xlsx): targets, monthly and yearly forecasts, costs and the inputs.
+"""The workbook (report.xlsx): the budget, targets, monthly and yearly forecasts, every cost and the inputs.
 
-Cells hold numbers and dates, never numbers as text; number formats give thousands separators
+Sheets, in order: Budget (per benefit and year: full-year persons, gross, refund and net DKK
+with the plan's budget beside them, `sim.reports.sheets`), Oversigt/Summary (the targets),
+Måneder/Monthly and År/Yearly (full-year persons), Udgifter/Costs (costs by month and state),
+Indsatser/Programmes and Indsatser pr. år (programme use and cost by month and year),
+Sagsbehandlere/Caseworkers (meetings due, held, late, missed and fokusmål by month), Usikkerhed
+(layers.csv), Antagelser/Assumptions, Sporing/Track and Scenarie/Scenario, each when the run has
+it. Cells hold numbers and dates, never numbers as text; number formats give thousands separators
 and percentages, which Excel shows in the reader's own locale (1.234,5 in a Danish Excel).
 Month names follow the report language through the date format's locale tag. A target's
 probability is the number itself, shown as "0,58 ± 0,07": its 95 % margin (see
@@ -32,6 +38,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sim.reports.budget import price_note
 from sim.reports.language import EXCEL_LOCALE, Lang, month_date, probability, state_label, term
 from sim.reports.rundata import RunData, TargetRow
 from sim.reports.texts import margin_95, metric_name, precision_sentence, target_notes
@@ -49,10 +56,13 @@ COST_COLUMNS = ("gross_dkk", "refund_dkk", "net_dkk", "net_dkk_p10", "net_dkk_p9
 
 
 def formats(lang: Lang) -> dict[str, str]:
-    """Excel number formats by kind of value."""
-    return {"persons": "#,##0.0", "dkk": "#,##0", "share": "0.0 %" if lang == "da" else "0.0%",
+    """Excel number formats by kind of value: the separators are Excel's own, shown in the reader's
+    locale; only the percent sign's space and the month names follow the report language."""
+    return {"persons": "#,##0.0", "dkk": "#,##0", "count": "#,##0", "days": "#,##0.0",
+            "share": "0.0 %" if lang == "da" else "0.0%",
             "share_change": "+0.00 %;-0.00 %;0.00 %" if lang == "da" else "+0.00%;-0.00%;0.00%",
-            "probability": "0.00",
+            "dkk_change": "+#,##0;-#,##0;0", "persons_change": "+#,##0.0;-#,##0.0;0.0",
+            "probability": "0.00", "sd": "#,##0.00",
             "year": "0", "month": EXCEL_LOCALE[lang] + "mmm yyyy", "date": "yyyy-mm-dd hh:mm",
             "text": "@", "general": "General"}
 
@@ -96,6 +106,9 @@ def cell_value(value: Any) -> Any:
     return value
 
 
+HEADER_WIDTH = 16
+"""The most characters a header widens its column by; a longer one wraps in its cell."""
+
 FORMULA_STARTS = ("=", "+", "-", "@")
 """What makes a spreadsheet read a typed text as a formula."""
 
@@ -131,7 +144,7 @@ def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], l
     """Write a header row and one row per item; freeze the header, add a filter, size columns.
     A column's kind names a format of `formats`, or is an Excel number format itself."""
     fmt = formats(lang)
-    widths = [len(c.header) for c in columns]
+    widths = [min(len(c.header), HEADER_WIDTH) for c in columns]  # a longer header wraps
     ws.append([c.header for c in columns])
     for cell in ws[1]:
         as_text(cell)
@@ -147,15 +160,19 @@ def write_table(ws: Worksheet, rows: Iterable[Any], columns: Sequence[Column], l
             if kind not in ("text", "general"):
                 cell.number_format = fmt.get(kind, kind)
             widths[c - 1] = max(widths[c - 1], _shown_width(value, kind))
+    lines = 1
     for c, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(max_width, width + 2)
+        lines = max(lines, math.ceil(len(columns[c - 1].header) / max(1, min(max_width, width + 1))))
+    ws.row_dimensions[1].height = 15 * min(lines, 4)  # Excel does not grow a wrapped row it did not write
     ws.freeze_panes = "A2"
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions
 
 
 def frame_columns(frame: pd.DataFrame, data: RunData, lang: Lang, period: str) -> list[Column]:
-    """Columns for a monthly or yearly table: period, state label, code, then the statistics."""
+    """Columns for a monthly or yearly table: period, state label, code, then the statistics (a
+    yearly table's costs are the Budget sheet's)."""
     specs = data.state_specs
 
     def when(r: dict[str, Any]) -> Any:
@@ -169,7 +186,8 @@ def frame_columns(frame: pd.DataFrame, data: RunData, lang: Lang, period: str) -
         Column(term("state", lang), lambda r: state_label(r["state"], lang, specs), "text"),
         Column(term("code", lang), lambda r: r["state"], "text"),
     ]
-    known = {*STAT_COLUMNS, *PAYMENT_COLUMNS, *COST_COLUMNS}
+    known = {*STAT_COLUMNS, *PAYMENT_COLUMNS} if period == "year" else {*STAT_COLUMNS, *PAYMENT_COLUMNS,
+                                                                        *COST_COLUMNS}
     return columns + [stat(name) for name in frame.columns if name in known]  # in the CSV's order
 
 
@@ -267,6 +285,9 @@ def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
     precision = precision_sentence(data.target_rows(), lang)
     if precision:
         rows.insert(2, (term("precision", lang), precision, "text"))
+    prices = price_note(data.scenario, lang)
+    if prices:
+        rows.insert(1, (term("price_year_key", lang), prices, "text"))
     rows += [(key, value, "general") for key, value in flatten(data.scenario) if key != "name"]
     columns = [Column(term("key", lang), lambda r: r[0], "text"),
                Column(term("value", lang), lambda r: r[1], lambda r: r[2])]
@@ -275,20 +296,30 @@ def scenario_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
 
 def write_workbook(data: RunData, path: Path, lang: Lang,
                    sheets: Sequence[tuple[str, Callable[[Worksheet], None]]] = ()) -> Path:
-    """Write report.xlsx: Summary, Monthly, Yearly, Costs (with economics), Assumptions (with the
+    """Write report.xlsx: Budget, Summary, Monthly, Yearly, Costs (with economics), Programmes and
+    Caseworkers (when the scenario has them), Uncertainty (with layers.csv), Assumptions (with the
     assumption check), each of `sheets` (a name and what writes it: a tracked forecast's path,
     `sim.reports.track`) and Scenario sheets."""
+    from sim.reports.sheets import budget_sheet, caseworker_sheet, layers_sheet, programme_sheets
+
     wb = Workbook()
-    summary = wb.active
-    assert summary is not None
-    summary.title = term("summary", lang)
-    summary_sheet(summary, data, lang)
+    budget = wb.active
+    assert budget is not None
+    budget.title = term("budget", lang)
+    budget_sheet(budget, data, lang)
+    summary_sheet(wb.create_sheet(term("summary", lang)), data, lang)
     for name, frame, period in (("monthly", data.monthly, "month"), ("yearly", data.yearly, "year"),
                                 ("costs", data.costs, "month")):
         if frame is None:
             continue
         ws = wb.create_sheet(term(name, lang))
         write_table(ws, by_state(frame, data), frame_columns(frame, data, lang, period), lang)
+    if data.programmes is not None:
+        programme_sheets(wb, data, lang)
+    if data.caseworkers is not None:
+        caseworker_sheet(wb.create_sheet(term("caseworkers", lang)), data, lang)
+    if data.layers is not None:
+        layers_sheet(wb.create_sheet(term("layers", lang)), data, lang)
     if data.assumptions is not None:
         assumptions_sheet(wb.create_sheet(term("assumptions", lang)), data, lang)
     for name, write in sheets:

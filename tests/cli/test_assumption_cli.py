@@ -60,7 +60,7 @@ def test_run_checks_the_assumptions(scenario_file: Path, tmp_path: Path) -> None
     assert list(frame.columns) == list(COLUMNS) and len(frame) == 2 * 2 and set(frame["runs"]) == {30}
     assert set_by(out) == {"A-dagpenge mindst 90": "inflow_per_week.a_dagpenge.rate",
                            "A-dagpenge mindst 50": ""}
-    assert "set by" in output and "inflow_per_week.a_dagpenge.rate" in output
+    assert "afgøres af" in output and "inflow_per_week.a_dagpenge.rate" in output
     assert "assumptions.csv" in output
 
 
@@ -70,7 +70,7 @@ def test_no_assumption_check_writes_no_table_and_leaves_the_column_empty(scenari
     output = run(scenario_file, out, "--workers", "1", "--no-assumption-check")
     assert not (out / "assumptions.csv").exists()
     assert set(set_by(out).values()) == {""}
-    assert "set by" not in output
+    assert "afgøres af" not in output
 
 
 def test_one_and_two_workers_write_the_same_assumptions_csv(scenario_file: Path, tmp_path: Path) -> None:

@@ -104,7 +104,8 @@ def test_dragoer_backtest_writes_scores_summary_report_and_each_origin(tmp_path:
     assert "Oversigt" in (out / "report.html").read_text(encoding="utf-8")
     rebuilt = runner.invoke(app, ["report", str(out), "--lang", "en"])
     assert rebuilt.exit_code == 0, rebuilt.output
-    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Oversigt" in (out / "report.html").read_text(encoding="utf-8")  # the Danish one stays
+    page = (out / "report.en.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in page and "forecast backtest" in page and "All figures" in page
     assert "benchmark and the model" in page and "620" in page
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -188,6 +189,33 @@ def remove(name: str) -> Callable[[Path], None]:
     return lambda folder: (folder / name).unlink()
 
 
+def remove_tree(name: str) -> Callable[[Path], None]:
+    return lambda folder: shutil.rmtree(folder / name)
+
+
+def array(name: str, shape: tuple[int, ...]) -> Callable[[Path], None]:
+    """Put an .npy array of zeros of `shape` in place of `name`."""
+    return lambda folder: np.save(folder / name, np.zeros(shape))
+
+
+def pipe(name: str) -> Callable[[Path], None]:
+    return lambda folder: os.mkfifo(folder / name)
+
+
+def both(*setups: Setup) -> Setup:
+    """Each setup in turn, in one folder."""
+    def setup(tmp: Path) -> None:
+        for one in setups:
+            one(tmp)
+    return setup
+
+
+def chain(levels: int) -> Setup:
+    """good.yaml and l1.yaml … l<levels>.yaml, each an overlay of the one before."""
+    bases = ["good.yaml", *(f"l{i}.yaml" for i in range(1, levels))]
+    return good(**{f"l{i}.yaml": f"extends: {base}\n" for i, base in enumerate(bases, start=1)})
+
+
 LONG = "a" * 300
 FIVE_MB = 5_000_000
 NOT_A_RUN = "run the scenario again to write a complete folder"
@@ -208,6 +236,10 @@ OBSERVED_TWICE = text(observed=[{"period": 2018, "state": "total", "value": 150}
 BIG_STOCK = text(initial={"a_dagpenge": 1_500_000, "sygedagpenge": 1_500_000})
 BIG_INFLOW = text(inflow_per_week={"a_dagpenge": 30_000, "sygedagpenge": 30_000})
 NEGATIVE_COUNT = text(observed=[{"period": 2018, "state": "total", "measure": "inflow_count", "value": -3}])
+ELSEWHERE = text(name="Et andet sted 2019", states={"ressourceforloeb": {}}, initial={"ressourceforloeb": 30},
+                 inflow_per_week={}, transitions={"ressourceforloeb": [{"to": "job", "rate_per_week": 0.01}]},
+                 targets=[], observed=[])
+SAVED = "error: BASE_RUN_DIR "
 
 
 def without_column(i: int) -> Callable[[list[str]], list[str]]:
@@ -360,6 +392,88 @@ CASES: dict[str, Case] = {
     "compare-out-in-proc": _case("compare good.yaml good.yaml -n 2 --out /proc/x/y", good(), 1,
                                  "cannot create --out /proc/x/y: /proc takes no new folders"),
     "compare-runs-0": _case("compare good.yaml good.yaml --runs 0", good(), 2, "Invalid value for '--runs'"),
+    # overlays and --set
+    "validate-overlay-missing-base": _case(
+        "validate v.yaml", files(**{"v.yaml": "extends: gone.yaml\n"}), 1,
+        "v.yaml:1: extends: no base scenario 'gone.yaml': there is no gone.yaml"),
+    "validate-overlay-cycle": _case("validate a.yaml", files(**{"a.yaml": "extends: b.yaml\n",
+                                                                "b.yaml": "extends: a.yaml\n"}), 1,
+                                    "b.yaml:1: extends: 'a.yaml' is a file of this chain again "
+                                    "(a.yaml → b.yaml → a.yaml): a cycle"),
+    "validate-overlay-too-deep": _case("validate l6.yaml", chain(6), 1,
+                                       "l1.yaml:1: extends: 'good.yaml' would be base number 6 in a row",
+                                       "an overlay may stack at most 5 bases"),
+    "validate-overlay-base-fifo": _case(
+        "validate v.yaml", both(fifo("pipe.yaml"), files(**{"v.yaml": "extends: pipe.yaml\n"})), 1,
+        "v.yaml:1: extends: the base 'pipe.yaml' is not a regular file"),
+    "validate-overlay-base-alias-bomb": _case(
+        "validate v.yaml", files(**{"bomb.yaml": alias_bomb(), "v.yaml": "extends: bomb.yaml\n"}), 1,
+        "bomb.yaml:1: (top level): unsupported YAML: anchors and aliases"),
+    "validate-overlay-base-huge": _case(
+        "validate v.yaml", both(sparse("huge.yaml", 3 * FIVE_MB),
+                                files(**{"v.yaml": "extends: huge.yaml\n"})), 1,
+        "extends: the base 'huge.yaml' is 15.0 MB, more than the 5 MB"),
+    "validate-overlay-names-its-line": _case("validate v.yaml", good(**{
+        "v.yaml": "extends: good.yaml\ninitial: {a_dagpenge: -5}\n"}), 1,
+        "v.yaml:2: initial.a_dagpenge: -5 is not allowed"),
+    "validate-overlay-set-no-path": _case("validate v.yaml", good(**{
+        "v.yaml": "extends: good.yaml\nset: {transitions.a_dagpenge.jobb.rate_per_week: 1}\n"}), 1,
+        "v.yaml:2: set.transitions.a_dagpenge.jobb.rate_per_week: 'transitions.a_dagpenge' has no entry "
+        "'jobb'"),
+    "run-set-no-path": _case("run good.yaml -n 2 --set nothing=3", good(), 1,
+                             "--set: nothing: the scenario has no key 'nothing'"),
+    "run-set-not-path-value": _case("run good.yaml -n 2 --set months", good(), 2, "Invalid value for '--set'",
+                                    "'months' is not PATH=VALUE"),
+    "run-set-a-list": _case(("run", "good.yaml", "-n", "2", "--set", "months=[1, 2]"), good(), 2,
+                            "Invalid value for '--set'", "the value is a list"),
+    "run-set-anchor": _case(("run", "good.yaml", "-n", "2", "--set", "months=&m 3"), good(), 2,
+                            "cannot be read as YAML", "anchors and aliases"),
+    "run-resume-and-set": _case("run --resume good.yaml --set months=3", good(), 2,
+                                "--resume completes a run as it was started: it takes no --set"),
+    "compare-set-no-path": _case("compare good.yaml good.yaml -n 2 --set initial.nobody=3", good(), 1,
+                                 "--set: initial.nobody: 'initial' has no key 'nobody'"),
+    "compare-nothing-in-common": _case(
+        "compare good.yaml other.yaml -n 2", good(**{"other.yaml": ELSEWHERE}), 1,
+        "'Fjendtlig kommune 2019' and 'Et andet sted 2019' have no target and no state in common"),
+    # compare with a saved base
+    "compare-saved-incomplete": _case("compare run good.yaml", both(good(), run_copy(write(
+        "running.json", '{"status": "interrupted"}'))), 1,
+        f"{SAVED}run is incomplete (it has running.json", "caseflow run --resume run"),
+    "compare-saved-not-finished": _case(
+        "compare run good.yaml", both(good(), run_copy(remove("run.json"))), 1,
+        f"{SAVED}run is not a finished run's folder (it has no run.json)"),
+    "compare-saved-run-json-garbled": _case("compare run good.yaml", both(good(), run_copy(write(
+        "run.json", '{"seed": 1,'))), 1, f"{SAVED}run/run.json cannot be read as JSON"),
+    "compare-saved-run-json-fifo": _case("compare run good.yaml", both(good(), run_copy(both(
+        remove("run.json"), pipe("run.json")))), 1, f"{SAVED}run/run.json is not a regular file"),
+    "compare-saved-other-version": _case("compare run good.yaml", both(good(), run_copy(sub(
+        "run.json", r'"caseflow_version": "[^"]*"', '"caseflow_version": "0.0.1"'))), 1,
+        f"{SAVED}run was run by caseflow 0.0.1 and this is", "would not pair"),
+    "compare-saved-runs-differ": _case("compare run good.yaml --runs 5", both(good(), run_copy()), 1,
+                                       f"{SAVED}--runs 5 differs from the 3 runs of run"),
+    "compare-saved-seed-differ": _case("compare run good.yaml --seed 9", both(good(), run_copy()), 1,
+                                       f"{SAVED}--seed 9 differs from the seed 3 of run"),
+    "compare-saved-scenario-edited": _case("compare run good.yaml", both(good(), run_copy(sub(
+        "scenario.yaml", r"^seed: 3$", "seed: 4"))), 1,
+        f"{SAVED}run/scenario.yaml gives seed 4 and run/run.json 3: the scenario was edited"),
+    "compare-saved-scenario-alias": _case("compare run good.yaml", both(good(), run_copy(write(
+        "scenario.yaml", alias_bomb()))), 1, "run/scenario.yaml:1: (top level): unsupported YAML: anchors"),
+    "compare-saved-no-store": _case("compare run good.yaml", both(good(), run_copy(remove_tree("store"))), 1,
+                                    f"{SAVED}run/store is missing"),
+    "compare-saved-store-shape": _case("compare run good.yaml", both(good(), run_copy(array(
+        "store/monthly.npy", (5, 3)))), 1,
+        f"{SAVED}run/store/monthly.npy holds values of shape (5, 3), not the (36, 3)"),
+    "compare-saved-store-other-runs": _case("compare run good.yaml", both(good(), run_copy(array(
+        "store/targets.npy", (1, 4)))), 1, "targets.npy holds values of shape (1, 4), not the (1, 3)"),
+    "compare-saved-store-fifo": _case(
+        "compare run good.yaml", both(good(), run_copy(pipe("store/extra.npy"))), 1,
+        f"{SAVED}run/store/extra.npy is not a regular file"),
+    "compare-saved-comparison-folder": _case(
+        "compare pair good.yaml", both(good(), comparison_copy(lambda _: None)), 1,
+        f"{SAVED}pair is a comparison's folder; give the run folder of its base, pair/base"),
+    "compare-saved-nothing-in-common": _case("compare run other.yaml", both(good(**{"other.yaml": ELSEWHERE}),
+                                                                            run_copy()), 1,
+                                             "have no target and no state in common"),
     # report
     "report-no-folder": _case("report nowhere", good(), 1, "nowhere is not a folder"),
     "report-a-file": _case("report good.yaml", good(), 1, "good.yaml is not a folder"),

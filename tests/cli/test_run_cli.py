@@ -122,7 +122,7 @@ def test_a_horizon_without_a_full_calendar_year_still_runs(tmp_path: Path) -> No
     assert len(pd.read_csv(out / "monthly.csv")) == 6 * 4
     assert pd.read_csv(out / "yearly.csv").empty
     assert len(pd.read_csv(out / "costs.csv")) == 6 * 4
-    assert "no full calendar year" in result.output
+    assert "intet helt kalenderår" in result.output
 
 
 def test_the_help_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 import sim
 from sim.contract.catalogue import CATALOGUE, TOTAL
+from sim.contract.overlay import resolve_file
 from sim.contract.schema import Target
 from sim.features.payment import unpaid_days
 
@@ -27,7 +27,7 @@ def _counts_sick_leave(scenario: sim.Scenario, target: Target) -> bool:
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_sick_leave_targets_state_their_basis(path: Path) -> None:
     scenario = sim.load_scenario(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")).get("targets") or []
+    raw = resolve_file(path)[0].get("targets") or []  # an overlay's targets are its base's
     for target, given in zip(scenario.targets, raw, strict=True):
         if target.metric == "full_year_persons" and _counts_sick_leave(scenario, target):
             assert "basis" in given, f"{path.name}: {target.name!r} counts sick leave but states no basis"

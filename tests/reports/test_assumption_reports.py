@@ -85,6 +85,11 @@ def test_the_rows_carry_the_new_columns(run_dir: Path) -> None:
 def test_console_shows_them_next_to_the_probability(run_dir: Path) -> None:
     out = io.StringIO()
     print_summary(load_run(run_dir), Console(file=out, width=200))
+    danish = out.getvalue()  # the run's language
+    assert re.search(rf"\d,\d\d ± \d,\d\d · afgøres af {re.escape(BOTH)} · antaget basis", danish), danish
+    assert "Se assumptions.csv" in danish
+    out = io.StringIO()
+    print_summary(load_run(run_dir), Console(file=out, width=200), "en")
     text = out.getvalue()
     assert re.search(rf"\d\.\d\d ± \d\.\d\d · set by {re.escape(LAMBDA)}", text), text
     assert re.search(rf"\d\.\d\d ± \d\.\d\d · set by {re.escape(BOTH)} · base assumed", text), text
@@ -95,8 +100,8 @@ def test_console_shows_them_next_to_the_probability(run_dir: Path) -> None:
 
 def test_html_sentences_and_the_assumptions_section(run_dir: Path, tmp_path: Path) -> None:
     html = (run_dir / HTML).read_text(encoding="utf-8")
-    assert re.search(rf"= \d,\d\d ± \d,\d\d · afgøres af {re.escape(LAMBDA)}</span>", html)
-    assert re.search(rf"= \d,\d\d ± \d,\d\d · afgøres af {re.escape(BOTH)} · antaget basis</span>", html)
+    assert re.search(rf"= \d,\d\d ± \d,\d\d · afgøres af {re.escape(LAMBDA)}</td>", html)
+    assert re.search(rf"= \d,\d\d ± \d,\d\d · afgøres af {re.escape(BOTH)} · antaget basis</td>", html)
     section = html[html.index('<section id="assumptions">'):]
     section = section[: section.index("</section>")]
     assert "Planen giver ingen tilgang" in section and "December er ikke opgjort" in section
@@ -133,5 +138,5 @@ def test_an_older_folder_shows_neither(old_dir: Path) -> None:
     assert "Bemærkning" not in next(wb["Oversigt"].iter_rows(values_only=True))
     out = io.StringIO()
     print_summary(data, Console(file=out, width=80))
-    assert "set by" not in out.getvalue() and "base assumed" not in out.getvalue()
+    assert "afgøres af" not in out.getvalue() and "antaget basis" not in out.getvalue()
     assert max(len(line) for line in out.getvalue().splitlines()) <= 80

@@ -30,7 +30,7 @@ from sim.reports.comparison import (
     load_comparison,
     overlay_series,
 )
-from sim.reports.language import number, probability
+from sim.reports.language import number, probability, term
 
 runner = CliRunner()
 STATES = ["a_dagpenge", "sygedagpenge", "jobafklaring"]
@@ -112,7 +112,7 @@ def workbook_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_compare_writes_a_workbook_and_a_page_that_parse(cmp_dir: Path) -> None:
     sheets = openpyxl.load_workbook(cmp_dir / WORKBOOK).sheetnames
-    assert sheets == ["Oversigt", "År", "Udgifter", "Scenarier"]
+    assert sheets == ["Budget", "Oversigt", "År", "Udgifter", "Scenarier"]
     page = parse(cmp_dir / HTML)
     assert page.lang == "da"
     assert sum(img.get("class") == "differences" for img in page.images) == 1
@@ -127,7 +127,7 @@ def test_compare_writes_a_workbook_and_a_page_that_parse(cmp_dir: Path) -> None:
     text = (cmp_dir / HTML).read_text(encoding="utf-8")
     assert "Hurtigere afklaring sammenlignet med Basis 2018" in text
     assert "transitions.sygedagpenge[0].rate_per_week" in text  # the input the variant changes
-    assert 'id="net"' in text
+    assert 'id="budget"' in text and text.index('id="budget"') < text.index("<img")
 
 
 def test_workbook_differences_equal_differences_csv(cmp_dir: Path) -> None:
@@ -220,11 +220,57 @@ def test_report_verb_rebuilds_the_comparison_from_the_folder_alone(cmp_dir: Path
 
     english = runner.invoke(app, ["report", str(copy_dir), "--lang", "en"])
     assert english.exit_code == 0, english.output
-    sheets = openpyxl.load_workbook(copy_dir / WORKBOOK).sheetnames
-    assert sheets == ["Summary", "Yearly", "Costs", "Scenarios"]
-    assert parse(copy_dir / HTML).lang == "en" and parse(copy_dir / "base" / HTML).lang == "en"
-    assert "Variant: P(at most 120 full-year persons" in (copy_dir / HTML).read_text(encoding="utf-8")
+    sheets = openpyxl.load_workbook(copy_dir / "report.en.xlsx").sheetnames
+    assert sheets == ["Budget", "Summary", "Yearly", "Costs", "Scenarios"]
+    english_html = "report.en.html"
+    assert parse(copy_dir / english_html).lang == "en"
+    assert parse(copy_dir / "base" / english_html).lang == "en"
+    assert "Variant: P(at most 120 full-year persons" in (copy_dir / english_html).read_text(encoding="utf-8")
+    assert (copy_dir / CHARTS / "en" / DIFFERENCES_CHART).is_file()
+    # the Danish reports stay as they were
+    assert (copy_dir / HTML).read_text(encoding="utf-8") == (cmp_dir / HTML).read_text(encoding="utf-8")
+    assert parse(copy_dir / "base" / HTML).lang == "da"
 
     (copy_dir / "base" / "monthly.csv").unlink()
     broken = runner.invoke(app, ["report", str(copy_dir)])
     assert broken.exit_code == 1 and "monthly.csv is missing" in broken.output
+
+
+def test_the_comparison_workbook_opens_with_the_budget_and_its_intervals(cmp_dir: Path) -> None:
+    """Budget: per benefit and year both runs' persons and net DKK with the paired difference, its
+    standard error and 95 % interval (differences.csv); gross and refund of both runs (yearly.csv)."""
+    table = pd.read_csv(cmp_dir / "differences.csv")
+    ws = openpyxl.load_workbook(cmp_dir / WORKBOOK)["Budget"]
+    header = [c.value for c in ws[1]]
+    rows = list(ws.iter_rows(min_row=2))
+    persons = table[table["kind"] == "full_year_persons"]
+    assert [(r[0].value, r[2].value) for r in rows] == list(zip(persons["year"], persons["name"],
+                                                                 strict=True))
+    keys = ("base_mean", "variant_mean", "difference", "difference_se", "difference_low95",
+            "difference_high95")
+    for kind, label in (("full_year_persons", "Helårspersoner"), ("net_dkk", "Netto (kr., 2018-priser)")):
+        want = table[table["kind"] == kind].set_index(["year", "name"])
+        for key in keys:
+            column = header.index(f"{label}: {term_of(key)}")
+            for r in rows:
+                assert r[column].value == pytest.approx(want.loc[(r[0].value, r[2].value), key], rel=1e-12)
+            fmt = rows[0][column].number_format
+            if kind == "net_dkk":
+                assert fmt == ("+#,##0;-#,##0;0" if key == "difference" else "#,##0"), (key, fmt)
+            else:
+                assert fmt == ("+#,##0.0;-#,##0.0;0.0" if key == "difference" else "#,##0.0"), (key, fmt)
+    for side in ("base", "variant"):
+        yearly = pd.read_csv(cmp_dir / side / "yearly.csv").set_index(["year", "state"])
+        column = header.index(f"Brutto (kr., 2018-priser): {'Basis' if side == 'base' else 'Variant'}")
+        for r in rows:
+            assert r[column].value == pytest.approx(yearly.loc[(r[0].value, r[2].value), "gross_dkk"])
+    page = (cmp_dir / HTML).read_text(encoding="utf-8")
+    assert page.index('id="budget"') < page.index('id="differences"') < page.index("<img")
+    changes = page[page.index('<section id="changes">'):]
+    changes = changes[: changes.index("</section>")]
+    assert "<td>[[0; 0,085]]</td><td>[[0; 0,1]]</td>" in changes and "0.085" not in changes  # Danish
+
+
+def term_of(key: str) -> str:
+    """The Danish heading of a differences.csv column, as the workbook writes it."""
+    return term(key, "da")

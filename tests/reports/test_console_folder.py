@@ -76,8 +76,8 @@ def test_run_prints_the_summary_of_the_folder_it_wrote(tmp_path: Path, monkeypat
     printed = _invoke(monkeypatch, ["run", str(_scenario(tmp_path, "lille", 10)), "-n", "4", "-w", "1",
                                     "--out", str(out)])
     summary = _printed(print_summary, load_run(out))
-    assert "Sygedagpenge højst 60" in summary and "lille, 2019: full-year persons" in summary
-    assert "seed 5" in summary and "sygedagpenge" in summary
+    assert "Sygedagpenge højst 60" in summary and "lille, 2019: helårspersoner" in summary
+    assert "seed 5" in summary and "Sygedagpenge" in summary and "sygedagpenge " not in summary  # labels
     assert printed == summary + f"\nWrote {out}/ (seed 5)\n"
 
 
@@ -93,7 +93,9 @@ def test_the_summary_shows_what_the_files_hold(tmp_path: Path, monkeypatch: pyte
                  ).to_csv(out / "layers.csv", index=False)
     summary = _printed(print_summary, load_run(out))
     assert "Renamed in the folder" in summary and "Sygedagpenge højst 60" not in summary
-    assert "Parameter uncertainty dominates the 2019 total full-year persons: 75%" in summary
+    assert "Parameterusikkerhed dominerer helårspersoner i alt i 2019: 75 %" in summary
+    english = _printed(lambda data, console: print_summary(data, console, "en"), load_run(out))
+    assert "Parameter uncertainty dominates the 2019 total full-year persons: 75%" in english
 
 
 def test_compare_prints_the_differences_of_the_folder_it_wrote(tmp_path: Path,
@@ -103,8 +105,9 @@ def test_compare_prints_the_differences_of_the_folder_it_wrote(tmp_path: Path,
     printed = _invoke(monkeypatch, ["compare", str(base), str(variant), "-n", "4", "-w", "1",
                                     "--out", str(out)])
     differences = _printed(print_differences, load_comparison(out))
-    assert "faster − base (4 paired runs, seed 5)" in differences
-    assert "Sygedagpenge højst 60" in differences and "total, full-year persons" in differences
+    assert "faster − base (4 parrede kørsler, seed 5)" in differences
+    assert "Sygedagpenge højst 60" in differences
+    assert "Offentlig forsørgelse i alt, helårspersoner" in differences
     assert printed == differences + f"\nWrote {out}/ (seed 5)\n"
 
 

@@ -115,6 +115,12 @@ def test_console_shows_the_margin_within_80_columns(run_dir: Path) -> None:
     out = io.StringIO()
     print_summary(load_run(run_dir), Console(file=out, width=80))
     text = out.getvalue()
+    assert re.search(r"\d,\d\d ± \d,\d\d", text)  # the run's language: Danish
+    assert "En standardfejl på ±0,02 kræver ca." in " ".join(text.split())
+    assert max(len(line) for line in text.splitlines()) <= 80
+    out = io.StringIO()
+    print_summary(load_run(run_dir), Console(file=out, width=80), "en")
+    text = out.getvalue()
     assert re.search(r"\d\.\d\d ± \d\.\d\d", text)
     assert "A standard error of ±0.02 would take about" in " ".join(text.split())
     assert max(len(line) for line in text.splitlines()) <= 80

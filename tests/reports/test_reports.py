@@ -98,7 +98,7 @@ def as_month(value: Any) -> str:
 
 def test_a_run_writes_workbook_html_and_charts_that_parse(run_dir: Path) -> None:
     wb = openpyxl.load_workbook(run_dir / WORKBOOK)
-    assert wb.sheetnames == ["Oversigt", "Måneder", "År", "Udgifter", "Scenarie"]
+    assert wb.sheetnames == ["Budget", "Oversigt", "Måneder", "År", "Udgifter", "Scenarie"]
     for ws in wb:
         assert ws.freeze_panes == "A2"
     states = ["a_dagpenge", "sygedagpenge", "fleksjob"]
@@ -113,7 +113,8 @@ def test_a_run_writes_workbook_html_and_charts_that_parse(run_dir: Path) -> None
     assert (run_dir / CHARTS / TARGETS_CHART).is_file()
     text = (run_dir / HTML).read_text(encoding="utf-8")
     assert "P(højst 60 helårspersoner på sygedagpenge (egen) i 2018) = " in text
-    assert 'id="costs"' in text
+    assert 'id="budget"' in text and "Beløb i 2018-priser." in text
+    assert text.index('id="budget"') < text.index('id="targets"') < text.index("<img")
 
 
 def test_fan_chart_draws_the_quantiles_of_monthly_csv(run_dir: Path) -> None:
@@ -149,8 +150,9 @@ def test_danish_and_english_formats() -> None:
     assert percent(0.623, "da") == "62,3 %"
     assert percent(0.623, "en") == "62.3%"
     assert probability(0.62, "da") == "0,62"
-    assert month_name("2018-05", "da") == "maj 2018"
+    assert month_name("2018-05", "da") == "maj 2018" and month_name("2018-03", "da") == "mar. 2018"
     assert month_name("2018-10", "en") == "Oct 2018"
+    assert number(-0.5, "da") == "−0,5" and number(float("nan"), "da") == "–"
     specs = {"sygedagpenge": {"label": "sygedagpenge i Tårnby"}}
     assert state_label("sygedagpenge", "da", specs) == "sygedagpenge i Tårnby"
     assert state_label("sygedagpenge", "en", specs) == "sickness benefit"
@@ -178,11 +180,12 @@ def test_workbook_values_equal_the_csvs(run_dir: Path) -> None:
         numbers = (t["threshold"], t["probability_met"], t["mean"], t["p10"], t["p50"], t["p90"])
         assert all(isinstance(v, int | float) for v in row[3:])  # numbers, not text
         assert row[3:] == pytest.approx(numbers, rel=1e-14)
+    persons = ["mean", "sd", "p05", "p10", "p50", "p90", "p95"]
     for sheet, csv, period in (("Måneder", "monthly", "month"), ("År", "yearly", "year"),
                                ("Udgifter", "costs", "month")):
         rows = sheet_rows(book, sheet)
         frame = pd.read_csv(run_dir / f"{csv}.csv")
-        stats = list(frame.columns[2:])
+        stats = [c for c in frame.columns[2:] if sheet != "År" or c in persons or c.startswith("payment_")]
         got = pd.DataFrame(rows[1:], columns=[period, "label", "state", *stats])
         if period == "month":
             got["month"] = got["month"].map(as_month)
@@ -218,12 +221,19 @@ def test_report_verb_errors_and_language(run_dir: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "monthly.csv is missing" in missing.output
     copy = tmp_path / "en"
     shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("store"))
+    danish = (copy / HTML).read_bytes(), (copy / CHARTS / "total.png").read_bytes()
     assert runner.invoke(app, ["report", str(copy), "--lang", "en"]).exit_code == 0
-    assert openpyxl.load_workbook(copy / WORKBOOK).sheetnames == ["Summary", "Monthly", "Yearly", "Costs",
-                                                                    "Scenario"]
-    assert parse_html(copy / HTML).lang == "en"
-    text = (copy / HTML).read_text(encoding="utf-8")
+    assert openpyxl.load_workbook(copy / "report.en.xlsx").sheetnames == ["Budget", "Summary", "Monthly",
+                                                                          "Yearly", "Costs", "Scenario"]
+    assert parse_html(copy / "report.en.html").lang == "en"
+    text = (copy / "report.en.html").read_text(encoding="utf-8")
     assert "P(at most 60 full-year persons on sickness benefit in 2018) = " in text
+    assert (copy / CHARTS / "en" / "total.png").is_file()
+    # the Danish reports of the same folder are still there, untouched
+    assert ((copy / HTML).read_bytes(), (copy / CHARTS / "total.png").read_bytes()) == danish
+    assert openpyxl.load_workbook(copy / WORKBOOK).sheetnames[1] == "Oversigt"
+    assert runner.invoke(app, ["report", str(copy), "--lang", "da"]).exit_code == 0
+    assert (copy / HTML).read_bytes() == danish[0] and not (copy / "report.da.html").exists()
     assert runner.invoke(app, ["report", "--help"]).output.count("Example") == 1
 
 
@@ -237,10 +247,13 @@ def test_run_lang_option_is_remembered(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(scenario), "-n", "2", "-w", "1", "--lang", "en",
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert openpyxl.load_workbook(out / WORKBOOK).sheetnames[0] == "Summary"
+    assert openpyxl.load_workbook(out / WORKBOOK).sheetnames[:2] == ["Budget", "Summary"]
     (out / WORKBOOK).unlink()
     assert runner.invoke(app, ["report", str(out)]).exit_code == 0  # the run's language by default
-    assert openpyxl.load_workbook(out / WORKBOOK).sheetnames[0] == "Summary"
+    assert openpyxl.load_workbook(out / WORKBOOK).sheetnames[1] == "Summary"
+    assert runner.invoke(app, ["report", str(out), "--lang", "da"]).exit_code == 0  # beside, not over it
+    assert openpyxl.load_workbook(out / "report.da.xlsx").sheetnames[1] == "Oversigt"
+    assert openpyxl.load_workbook(out / WORKBOOK).sheetnames[1] == "Summary"
     assert "No targets" not in (out / HTML).read_text(encoding="utf-8")
     assert "The scenario has no targets." in (out / HTML).read_text(encoding="utf-8")
 
