@@ -88,6 +88,8 @@ HOMES = {
     "load_scenario": "sim.contract.loader", "parse_scenario": "sim.contract.loader",
     "scenario_from_dict": "sim.contract.loader", "Scenario": "sim.contract.schema",
     "Problem": "sim.contract.errors", "ScenarioError": "sim.contract.errors",
+    "sensitivity": "sim.batch.sensitivity", "SensitivityResult": "sim.batch.sensitivity",
+    "goal_seek": "sim.batch.goalseek", "GoalSeekResult": "sim.batch.goalseek",
 }
 
 
