@@ -772,7 +772,8 @@ def test_a_real_ctrl_c_early_in_a_run_ends_cleanly(tmp_path: Path, delay: float)
     (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
     command = [str(COMMAND)] if COMMAND.exists() else [sys.executable, "-m", "sim"]
     process = subprocess.Popen([*command, "run", "good.yaml", "-n", "100000", "-w", "1"], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=TIMEOUT)

@@ -48,10 +48,16 @@ COMPARED = ("monthly.csv", "yearly.csv", "targets.csv", "flows.csv", "replicatio
             "scenario.yaml")
 
 
+def _interruptible() -> None:
+    """Ctrl-C reaches the command as it would from a terminal, even when these tests run in the
+    background (where a shell has the children ignore SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def caseflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
     command = [str(COMMAND)] if COMMAND.exists() else [sys.executable, "-m", "sim"]
     return subprocess.Popen([*command, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_interruptible)
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
