@@ -55,6 +55,7 @@ class DagpengeFeature(Feature):
         self.spells = True
         self.slot = slot
         self.shifts = frozenset({plan.state})
+        self.state, self.self_support = plan.state, plan.self_support
         self.used: dict[int, list[tuple[float, float]]] = {}
         """Spells (start, end) in the state, of citizens who have had one."""
         self.earned: dict[int, float] = {}
@@ -65,10 +66,10 @@ class DagpengeFeature(Feature):
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Remember a spell in the state; count self-support after one."""
         i = c.ident
-        if state == self.plan.state:
+        if state == self.state:
             self.used.setdefault(i, []).append((start, end))
             self.earned[i] = 0.0
-        elif state in self.plan.self_support and i in self.used:
+        elif state in self.self_support and i in self.used:
             self.earned[i] += end - start
 
     def clock_days(self, c: Citizen, state: int, entered: float,

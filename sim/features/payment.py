@@ -22,7 +22,7 @@ from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_s
 from sim.features.rules import compile_dated, waived_days
 from sim.features.support import compile_rules
 from sim.kernel.citizen import Citizen
-from sim.kernel.ledger import interval_person_days
+from sim.kernel.ledger import interval_person_days, packed
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
 from sim.kernel.records import ReplicationRecord
@@ -45,31 +45,6 @@ def has_employer_period(scenario: Scenario) -> bool:
     return any(d > 0 for d in unpaid_days(scenario))
 
 
-class EmployerPeriod:
-    """From when the municipality pays each benefit spell, by citizen ident: after the state's
-    unpaid start (sygedagpenge's employer period) for a spell from outside public support, from
-    day 1 for one straight from another benefit. The support count applies the same rule inline."""
-
-    def __init__(self, unpaid_days: tuple[float, ...], n_benefit: int) -> None:
-        self.unpaid_days = unpaid_days
-        self.n_benefit = n_benefit
-        self.on_benefit = bytearray()
-        """By ident: the citizen's last spell was on a benefit."""
-
-    def paid_from(self, i: int, state: int, start: float, end: float) -> float | None:
-        """The day the municipality starts paying citizen i's spell in `state` over [start, end],
-        or None for a spell outside public support; spells must come in each citizen's order."""
-        seen = self.on_benefit
-        if i >= len(seen):
-            seen.extend(bytes(i + 1 - len(seen)))
-        if state >= self.n_benefit:
-            seen[i] = 0
-            return None
-        paid = start if seen[i] else min(start + self.unpaid_days[state], end)
-        seen[i] = 1
-        return paid
-
-
 @dataclass(frozen=True)
 class PaymentPlan:
     """The unpaid start of each benefit state, in days."""
@@ -86,7 +61,10 @@ class PaymentPlan:
 
 
 class PaymentFeature(Feature):
-    """Books the unpaid starts of one replication's spells (idents are dense, in creation order)."""
+    """Books the unpaid starts of one replication's spells (idents are dense, in creation order):
+    a benefit spell from outside public support is paid after the state's unpaid start
+    (sygedagpenge's employer period), one straight from another benefit from day 1. The support
+    count applies the same rule inline."""
 
     def __init__(self, plan: PaymentPlan, run: Run, slot: int) -> None:
         self.plan = plan
@@ -94,18 +72,33 @@ class PaymentFeature(Feature):
         self.states = frozenset()
         self.spells = True
         self.slot = slot
-        self.period = EmployerPeriod(plan.unpaid, plan.n_benefit)
-        self.kept: list[tuple[int, float, float]] = []
+        self.unpaid, self.n_benefit = plan.unpaid, plan.n_benefit
+        self.on_benefit = bytearray()
+        """By ident: the citizen's last spell was on a benefit, so the next is paid from day 1."""
+        self.kept: list[float] = []
+        """The unpaid starts, three numbers each: state, start, paid from."""
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Book the spell's unpaid start, if it has one."""
-        paid = self.period.paid_from(c.ident, state, start, end)
-        if paid is not None and paid > start:
-            self.kept.append((state, start, paid))
+        i, seen = c.ident, self.on_benefit
+        if i >= len(seen):
+            seen.extend(bytes(i + 1 - len(seen)))
+        if state >= self.n_benefit:
+            seen[i] = 0
+            return
+        if seen[i]:
+            paid = start
+        else:
+            paid = start + self.unpaid[state]
+            if end < paid:  # min(start + unpaid, end)
+                paid = end
+        seen[i] = 1
+        if paid > start:
+            self.kept.extend((state, start, paid))
 
     def close(self) -> dict[str, np.ndarray]:
         """Unpaid person-days [benefit state, month]."""
-        kept = np.asarray(self.kept, dtype=float).reshape(-1, 3)
+        kept = packed(self.kept).reshape(-1, 3)
         state = kept[:, 0].astype(np.int64)
         days = interval_person_days(self.calendar, self.plan.n_benefit, state, kept[:, 1], kept[:, 2])
         if self.plan.day_one:

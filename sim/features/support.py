@@ -5,12 +5,14 @@ across moves, exits and re-entries, and starts it again after enough self-suppor
 window: O(1) per spell, never rescanning a citizen's past. It keeps each benefit spell as (state,
 start, paid from, end, support at start, citizen ident), which economics turns into person-days
 by staircase step (the ident tells it a citizen on a state's old rules), and answers
-`support_days` for features that need a citizen's seniority (caseworkers). The rules come from
-the scenario's economics block, or its defaults when there is none.
+`support_days` for features that need a citizen's seniority (`seniors` for many at once, as the
+caseworkers ask at each month's end). The rules come from the scenario's economics block, or its
+defaults when there is none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,6 +21,7 @@ from sim.contract.catalogue import EXITS
 from sim.contract.refusion import COUNTED_EXITS, COVERED, SELF_SUPPORT_EXITS, UNPAID_FIRST_WEEKS
 from sim.contract.schema import Economics, Scenario
 from sim.kernel.citizen import Citizen
+from sim.kernel.ledger import packed
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
 from sim.kernel.streams import PRIOR_SUPPORT, state_key
@@ -110,14 +113,17 @@ class SupportFeature(Feature):
         """Days on public support as the staircase counts them, by citizen ident."""
         self.on_support = bytearray()
         """By ident: the last spell was on a benefit (paid from day 1 at a move from it; the rule of
-        `sim.features.payment.EmployerPeriod`, inlined here on the hot path)."""
+        `sim.features.payment.PaymentFeature`, inlined here on the hot path)."""
         self.away: dict[int, list[tuple[float, float]]] = {}
         """Recent self-support periods by ident (the reset rule)."""
         self.returning: set[int] = set()
         """Citizens back from self-support whose next benefit spell checks the reset rule."""
-        self.kept: list[tuple[int, float, float, float, float, int]] = []
-        """The benefit spells: (state, start, paid from, end, support at start, citizen ident)."""
+        self.kept: list[float] = []
+        """The benefit spells, six numbers each: state, start, paid from, end, support at start,
+        citizen ident."""
         self.record_after = plan.record_after
+        rules = plan.rules
+        self.exit_kinds, self.unpaid_days, self.counted = rules.exits, rules.unpaid_days, rules.counted
 
     def stock(self, state: int, n: int) -> None:
         """The prior support of the state's initial stock (given bands, else the pilot's)."""
@@ -142,16 +148,21 @@ class SupportFeature(Feature):
         i = c.ident
         return (self.days[i] if i < len(self.days) else 0.0) + (now - c.entered)
 
+    def seniors(self, citizens: Iterable[Citizen], now: float, days: float) -> list[Citizen]:
+        """The citizens with at least `days` on public support by `now` (as `support_days` counts)."""
+        count, n = self.days, len(self.days)
+        return [c for c in citizens if (count[c.ident] if c.ident < n else 0.0) + (now - c.entered) >= days]
+
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Account for the citizen's spell in `state` over [start, end]."""
-        rules, i, days = self.rules, c.ident, self.days
+        i, days, on_support = c.ident, self.days, self.on_support
         if i >= len(days):  # an arrival's first spell
-            grow = i + 1 - len(days)
-            days.extend([0.0] * grow)
-            self.on_support.extend(bytes(grow))
+            while len(days) <= i:
+                days.append(0.0)
+                on_support.append(0)
         if state >= self.n_benefit:
-            self.on_support[i] = 0
-            kind = rules.exits[state - self.n_benefit]
+            on_support[i] = 0
+            kind = self.exit_kinds[state - self.n_benefit]
             if kind == "self":  # self-support: remembered for the reset rule
                 self.away.setdefault(i, []).append((start, end))
                 self.returning.add(i)
@@ -164,10 +175,15 @@ class SupportFeature(Feature):
         support = days[i]
         if self.record_after is not None and start >= self.record_after:
             self.entries.append((state, support))
-        paid = start if self.on_support[i] else min(start + rules.unpaid_days[state], end)
-        self.on_support[i] = 1
-        self.kept.append((state, start, paid, end, support, i))
-        if rules.counted[state]:
+        if on_support[i]:
+            paid = start
+        else:
+            paid = start + self.unpaid_days[state]
+            if end < paid:  # min(start + unpaid, end)
+                paid = end
+        on_support[i] = 1
+        self.kept.extend((state, start, paid, end, support, i))
+        if self.counted[state]:
             days[i] = support + (end - paid)
 
     def _maybe_reset(self, i: int, start: float) -> None:
@@ -180,6 +196,6 @@ class SupportFeature(Feature):
 
     def spell_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The benefit spells: state, start, paid from, end, support at start, citizen ident."""
-        kept = np.asarray(self.kept, dtype=float).reshape(-1, 6)
+        kept = packed(self.kept).reshape(-1, 6)
         return (kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3], kept[:, 4],
                 kept[:, 5].astype(np.int64))

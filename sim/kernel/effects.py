@@ -19,18 +19,28 @@ class EffectBook:
 
     def set(self, c: Citizen, source: object, ratios: Ratios | None) -> bool:
         """Give `source`'s ratios to the citizen (None: withdraw them); True if what is in force changed."""
-        current = dict(c.effects) if c.effects else {}
-        if current.get(source) is ratios:
+        effects = c.effects
+        if effects:
+            if effects.get(source) is ratios:
+                return False
+            current = dict(effects)
+        elif ratios is None:
             return False
+        else:
+            current = {}
         if ratios is None:
             current.pop(source, None)
         else:
             current[source] = ratios
-        combined: Ratios = {}
-        for part in current.values():
-            for dest, r in part.items():
-                combined[dest] = combined.get(dest, 1.0) * r
-        key = tuple(sorted((d, r) for d, r in combined.items() if r != 1.0))
+        if len(current) == 1:  # one source: its own ratios
+            (only,) = current.values()
+            key = tuple(sorted((d, 1.0 * r) for d, r in only.items() if r != 1.0))
+        else:
+            combined: Ratios = {}
+            for part in current.values():
+                for dest, r in part.items():
+                    combined[dest] = combined.get(dest, 1.0) * r
+            key = tuple(sorted((d, r) for d, r in combined.items() if r != 1.0))
         effect = self._interned.setdefault(key, dict(key)) if key else None
         changed = effect is not c.effect
         c.effect, c.effects = effect, current or None

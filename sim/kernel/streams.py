@@ -12,6 +12,7 @@ not depend on the number of workers.
 from __future__ import annotations
 
 import zlib
+from array import array
 from typing import Any
 
 import numpy as np
@@ -99,7 +100,9 @@ class CohortDraws:
     """Each citizen's own (exponential, uniform) pairs: pair k of citizen `rank` is fixed by the key.
 
     The k-th pairs of the whole cohort are drawn together, when a citizen first needs one (tiers);
-    past `TIERS`, a citizen's pairs come from its own stream, in blocks.
+    past `TIERS`, a citizen's pairs come from its own stream, in blocks. Pairs are kept as packed
+    doubles: most of a tier is never read, and a float object made for each number would cost more
+    than the ones read.
     """
 
     __slots__ = ("_extra", "_key", "_n", "_streams", "_tiers")
@@ -108,8 +111,8 @@ class CohortDraws:
         self._streams = streams
         self._key = key
         self._n = n
-        self._tiers: list[list[float]] = []
-        self._extra: dict[int, list[float]] = {}
+        self._tiers: list[array[float]] = []
+        self._extra: dict[int, array[float]] = {}
 
     def pair(self, rank: int, k: int) -> tuple[float, float]:
         """Citizen `rank`'s k-th (standard exponential, uniform) pair."""
@@ -126,12 +129,14 @@ class CohortDraws:
         j = k - TIERS
         if extra is None or 2 * j >= len(extra):
             block = self._draw(BLOCK, OVERFLOW, rank, len(extra or ()) // (2 * BLOCK))
-            extra = self._extra[rank] = (extra or []) + block
+            extra = self._extra[rank] = block if extra is None else extra + block
         return extra[2 * j], extra[2 * j + 1]
 
-    def _draw(self, n: int, *key: int) -> list[float]:
+    def _draw(self, n: int, *key: int) -> array[float]:
         rng = self._streams.generator(*self._key, *key)
         out = np.empty((n, 2))
         out[:, 0] = rng.standard_exponential(n)
         out[:, 1] = rng.random(n)
-        return out.ravel().tolist()
+        pairs = array("d")
+        pairs.frombytes(out.tobytes())
+        return pairs

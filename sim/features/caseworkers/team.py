@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -32,6 +32,7 @@ from sim.features.programmes.programme import ProgrammesFeature
 from sim.features.support import KEY as SUPPORT
 from sim.features.support import SupportFeature
 from sim.kernel.citizen import Citizen
+from sim.kernel.ledger import MonthTally
 from sim.kernel.protocol import Feature, Run, SetEffect
 from sim.kernel.streams import ARRIVAL_TEAMS, INITIAL_TEAMS, CohortDraws
 from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
@@ -68,18 +69,23 @@ class CaseworkerTeam:
     """One team during one replication."""
 
     def __init__(self, spec: Team, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, slot: int, support_days: Callable[[Citizen, float], float],
+                 set_effect: SetEffect, slot: int,
+                 seniors: Callable[[Iterable[Citizen], float, float], list[Citizen]],
                  last_offer: Callable[[Citizen], float]) -> None:
         self.spec = spec
         self.slot = slot  # the citizen's Meetings are ext[slot]
-        self.support_days = support_days
+        self.seniors = seniors
         self.last_offer = last_offer
         self.env = env
         self.calendar = calendar
+        self.horizon = calendar.horizon
         self.set_effect = set_effect
         self.states = frozenset(index[s] for s in spec.states)
         self.meeting_effect = {index[d]: r for d, r in spec.effect_per_meeting.items() if r != 1.0} or None
+        self.effect_days = spec.effect_weeks * 7.0 if self.meeting_effect and spec.effect_weeks > 0 else 0.0
         self.change_ratios = {index[d]: r for d, r in spec.change_effect.items()}
+        self.turnover = spec.turnover_per_year > 0 and bool(self.change_ratios)
+        self.first_days = spec.first_meeting_weeks * 7.0
         self.members: dict[int, Citizen] = {}
         self.due: list[tuple[float, int, Citizen, float, bool]] = []  # (due, tie, citizen, spell, first)
         self.tie = itertools.count()
@@ -89,7 +95,7 @@ class CaseworkerTeam:
         self.fixed_interval = bands[0][1] * 7.0 if len(bands) == 1 else 0.0
         self.last_round = -math.inf
         self.changes: dict[int, int] = {}
-        self.counts: list[tuple[int, float, float]] = []
+        self.tally = MonthTally(calendar, len(MEASURES))
         # the team's meeting hours: a seventh of a week's hours comes in each day, unused hours
         # carry over up to a week's worth, and each meeting takes its hours
         self.hours = 0.0
@@ -100,23 +106,26 @@ class CaseworkerTeam:
 
     def entered(self, c: Citizen, now: float) -> None:
         """A citizen entered a team state: its meetings fall due, its caseworker may change."""
-        self.members[c.ident] = c
-        self.changes[c.ident] = 0
-        first = c.entered + self.spec.first_meeting_weeks * 7.0
+        i = c.ident
+        self.members[i] = c
+        self.changes[i] = 0
+        first = c.entered + self.first_days
         if first >= now:
-            self._schedule(c, first, True)
+            if first < self.horizon:
+                self.pending_due[i] = first
+                heapq.heappush(self.due, (first, next(self.tie), c, c.entered, True))
         else:  # in the initial stock: the next meeting is due somewhere in its current interval,
             # and the meetings of the past year were held on schedule before the start
             _, u = self._draw(c)
             interval = self._interval(now - c.entered)
             due = now + u * interval
             self._schedule(c, due, False)
-            past, t = [], due - interval
-            while t > now - YEAR and t > c.entered:
+            past, t, year_ago, fixed = [], due - interval, now - YEAR, self.fixed_interval
+            while t > year_ago and t > c.entered:
                 past.append(t)
-                t -= self._interval(t - c.entered)
+                t -= fixed or self._interval(t - c.entered)
             c.ext[self.slot].held = sorted(past) or None
-        if self.spec.turnover_per_year > 0 and self.change_ratios:
+        if self.turnover:
             if c.entered < now:  # in the initial stock: the changes it has had so far this stay
                 rate, k, t = self.spec.turnover_per_year / YEAR, 0, c.entered
                 while True:
@@ -125,20 +134,22 @@ class CaseworkerTeam:
                         break
                     k += 1
                 if k:
-                    self.changes[c.ident] = k
+                    self.changes[i] = k
                     ratios = {d: r ** k for d, r in self.change_ratios.items()}
                     self.set_effect(c, (self, "changes"), ratios, now)
             self._next_change(c, now)
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left the team's states: a meeting already due and not held is missed."""
-        due = self.pending_due.pop(c.ident, None)
+        i = c.ident
+        due = self.pending_due.pop(i, None)
         if due is not None and due <= self.last_round:  # a round could have held it, and did not
-            self._count(DUE, due)
-            self._count(MISSED, now)
-        self.members.pop(c.ident, None)
-        self.effect_until.pop(c.ident, None)
-        self.changes.pop(c.ident, None)
+            self.tally.add(DUE, due)
+            self.tally.add(MISSED, now)
+        self.members.pop(i, None)
+        if self.effect_until:
+            self.effect_until.pop(i, None)
+        self.changes.pop(i, None)
 
     # --- meetings ---------------------------------------------------------------------------
 
@@ -150,72 +161,99 @@ class CaseworkerTeam:
         return interval * 7.0
 
     def _schedule(self, c: Citizen, due: float, first: bool) -> None:
-        if due >= self.calendar.horizon:
+        if due >= self.horizon:
             return
         self.pending_due[c.ident] = due
         heapq.heappush(self.due, (due, next(self.tie), c, c.entered, first))
 
     def _daily(self) -> Generator[simpy.Event, Any, None]:
         """At the end of each day: hold what fell due, oldest first, while the day's hours last."""
-        spec = self.spec
+        spec, tally = self.spec, self.tally
         give_up, late = spec.give_up_weeks * 7.0, spec.late_after_weeks * 7.0
         per_meeting = spec.hours_per_meeting
         per_day = spec.headcount * spec.hours_per_week / 7.0  # hours
         month_ends = iter(self.calendar.edges[1:])
         month_end = next(month_ends)
-        count = self.counts.append  # (measure, day, amount): `_count` inlined on the daily round
+        cells, months, month_of, edges = tally.cells, tally.months, tally.month, tally.edges
+        due_heap, members, pending, tie = self.due, self.members, self.pending_due, self.tie
+        heappop, heappush = heapq.heappop, heapq.heappush
+        fixed, horizon, slot = self.fixed_interval, self.horizon, self.slot
+        first_14 = 14.0 + TOLERANCE_DAYS  # day 14 itself counts
         yield self.env.timeout(1.0 - DAY_END)  # the rounds run just before midnight, so the last
         while True:                              # day of the horizon has one too
             now = self.last_round = self.env.now
             start = now - (1.0 - DAY_END)
-            count((HOURS_AVAILABLE, start, per_day))
+            at_start, at_now = month_of(start), month_of(now)
+            month_from, month_to = edges[at_start], edges[at_start + 1]  # the month of `start`
+            cells[HOURS_AVAILABLE * months + at_start] += per_day
             self.hours += max(0.0, min(per_day, self.hours_capacity - self.hours))
             held, available = 0, self.hours
-            while self.due and self.due[0][0] <= now and available >= per_meeting:
-                due, _, c, spell, first = heapq.heappop(self.due)
-                if c.entered != spell or c.ident not in self.members:
+            missed = 0
+            while due_heap and due_heap[0][0] <= now and available >= per_meeting:
+                due, _, c, spell, first = heappop(due_heap)
+                if c.entered != spell or c.ident not in members:
                     continue  # the citizen has left the team's states: that meeting never fell due
-                count((DUE, due, 1.0))
-                self.pending_due.pop(c.ident, None)
+                at_due = at_start if month_from <= due < month_to else month_of(due)
+                cells[DUE * months + at_due] += 1.0
                 if now - due > give_up:
-                    count((MISSED, now, 1.0))
+                    missed += 1
                 else:
                     held += 1
                     available -= per_meeting
-                    self._hold(c, max(start, due), due, first, late)
-                self._schedule(c, due + self._interval(due - c.entered), False)
-            while self.due and self.due[0][0] < now - give_up:  # too old to be held any more
-                due, _, c, spell, _ = heapq.heappop(self.due)
-                if c.entered == spell and c.ident in self.members:
-                    count((DUE, due, 1.0))
-                    count((MISSED, now, 1.0))
-                    self.pending_due.pop(c.ident, None)
-                    self._schedule(c, due + self._interval(due - c.entered), False)
+                    if due > start:
+                        day, at_day = due, at_due
+                    else:
+                        day, at_day = start, at_start
+                    cells[HELD * months + at_day] += 1.0
+                    if day - due > late:
+                        cells[LATE * months + at_day] += 1.0
+                    if first:
+                        cells[FIRST_HELD * months + at_day] += 1.0
+                        if day - c.entered <= first_14:
+                            cells[FIRST_14 * months + at_day] += 1.0
+                    record = c.ext[slot]
+                    kept = record.held
+                    if kept is None:
+                        record.held = [day]
+                    else:
+                        if kept[0] <= day - YEAR:
+                            _trim(kept, day - YEAR)
+                        kept.append(day)
+                    if self.effect_days:
+                        self._meeting_effect(c)
+                nxt = due + (fixed or self._interval(due - c.entered))
+                if nxt < horizon:
+                    pending[c.ident] = nxt
+                    heappush(due_heap, (nxt, next(tie), c, spell, False))
+                else:
+                    pending.pop(c.ident, None)
+            while due_heap and due_heap[0][0] < now - give_up:  # too old to be held any more
+                due, _, c, spell, _ = heappop(due_heap)
+                if c.entered == spell and c.ident in members:
+                    cells[DUE * months + month_of(due)] += 1.0
+                    missed += 1
+                    nxt = due + (fixed or self._interval(due - c.entered))
+                    if nxt < horizon:
+                        pending[c.ident] = nxt
+                        heappush(due_heap, (nxt, next(tie), c, spell, False))
+                    else:
+                        pending.pop(c.ident, None)
+            if missed:
+                cells[MISSED * months + at_now] += missed
             self.hours -= min(held * per_meeting, self.hours)
-            count((HOURS_USED, start, held * spec.hours_per_meeting))
+            cells[HOURS_USED * months + at_start] += held * spec.hours_per_meeting
             if now + DAY_END >= month_end - 0.5:  # the round of a month's last day: fokusmål
                 self._month_end(now)
                 month_end = next(month_ends, math.inf)
             yield self.env.timeout(1.0)
 
-    def _hold(self, c: Citizen, held: float, due: float, first: bool, late: float) -> None:
-        """Book a meeting held at `held` (today); its effect starts now, at the day's end."""
-        count = self.counts.append
-        count((HELD, held, 1.0))
-        if held - due > late:
-            count((LATE, held, 1.0))
-        if first:
-            count((FIRST_HELD, held, 1.0))
-            if held - c.entered <= 14.0 + TOLERANCE_DAYS:  # day 14 itself counts
-                count((FIRST_14, held, 1.0))
-        record = c.ext[self.slot]
-        record.held = [t for t in (record.held or ()) if t > held - YEAR] + [held]
+    def _meeting_effect(self, c: Citizen) -> None:
+        """A meeting held at today's round: its effect starts now, at the day's end."""
         now = self.env.now
-        if self.meeting_effect and self.spec.effect_weeks > 0:
-            until = now + self.spec.effect_weeks * 7.0
-            self.effect_until[c.ident] = until
-            self.set_effect(c, (self, "meeting"), self.meeting_effect, now)
-            Timeout(self.env, until - now, (c, c.entered)).callbacks.append(self._meeting_effect_over)
+        until = now + self.effect_days
+        self.effect_until[c.ident] = until
+        self.set_effect(c, (self, "meeting"), self.meeting_effect, now)
+        Timeout(self.env, until - now, (c, c.entered)).callbacks.append(self._meeting_effect_over)
 
     def _meeting_effect_over(self, ev: simpy.Event) -> None:
         c, spell = cast(tuple[Citizen, float], ev.value)
@@ -236,7 +274,7 @@ class CaseworkerTeam:
     def _next_change(self, c: Citizen, now: float) -> None:
         e, _ = self._draw(c)
         at = now + e / (self.spec.turnover_per_year / YEAR)
-        if at < self.calendar.horizon:
+        if at < self.horizon:
             Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._change)
 
     def _change(self, ev: simpy.Event) -> None:
@@ -252,33 +290,41 @@ class CaseworkerTeam:
 
     def _month_end(self, now: float) -> None:
         """Count Dragør's fokusmål among the team's citizens with 12 months' seniority."""
-        count = self.counts.append
-        for c in self.members.values():
-            if self.support_days(c, now) < YEAR:
-                continue
-            count((SENIOR, now, 1.0))
-            if self.last_offer(c) < now - YEAR:
-                count((NO_OFFER, now, 1.0))
-            if len([t for t in (c.ext[self.slot].held or ()) if t > now - YEAR]) < 4:
-                count((FEW_MEETINGS, now, 1.0))
-
-    def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
-        self.counts.append((measure, day, amount))
+        seniors = self.seniors(self.members.values(), now, YEAR)
+        if not seniors:
+            return
+        slot, last_offer, year_ago = self.slot, self.last_offer, now - YEAR
+        no_offer = few = 0
+        for c in seniors:
+            if last_offer(c) < year_ago:
+                no_offer += 1
+            held = c.ext[slot].held
+            if held is None or len([t for t in held if t > year_ago]) < 4:
+                few += 1
+        tally = self.tally
+        tally.add(SENIOR, now, len(seniors))
+        tally.add(NO_OFFER, now, no_offer)
+        tally.add(FEW_MEETINGS, now, few)
 
     def close(self) -> np.ndarray:
         """[measure, month] of the replication."""
-        calendar = self.calendar
         for due, _, c, spell, _ in self.due:  # fallen due, still waiting at the horizon
-            if due < calendar.horizon and c.entered == spell and c.ident in self.members:
-                self._count(DUE, due)
+            if due < self.horizon and c.entered == spell and c.ident in self.members:
+                self.tally.add(DUE, due)
                 self.pending_due.pop(c.ident, None)
         self.due = []
-        out = np.zeros((len(MEASURES), calendar.months))
-        if self.counts:
-            measure, day, amount = (np.asarray(x) for x in zip(*self.counts, strict=True))
-            month = np.clip(np.searchsorted(calendar.edges, day, side="right") - 1, 0, calendar.months - 1)
-            np.add.at(out, (measure.astype(int), month), amount)
-        return out
+        return self.tally.array()
+
+
+def _trim(days: list[float], cut: float) -> None:
+    """Drop the days up to `cut` from the front of a citizen's meeting days (held in order)."""
+    n = 0
+    for t in days:
+        if t > cut:
+            break
+        n += 1
+    if n:
+        del days[:n]
 
 
 @dataclass(frozen=True)
@@ -315,7 +361,7 @@ class TeamsFeature(Feature):
         programmes = run.feature(PROGRAMMES)
         last_offer = programmes.last_offer if isinstance(programmes, ProgrammesFeature) else _no_offer
         self.teams = [CaseworkerTeam(spec, index, run.env, model.calendar, run.set_effect, slot,
-                                     support.support_days, last_offer) for spec in plan.specs]
+                                     support.seniors, last_offer) for spec in plan.specs]
         self.states = frozenset().union(*(team.states for team in self.teams))
         self.by_state = {s: [team for team in self.teams if s in team.states] for s in self.states}
         self.spells = False

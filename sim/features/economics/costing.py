@@ -121,11 +121,12 @@ class EconomicsModel:
         rows.append(state[still] * n_sub + frozen[still])
         lo.append(paid[still])
         hi.append(end[still])
+        c = staircase & counted
+        row, paid_c, end_c, prior_c = state[c] * n_sub, paid[c], end[c], prior[c]
         for k in range(self.n_steps):  # a counted spell climbs the staircase as it goes on
-            c = staircase & counted
-            rows.append(state[c] * n_sub + k)
-            lo.append(np.maximum(paid[c], paid[c] + edges[k] - prior[c]))
-            hi.append(np.minimum(end[c], paid[c] + edges[k + 1] - prior[c]))
+            rows.append(row + k)
+            lo.append(np.maximum(paid_c, paid_c + edges[k] - prior_c))
+            hi.append(np.minimum(end_c, paid_c + edges[k + 1] - prior_c))
         person_days = interval_person_days(self.calendar, self.n_benefit * n_sub, np.concatenate(rows),
                                            np.concatenate(lo), np.concatenate(hi))
         out = person_days.reshape(self.n_benefit, n_sub, -1)

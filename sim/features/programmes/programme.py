@@ -26,7 +26,7 @@ from sim.contract.calendar import Calendar
 from sim.contract.intervention_spec import Intervention
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
-from sim.kernel.ledger import interval_person_days
+from sim.kernel.ledger import MonthTally, interval_person_days
 from sim.kernel.protocol import Feature, Run, SetEffect
 from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws, state_key
 from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
@@ -39,6 +39,9 @@ MEASURES = ("participants", "queued", "referrals", "starts", "lapsed", "declined
 """Per programme and month: average participants and queue length (person-days ÷ days), counts
 of referrals, starts, lapsed and declined referrals, days waited by those who started, and DKK."""
 PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT, COST = range(len(MEASURES))
+AT_WEEK, RATE, AT_CLOCK, ON_ENTRY = range(4)
+REFERRALS_BY_NAME = {"at_week": AT_WEEK, "rate": RATE, "at_clock": AT_CLOCK, "on_entry": ON_ENTRY}
+"""The referral kinds (`Intervention.referral`) as the hot path compares them."""
 
 
 
@@ -76,9 +79,18 @@ class Programme:
         self.calendar = calendar
         self.set_effect = set_effect
         self.clock_days = clock_days or {}  # the first forced clock of each eligible state, in days
-        self.counts: list[tuple[int, float, float]] = []  # (measure, day, amount)
-        self.spans: list[tuple[int, float, float]] = []  # (PARTICIPANTS or QUEUED, from, to)
+        self.horizon = calendar.horizon
+        self.referral = REFERRALS_BY_NAME[spec.referral]
+        self.from_days = spec.from_week * 7.0
+        self.to_days = spec.to_week * 7.0 if spec.to_week is not None else math.inf
+        self.attributes = tuple(spec.attributes.items())
+        self.place = id(self)  # its key in a citizen's Participation.places
+        self.tally = MonthTally(calendar, len(MEASURES))
+        self.span_what: list[int] = []  # PARTICIPANTS or QUEUED, …
+        self.span_from: list[float] = []  # … from, …
+        self.span_to: list[float] = []  # … to, of each stay in the programme or its queue that ended
         self.members: dict[int, tuple[int, float]] = {}  # citizen → (what, since), while in it
+        self.waiting: dict[Any, Citizen] = {}  # each queued citizen by its request for a place
 
     @staticmethod
     def _ratios(given: dict[str, float], index: dict[str, int], factor: float) -> dict[int, float] | None:
@@ -89,36 +101,40 @@ class Programme:
 
     def entered(self, c: Citizen, now: float) -> None:
         """A citizen entered an eligible state at `now`: schedule its referral, if any."""
-        spec, start = self.spec, c.entered + self.spec.from_week * 7.0
-        if spec.referral == "rate":
-            assert spec.rate_per_week is not None  # the schema requires it with referral: rate
-            at = max(now, start) + self._draw_exp(c) / (spec.rate_per_week / 7.0)
-        elif spec.referral == "at_clock":
-            at = c.entered + self.clock_days[c.state] + TOLERANCE_DAYS  # just after: those kept
-            if at < now:
-                return
-        elif spec.referral == "on_entry":
-            at = max(now, start)
-            if c.entered < now and start < now:
-                return  # in the initial stock past the window's start: referred before the horizon
-        else:
+        referral, start = self.referral, c.entered + self.from_days
+        if referral == AT_WEEK:
             at = start
             if at < now:
                 return
-        end = c.entered + spec.to_week * 7.0 if spec.to_week is not None else math.inf
-        if at >= end or at >= self.calendar.horizon:
+        elif referral == RATE:
+            spec = self.spec
+            assert spec.rate_per_week is not None  # the schema requires it with referral: rate
+            at = max(now, start) + self._draw_exp(c) / (spec.rate_per_week / 7.0)
+        elif referral == AT_CLOCK:
+            at = c.entered + self.clock_days[c.state] + TOLERANCE_DAYS  # just after: those kept
+            if at < now:
+                return
+        else:
+            at = max(now, start)
+            if c.entered < now and start < now:
+                return  # in the initial stock past the window's start: referred before the horizon
+        end = c.entered + self.to_days
+        if at >= end or at >= self.horizon:
             return
         Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._refer)
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
         record = c.ext[self.slot]
-        state = record.places.pop(id(self), None) if record is not None else None
+        if record is None:
+            return
+        state = record.places.pop(self.place, None)
         if state is None:
             return
         kind, request, _ = state
         if kind == "queued":
             request.cancel()
+            del self.waiting[request]
         else:
             self._release(request)
         self._leave(c, now)
@@ -134,11 +150,11 @@ class Programme:
             age = (now - c.born) / YEAR_DAYS
             if not self.spec.age[0] <= age < self.spec.age[1]:
                 return  # not of the programme's age
-        if any((c.attrs or {}).get(k) != v for k, v in self.spec.attributes.items()):
+        if self.attributes and any((c.attrs or {}).get(k) != v for k, v in self.attributes):
             return  # not of the programme's target group
-        self._count(REFERRALS, now)
+        self.tally.add(REFERRALS, now)
         if self._draw_uniform(c) >= self.spec.uptake:
-            self._count(DECLINED, now)
+            self.tally.add(DECLINED, now)
             return
         if self.resource is None:
             self._start(c, now, None, now)
@@ -150,40 +166,49 @@ class Programme:
         wait = self.spec.max_wait_weeks
         if wait == 0:
             request.cancel()
-            self._count(LAPSED, now)
+            self.tally.add(LAPSED, now)
             return
-        c.ext[self.slot].places[id(self)] = ("queued", request, now)
+        c.ext[self.slot].places[self.place] = ("queued", request, now)
         self._join(c, QUEUED, now)
-        def over(_: simpy.Event) -> None:
-            self._queue_over(c, request, now)
+        self.waiting[request] = c
+        request.callbacks.append(self._granted)  # a place came free, …
+        if wait is not None:  # … or patience ran out
+            Timeout(self.env, wait * 7.0, request).callbacks.append(self._patience_over)
 
-        request.callbacks.append(over)  # a place came free
-        if wait is not None:
-            Timeout(self.env, wait * 7.0).callbacks.append(over)  # or patience ran out
+    def _granted(self, ev: simpy.Event) -> None:
+        self._queue_over(ev)
 
-    def _queue_over(self, c: Citizen, request: Any, since: float) -> None:
+    def _patience_over(self, ev: simpy.Event) -> None:
+        self._queue_over(ev.value)
+
+    def _queue_over(self, request: Any) -> None:
         """The queued citizen got a place or waited too long, whichever came first."""
-        places = c.ext[self.slot].places
-        mine = places.get(id(self))
-        if mine is None or mine[0] != "queued" or mine[1] is not request:
+        c = self.waiting.get(request)
+        if c is None:
             return  # the citizen left while queued, or already has its place
+        places = c.ext[self.slot].places
+        mine = places.get(self.place)
+        if mine is None or mine[0] != "queued" or mine[1] is not request:
+            return
+        since = mine[2]
         now = self.env.now
         self._leave(c, now)
-        places.pop(id(self))
+        places.pop(self.place)
+        del self.waiting[request]
         if request.triggered:
             self._start(c, now, request, since)
         else:
             request.cancel()
-            self._count(LAPSED, now)
+            self.tally.add(LAPSED, now)
 
     def _start(self, c: Citizen, now: float, request: Any, referred: float) -> None:
-        self._count(STARTS, now)
+        self.tally.add(STARTS, now)
         record = c.ext[self.slot]
         record.last_offer = now
-        self._count(WAIT, now, now - referred)
+        self.tally.add(WAIT, now, now - referred)
         spec = self.spec
         weeks = spec.duration_weeks if spec.duration == "fixed" else spec.duration_weeks * self._draw_exp(c)
-        record.places[id(self)] = ("participating", request, now)
+        record.places[self.place] = ("participating", request, now)
         self._join(c, PARTICIPANTS, now)
         self.set_effect(c, self, self.during, now)
         Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
@@ -191,11 +216,11 @@ class Programme:
     def _finish(self, ev: simpy.Event) -> None:
         c, spell, request = cast(tuple[Citizen, float, Any], ev.value)
         places = c.ext[self.slot].places
-        mine = places.get(id(self))
+        mine = places.get(self.place)
         if c.entered != spell or mine is None or mine[1] is not request or mine[0] != "participating":
             return
         now = self.env.now
-        del places[id(self)]
+        del places[self.place]
         self._release(request)
         self._leave(c, now)
         if self.after and self.spec.effects.after_weeks > 0:
@@ -234,29 +259,25 @@ class Programme:
     def _draw_uniform(self, c: Citizen) -> float:
         return self._draw(c)[1]
 
-    def _count(self, measure: int, day: float, amount: float = 1.0) -> None:
-        self.counts.append((measure, day, amount))
-
     def _join(self, c: Citizen, what: int, now: float) -> None:
         self.members[c.ident] = (what, now)
 
     def _leave(self, c: Citizen, now: float) -> None:
         what, since = self.members.pop(c.ident)
-        self.spans.append((what, since, now))
+        self.span_what.append(what)
+        self.span_from.append(since)
+        self.span_to.append(now)
 
     def close(self) -> np.ndarray:
         """[measure, month]: average participants and queue, counts, days waited and DKK."""
         calendar = self.calendar
-        months, horizon = calendar.months, calendar.horizon
-        out = np.zeros((len(MEASURES), months))
-        if self.counts:
-            measure, day, amount = (np.asarray(x) for x in zip(*self.counts, strict=True))
-            month = np.minimum(np.searchsorted(calendar.edges, day, side="right") - 1, months - 1)
-            np.add.at(out, (measure.astype(int), month), amount)
-        spans = self.spans + [(what, since, horizon) for what, since in self.members.values()]
-        if spans:
-            what, start, end = (np.asarray(x) for x in zip(*spans, strict=True))
-            days = interval_person_days(calendar, len(MEASURES), what.astype(np.int64), start, end)
+        out = self.tally.array()
+        what = self.span_what + [what for what, _ in self.members.values()]
+        if what:
+            start = self.span_from + [since for _, since in self.members.values()]
+            end = self.span_to + [calendar.horizon] * len(self.members)
+            days = interval_person_days(calendar, len(MEASURES), np.asarray(what, dtype=np.int64),
+                                        np.asarray(start), np.asarray(end))
             out[PARTICIPANTS] = days[PARTICIPANTS] / calendar.days
             out[QUEUED] = days[QUEUED] / calendar.days
             out[COST] = days[PARTICIPANTS] / 7.0 * self.spec.cost_per_week_dkk
