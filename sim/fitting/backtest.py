@@ -143,13 +143,15 @@ def origin_scenario(scenario: Scenario, fit: Fit, history: pd.DataFrame, origin:
 
     With `RESTARTS`: the fitted scenario restarted on the origin's first day from the observed
     stock in `history` (the figures that end before the origin), with the elapsed durations the
-    model implies (`sim.fitting.restart`); the fitted initial stock is neither used nor drawn.
+    model implies (`sim.fitting.restart`), each state's stock drawn per replication with the sd
+    its last figure, an average over a period, leaves (`stock_noise`); the fitted initial stock
+    is neither used nor drawn.
     Without: the fitted scenario from its own start, re-simulating the fit window first.
     """
     fitted = fitted_scenario(scenario, fit)
     if not RESTARTS:
         return fitted, None
-    restarted = restart(fitted, history, month_text(month_number(origin) - 1))
+    restarted = restart(fitted, history, month_text(month_number(origin) - 1), stock_noise=True)
     return restarted.scenario, restarted.stock
 
 

@@ -12,6 +12,14 @@ The restart (`restart`) moves the scenario's start to the first day of the month
   figure half a month on along the model's own path (up in a rising month, down in a falling
   one), which a restart from the model's own month then reproduces. Before the scenario's start
   (through = the month before it) there is no model path and the ratio is 1.
+- **Its uncertainty** (with `stock_noise`): the figure is an average over its period, and the
+  stock on the restart day is not observed; it differs from the estimate above by what came and
+  went later in the period than its average, (1/T) ∫₀ᵀ t dN(t) for the period's T days and the
+  state's moves in and out dN, whose variance is (1/T²) ∫₀ᵀ t² r(t) dt at the twin's rate r of
+  moves in and out (about a third of a month's moves for a monthly figure; for a period much
+  longer than a stay it is the stock's own Poisson variance, the cap). Each state's restarted
+  stock is then drawn per replication with that sd (`uncertainty.parameters`), so a forecast's
+  first months are not narrower than what is known of the stock.
 - **The elapsed durations** of that stock: a snapshot's when given, else those the model implies
   for it and its recent inflows (`sim.fitting.elapsed`): the arrivals of the months before the
   restart still there, and what is left of the scenario's own initial stock, aged.
@@ -144,6 +152,22 @@ def _stock(scenario: Scenario, model: Model, actuals: Actuals, through: str, twi
     return out
 
 
+def stock_sd(model: Model, twin: Expectation, state: int, first: int, k: int) -> float:
+    """The sd of a state's stock on the restart day about its estimate from the average over months
+    `first`..`k − 1` (see the module): √((1/T²) Σₘ rₘ/dₘ ((bₘ − a)³ − (aₘ − a)³)/3) with the
+    twin's moves in and out rₘ of each month [aₘ, bₘ) of dₘ days, a the period's first day and T
+    its days; at most the square root of the stock itself."""
+    edges = np.asarray(model.calendar.edges, dtype=float)
+    flows = twin.flows[..., first:k]
+    moves = flows[:, state].sum(axis=0) + flows[state].sum(axis=0) - 2.0 * flows[state, state]
+    lo, hi = edges[first:k] - edges[first], edges[first + 1: k + 1] - edges[first]
+    total = hi[-1] if len(hi) else 0.0
+    if total <= 0:
+        return 0.0
+    variance = float(np.sum(moves / (hi - lo) * (hi**3 - lo**3) / 3.0)) / total**2
+    return math.sqrt(max(0.0, min(variance, float(twin.stock_end[state, k - 1]))))
+
+
 def _arrivals(model: Model, twin: Expectation, actuals: Actuals, state: int, k: int) -> np.ndarray:
     """Arrivals per day into `state` on each day before the restart: the twin's moves into it (from
     outside and every other state), or the month's observed inflow_count where the actuals give it."""
@@ -263,9 +287,11 @@ def _old_rules(data: dict[str, Any], model: Model, twin: Expectation | None, k: 
 
 
 def restart(scenario: Scenario, actuals: pd.DataFrame, through: str | None = None,
-            snapshot: pd.DataFrame | None = None) -> Restart:
+            snapshot: pd.DataFrame | None = None, stock_noise: bool = False) -> Restart:
     """The scenario restarted the month after `through` (default: the last actual month) from the
-    actual stock; see the module's text for what is taken from where."""
+    actual stock; see the module's text for what is taken from where. With `stock_noise`, each
+    state's restarted stock is drawn per replication with the sd its period average leaves
+    (`stock_sd`)."""
     model = compile_model(scenario)
     found = Actuals(actuals, model, unpaid_days(scenario))
     through = check_through(scenario, through, found)
@@ -302,6 +328,18 @@ def restart(scenario: Scenario, actuals: pd.DataFrame, through: str | None = Non
     data = scenario_data(scenario)
     data["initial"], data["initial_durations"] = initial, durations
     _edit(data, scenario, start, scenario.months - k)
+    if stock_noise and twin is not None:
+        drawn = []
+        for s, (n, source, _) in enumerate(stocks):
+            if n > 0 and source is not None:
+                first = max(0, months_between(model.calendar.labels[0], source.figure.first))
+                sd = stock_sd(model, twin, s, first, k)
+                if sd > 0:
+                    drawn.append({"path": f"initial.{model.codes[s]}", "sd": sd})
+        if drawn:
+            block = dict(data.get("uncertainty") or {"split_runs": 0})
+            block["parameters"] = [*block.get("parameters", []), *drawn]
+            data["uncertainty"] = block
     _old_rules(data, model, twin, k, initial)
     restarted = scenario_from_dict(data, f"<{scenario.name} restarted after {through}>")
     expected = (twin.person_days[: model.n_benefit] / model.calendar.days[:k] if twin is not None
