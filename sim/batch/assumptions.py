@@ -168,8 +168,8 @@ class AssumptionCheck:
 
 
 def check_assumptions(prepared: Model, targets: list[ResolvedTarget], point: np.ndarray,
-                      seeds: Sequence[np.random.SeedSequence], runner: Executor | int = 1,
-                      progress: Progress | None = None) -> AssumptionCheck:
+                      seeds: Sequence[np.random.SeedSequence], workers: int = 1,
+                      progress: Progress | None = None, executor: Executor | None = None) -> AssumptionCheck:
     """Run each end of each assumption on `seeds` (the batch's first replications) and compare
     each target's probability there with its probability at the point, from `point` [target,
     replication]: the batch's own values of those replications."""
@@ -181,8 +181,8 @@ def check_assumptions(prepared: Model, targets: list[ResolvedTarget], point: np.
             values[e] = point  # the same dynamics: only the end's thresholds differ
     tasks = [(e, i, seed) for e, end in enumerate(models.ends) if simulated(end)
              for i, seed in enumerate(seeds)]
-    executor = runner if not isinstance(runner, int) else executor_for(runner, len(tasks))
-    for results in executor.run(Work(prepared, EndModels, _end_values), tasks):
+    chosen = executor_for(workers, len(tasks), executor)
+    for results in chosen.run(Work(prepared, EndModels, _end_values), tasks):
         for e, i, v in results:
             values[e, :, i] = v
         if progress is not None:

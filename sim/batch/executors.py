@@ -13,14 +13,13 @@ queued and stops its workers before it returns; a local worker whose parent dies
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -44,15 +43,8 @@ class Work(Generic[T, R]):
     payload: Any
     build: Callable[[Any], Any]
     step: Callable[[Any, T], R]
-    key: str = field(default="")
-    """Names the payload in a worker's cache (a hash of it unless given)."""
-
-    def named(self) -> Work[T, R]:
-        """This work with its key set: the payload's hash, so a worker builds each payload once."""
-        if self.key:
-            return self
-        digest = hashlib.sha256(pickle.dumps(self.payload, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
-        return Work(self.payload, self.build, self.step, digest[:16])
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Names the payload in a worker's cache: each Work is built once in each process."""
 
 
 class Executor(Protocol):
@@ -134,7 +126,6 @@ class LocalProcesses:
     workers: int
 
     def run(self, work: Work[T, R], tasks: Sequence[T]) -> Iterator[list[R]]:
-        work = work.named()
         todo = chunks(tasks, chunk_size(len(tasks), self.workers))
         before = set(multiprocessing.active_children())
         pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_local,
@@ -198,7 +189,6 @@ class Dask:
         live: set[Any] = set()
         try:
             self.workers = max(1, sum(client.nthreads().values()))
-            work = work.named()
             todo = chunks(tasks, chunk_size(len(tasks), self.workers))
             shipped = client.scatter(work, broadcast=True, hash=False)
             live = {client.submit(_dask_chunk, shipped, chunk, pure=False)
@@ -225,8 +215,11 @@ class Dask:
         return f"a local Dask cluster of {self.local} processes" if self.local else f"Dask at {self.address}"
 
 
-def executor_for(workers: int, tasks: int) -> Executor:
-    """This process for one worker or one task, else local processes (never more than tasks)."""
+def executor_for(workers: int, tasks: int, given: Executor | None = None) -> Executor:
+    """`given` when there is one; else this process for one worker or one task, else local
+    processes (never more than tasks)."""
+    if given is not None:
+        return given
     if workers <= 1 or tasks <= 1:
         return InProcess()
     return LocalProcesses(min(workers, tasks))

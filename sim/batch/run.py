@@ -155,7 +155,7 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     todo = store.missing()
     if progress is not None and runs > len(todo):
         progress(runs - len(todo))
-    chosen = executor if executor is not None else executor_for(workers, len(todo))
+    chosen = executor_for(workers, len(todo), executor)
     LOG.debug("%s: %d of %d replications to run on %s", scenario.name, len(todo), runs, chosen.describe())
     try:
         for results in chosen.run(Work(batch, _as_is, _drawn), todo):
@@ -168,11 +168,11 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
     layers = None
     if draws is not None and scenario.uncertainty is not None and scenario.uncertainty.split_runs > 1:
         split = range(scenario.uncertainty.split_runs)
-        chosen = executor if executor is not None else executor_for(workers, len(split))
+        chosen = executor_for(workers, len(split), executor)
         fixed = sorted((r for results in chosen.run(Work(batch, _as_is, _fixed), split) for r in results),
                        key=lambda r: r[0])
         layers = layers_frame(model, targets, store, [(m, v) for _, m, v in fixed])
-    checked = _check(model, targets, store, seed, executor or workers, progress, assumption_runs)
+    checked = _check(model, targets, store, seed, workers, executor, progress, assumption_runs)
     return RunResult(
         scenario, seed, runs, model, targets, store,
         summary.monthly_frame(model, store), summary.yearly_frame(model, store),
@@ -183,11 +183,12 @@ def run(scenario: Scenario, runs: int = 100, seed: int | None = None, workers: i
 
 
 def _check(model: Model, targets: list[ResolvedTarget], store: ReplicationStore, seed: int,
-           runner: Executor | int, progress: Progress | None, assumption_runs: int) -> AssumptionCheck | None:
+           workers: int, executor: Executor | None, progress: Progress | None,
+           assumption_runs: int) -> AssumptionCheck | None:
     """The assumption check on the batch's first replications, or None when there is none to make."""
     k = check_runs(model.scenario, store.runs, assumption_runs)
     if k == 0:
         return None
     point = np.asarray(store.arrays["targets"])[:, :k]
-    return check_assumptions(model, targets, point, [replication_seed(seed, i) for i in range(k)], runner,
-                             progress)
+    return check_assumptions(model, targets, point, [replication_seed(seed, i) for i in range(k)], workers,
+                             progress, executor)

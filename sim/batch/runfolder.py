@@ -17,10 +17,13 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from sim.batch.run import RunResult
 from sim.contract.calendar import Calendar
+from sim.contract.errors import ScenarioError
+from sim.contract.loader import load_scenario
 from sim.contract.schema import Scenario
 from sim.contract.yamlio import dump_yaml
 from sim.results.folder import FACTS, LOG_FILE, RUNNING, SCENARIO_FILE
@@ -287,6 +290,46 @@ def reclaim(folder: Path) -> dict[str, object]:
                               f"(process {pid}); wait for it, or stop it first") from None
     _CLAIMS[folder] = fd
     return running_facts(folder)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A stopped run taken over to be completed: what it was started with."""
+
+    scenario: Scenario
+    seed: int
+    runs: int
+    assumption_runs: int
+    lang: str
+
+
+def reclaim_stopped(folder: Path, version: str) -> Stopped:
+    """Take over the stopped run in `folder` (`reclaim`) and check that it can be completed as it
+    was started: its running.json says how, this caseflow started it, and its scenario.yaml is
+    the one it was started with. RunFolderError says why not (and the folder is let go)."""
+    facts = reclaim(folder)
+    try:
+        missing = [key for key in ("seed", "runs", "assumption_runs", "lang", "caseflow_version",
+                                   "scenario_sha256") if key not in facts]
+        if missing:
+            raise RunFolderError(f"{folder}/{RUNNING} does not say the run's {missing[0]} (it was stopped "
+                                 "before its first replication); start the run again in a new folder")
+        if facts["caseflow_version"] != version:
+            raise RunFolderError(f"{folder} was started by caseflow {facts['caseflow_version']} and this is "
+                                 f"{version}: its replications would not match; start it again")
+        try:
+            scenario = load_scenario(folder / SCENARIO_FILE)
+        except ScenarioError as exc:
+            raise RunFolderError("\n".join(str(p) for p in exc.problems)) from None
+        seed = int(str(facts["seed"]))
+        if scenario_hash(scenario, seed) != facts["scenario_sha256"]:
+            raise RunFolderError(f"{folder}/{SCENARIO_FILE} is not the scenario the run was started with (it "
+                                 "was edited); start the run again in a new folder")
+    except RunFolderError:
+        let_go(folder)
+        raise
+    return Stopped(scenario, seed, int(str(facts["runs"])), int(str(facts["assumption_runs"])),
+                   str(facts["lang"]))
 
 
 def let_go(folder: Path) -> None:

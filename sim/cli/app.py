@@ -295,32 +295,14 @@ def _resume(folder: Path, workers: int | None, executor: Executor | None, talk: 
     """Complete the stopped run in `folder` as it was started."""
     with starting():
         from sim import __version__
-        from sim.batch.runfolder import RunFolderError, let_go, reclaim, scenario_hash
-        from sim.results.folder import SCENARIO_FILE
+        from sim.batch.runfolder import RunFolderError, reclaim_stopped
 
         try:
-            facts = reclaim(folder)
+            stopped = reclaim_stopped(folder, __version__)
         except RunFolderError as exc:
             raise _refuse(exc) from None
-        try:
-            wanted = ("seed", "runs", "assumption_runs", "lang", "caseflow_version", "scenario_sha256")
-            missing = [key for key in wanted if key not in facts]
-            if missing:
-                raise _refuse(f"{folder}/running.json does not say the run's {missing[0]} (it was stopped "
-                              "before its first replication); start the run again in a new folder")
-            if facts["caseflow_version"] != __version__:
-                raise _refuse(f"{folder} was started by caseflow {facts['caseflow_version']} and this is "
-                              f"{__version__}: its replications would not match; start it again")
-            scenario = _load_or_exit(folder / SCENARIO_FILE)
-            seed, runs = int(str(facts["seed"])), int(str(facts["runs"]))
-            if scenario_hash(scenario, seed) != facts["scenario_sha256"]:
-                raise _refuse(f"{folder}/{SCENARIO_FILE} is not the scenario the run was started with (it "
-                              "was edited); start the run again in a new folder")
-        except typer.Exit:
-            let_go(folder)
-            raise
-    _batch(scenario, folder, runs, seed, int(str(facts["assumption_runs"])), str(facts["lang"]), workers,
-           executor, talk, discard=None, label=folder, resume=True)
+    _batch(stopped.scenario, folder, stopped.runs, stopped.seed, stopped.assumption_runs, stopped.lang,
+           workers, executor, talk, discard=None, label=folder, resume=True)
 
 
 def _batch(scenario: Scenario, folder: Path, runs: int, seed: int, checked: int, lang: str,

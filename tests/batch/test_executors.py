@@ -107,10 +107,6 @@ def test_a_dask_scheduler_and_workers_started_as_processes_give_the_same_numbers
 
 # --- a worker lost mid-batch ----------------------------------------------------------------------
 
-def _marker(folder: str) -> str:
-    return folder
-
-
 def _square_or_die(folder: str, task: int) -> tuple[int, int]:
     """Task 5's first attempt kills its worker process (as a lost machine would); later ones compute."""
     mark = Path(folder) / "died-once"
@@ -123,7 +119,7 @@ def _square_or_die(folder: str, task: int) -> tuple[int, int]:
 def test_a_dask_worker_lost_mid_batch_is_retried_with_the_same_result(tmp_path: Path) -> None:
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
-        work: Work[int, tuple[int, int]] = Work(str(tmp_path), _marker, _square_or_die)
+        work: Work[int, tuple[int, int]] = Work(str(tmp_path), _identity, _square_or_die)
         results = [r for chunk in Dask(local=2).run(work, list(range(40))) for r in chunk]
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
