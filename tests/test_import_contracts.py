@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     "sim.cli",
+    "sim.serve",
     "sim.reports",
     "sim.fitting",
     "sim.batch",

@@ -70,10 +70,6 @@ class StateTruth:
     seasonality: tuple[float, ...]
     """Twelve monthly factors on the inflow, January first."""
 
-    def total_rates(self) -> np.ndarray:
-        """The total hazard per week of each band."""
-        return np.sum([r.rates for r in self.routes], axis=0) if self.routes else np.zeros(len(self.edges))
-
 
 @dataclass(frozen=True)
 class World:
@@ -241,8 +237,7 @@ def sojourn(rng: np.random.Generator, s: StateTruth, destinations: tuple[str, ..
     leave_at = np.full(len(at), np.inf)
     dest = np.full(len(at), -1)
     done = np.zeros(len(at), dtype=bool)
-    for cut, bound, band in zip(cuts, bounds, band_of, strict=True):
-        del cut
+    for bound, band in zip(bounds, band_of, strict=True):
         idx = np.flatnonzero(~done & (at < bound))
         if not len(idx):
             continue

@@ -26,6 +26,7 @@ from numpy.lib.format import read_array_header_1_0, read_array_header_2_0, read_
 
 from sim.batch.executors import Executor
 from sim.batch.run import Progress, RunResult, fresh_seed, run
+from sim.batch.runfolder import STORE, scenario_hash
 from sim.batch.store import DONE, StoreMismatch, finished
 from sim.contract.calendar import Calendar
 from sim.contract.catalogue import TOTAL
@@ -40,8 +41,6 @@ LOG = logging.getLogger("caseflow.batch")
 
 DEFAULT_RUNS = 100
 """Replications of each scenario when none are asked for (and the base is not a saved run)."""
-STORE = "store"
-"""A run folder's subfolder of per-replication arrays (`sim.batch.runfolder.STORE`)."""
 
 
 @dataclass
@@ -143,9 +142,10 @@ def saved_base(folder: Path, version: str, runs: int | None = None, seed: int | 
         raise SavedBaseError(f"{folder} has no {SCENARIO_FILE} (the resolved scenario); give a folder "
                              "`caseflow run` wrote")
     scenario = load_scenario(folder / SCENARIO_FILE)
-    if scenario.seed != own_seed:
-        raise SavedBaseError(f"{folder / SCENARIO_FILE} gives seed {scenario.seed} and {folder / FACTS} "
-                             f"{own_seed}: the scenario was edited after the run; {_AGAIN}")
+    recorded = facts.get("scenario_sha256")
+    if scenario.seed != own_seed or (recorded is not None and scenario_hash(scenario, own_seed) != recorded):
+        raise SavedBaseError(f"{folder / SCENARIO_FILE} is not the scenario {folder / FACTS} was run with: "
+                             f"the scenario was edited after the run; {_AGAIN}")
     _check_store(folder / STORE, scenario, own_runs)
     return SavedBase(folder, scenario, own_seed, own_runs)
 

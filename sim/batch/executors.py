@@ -13,13 +13,16 @@ queued and stops its workers before it returns; a local worker whose parent dies
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -165,9 +168,106 @@ def stop_children(keep: set[multiprocessing.process.BaseProcess]) -> None:
             child.kill()
 
 
-def _dask_chunk(work: Work[T, R], chunk: list[T]) -> list[R]:
+def _built_chunk(work: Work[T, R], chunk: list[T]) -> list[R]:
+    """A chunk run by a worker that may not have built `work` yet (it travels with each chunk)."""
     state = _state(work)
     return [work.step(state, task) for task in chunk]
+
+
+_KEPT: OrderedDict[str, Any] = OrderedDict()
+"""A standing worker's built payloads, by key (the few latest: a page may switch between scenarios)."""
+KEPT_WORKS = 4
+
+
+def _standing_chunk(key: str, blob: bytes, chunk: list[Any]) -> list[Any]:
+    """A chunk run by a standing worker: the Work travels pickled (cheap to send again) and is
+    unpickled and built only the first time this worker meets its key."""
+    if key not in _KEPT:
+        work = pickle.loads(blob)
+        _KEPT[key] = (work, work.build(work.payload))
+        while len(_KEPT) > KEPT_WORKS:
+            _KEPT.popitem(last=False)
+    _KEPT.move_to_end(key)
+    work, state = _KEPT[key]
+    return [work.step(state, task) for task in chunk]
+
+
+def _import(modules: Sequence[str]) -> None:
+    for name in modules:
+        importlib.import_module(name)
+
+
+def _init_standing(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+class Standing:
+    """Tasks in `workers` local processes that outlive each batch, for many small batches in a
+    row (an interactive page): started once (spawned, so a threaded parent is safe to start them
+    from), each builds a Work the first time a task of it arrives. Tasks go one at a time with
+    one more queued than there are workers, so a batch closed early (a new question) leaves at
+    most one task a worker to finish; the workers stay for the next; `close()` stops them."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._before: set[multiprocessing.process.BaseProcess] = set()
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _started(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._before = set(multiprocessing.active_children())
+                self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                                 mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_init_standing, initargs=(os.getpid(),))
+            return self._pool
+
+    def start(self, *modules: str) -> None:
+        """Start the workers now, each importing `modules`, so that the first batch finds them
+        ready (a spawned worker takes a second or two to import the numerical libraries)."""
+        pool = self._started()
+        for _ in range(self.workers):
+            pool.submit(_import, modules)
+
+    def _blob(self, work: Work[Any, Any]) -> bytes:
+        with self._lock:
+            if work.key not in self._blobs:
+                self._blobs[work.key] = pickle.dumps(work)
+                while len(self._blobs) > KEPT_WORKS:
+                    self._blobs.popitem(last=False)
+            return self._blobs[work.key]
+
+    def run(self, work: Work[T, R], tasks: Sequence[T]) -> Iterator[list[R]]:
+        pool, blob = self._started(), self._blob(work)
+        todo = iter(tasks)
+        pending = {pool.submit(_standing_chunk, work.key, blob, [task])
+                   for task in islice(todo, self.workers + 1)}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results = future.result()
+                    for task in islice(todo, 1):
+                        pending.add(pool.submit(_standing_chunk, work.key, blob, [task]))
+                    yield results
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the workers (a standing pool not closed is stopped when its process exits)."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                stop_children(self._before)
+                self._pool = None
+
+    def describe(self) -> str:
+        return f"{self.workers} standing local processes"
 
 
 @dataclass
@@ -191,7 +291,7 @@ class Dask:
             self.workers = max(1, sum(client.nthreads().values()))
             todo = chunks(tasks, chunk_size(len(tasks), self.workers))
             shipped = client.scatter(work, broadcast=True, hash=False)
-            live = {client.submit(_dask_chunk, shipped, chunk, pure=False)
+            live = {client.submit(_built_chunk, shipped, chunk, pure=False)
                     for chunk in islice(todo, WINDOW * self.workers)}
             with client.as_current():
                 flow = as_completed(live)
@@ -200,7 +300,7 @@ class Dask:
                 live.discard(future)
                 future.release()
                 for chunk in islice(todo, 1):
-                    following = client.submit(_dask_chunk, shipped, chunk, pure=False)
+                    following = client.submit(_built_chunk, shipped, chunk, pure=False)
                     live.add(following)
                     flow.add(following)
                 yield results

@@ -52,14 +52,17 @@ from sim.batch.points import (
     StudyError,
     check_point,
     current_value,
+    declared_ranges,
     run_points,
     seconds_per_run,
     whole_only,
 )
 from sim.batch.run import default_workers, fresh_seed
-from sim.batch.sensitivity import SD_SPAN
+from sim.contract.checks.assumptions import drawn_from_fit
+from sim.contract.parameters import scenario_data
 from sim.contract.schema import Scenario
 from sim.features import prepare_model
+from sim.results.binomial import probability_error
 
 COLUMNS = ("target", "lever", "wanted", "direction", "status", "value", "low", "high", "probability",
            "probability_se", "runs", "probability_at", "point", "change", "bound_low", "bound_high",
@@ -98,22 +101,16 @@ def lever_for(scenario: Scenario, path: str, bounds: tuple[float, float] | None 
     uncertain range (± 2 sd), else half to twice its value; whole numbers when `integer` or when
     the scenario allows only those there (StudyError for a lever that cannot be searched)."""
     point = current_value(scenario, path)
-    fit, u = scenario.parameters, scenario.uncertainty
-    named = {path, path.removesuffix(".rate")}
-    if fit is not None and u is not None and u.fitted and named & set(fit.values):
-        raise StudyError(f"{path} is drawn from {fit.source or 'the fit'} in every replication "
+    if drawn_from_fit(scenario, scenario_data(scenario), path) is not None:
+        source = scenario.parameters.source if scenario.parameters is not None else ""
+        raise StudyError(f"{path} is drawn from {source or 'the fit'} in every replication "
                          "(uncertainty.fitted), so a value set for it would not be used; set "
                          "uncertainty.fitted: false to search it")
     whole = whole_only(scenario, path) if integer is None else integer
     if bounds is None:
-        assumed = next(((a.low, a.high) for a in scenario.assumptions if a.path == path), None)
-        drawn = next((p for p in (scenario.uncertainty.parameters if scenario.uncertainty else ())
-                      if p.path == path), None)
-        if assumed is not None:
-            bounds = (float(assumed[0]), float(assumed[1]))
-        elif drawn is not None:
-            cut = drawn.bounds if drawn.bounds is not None else (0.0, math.inf)
-            bounds = (max(cut[0], point - SD_SPAN * drawn.sd), min(cut[1], point + SD_SPAN * drawn.sd))
+        declared = declared_ranges(scenario).get(path)
+        if declared is not None:
+            bounds = declared[0], declared[1]
         elif point != 0:
             bounds = (min(point / 2, point * 2), max(point / 2, point * 2))
         else:
@@ -155,8 +152,12 @@ class GoalSeekPlan:
     runs: int
     max_runs: int
     tolerance: float
-    seed: int
     study: Study = field(repr=False)
+
+    @property
+    def seed(self) -> int:
+        """The batch seed of every value's replications."""
+        return self.study.seed
 
     @property
     def max_steps(self) -> int:
@@ -190,16 +191,17 @@ def plan_goal_seek(scenario: Scenario, target: str, lever: str, probability: flo
     if runs < 1 or max_runs < runs:
         raise StudyError(f"runs ({runs}) must be at least 1 and at most max_runs ({max_runs})")
     chosen = lever_for(scenario, lever, bounds, integer)
-    span = chosen.high - chosen.low
     if tolerance is None:
-        tolerance = 1.0 if chosen.whole else span / SPAN_PARTS
+        tolerance = 1.0 if chosen.whole else (chosen.high - chosen.low) / SPAN_PARTS
     if not tolerance > 0:
         raise StudyError(f"the tolerance must be above 0, got {tolerance:g}")
+    if chosen.whole:
+        tolerance = max(tolerance, 1.0)  # whole numbers are never nearer than 1
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else fresh_seed()
     study = Study(prepare_model(scenario, seed), seed, draw=True)
-    return GoalSeekPlan(scenario, target, names.index(target), chosen, probability, runs, max_runs,
-                        max(tolerance, 1.0) if chosen.whole else tolerance, seed, study)
+    return GoalSeekPlan(scenario, target, names.index(target), chosen, probability, runs, max_runs, tolerance,
+                        study)
 
 
 class _Seeker:
@@ -229,11 +231,8 @@ class _Seeker:
     def estimate(met: np.ndarray) -> tuple[float, float, int]:
         """The share met among the defined replications, its binomial standard error, and how many."""
         defined = met[~np.isnan(met)]
-        n = len(defined)
-        if n == 0:
-            return math.nan, math.nan, 0
-        p = float(defined.mean())
-        return p, math.sqrt(p * (1 - p) / n), n
+        p, se, *_ = probability_error(int(np.count_nonzero(defined)), len(defined))
+        return p, se, len(defined)
 
     def verdict(self, x: float, role: str) -> str:
         """Whether x is above, below or (at `max_runs`) undecided about the goal, doubling the

@@ -35,7 +35,7 @@ from sim.features import carry_preparation, compile_model
 from sim.kernel.engine import simulate
 from sim.kernel.model import Model
 from sim.kernel.streams import replication_seed
-from sim.results.metrics import measure
+from sim.results.metrics import Metrics, measure
 from sim.results.targets import ResolvedTarget, resolve_targets, target_values
 
 Values = tuple[tuple[str, float], ...]
@@ -47,6 +47,8 @@ VALUE, MET = 0, 1
 NaN where the value is undefined)."""
 CACHED_POINTS = 8
 """Point models a worker keeps built (tasks come point by point, so a few suffice)."""
+SD_SPAN = 2.0
+"""An uncertain value's range: its value ± this many standard deviations."""
 
 
 class StudyError(ValueError):
@@ -87,15 +89,20 @@ class PointModels:
 
     def outcome(self, values: Values, i: int) -> np.ndarray:
         """Replication i at the point: [VALUE or MET, target]."""
+        return self.measured(values, i)[0]
+
+    def measured(self, values: Values, i: int) -> tuple[np.ndarray, Metrics]:
+        """Replication i at the point: its outcome [VALUE or MET, target] and all its metrics."""
         model, targets, draws = self.built(values)
         seed = replication_seed(self.study.seed, i)
         own = draws.model_for(seed) if draws is not None else model
-        found = target_values(model, targets, measure(model, simulate(own, seed)).tables)
+        metrics = measure(model, simulate(own, seed))
+        found = target_values(model, targets, metrics.tables)
         met = np.full(len(targets), np.nan)
         for k, t in enumerate(targets):
             if not math.isnan(found[k]):
                 met[k] = float(t.met(np.asarray(found[k])))
-        return np.stack([found, met])
+        return np.stack([found, met]), metrics
 
 
 Task = tuple[int, Values, int]
@@ -163,6 +170,22 @@ def current_value(scenario: Scenario, path: str) -> float:
         return get_value(scenario_data(scenario), path)
     except PathError as exc:
         raise StudyError(str(exc)) from None
+
+
+def declared_ranges(scenario: Scenario) -> dict[str, tuple[float, float, str]]:
+    """The ranges the scenario gives its values, by path: each assumed value's low–high range
+    (source `assumption`), then each uncertain one's value ± 2 sd, cut to the draw's bounds or at 0
+    (`uncertainty`); a path both assumed and uncertain keeps its assumed range."""
+    found: dict[str, tuple[float, float, str]] = {}
+    for a in scenario.assumptions:
+        found.setdefault(a.path, (float(a.low), float(a.high), "assumption"))
+    for p in scenario.uncertainty.parameters if scenario.uncertainty is not None else ():
+        if p.path not in found:
+            centre = current_value(scenario, p.path)
+            low, high = p.bounds if p.bounds is not None else (0.0, math.inf)
+            found[p.path] = (max(low, centre - SD_SPAN * p.sd), min(high, centre + SD_SPAN * p.sd),
+                             "uncertainty")
+    return found
 
 
 def whole_only(scenario: Scenario, path: str) -> bool:

@@ -429,7 +429,7 @@ def write_run(result: RunResult, folder: Path, version: str, command: str | None
     written.append(write_scenario(folder, result.scenario, result.seed, result.runs, version))
     facts = {"scenario": result.scenario.name, "seed": result.seed, "runs": result.runs,
              "caseflow_version": version, "created": dt.datetime.now().isoformat(timespec="seconds"),
-             "command": command, "lang": lang}
+             "command": command, "lang": lang, "scenario_sha256": scenario_hash(result.scenario, result.seed)}
     path = folder / FACTS
     path.write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)

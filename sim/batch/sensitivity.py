@@ -39,6 +39,7 @@ from sim.batch.points import (
     StudyError,
     check_point,
     current_value,
+    declared_ranges,
     run_points,
     seconds_per_run,
     shares_met,
@@ -60,8 +61,6 @@ DEFAULT_RUNS = 20
 """Replications at each point."""
 DEFAULT_SAMPLES = {"sobol": 64, "morris": 10}
 """Sobol's base samples N (a power of 2) or Morris's trajectories."""
-SD_SPAN = 2.0
-"""An uncertain value's range: its value ± this many standard deviations."""
 LEVELS = 4
 """Morris's grid levels."""
 RESAMPLES = 200
@@ -70,45 +69,36 @@ RESAMPLES = 200
 
 @dataclass(frozen=True, slots=True)
 class Factor:
-    """One studied value: its path, its range and where the range comes from."""
+    """One studied value: its path, its range, where the range comes from and the scenario's value."""
 
     path: str
     low: float
     high: float
     source: str
     """`assumption`, `uncertainty` or `given`."""
-    whole: bool = False
+    whole: bool
     """Rounded to a whole number at each point."""
+    point: float
+    """The scenario's own value."""
 
 
 def factors(scenario: Scenario, given: Mapping[str, tuple[float, float]] | None = None) -> list[Factor]:
     """The factors of a study: the `given` paths and ranges, else the scenario's assumed values
     then its uncertain ones (value ± 2 sd, cut to the draw's bounds or at 0), each path once."""
-    found: dict[str, Factor] = {}
-    if given:
-        for path, (low, high) in given.items():
-            found[path] = Factor(path, float(low), float(high), "given")
-    else:
-        for a in scenario.assumptions:
-            found.setdefault(a.path, Factor(a.path, float(a.low), float(a.high), "assumption"))
-        u = scenario.uncertainty
-        for p in u.parameters if u is not None else ():
-            centre = current_value(scenario, p.path)
-            low, high = p.bounds if p.bounds is not None else (0.0, math.inf)
-            found.setdefault(p.path, Factor(p.path, max(low, centre - SD_SPAN * p.sd),
-                                            min(high, centre + SD_SPAN * p.sd), "uncertainty"))
-    if not found:
+    ranges = ({path: (float(low), float(high), "given") for path, (low, high) in given.items()} if given
+              else declared_ranges(scenario))
+    if not ranges:
         raise StudyError("the scenario names no assumed value (assumptions:) and no uncertain one "
                          "(uncertainty.parameters:): give the values to study, e.g. "
                          "--parameter inflow_per_week.sygedagpenge.rate=30,40")
     out = []
-    for f in found.values():
-        current_value(scenario, f.path)
-        if not f.low < f.high:
-            raise StudyError(f"{f.path}: the range {f.low:g}–{f.high:g} is empty; give a low below the high")
-        for end in (f.low, f.high):
-            check_point(scenario, {f.path: end}, f"{f.path} = {end:g}")
-        out.append(Factor(f.path, f.low, f.high, f.source, whole_only(scenario, f.path)))
+    for path, (low, high, source) in ranges.items():
+        point = current_value(scenario, path)
+        if not low < high:
+            raise StudyError(f"{path}: the range {low:g}–{high:g} is empty; give a low below the high")
+        for end in (low, high):
+            check_point(scenario, {path: end}, f"{path} = {end:g}")
+        out.append(Factor(path, low, high, source, whole_only(scenario, path), point))
     return out
 
 
@@ -145,10 +135,14 @@ class SensitivityPlan:
     factors: list[Factor]
     samples: int
     runs: int
-    seed: int
     points: np.ndarray
     """[point, factor]: the values of each point."""
     study: Study = field(repr=False)
+
+    @property
+    def seed(self) -> int:
+        """The batch seed: the design's and every point's replications'."""
+        return self.study.seed
 
     @property
     def replications(self) -> int:
@@ -183,7 +177,7 @@ def plan_sensitivity(scenario: Scenario, method: str = "sobol",
     chosen = factors(scenario, parameters)
     points = design(chosen, method, samples, seed)
     study = Study(prepare_model(scenario, seed), seed, draw=False)
-    return SensitivityPlan(scenario, method, chosen, samples, runs, seed, points, study)
+    return SensitivityPlan(scenario, method, chosen, samples, runs, points, study)
 
 
 @dataclass
@@ -238,10 +232,10 @@ def analyse(plan: SensitivityPlan, y: np.ndarray) -> list[dict[str, object]]:
         found = {key: np.zeros(d) for key in keys}
     elif plan.method == "sobol":
         found = dict(sobol.analyze(problem(plan.factors), y, calc_second_order=False,
-                                           num_resamples=RESAMPLES, seed=plan.seed + 1))
+                                   num_resamples=RESAMPLES, seed=plan.seed + 1))
     else:
         found = dict(morris.analyze(problem(plan.factors), plan.points, y, num_resamples=RESAMPLES,
-                                            num_levels=LEVELS, seed=plan.seed + 1))
+                                    num_levels=LEVELS, seed=plan.seed + 1))
     empty = dict.fromkeys(COLUMNS[4:], nan)
     return [{"parameter": f.path, "method": plan.method,
              **(empty | {key: float(np.asarray(found[key])[j]) for key in keys})}
@@ -251,7 +245,7 @@ def analyse(plan: SensitivityPlan, y: np.ndarray) -> list[dict[str, object]]:
 def factors_frame(plan: SensitivityPlan) -> pd.DataFrame:
     """Each factor's range, the scenario's own value there and the range's source."""
     return pd.DataFrame([{"parameter": f.path, "low": f.low, "high": f.high,
-                          "point": current_value(plan.scenario, f.path), "source": f.source}
+                          "point": f.point, "source": f.source}
                          for f in plan.factors], columns=list(FACTOR_COLUMNS))
 
 

@@ -9,16 +9,28 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, progress_bar, say, starting, tell, writing
+from sim.cli.common import (
+    QUIET_HELP,
+    VERBOSE_HELP,
+    Language,
+    Talk,
+    checked_workers,
+    console,
+    progress_bar,
+    say,
+    starting,
+    tell,
+    writing,
+)
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
 from sim.cli.importing import import_app
+from sim.cli.serve import serve_command
 from sim.cli.studies import goal_seek_command, sensitivity_command
 from sim.cli.tracking import track_command
 
@@ -42,18 +54,12 @@ app = typer.Typer(
 )
 
 
-class Language(StrEnum):
-    """Report languages: Danish (default) or English."""
-
-    da = "da"
-    en = "en"
-
-
 app.command(name="calibrate")(calibrate_command)
 app.command(name="backtest")(backtest_command)
 app.command(name="track")(track_command)
 app.command(name="sensitivity")(sensitivity_command)
 app.command(name="goal-seek")(goal_seek_command)
+app.command(name="serve")(serve_command)
 app.add_typer(import_app, name="import")
 
 
@@ -93,16 +99,6 @@ def validate(
                 console.print(f"{file}: OK", markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=1)
-
-
-def _workers(workers: int | None) -> int | None:
-    """--workers, refused (click's usage error, exit 2) beyond 4 processes a core: more only
-    compete for the cores, and 100,000 would be a fork bomb."""
-    cores = os.cpu_count() or 1
-    if workers is not None and workers > 4 * cores:
-        raise typer.BadParameter(f"{workers} is more than 4 processes for each of this machine's {cores} "
-                                 f"cores; give at most {4 * cores}", param_hint="'--workers'")
-    return workers
 
 
 def _refuse(exc: Exception | str) -> typer.Exit:
@@ -242,7 +238,7 @@ def run(
 
     Example:  caseflow run scenarios/taarnby-2018.yaml --runs 200 --set inflow_per_week.sygedagpenge.rate=38
     """
-    workers = _workers(workers)
+    workers = checked_workers(workers)
     executor = _executor(workers, scheduler, cluster)
     talk = Talk(quiet, verbose)
     if resume is not None:
@@ -413,7 +409,7 @@ def compare(
 
     Example:  caseflow compare outputs/taarnby-2018-20250101-120000 scenarios/taarnby-2018-jobsoegning-x3.yaml
     """
-    workers = _workers(workers)
+    workers = checked_workers(workers)
     executor = _executor(workers, scheduler, cluster)
     changes = _settings(settings)
     with starting() as undo:

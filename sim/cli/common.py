@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,23 @@ if TYPE_CHECKING:
 
 console = Console()
 err = Console(stderr=True)
+
+
+def checked_workers(workers: int | None) -> int | None:
+    """--workers, refused (click's usage error, exit 2) beyond 4 processes a core: more only
+    compete for the cores, and 100,000 would be a fork bomb."""
+    cores = os.cpu_count() or 1
+    if workers is not None and workers > 4 * cores:
+        raise typer.BadParameter(f"{workers} is more than 4 processes for each of this machine's {cores} "
+                                 f"cores; give at most {4 * cores}", param_hint="'--workers'")
+    return workers
+
+
+class Language(StrEnum):
+    """Report and page languages: Danish (default) or English."""
+
+    da = "da"
+    en = "en"
 
 
 def say(text: str) -> None:

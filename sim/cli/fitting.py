@@ -18,7 +18,17 @@ import typer
 from rich import box
 from rich.table import Table
 
-from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, fail, load_or_exit, progress_bar, say
+from sim.cli.common import (
+    QUIET_HELP,
+    VERBOSE_HELP,
+    Talk,
+    checked_workers,
+    console,
+    fail,
+    load_or_exit,
+    progress_bar,
+    say,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -403,6 +413,7 @@ def backtest_command(
       caseflow backtest scenarios/dragoer-backtest-2019.yaml --origins 2020-07 --horizon 12
       caseflow backtest scenarios/dragoer-backtest-2019.yaml --every 3
     """
+    workers = checked_workers(workers)
     from sim.batch.runfolder import RunFolderError, clear_run_folder, is_folder, new_run_folder
     from sim.fitting.backtest import (
         BacktestError,

@@ -20,8 +20,10 @@ import typer
 from sim.cli.common import (
     QUIET_HELP,
     VERBOSE_HELP,
+    Language,
     Talk,
     _clock,
+    checked_workers,
     fail,
     load_or_exit,
     progress_bar,
@@ -31,6 +33,8 @@ from sim.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.contract.schema import Scenario
 
 DEFAULT_RUNS = 20
@@ -45,12 +49,6 @@ STUDY_FILE = "study.json"
 """How a study was made: its seed, points or bounds, runs, version and command."""
 
 
-class Language(StrEnum):
-    """Report languages: Danish (default) or English."""
-
-    da = "da"
-    en = "en"
-
 
 class Method(StrEnum):
     """Sensitivity methods: Sobol' indices or Morris screening."""
@@ -59,13 +57,26 @@ class Method(StrEnum):
     morris = "morris"
 
 
+SCENARIO_ARGUMENT = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file.")
+SEED_OPTION = typer.Option(None, "--seed", "-s", min=0,
+                           help="Batch seed (default: the scenario's, else a fresh one).")
+WORKERS_OPTION = typer.Option(None, "--workers", "-w", min=1,
+                              help="Local worker processes (default: all cores).")
+LANG_OPTION = typer.Option(Language.da, "--lang", "-l", help="Language of report.html.")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help=QUIET_HELP)
+VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP)
+"""The options both studies take, defined once."""
+
+
+def _out_option(verb: str) -> Any:
+    """--out, its default folder named after the study."""
+    return typer.Option(None, "--out", "-o",
+                        help=f"Folder (default: outputs/<scenario>-{verb}-<timestamp>/).")
+
+
 def _workers(workers: int | None) -> int:
     """--workers (default: all cores), refused beyond 4 processes a core (click's usage error)."""
-    cores = os.cpu_count() or 1
-    if workers is not None and workers > 4 * cores:
-        raise typer.BadParameter(f"{workers} is more than 4 processes for each of this machine's {cores} "
-                                 f"cores; give at most {4 * cores}", param_hint="'--workers'")
-    return cores if workers is None else workers
+    return checked_workers(workers) or os.cpu_count() or 1
 
 
 def _pair(text: str, option: str) -> tuple[float, float]:
@@ -142,6 +153,20 @@ def _write_common(folder: Path, scenario: Scenario, seed: int, facts: dict[str, 
                                      encoding="utf-8")
 
 
+def _write_study(folder: Path, scenario: Scenario, seed: int, facts: dict[str, Any],
+                 tables: dict[str, pd.DataFrame], report: Callable[[], object]) -> None:
+    """The study's tables (name → frame), scenario.yaml, study.json and its report; then the
+    folder is complete."""
+    from sim.batch.runfolder import release_run_folder
+
+    with writing(folder):
+        for name, frame in tables.items():
+            frame.to_csv(folder / name, index=False)
+        _write_common(folder, scenario, seed, facts)
+        report()
+        release_run_folder(folder)
+
+
 def _facts(study: str, scenario: Scenario, seed: int, lang: str, **more: Any) -> dict[str, Any]:
     from sim import __version__
 
@@ -151,7 +176,7 @@ def _facts(study: str, scenario: Scenario, seed: int, lang: str, **more: Any) ->
 
 
 def sensitivity_command(
-    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file."),
+    scenario_file: Path = SCENARIO_ARGUMENT,
     method: Method = typer.Option(Method.sobol, "--method", "-m",
                                   help="sobol: first- and total-order indices; morris: screening (μ*, σ)."),
     parameter: list[str] = typer.Option(
@@ -164,15 +189,12 @@ def sensitivity_command(
                                        help="Sobol's base sample N, N × (values + 2) points, a power of 2 "
                                             "[default: 64]; Morris's trajectories, N × (values + 1) points "
                                             "[default: 10]."),
-    seed: int | None = typer.Option(None, "--seed", "-s", min=0,
-                                    help="Batch seed (default: the scenario's, else a fresh one)."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1,
-                                       help="Local worker processes (default: all cores)."),
-    out: Path | None = typer.Option(None, "--out", "-o",
-                                    help="Folder (default: outputs/<scenario>-sensitivity-<timestamp>/)."),
-    lang: Language = typer.Option(Language.da, "--lang", "-l", help="Language of report.html."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
+    seed: int | None = SEED_OPTION,
+    workers: int | None = WORKERS_OPTION,
+    out: Path | None = _out_option("sensitivity"),
+    lang: Language = LANG_OPTION,
+    quiet: bool = QUIET_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Measure how much each assumed or uncertain value moves every target (SALib).
 
@@ -221,22 +243,17 @@ def sensitivity_command(
         result = run_sensitivity(plan, count, progress=advance)
     facts = _facts("sensitivity", scenario, plan.seed, lang.value, method=plan.method, samples=plan.samples,
                    points=len(plan.points), runs=runs, replications=plan.replications)
-    from sim.batch.runfolder import release_run_folder
-
-    with writing(folder):
-        result.indices.to_csv(folder / "sensitivity.csv", index=False)
-        result.factors.to_csv(folder / "factors.csv", index=False)
-        result.points.to_csv(folder / "points.csv", index=False)
-        _write_common(folder, scenario, plan.seed, facts)
-        write_sensitivity_report(folder, result.indices, result.factors, facts, lang.value)
-        release_run_folder(folder)
+    _write_study(folder, scenario, plan.seed, facts,
+                 {"sensitivity.csv": result.indices, "factors.csv": result.factors,
+                  "points.csv": result.points},
+                 lambda: write_sensitivity_report(folder, result.indices, result.factors, facts, lang.value))
     for line in sensitivity_lines(result.indices, check_lang(lang.value)):
         say(line)
     say(f"\nWrote {folder}/ (seed {plan.seed})")
 
 
 def goal_seek_command(
-    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario YAML file."),
+    scenario_file: Path = SCENARIO_ARGUMENT,
     target: str = typer.Option(..., "--target", "-t", help="The target's name, as in the scenario."),
     lever: str = typer.Option(..., "--lever", metavar="PATH",
                               help="The value to move, by its path: interventions.NAME.places, "
@@ -256,15 +273,12 @@ def goal_seek_command(
     tolerance: float | None = typer.Option(None, "--tolerance", min=0.0,
                                            help="Stop when the interval is this narrow (default: 1 % of the "
                                                 "bounds' span; 1 for whole numbers)."),
-    seed: int | None = typer.Option(None, "--seed", "-s", min=0,
-                                    help="Batch seed (default: the scenario's, else a fresh one)."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1,
-                                       help="Local worker processes (default: all cores)."),
-    out: Path | None = typer.Option(None, "--out", "-o",
-                                    help="Folder (default: outputs/<scenario>-goal-seek-<timestamp>/)."),
-    lang: Language = typer.Option(Language.da, "--lang", "-l", help="Language of report.html."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
+    seed: int | None = SEED_OPTION,
+    workers: int | None = WORKERS_OPTION,
+    out: Path | None = _out_option("goal-seek"),
+    lang: Language = LANG_OPTION,
+    quiet: bool = QUIET_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Find the least change of one value for which a target's probability reaches --probability.
 
@@ -317,13 +331,8 @@ def goal_seek_command(
     facts = _facts("goal-seek", scenario, plan.seed, lang.value, target=target, lever=lever,
                    probability=probability, bounds=[plan.lever.low, plan.lever.high], runs=runs,
                    max_runs=max_runs, tolerance=plan.tolerance, replications=int(row["replications"]))
-    from sim.batch.runfolder import release_run_folder
-
-    with writing(folder):
-        result.summary.to_csv(folder / "goal-seek.csv", index=False)
-        result.steps.to_csv(folder / "goal-seek-steps.csv", index=False)
-        _write_common(folder, scenario, plan.seed, facts)
-        write_goal_seek_report(folder, result.summary, result.steps, facts, lang.value)
-        release_run_folder(folder)
+    _write_study(folder, scenario, plan.seed, facts,
+                 {"goal-seek.csv": result.summary, "goal-seek-steps.csv": result.steps},
+                 lambda: write_goal_seek_report(folder, result.summary, result.steps, facts, lang.value))
     say(goal_seek_sentence(row, check_lang(lang.value)))
     say(f"\nWrote {folder}/ (seed {plan.seed})")

@@ -7,13 +7,23 @@ the command line costs nothing until it runs.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from sim.cli.common import QUIET_HELP, VERBOSE_HELP, Talk, console, fail, load_or_exit, progress_bar, say
+from sim.cli.common import (
+    QUIET_HELP,
+    VERBOSE_HELP,
+    Language,
+    Talk,
+    checked_workers,
+    console,
+    fail,
+    load_or_exit,
+    progress_bar,
+    say,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,12 +32,6 @@ DEFAULT_TRACK_RUNS = 50
 """Replications of each earlier month's forecast (sim.fitting.track.DEFAULT_TRACK_RUNS, kept here
 so that `--help` loads no numerical library)."""
 
-
-class Language(StrEnum):
-    """Report languages: Danish (default) or English."""
-
-    da = "da"
-    en = "en"
 
 
 def track_command(
@@ -94,6 +98,7 @@ def track_command(
 
     Example:  caseflow track SCENARIO --actuals actuals.csv --snapshot stock.csv --track-runs 0
     """
+    workers = checked_workers(workers)
     scenario = load_or_exit(scenario_file)
     from sim import __version__
     from sim.batch.runfolder import STORE, RunFolderError, new_run_folder, release_run_folder

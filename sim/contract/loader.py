@@ -5,7 +5,6 @@ This is the boundary: what leaves `load_scenario` is a valid `Scenario`, trusted
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection, Sequence
 from pathlib import Path as FsPath
 from typing import Any
@@ -173,7 +172,7 @@ def _with_parameter_files(data: dict[str, Any], at: _Where, refit: frozenset[str
     scenario file that names it (an overlay's base, for a base's `parameters:`)."""
     given = data["parameters"]
     names = [given] if isinstance(given, str) else list(given)
-    out = copy.deepcopy(data)
+    out = dict(data)  # each fit applied makes a copy
     fits: list[tuple[str, dict[str, Any]]] = []
     fitted_by: dict[str, str] = {}
     for i, name in enumerate(names):
@@ -252,8 +251,9 @@ def _read_fit(name: str, source: str, refuse: Any, missing_ok: bool) -> dict[str
 
 
 def _apply_fit(data: dict[str, Any], fit: dict[str, Any]) -> dict[str, Any]:
-    """Data with a fit's scenario-ready blocks, values and inflow anchors applied."""
-    out = copy.deepcopy(data)
+    """A copy of data with a fit's scenario-ready blocks, values and inflow anchors applied
+    (`with_values` copies it; the blocks replaced before are new)."""
+    out = dict(data)
     routes = fit.get("transitions")
     if isinstance(routes, dict):
         transitions = dict(out.get("transitions") or {})

@@ -249,6 +249,8 @@ class Gaps:
     observed: bool = False
     kept: dict[Path, list[int]] = field(default_factory=dict)
     """For each list, the file's indices of the items that were kept."""
+    blocks: set[str] = field(default_factory=set)
+    """Top-level blocks some part of which was set aside."""
 
     def original(self, path: Path) -> Path:
         """A path in the salvaged data as a path in the file."""
@@ -305,6 +307,7 @@ def _set_aside(data: dict[Any, Any], path: Path, is_key: bool, kind: str, gaps: 
             parent.pop(path[-1], None)
         return True
     head = path[0]
+    gaps.blocks.add(str(head))
     placeholders: dict[str, Any] = {"name": "?", "start": dt.date(2000, 1, 1), "months": 12}
     if head in placeholders:
         data[head] = placeholders[head]

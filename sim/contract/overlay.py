@@ -38,7 +38,7 @@ import yaml
 
 from sim.contract.errors import Problem, ScenarioError
 from sim.contract.fields import shown
-from sim.contract.parameters import PathError, set_path
+from sim.contract.parameters import PathError, is_number, set_path
 from sim.contract.yamlio import Path, find_relative, format_path, load_yaml, parse_text, read_text
 
 EXTENDS = "extends"
@@ -255,10 +255,6 @@ def _named(path: Path) -> str | None:
     return None
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
 class _Merge:
     """An overlay merged onto its base, recording where each value of the result comes from."""
 
@@ -286,10 +282,10 @@ class _Merge:
     def merge(self, base: Any, at: Path, over: Any, over_at: Path, to: Path) -> Any:
         """The overlay's value `over` merged onto the base's `base` at key path `to`."""
         if len(to) == 2 and to[0] == "inflow_per_week":  # a number is the rate: {rate: number}
-            if _is_number(over) and isinstance(base, dict):
+            if is_number(over) and isinstance(base, dict):
                 self.over[(*over_at, "rate")] = self.over.get(over_at, (self.source, None))
                 over = {"rate": over}
-            elif _is_number(base) and isinstance(over, dict):
+            elif is_number(base) and isinstance(over, dict):
                 self.base[(*at, "rate")] = self.base.get(at, (self.source, None))
                 base = {"rate": base}
         if isinstance(base, dict) and isinstance(over, dict):

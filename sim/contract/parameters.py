@@ -46,37 +46,12 @@ def _step(node: Any, part: str, done: str) -> tuple[Any, Any]:
 
 
 def _is_pair(x: Any) -> bool:
-    return isinstance(x, list) and len(x) == 2 and all(_numeric(v) for v in x)
+    return isinstance(x, list) and len(x) == 2 and all(is_number(v) for v in x)
 
 
-def _numeric(x: Any) -> bool:
+def is_number(x: Any) -> bool:
+    """A number as YAML gives it (an int or a float, not true or false)."""
     return isinstance(x, int | float) and not isinstance(x, bool)
-
-
-def _locate(data: Any, path: str) -> tuple[Any, Any, str]:
-    """The container holding the path's number, the key in it, and the path as resolved."""
-    parts = path.split(".")
-    if not path or any(not p for p in parts):
-        raise PathError(f"{path!r} is not a dotted path like inflow_per_week.sygedagpenge.rate")
-    parent: Any = None
-    key: Any = None
-    node = data
-    done: list[str] = []
-    for part in parts:
-        parent, (node, key) = node, _step(node, part, ".".join(done))
-        done.append(part)
-    if isinstance(node, Mapping) and "rate" in node and _numeric(node["rate"]):
-        return node, "rate", path + ".rate"
-    if _is_pair(node):
-        return node, 1, path
-    if isinstance(node, list) and len(node) == 1 and _is_pair(node[0]):
-        return node[0], 1, path
-    if isinstance(node, list) and node and all(_is_pair(x) for x in node):
-        last = len(node) - 1
-        raise PathError(f"'{path}' has {len(node)} duration bands; name one: {path}.0 … {path}.{last}")
-    if not _numeric(node):
-        raise PathError(f"'{path}' is not a number (it holds {str(node)[:60]})")
-    return parent, key, path
 
 
 def _walk(data: Any, path: str) -> tuple[Any, Any, Any, tuple[str | int, ...]]:
@@ -94,19 +69,43 @@ def _walk(data: Any, path: str) -> tuple[Any, Any, Any, tuple[str | int, ...]]:
     return parent, key, node, tuple(keys)
 
 
+def _number_in(node: Any) -> tuple[Any, Any, tuple[str | int, ...]] | None:
+    """Where the one number a block stands for is held: an inflow's `rate`, a one-band rate's
+    value; the container, its key and the keys below `node` (None: `node` is no such block)."""
+    if isinstance(node, Mapping) and "rate" in node and is_number(node["rate"]):
+        return node, "rate", ("rate",)
+    if _is_pair(node):
+        return node, 1, (1,)
+    if isinstance(node, list) and len(node) == 1 and _is_pair(node[0]):
+        return node[0], 1, (0, 1)
+    return None
+
+
+def _refuse_bands(node: Any, path: str) -> None:
+    """PathError naming the bands to choose from, when `node` is a banded rate."""
+    if isinstance(node, list) and node and all(_is_pair(x) for x in node):
+        last = len(node) - 1
+        raise PathError(f"'{path}' has {len(node)} duration bands; name one: {path}.0 … {path}.{last}")
+
+
+def _locate(data: Any, path: str) -> tuple[Any, Any, tuple[str | int, ...]]:
+    """The container holding the path's number, the key in it, and all the keys that lead there."""
+    parent, key, node, keys = _walk(data, path)
+    found = _number_in(node)
+    if found is not None:
+        container, inner, below = found
+        return container, inner, (*keys, *below)
+    _refuse_bands(node, path)
+    if not is_number(node):
+        raise PathError(f"'{path}' is not a number (it holds {str(node)[:60]})")
+    return parent, key, keys
+
+
 def key_path(data: Any, path: str) -> tuple[str | int, ...]:
     """The keys and list positions by which scenario data holds the number a parameter path
     names: `transitions.a_dagpenge.job.rate_per_week.1` → (transitions, a_dagpenge, 0,
     rate_per_week, 1, 1)."""
-    _, _, node, keys = _walk(data, path)
-    if isinstance(node, Mapping) and "rate" in node and _numeric(node["rate"]):
-        return (*keys, "rate")
-    if _is_pair(node):
-        return (*keys, 1)
-    if isinstance(node, list) and len(node) == 1 and _is_pair(node[0]):
-        return (*keys, 0, 1)
-    _locate(data, path)  # the reason, when the path names no single number
-    return keys
+    return _locate(data, path)[2]
 
 
 def set_path(data: Any, path: str, value: Any) -> tuple[str | int, ...]:
@@ -116,18 +115,13 @@ def set_path(data: Any, path: str, value: Any) -> tuple[str | int, ...]:
     A number at an inflow or a one-band rate sets its rate, as a parameter path does; PathError
     when the path names nothing, a block or a list (name one of its keys or entries)."""
     parent, key, node, keys = _walk(data, path)
-    if _numeric(value):
-        if isinstance(node, dict) and "rate" in node and _numeric(node["rate"]):
-            node["rate"] = value
-            return (*keys, "rate")
-        if _is_pair(node):
-            node[1] = value
-            return (*keys, 1)
-        if isinstance(node, list) and len(node) == 1 and _is_pair(node[0]):
-            node[0][1] = value
-            return (*keys, 0, 1)
-        if isinstance(node, list) and node and all(_is_pair(x) for x in node):
-            _locate(data, path)  # names the bands to choose from
+    if is_number(value):
+        found = _number_in(node)
+        if found is not None:
+            container, inner, below = found
+            container[inner] = value
+            return (*keys, *below)
+        _refuse_bands(node, path)
     if isinstance(node, Mapping):
         names = ", ".join(map(str, node)) or "none"
         raise PathError(f"'{path}' is a block of keys ({names}), not one value; name one of them")

@@ -139,26 +139,33 @@ def plan_figures(data: RunData) -> dict[tuple[str, int], dict[str, float]]:
     return out
 
 
-def price_note(scenario: Mapping[str, Any], lang: Lang) -> str:
-    """The price year of the amounts: 'Beløb i 2018-priser.', or the index when it is not zero."""
+def _prices(scenario: Mapping[str, Any]) -> tuple[Any, float] | None:
+    """The economics block's base year and its price index a year (0 for none); None without one."""
     economics = scenario.get("economics")
     if not isinstance(economics, dict):
-        return ""
-    year = economics.get("base_year", "?")
+        return None
     rate = economics.get("price_index_per_year") or 0.0
-    if isinstance(rate, int | float) and rate != 0:
-        return term("price_index", lang).format(year=year, rate=percent(float(rate), lang))
+    return economics.get("base_year", "?"), float(rate) if isinstance(rate, int | float) else 0.0
+
+
+def price_note(scenario: Mapping[str, Any], lang: Lang) -> str:
+    """The price year of the amounts: 'Beløb i 2018-priser.', or the index when it is not zero."""
+    prices = _prices(scenario)
+    if prices is None:
+        return ""
+    year, rate = prices
+    if rate != 0:
+        return term("price_index", lang).format(year=year, rate=percent(rate, lang))
     return term("price_year", lang).format(year=year)
 
 
 def price_label(scenario: Mapping[str, Any], lang: Lang) -> str:
     """The price year for a column heading: '2018-priser', or 'løbende priser fra 2018' with an index."""
-    economics = scenario.get("economics")
-    if not isinstance(economics, dict):
+    prices = _prices(scenario)
+    if prices is None:
         return ""
-    year, rate = economics.get("base_year", "?"), economics.get("price_index_per_year") or 0.0
-    key = "prices_current" if isinstance(rate, int | float) and rate != 0 else "prices_year"
-    return term(key, lang).format(year=year)
+    year, rate = prices
+    return term("prices_current" if rate != 0 else "prices_year", lang).format(year=year)
 
 
 def _value(row: Mapping[str, Any], column: str) -> float:

@@ -17,7 +17,7 @@ from pathlib import Path
 from sim.reports.charts import draw_fan, draw_probabilities, fan_serieses, png, probability_bars
 from sim.reports.html import build_html
 from sim.reports.language import Lang, check_lang, folder_lang
-from sim.reports.rundata import load_run, run_language
+from sim.reports.rundata import load_run
 from sim.reports.track import CHART as TRACK_CHART
 from sim.reports.track import draw_track, read_track, track_section, track_series, track_sheet
 from sim.reports.track import text as track_text
@@ -41,16 +41,12 @@ class ReportFiles:
     """The charts' folder below charts/: () for the folder's own language, (lang,) for the other."""
 
 
-def own_language(folder: Path) -> Lang:
-    """The language a folder's reports were first written in: run.json's `lang`, else Danish."""
-    return check_lang(run_language(folder))
-
-
-def report_files(folder: Path, lang: Lang, own: Lang | None = None) -> ReportFiles:
-    """report.html, report.xlsx and charts/ in the folder's own language (`own`, else run.json's);
-    report.<lang>.html, report.<lang>.xlsx and charts/<lang>/ in the other."""
+def report_files(folder: Path, lang: Lang, own: Lang) -> ReportFiles:
+    """report.html, report.xlsx and charts/ in the folder's own language (`own`: run.json's,
+    `sim.reports.language.folder_lang`); report.<lang>.html, report.<lang>.xlsx and charts/<lang>/
+    in the other."""
     folder = Path(folder)
-    if lang == (own if own is not None else own_language(folder)):
+    if lang == own:
         return ReportFiles(folder / WORKBOOK, folder / HTML, folder / CHARTS)
     stem = f"report.{lang}"
     return ReportFiles(folder / f"{stem}.xlsx", folder / f"{stem}.html", folder / CHARTS / lang, (lang,))

@@ -26,8 +26,6 @@ from sim.reports.rundata import RunData, TargetRow
 from sim.reports.texts import amount
 from sim.reports.units import UNIT_SCALE, UNIT_TERM, difference_decimals, difference_unit
 
-__all__ = ["UNIT_SCALE", "UNIT_TERM", "difference_decimals", "difference_unit"]  # also read from here
-
 QUANTILE_COLUMNS = ("p05", "p10", "p50", "p90", "p95")
 BAND_COLOUR = "#2b6cb0"
 TARGET_COLOUR = "#c53030"

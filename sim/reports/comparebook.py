@@ -19,8 +19,6 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -29,16 +27,11 @@ from sim.reports.budget import price_label
 from sim.reports.comparedata import NUMBERS, SPREAD, ComparisonData, PairLine, TargetChange, budget_pairs
 from sim.reports.language import Lang, capitalised, state_label, term
 from sim.reports.texts import metric_name
-from sim.reports.workbook import TRAFFIC_FILLS, Column, flatten, metric_kind, write_table
+from sim.reports.workbook import Column, flatten, keyed, metric_kind, traffic_lights, write_table
 from sim.reports.yearly import PROGRAMME_MEANS, PROGRAMME_SUMS, programme_years, team_years
 
 INTERVAL = ("difference", "difference_se", "difference_low95", "difference_high95")
 """The paired difference's columns the Budget sheet shows beside both means."""
-
-
-def _item(key: str) -> Callable[[dict[str, Any]], Any]:
-    """A state-year row's value of `key`."""
-    return lambda r: r[key]
 
 
 def _number(key: str) -> Callable[[TargetChange], float]:
@@ -73,10 +66,7 @@ def summary_sheet(ws: Worksheet, data: ComparisonData, lang: Lang) -> None:
     first = len(columns) - len(NUMBERS) + 1
     for name in ("base_probability_met", "variant_probability_met"):  # traffic lights, as a run's
         letter = get_column_letter(first + NUMBERS.index(name))
-        for operator, formula, colour in TRAFFIC_FILLS:
-            rule = CellIsRule(operator=operator, formula=formula, fill=PatternFill("solid", bgColor=colour),
-                              stopIfTrue=True)
-            ws.conditional_formatting.add(f"{letter}2:{letter}{len(changes) + 1}", rule)
+        traffic_lights(ws, f"{letter}2:{letter}{len(changes) + 1}")
 
 
 def state_year_sheet(ws: Worksheet, data: ComparisonData, kind: str, lang: Lang) -> None:
@@ -86,7 +76,7 @@ def state_year_sheet(ws: Worksheet, data: ComparisonData, kind: str, lang: Lang)
     columns = [Column(term("year", lang), lambda r: int(r["year"]), "year"),
                Column(term("state", lang), lambda r: state_label(str(r["name"]), lang, specs), "text"),
                Column(term("code", lang), lambda r: r["name"], "text"),
-               *(Column(term(name, lang), _item(name), unit) for name in SPREAD)]
+               *(keyed(name, unit, lang) for name in SPREAD)]
     write_table(ws, data.rows(kind), columns, lang)
 
 

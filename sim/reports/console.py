@@ -156,7 +156,7 @@ def value_range(metric: str, low: float, high: float, lang: Lang) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return "–"
     if metric == "cofinancing_rate" or metric.endswith("_share"):
-        return f"{number(100 * low, lang, 1)}–{number(100 * high, lang, 1)}" + (" %" if lang == "da" else "%")
+        return f"{number(100 * low, lang, 1)}–{percent(high, lang)}"  # the sign once, as the locale puts it
     if metric.endswith("_dkk"):
         return f"{millions(low, lang)}–{millions(high, lang)} {term('million_short', lang)}"
     if metric == "mean_duration_weeks":
@@ -183,7 +183,7 @@ def _print_budget(run: RunData, console: Console, lang: Lang) -> None:
     if not budget.years:
         console.print(term("no_year_console", lang), markup=False, highlight=False)
         return
-    names = [term("persons_column", lang), "10–90 %" if lang == "da" else "10–90%"]
+    names = [term("persons_column", lang), term("band_80", lang)]
     if budget.money:
         names += [term(k, lang) for k in ("gross_short", "refund_short", "net_short", "cofinancing_console")]
     prices = price_label(run.scenario, lang)
@@ -229,8 +229,7 @@ def _print_targets(run: RunData, console: Console, lang: Lang) -> None:
     """The targets: the probability with its margin and notes, the threshold, the median and 10–90 %."""
     rows = run.target_rows()
     grid = Grid(term("targets", lang), [term("target", lang), term("p_met", lang)],
-                [term("threshold", lang), term("median", lang).capitalize(),
-                 "10–90 %" if lang == "da" else "10–90%"],
+                [term("threshold", lang), term("median", lang).capitalize(), term("band_80", lang)],
                 label_widths=[longest_word([r.name for r in rows]),
                               max(len(probability_text(r, lang)) for r in rows)])
     for row in rows:

@@ -180,7 +180,7 @@ def budget_table(budget: Budget, lang: Lang) -> Table:
     def mio(v: float) -> str:
         return millions(v, lang)
 
-    spread, plan = "10–90 %" if lang == "da" else "10–90%", term("plan_column", lang)
+    spread, plan = term("band_80", lang), term("plan_column", lang)
     forecast = term("forecast_column", lang)
     groups: list[Cell] = [Cell("")]
     headers: list[Cell] = [Cell(term("state", lang))]
@@ -250,13 +250,8 @@ def monthly_costs_section(data: RunData, lang: Lang) -> Section | None:
     rows = [[month_name(r["month"], lang), millions(r["gross_dkk"], lang), millions(r["net_dkk"], lang),
              percent(r["cofinancing_rate"], lang) if r["cofinancing_rate"] == r["cofinancing_rate"] else ""]
             for r in monthly.to_dict("records")]
-    return Section("costs", term("costs_monthly_title", lang), (price_of(data, lang),),
+    return Section("costs", term("costs_monthly_title", lang), (price_note(data.scenario, lang),),
                    (table(headers, rows, [False, True, True, True]),))
-
-
-def price_of(data: RunData, lang: Lang) -> str:
-    """The price year of a run's amounts."""
-    return price_note(data.scenario, lang)
 
 
 # --- targets and the tables after them -----------------------------------------------------------
@@ -294,16 +289,11 @@ def assumptions_section(data: RunData, lang: Lang) -> Section | None:
         sets = [f"{r['target']} (" + " / ".join(probability_with_margin(r[k], math.nan, lang)
                                               for k in ("p_low", "p_point", "p_high")) + ")"
                 for r in part.to_dict("records") if r["sets_it"]]
-        rows.append([str(path), *(plain_value(first[k], lang) for k in ("low", "point", "high")),
+        rows.append([str(path), *(plain(first[k], lang) for k in ("low", "point", "high")),
                      reasons.get(str(path), ""), "; ".join(sets) or term("none", lang)])
     note = term("assumptions_explained", lang).format(runs=int(frame["runs"].iloc[0]))
     return Section("assumptions", term("assumptions", lang), (note,),
                    (table(headers, rows, [False, True, True, True, False, False]),))
-
-
-def plain_value(value: float, lang: Lang) -> str:
-    """An assumed value as written: no trailing zeros (22, 0,045), in the report's decimal mark."""
-    return plain(value, lang)
 
 
 def programmes_section(data: RunData, lang: Lang) -> Section | None:
@@ -317,7 +307,7 @@ def programmes_section(data: RunData, lang: Lang) -> Section | None:
              *(number(r[k], lang, 0) for k in counts),
              number(r["mean_wait_days"], lang) if r["mean_wait_days"] == r["mean_wait_days"] else "",
              millions(r["cost_dkk"], lang, 2)] for r in programme_years(data.programmes).to_dict("records")]
-    notes = (price_of(data, lang),) if data.costs is not None else ()
+    notes = (price_note(data.scenario, lang),) if data.costs is not None else ()
     return Section("programmes", term("programmes_title", lang), notes,
                    (table(headers, rows, [False, False] + [True] * 8),))
 

@@ -33,7 +33,17 @@ from sim.contract.yamlio import load_yaml, read_text
 from sim.reports.build import Reports, report_files, save_charts
 from sim.reports.charts import BAND_COLOUR, DPI, NEUTRAL_COLOUR, OVERLAY_COLOURS, png
 from sim.reports.html import Chart, Page, Section, chart, command_of, render, table
-from sim.reports.language import LANGS, Lang, check_lang, group_label, number, percent, state_label, timestamp
+from sim.reports.language import (
+    LANGS,
+    Lang,
+    check_lang,
+    folder_lang,
+    group_label,
+    number,
+    percent,
+    state_label,
+    timestamp,
+)
 from sim.reports.rundata import NotARunFolder
 from sim.reports.workbook import Column, write_table
 
@@ -251,17 +261,23 @@ def overall_coverage(data: BacktestData) -> list[float]:
 
 
 def _num(value: Any, lang: Lang, decimals: int = 1) -> str:
-    x = float(value)
-    return number(x, lang, decimals) if math.isfinite(x) else "–"
+    return number(float(value), lang, decimals)  # '–' when not a number
 
 
 def _pct(value: Any, lang: Lang) -> str:
-    x = float(value)
-    return percent(x, lang, 0) if math.isfinite(x) else "–"
+    return percent(float(value), lang, 0)
 
 
 def _three(row: Any, key: str, show: Callable[[Any, Lang], str], lang: Lang) -> str:
+    """The forecast's, the last observed figure's and the trend's `key` of summary.csv ('crps',
+    'crps_carried_forward', 'crps_trend'), joined: '12,3 / 15,0 / 14,1'."""
     return " / ".join(show(row[f"{key}{s}"], lang) for s in ("", "_carried_forward", "_trend"))
+
+
+def _brier_three(row: Any, lang: Lang) -> str:
+    """The Brier scores of one row of brier.csv, whose benchmarks' columns lead with the
+    benchmark ('brier', 'carried_forward_brier', 'trend_brier'; `sim.fitting.scores.BRIER_COLUMNS`)."""
+    return " / ".join(_num(row[f"{p}brier"], lang, 2) for p in ("", "carried_forward_", "trend_"))
 
 
 def summary_rows(data: BacktestData, lang: Lang) -> tuple[list[str], list[list[str]]]:
@@ -289,7 +305,7 @@ def _brier_section(data: BacktestData, lang: Lang) -> Section:
              _num(r["actual"], lang), _t("yes" if int(r["met"]) else "no", lang),
              _num(r["probability"], lang, 2),
              _num(r["carried_forward_probability"], lang, 0), _num(r["trend_probability"], lang, 0),
-             _three(r, "brier", lambda v, lg: _num(v, lg, 2), lang)] for r in data.brier.to_dict("records")]
+             _brier_three(r, lang)] for r in data.brier.to_dict("records")]
     numeric = [False, False, False, True, True, False, True, True, True, True]
     return Section("targets", _t("targets", lang), (), (table(headers, rows, numeric),))
 
@@ -434,7 +450,7 @@ def write_backtest_report(folder: Path, lang: str = "da") -> Reports:
     folder's own language as report.html, the other as report.<lang>.html: `report_files`)."""
     language = check_lang(lang)
     data = load_backtest(folder)
-    files = report_files(data.folder, language)
+    files = report_files(data.folder, language, folder_lang(data.facts))
     charts = {ERRORS_CHART: png(draw_horizon_errors(horizon_errors(data), language)),
               COVERAGE_CHART: png(draw_coverage(overall_coverage(data), language))}
     if not data.vive.empty:

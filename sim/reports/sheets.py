@@ -19,7 +19,7 @@ from sim.reports.budget import BudgetLine, build_budget, price_label
 from sim.reports.language import Lang, month_date, term
 from sim.reports.rundata import RunData
 from sim.reports.texts import layer_quantity
-from sim.reports.workbook import Column, write_table
+from sim.reports.workbook import Column, keyed, write_table
 from sim.reports.yearly import programme_years
 
 PROGRAMME_KINDS = {"participants": "persons", "queued": "persons", "referrals": "persons",
@@ -76,21 +76,17 @@ def budget_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
         ws.cell(row=2, column=1, value=term("no_years", lang))
 
 
-def _cell(name: str, kind: str, lang: Lang) -> Column:
-    return Column(term(name, lang), lambda r: r[name], kind)
-
-
 def programme_sheets(wb: Workbook, data: RunData, lang: Lang) -> None:
     """Programmes by month (programmes.csv's columns in its order) and by year."""
     assert data.programmes is not None
     frame = data.programmes
     monthly = [Column(term("month", lang), lambda r: month_date(str(r["month"])), "month"),
-               _cell("programme", "text", lang)]
-    monthly += [_cell(c, PROGRAMME_KINDS[c], lang) for c in frame.columns if c in PROGRAMME_KINDS]
+               keyed("programme", "text", lang)]
+    monthly += [keyed(c, PROGRAMME_KINDS[c], lang) for c in frame.columns if c in PROGRAMME_KINDS]
     write_table(wb.create_sheet(term("programmes", lang)), frame.to_dict("records"), monthly, lang)
     years = programme_years(frame)
-    yearly = [Column(term("year", lang), lambda r: int(r["year"]), "year"), _cell("programme", "text", lang)]
-    yearly += [_cell(c, PROGRAMME_KINDS[c], lang) for c in years.columns if c in PROGRAMME_KINDS]
+    yearly = [Column(term("year", lang), lambda r: int(r["year"]), "year"), keyed("programme", "text", lang)]
+    yearly += [keyed(c, PROGRAMME_KINDS[c], lang) for c in years.columns if c in PROGRAMME_KINDS]
     write_table(wb.create_sheet(term("programmes_yearly", lang)), years.to_dict("records"), yearly, lang)
 
 
@@ -100,8 +96,8 @@ def caseworker_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
     assert data.caseworkers is not None
     frame = data.caseworkers
     columns = [Column(term("month", lang), lambda r: month_date(str(r["month"])), "month"),
-               _cell("team", "text", lang)]
-    columns += [_cell(c, "share" if c.endswith("_share") or c == "utilisation" else "persons", lang)
+               keyed("team", "text", lang)]
+    columns += [keyed(c, "share" if c.endswith("_share") or c == "utilisation" else "persons", lang)
                 for c in frame.columns if c not in ("month", "team")]
     write_table(ws, frame.to_dict("records"), columns, lang)
 
@@ -110,7 +106,7 @@ def layers_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
     """layers.csv: per quantity the spread with parameters drawn and fixed, and which layer dominates."""
     assert data.layers is not None
     columns = [Column(term("quantity", lang), lambda r: layer_quantity(str(r["quantity"]), lang), "text"),
-               _cell("sd_parameters_drawn", "sd", lang), _cell("sd_parameters_fixed", "sd", lang),
-               _cell("parameter_share", "share", lang),
+               keyed("sd_parameters_drawn", "sd", lang), keyed("sd_parameters_fixed", "sd", lang),
+               keyed("parameter_share", "share", lang),
                Column(term("dominant", lang), lambda r: term(f"dominant_{r['dominant']}", lang), "text")]
     write_table(ws, data.layers.to_dict("records"), columns, lang, max_width=50)

@@ -9,7 +9,6 @@ folder: one self-contained page (the chart inline, the style sheet inline, nothi
 
 from __future__ import annotations
 
-import base64
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -24,13 +23,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.reports.charts import BAND_COLOUR, DPI, NEUTRAL_COLOUR, TARGET_COLOUR, TRAFFIC, png
+from sim.reports.html import data_uri
 from sim.reports.language import Lang, check_lang, number, probability, probability_with_margin
+from sim.results.binomial import Z95
 
 TORNADO = "tornado.png"
 GOAL_SEEK_CHART = "goal-seek.png"
 HTML = "report.html"
 CHARTS = "charts"
-Z95 = 1.96
 
 _TERMS: dict[str, tuple[str, str]] = {
     "sensitivity": ("Følsomhed", "Sensitivity"),
@@ -122,8 +122,7 @@ def text(key: str, lang: Lang) -> str:
 
 def _image(png_bytes: bytes, alt: str, css: str) -> str:
     """An <img> with the PNG inline as a data URI."""
-    encoded = base64.b64encode(png_bytes).decode("ascii")
-    return f'<img class="{css}" alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
+    return f'<img class="{css}" alt="{escape(alt)}" src="{data_uri(png_bytes)}">'
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> str:
@@ -370,7 +369,7 @@ def goal_seek_section(summary: pd.DataFrame, steps: pd.DataFrame, facts: Mapping
            f'<p class="muted">{escape(made)}</p>']
     if chart_png is not None:
         out.append(f"<figure>{_image(chart_png, text('goal_seek', lang), 'goal-seek')}</figure>")
-    rows = [[str(int(s["step"])), text(str(s["role"]), lang) if str(s["role"]) in _TERMS else str(s["role"]),
+    rows = [[str(int(s["step"])), text(str(s["role"]), lang),
              lever_value(float(s["value"]), lang), str(int(s["runs"])),
              probability_with_margin(float(s["probability"]), Z95 * float(s["probability_se"]), lang),
              text(str(s["verdict"]), lang)] for s in steps.to_dict("records")]

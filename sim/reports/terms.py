@@ -329,3 +329,64 @@ TERMS |= {f"payment_{k}": (f"{TERMS.get(k, (k, k))[0]} (betalingsgrundlag)",
                             f"{TERMS.get(k, (k, k))[1]} (payment basis)")
           for k in ("mean", "sd", "p05", "p10", "p50", "p90", "p95")}
 """The payment-basis statistics of monthly.csv and yearly.csv, named after their Jobindsats twins."""
+
+TERMS |= {
+    # the what-if page (caseflow serve)
+    "page_title": ("Hvad nu hvis?", "What if?"),
+    "page_intro": ("Flyt et håndtag: hvert måls sandsynlighed og prognosen for det samlede antal "
+                   "opdateres fra små kørsler på basiskørslens tilfældige tal og forfines, mens flere "
+                   "kørsler kommer ind.",
+                   "Move a lever: each target's probability and the total's forecast update from small "
+                   "batches on the base run's random numbers, refined while more runs arrive."),
+    "page_scenario": ("Scenarie", "Scenario"),
+    "page_levers": ("Håndtag", "Levers"),
+    "page_inflow": ("Tilgang udefra pr. uge", "Inflow from outside, a week"),
+    "page_programme": ("Indsatser", "Programmes"),
+    "page_caseworkers": ("Sagsbehandlere", "Caseworkers"),
+    "page_assumption": ("Antagne værdier", "Assumed values"),
+    "page_reset": ("Tilbage til scenariets værdier", "Back to the scenario's values"),
+    "page_target": ("Mål", "Target"),
+    "page_probability": ("Sandsynlighed", "Probability"),
+    "page_interval": ("95 %-interval", "95 % interval"),
+    "page_base": ("Scenariet", "Scenario"),
+    "page_change": ("Ændring (parret)", "Change (paired)"),
+    "page_runs": ("{runs} af {most} kørsler", "{runs} of {most} runs"),
+    "page_refining": ("forfines …", "refining …"),
+    "page_final": ("færdig", "done"),
+    "page_waiting": ("Regner …", "Computing …"),
+    "page_refused": ("Scenariet afviser værdierne", "The scenario refuses these values"),
+    "page_failed": ("Kørslen fejlede", "The run failed"),
+    "page_band_90": ("90 %-bånd", "90 % band"),
+    "page_band_50": ("50 %-bånd", "50 % band"),
+    "page_median": ("Median", "Median"),
+    "page_base_median": ("Scenariets median", "The scenario's median"),
+    "page_fan_axis": ("Fuldtidspersoner i alt", "Full-time persons, total"),
+    "page_fan_title": ("Alle ydelser, fuldtidspersoner pr. måned", "All benefits, full-time persons a month"),
+    "page_name": ("Variantens navn", "The variant's name"),
+    "page_what_if": ("hvad nu hvis", "what-if"),
+    "page_save": ("Gem som overlay-fil", "Save as overlay file"),
+    "page_report": ("Lav fuld rapport", "Make the full report"),
+    "page_saved": ("Gemt", "Saved"),
+    "page_report_running": ("Rapporten køres ({seconds} s) …", "The report is running ({seconds} s) …"),
+    "page_report_done": ("Rapporten er klar", "The report is ready"),
+    "page_report_failed": ("Rapporten fejlede", "The report failed"),
+    "page_unchanged": ("scenariets værdier", "the scenario's values"),
+    "page_changed": ("Ændret", "Changed"),
+    "page_places": ("pladser", "places"),
+    "page_uptake": ("tilslutning", "uptake"),
+    "page_rate_per_week": ("henvisninger pr. uge (andel)", "referral rate a week"),
+    "page_during": ("effekt under forløbet på", "effect during the programme on"),
+    "page_after": ("effekt efter forløbet på", "effect after the programme on"),
+    "page_headcount": ("årsværk", "headcount"),
+    "page_range": ("Interval {low}–{high}; scenariets værdi {value}. {reason}",
+                   "Range {low}–{high}; the scenario's value {value}. {reason}"),
+    "page_note": ("Sandsynligheder ± afstanden til det fjerneste punkt i Wilson-95 %-intervallet. "
+                  "Ændringen er gennemsnittet af kørsel-for-kørsel-forskelle på samme tilfældige tal "
+                  "± en standardfejl. Varianten beholder scenariets forberedelse (bestandens historik); "
+                  "den fulde rapport kører varianten for sig som caseflow run.",
+                  "Probabilities ± the distance to the farther end of their Wilson 95 % interval. The "
+                  "change is the mean of run-by-run differences on the same random numbers ± one standard "
+                  "error. The variant keeps the scenario's preparation (the stock's history); the full "
+                  "report runs the variant on its own, as caseflow run does."),
+}
+"""The what-if page's words."""

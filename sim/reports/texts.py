@@ -102,13 +102,17 @@ def base_text(t: TargetRow, lang: Lang) -> str:
     return f" ({amount_text} {relative} {base})"
 
 
-def margin_95(t: TargetRow) -> float:
-    """How far the probability's Wilson 95 % interval reaches from it, on the farther side, rounded
-    up to two decimals (0.0612 → 0.07); NaN when the interval is not known."""
-    p, low, high = t.probability_met, t.probability_low95, t.probability_high95
+def interval_margin(p: float, low: float, high: float) -> float:
+    """How far an interval (low, high) reaches from the probability p, on the farther side, rounded
+    up to two decimals (0.0612 → 0.07); NaN when any of them is not known."""
     if not all(math.isfinite(x) for x in (p, low, high)):
         return math.nan
     return math.ceil(round(100.0 * max(p - low, high - p), 9)) / 100.0
+
+
+def margin_95(t: TargetRow) -> float:
+    """The `interval_margin` of a target's probability within its Wilson 95 % interval."""
+    return interval_margin(t.probability_met, t.probability_low95, t.probability_high95)
 
 
 def probability_text(t: TargetRow, lang: Lang) -> str:

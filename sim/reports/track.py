@@ -41,6 +41,7 @@ from sim.reports.language import (
     probability_with_margin,
 )
 from sim.reports.rundata import RunData
+from sim.reports.texts import interval_margin
 from sim.reports.workbook import Column, write_table
 
 TRACK = "track.csv"
@@ -162,14 +163,6 @@ def draw_track(series: TrackSeries, lang: Lang) -> Figure:
     return fig
 
 
-def _margin(p: float, low: float, high: float) -> float:
-    """The 95 % margin as the reports show it (`sim.reports.texts.margin_95`): the farther bound's
-    distance, rounded up to two decimals."""
-    if not all(math.isfinite(x) for x in (p, low, high)):
-        return math.nan
-    return math.ceil(round(100.0 * max(p - low, high - p), 9)) / 100.0
-
-
 def cell(row: dict[str, Any], lang: Lang, margin: bool = True) -> str:
     """A target's probability from one forecast: '0,58 ± 0,07' (without `margin`: '0,58'), 'nået
     (afgjort)' when the actuals decide it, '–' when it is not tracked."""
@@ -178,7 +171,7 @@ def cell(row: dict[str, Any], lang: Lang, margin: bool = True) -> str:
         outcome = text("met" if p >= 0.5 else "missed", lang)
         return f"{outcome} ({text('decided', lang)})" if margin else outcome
     low, high = float(row["probability_low95"]), float(row["probability_high95"])
-    return probability_with_margin(p, _margin(p, low, high) if margin else math.nan, lang)
+    return probability_with_margin(p, interval_margin(p, low, high) if margin else math.nan, lang)
 
 
 def forecasts(frame: pd.DataFrame, lang: Lang) -> list[tuple[str, str]]:
@@ -261,7 +254,7 @@ def print_track(run: RunData, console: Console, lang: str | None = None) -> None
 
 def _widest(part: pd.DataFrame) -> float:
     """The widest 95 % margin among one forecast's targets (NaN when none is known)."""
-    margins = [_margin(float(p), float(lo), float(hi)) for p, lo, hi in zip(
+    margins = [interval_margin(float(p), float(lo), float(hi)) for p, lo, hi in zip(
         part["probability_met"], part["probability_low95"], part["probability_high95"], strict=True)]
     known = [m for m in margins if math.isfinite(m)]
     return max(known) if known else math.nan

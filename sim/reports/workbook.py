@@ -97,6 +97,19 @@ class Column:
     kind: str | Callable[[Any], str]
 
 
+def keyed(name: str, kind: str | Callable[[Any], str], lang: Lang) -> Column:
+    """A column of a table of dict rows: the row's value of `name`, headed by its term."""
+    return Column(term(name, lang), lambda r: r[name], kind)
+
+
+def traffic_lights(ws: Worksheet, cells: str) -> None:
+    """Colour the probabilities in `cells` (a range, 'E2:E9') green, amber or red (`TRAFFIC_FILLS`)."""
+    for operator, formula, colour in TRAFFIC_FILLS:
+        rule = CellIsRule(operator=operator, formula=formula, fill=PatternFill("solid", bgColor=colour),
+                          stopIfTrue=True)
+        ws.conditional_formatting.add(cells, rule)
+
+
 def cell_value(value: Any) -> Any:
     """A Python value openpyxl writes natively: floats for numpy numbers, None for NaN."""
     if hasattr(value, "item"):
@@ -221,11 +234,7 @@ def summary_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
         columns.insert(5, Column(term("note", lang), lambda t: " · ".join(target_notes(t, lang)), "text"))
     write_table(ws, rows, columns, lang)
     if rows:
-        cells = f"E2:E{len(rows) + 1}"
-        for operator, formula, colour in TRAFFIC_FILLS:
-            rule = CellIsRule(operator=operator, formula=formula, fill=PatternFill("solid", bgColor=colour),
-                              stopIfTrue=True)
-            ws.conditional_formatting.add(cells, rule)
+        traffic_lights(ws, f"E2:E{len(rows) + 1}")
     else:
         ws.cell(row=2, column=1, value=term("no_targets", lang))
 
@@ -236,14 +245,11 @@ def assumptions_sheet(ws: Worksheet, data: RunData, lang: Lang) -> None:
     assert data.assumptions is not None
     reasons = {str(a.get("path")): str(a.get("reason", "")) for a in data.assumption_specs}
 
-    def cell(name: str, kind: str) -> Column:
-        return Column(term(name, lang), lambda r: r[name], kind)
-
     columns = [
-        cell("target", "text"), cell("path", "text"),
-        *(cell(name, "general") for name in ("low", "point", "high")),
+        keyed("target", "text", lang), keyed("path", "text", lang),
+        *(keyed(name, "general", lang) for name in ("low", "point", "high")),
         Column(term("runs", lang).capitalize(), lambda r: int(r["runs"]), "general"),
-        *(cell(name, "probability") for name in ("p_low", "p_point", "p_high")),
+        *(keyed(name, "probability", lang) for name in ("p_low", "p_point", "p_high")),
         Column(term("sets_it", lang), lambda r: term("yes" if r["sets_it"] else "no", lang), "text"),
         Column(term("reason", lang), lambda r: reasons.get(str(r["path"]), ""), "text"),
     ]

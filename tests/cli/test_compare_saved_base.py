@@ -162,6 +162,20 @@ def test_a_store_of_other_runs_is_refused(saved: Path, tmp_path: Path) -> None:
     assert done.exit_code == 1 and "yearly.npy holds values of shape (4, 5), not the (4, 6)" in done.output
 
 
+def test_a_base_scenario_edited_after_its_run_is_refused(saved: Path, tmp_path: Path) -> None:
+    """Any value changed in the saved scenario.yaml, not only its seed, breaks the pairing."""
+    edited = tmp_path / "run"
+    shutil.copytree(saved / "run", edited)
+    text = (edited / "scenario.yaml").read_text(encoding="utf-8")
+    changed = text.replace("a_dagpenge: 120", "a_dagpenge: 121", 1)
+    assert changed != text
+    (edited / "scenario.yaml").write_text(changed, encoding="utf-8")
+    out = tmp_path / "c"
+    done = runner.invoke(app, ["compare", str(edited), str(saved / "variant.yaml"), "--out", str(out)])
+    assert done.exit_code == 1 and "the scenario was edited after the run" in done.output
+    assert not out.exists()
+
+
 def test_two_scenarios_with_nothing_in_common_are_refused(saved: Path, tmp_path: Path) -> None:
     for first in (saved / "base.yaml", saved / "run"):
         out = tmp_path / first.stem

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
 HEAVY = {"matplotlib", "scipy", "statsmodels"}
 """Libraries no quick verb may load."""
-CONSOLE_SCRIPT = "import sys; from sim.cli import app; sys.argv[0] = 'caseflow'; sys.exit(app())"
-"""What the installed `caseflow` script does (pyproject's `caseflow = "sim.cli:app"`)."""
+CONSOLE_SCRIPT = "import sys; from sim.__main__ import main; sys.argv[0] = 'caseflow'; sys.exit(main())"
+"""What the installed `caseflow` script does (pyproject's `caseflow = "sim.__main__:main"`)."""
 
 
 def _start(how: list[str], *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:

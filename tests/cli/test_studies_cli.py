@@ -162,6 +162,16 @@ def test_every_help_example_runs(command: object, tmp_path: Path, monkeypatch: p
     _run_examples(command, slice(None), tmp_path)
 
 
+def test_the_commands_defaults_are_the_studies() -> None:
+    """The defaults the command line states without loading the studies are theirs."""
+    from sim.batch import goalseek, sensitivity
+    from sim.cli import studies
+
+    assert studies.DEFAULT_RUNS == sensitivity.DEFAULT_RUNS
+    assert (studies.DEFAULT_SEEK_RUNS, studies.DEFAULT_MAX_RUNS) == (goalseek.DEFAULT_RUNS,
+                                                                     goalseek.DEFAULT_MAX_RUNS)
+
+
 def test_help_explains_with_examples() -> None:
     for verb, words in (("sensitivity", ["--method", "--parameter", "--samples"]),
                         ("goal-seek", ["--target", "--lever", "--probability", "--bounds", "--integer"])):

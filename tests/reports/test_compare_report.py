@@ -21,7 +21,7 @@ from sim.batch.compare import DIFFERENCE_COLUMNS
 from sim.cli.app import app
 from sim.contract.catalogue import TOTAL
 from sim.reports.build import CHARTS, HTML, WORKBOOK
-from sim.reports.charts import UNIT_SCALE, difference_unit, draw_differences, draw_overlay
+from sim.reports.charts import draw_differences, draw_overlay
 from sim.reports.comparison import (
     DIFFERENCES_CHART,
     NUMBERS,
@@ -158,8 +158,9 @@ def test_difference_chart_draws_the_differences_and_their_intervals(cmp_dir: Pat
     fig = draw_differences(dots, "da")
     lines = {str(line.get_gid()): line for ax in fig.axes for line in ax.get_lines() if line.get_gid()}
     bands = {str(c.get_gid()): c for ax in fig.axes for c in ax.collections if c.get_gid()}
+    shown = {"full_year_persons": 1.0, "cofinancing_rate": 100.0}  # persons, and percentage points
     for i, metric in enumerate(dots.metrics):
-        scale = UNIT_SCALE[difference_unit(metric)]
+        scale = shown[metric]
         dot = np.asarray(lines[f"difference-{i}"].get_xdata())
         assert dot[0] == pytest.approx(dots.differences[i] * scale)
         band = bands[f"interval-{i}"]

@@ -39,7 +39,8 @@ def check_assumptions(c: Checks, cross: CrossCheck) -> None:
         try:
             value = get_value(data, a.path)
         except PathError as exc:
-            c.add(("assumptions", i, "path"), f"{a.path!r} does not name a number of the scenario: {exc}")
+            if not _into_set_aside(c.gaps, a.path):  # else it may name an item refused already
+                c.add(("assumptions", i, "path"), f"{a.path!r} does not name a number of the scenario: {exc}")
             continue
         earlier = next((j for j, other in resolved if _same_number(data, other, a.path)), None)
         if earlier is not None:
@@ -52,7 +53,7 @@ def check_assumptions(c: Checks, cross: CrossCheck) -> None:
             c.add(("assumptions", i, side), f"{getattr(a, side):g} leaves the scenario's value of {a.path} "
                   f"({value:g}) outside the range [{a.low:g}, {a.high:g}]; allowed: a low–high range "
                   "that holds the value the scenario runs with")
-        fitted = _drawn_from_fit(s, data, a.path)
+        fitted = drawn_from_fit(s, data, a.path)
         if fitted is not None:
             c.add(("assumptions", i, "path"), f"{a.path!r} is drawn from the fit in every replication "
                   f"(parameters: {fitted}, uncertainty.fitted), so its assumed ends would never be run; "
@@ -77,6 +78,11 @@ def _check_ends(c: Checks, i: int, a: Assumption, data: dict[str, Any], cross: C
                   "ends the scenario can run with")
 
 
+def _into_set_aside(gaps: Gaps, path: str) -> bool:
+    """Whether `path` leads into a block part of which the schema refused and set aside."""
+    return path.split(".", 1)[0] in gaps.blocks
+
+
 def _same_number(data: dict[str, Any], first: str, second: str) -> bool:
     """Whether two paths name one number (`inflow_per_week.x` and `inflow_per_week.x.rate`, a
     route by its destination and by its position)."""
@@ -86,7 +92,7 @@ def _same_number(data: dict[str, Any], first: str, second: str) -> bool:
         return False
 
 
-def _drawn_from_fit(s: Scenario, data: dict[str, Any], path: str) -> str | None:
+def drawn_from_fit(s: Scenario, data: dict[str, Any], path: str) -> str | None:
     """The fit's path of the same number when each replication draws it from the fit, else None."""
     u, fit = s.uncertainty, s.parameters
     if u is None or not u.fitted or fit is None:
