@@ -43,20 +43,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.batch.executors import Executor, Work, executor_for
-from sim.batch.uncertain import ParameterDraws, draws_parameters
-from sim.contract.parameters import get_value, scenario_data, with_values
+from sim.batch.executors import Executor
+from sim.batch.points import VALUE, PointModels, Study, Values, as_values, run_points
+from sim.contract.parameters import get_value
 from sim.contract.schema import Scenario
-from sim.features import carry_preparation, compile_model
-from sim.kernel.engine import simulate
 from sim.kernel.model import Model
-from sim.results.metrics import measure
-from sim.results.targets import ResolvedTarget, resolve_targets, target_values
+from sim.results.targets import ResolvedTarget
 
 DEFAULT_RUNS = 50
 """Replications of the check at each end of each assumed value, at most the batch's runs."""
@@ -120,39 +116,9 @@ def probability(target: ResolvedTarget, values: np.ndarray) -> float:
     return float(np.count_nonzero(target.met(defined))) / len(defined) if len(defined) else math.nan
 
 
-class EndModels:
-    """The model, targets and parameter draws of each end, built once in each process."""
-
-    def __init__(self, prepared: Model) -> None:
-        self.prepared = prepared
-        self.plain: dict[str, Any] = scenario_data(prepared.scenario)
-        self.ends = ends(prepared.scenario)
-        self.draw = draws_parameters(prepared.scenario)
-        self._built: dict[int, tuple[Model, list[ResolvedTarget], ParameterDraws | None]] = {}
-
-    def built(self, e: int) -> tuple[Model, list[ResolvedTarget], ParameterDraws | None]:
-        """End `e`'s model (the batch's preparation kept), its targets and its draws."""
-        if e not in self._built:
-            end = self.ends[e]
-            changed = Scenario.model_validate(with_values(self.plain, {end.path: end.value}))
-            model = carry_preparation(compile_model(changed), self.prepared)
-            self._built[e] = (model, resolve_targets(model), ParameterDraws(model) if self.draw else None)
-        return self._built[e]
-
-    def values(self, e: int, seed: np.random.SeedSequence) -> np.ndarray:
-        """Every target's value in one replication of end `e`."""
-        model, targets, draws = self.built(e)
-        own = draws.model_for(seed) if draws is not None else model
-        return target_values(model, targets, measure(model, simulate(own, seed)).tables)
-
-
-Task = tuple[int, int, np.random.SeedSequence]
-"""(end, replication, its seed)."""
-
-
-def _end_values(models: EndModels, task: Task) -> tuple[int, int, np.ndarray]:
-    e, i, seed = task
-    return e, i, models.values(e, seed)
+def end_values(end: End) -> Values:
+    """The end as a study's point: its one value set."""
+    return as_values({end.path: end.value})
 
 
 @dataclass
@@ -167,32 +133,32 @@ class AssumptionCheck:
     """[end, target, replication]: each end's target values (ends in `ends` order)."""
 
 
-def check_assumptions(prepared: Model, targets: list[ResolvedTarget], point: np.ndarray,
-                      seeds: Sequence[np.random.SeedSequence], workers: int = 1,
-                      progress: Progress | None = None, executor: Executor | None = None) -> AssumptionCheck:
-    """Run each end of each assumption on `seeds` (the batch's first replications) and compare
-    each target's probability there with its probability at the point, from `point` [target,
-    replication]: the batch's own values of those replications."""
-    models = EndModels(prepared)
-    runs = len(seeds)
-    values = np.full((len(models.ends), len(targets), runs), np.nan)
-    for e, end in enumerate(models.ends):
+def check_assumptions(prepared: Model, targets: list[ResolvedTarget], point: np.ndarray, seed: int, runs: int,
+                      workers: int = 1, progress: Progress | None = None,
+                      executor: Executor | None = None) -> AssumptionCheck:
+    """Run each end of each assumption on the batch's replications 0 … runs − 1 (the study's
+    points of `sim.batch.points`, the batch's preparation kept) and compare each target's
+    probability there with its probability at the point, from `point` [target, replication]: the
+    batch's own values of those replications."""
+    study = Study(prepared, seed, draw=True)
+    models = PointModels(study)
+    found = ends(prepared.scenario)
+    values = np.full((len(found), len(targets), runs), np.nan)
+    moved = [e for e, end in enumerate(found) if simulated(end)]
+    for e, end in enumerate(found):
         if not simulated(end):
             values[e] = point  # the same dynamics: only the end's thresholds differ
-    tasks = [(e, i, seed) for e, end in enumerate(models.ends) if simulated(end)
-             for i, seed in enumerate(seeds)]
-    chosen = executor_for(workers, len(tasks), executor)
-    for results in chosen.run(Work(prepared, EndModels, _end_values), tasks):
-        for e, i, v in results:
-            values[e, :, i] = v
-        if progress is not None:
-            progress(len(results))
+    if moved:
+        outcomes = run_points(study, [dict(end_values(found[e])) for e in moved], range(runs), workers,
+                              progress, executor)
+        values[moved] = outcomes[:, VALUE]
     records = []
     set_by: list[list[str]] = [[] for _ in targets]
     for k, t in enumerate(targets):
         p_point = probability(t, point[k])
         for a, spec in enumerate(prepared.scenario.assumptions):
-            (low_targets, high_targets) = (models.built(2 * a)[1], models.built(2 * a + 1)[1])
+            low_targets = models.built(end_values(found[2 * a]))[1]
+            high_targets = models.built(end_values(found[2 * a + 1]))[1]
             p_low = probability(low_targets[k], values[2 * a, k])
             p_high = probability(high_targets[k], values[2 * a + 1, k])
             sets = sets_it((p_low, p_point, p_high))

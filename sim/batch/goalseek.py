@@ -207,9 +207,10 @@ def plan_goal_seek(scenario: Scenario, target: str, lever: str, probability: flo
 class _Seeker:
     """The met indicators of each value tried, extended on demand, and the verdicts made."""
 
-    def __init__(self, plan: GoalSeekPlan, runner: Executor | int, progress: Progress | None) -> None:
+    def __init__(self, plan: GoalSeekPlan, workers: int, executor: Executor | None,
+                 progress: Progress | None) -> None:
         self.plan = plan
-        self.runner = runner
+        self.workers, self.executor = workers, executor
         self.progress = progress
         self.levels = run_levels(plan.runs, plan.max_runs)
         self.z = critical_z(len(self.levels))
@@ -221,8 +222,8 @@ class _Seeker:
         """The met indicators of replications 0 … n − 1 at x (running only those not yet run)."""
         have = self.met.get(x, np.empty(0))
         if len(have) < n:
-            more = run_points(self.plan.study, [{self.plan.lever.path: x}], range(len(have), n), self.runner,
-                              self.progress)
+            more = run_points(self.plan.study, [{self.plan.lever.path: x}], range(len(have), n), self.workers,
+                              self.progress, self.executor)
             have = np.concatenate([have, more[0, MET, self.plan.target_index]])
             self.met[x] = have
         return have[:n]
@@ -282,7 +283,7 @@ def run_goal_seek(plan: GoalSeekPlan, workers: int = 1, executor: Executor | Non
                   progress: Progress | None = None) -> GoalSeekResult:
     """Judge both bounds, then halve the bracket until it is narrow enough or the Monte Carlo
     error cannot tell its midpoint from the goal."""
-    seeker = _Seeker(plan, executor or workers, progress)
+    seeker = _Seeker(plan, workers, executor, progress)
     lever = plan.lever
     verdicts = {x: seeker.verdict(x, "bound") for x in (lever.low, lever.high)}
     common = min(len(seeker.met[lever.low]), len(seeker.met[lever.high]))

@@ -1,12 +1,13 @@
 """Points of a study: the scenario with some values changed, each run on the batch's replication seeds.
 
-A sensitivity study and a goal-seek both ask how the targets move when a few numbers of the
-scenario change. A point is the scenario with those numbers set (`sim.contract.parameters`
-paths); replication i of every point uses the batch's replication i seed (common random
-numbers), so two points differ only through their values, not through new noise. Each point's
-model keeps the batch's preparation (the pilot that gives the initial stock its history), as
-the assumption check does (`sim.batch.assumptions`): a changed inflow or rate changes the
-horizon, not the past of the stock already there.
+A sensitivity study, a goal-seek, the assumption check (`sim.batch.assumptions`: each end of
+each assumed range) and the what-if page (`sim.batch.whatif`) all ask how the targets move when
+a few numbers of the scenario change. A point is the scenario with those numbers set
+(`sim.contract.parameters` paths); replication i of every point uses the batch's replication i
+seed (common random numbers), so two points differ only through their values, not through new
+noise. Each point's model keeps the batch's preparation (the pilot that gives the initial stock
+its history): a changed inflow or rate changes the horizon, not the past of the stock already
+there.
 
 The payload (the prepared model and the seed) is shipped once to each worker, which builds each
 point's model the first time it meets it; a replication's result depends on its point and its
@@ -120,17 +121,18 @@ def as_values(point: Mapping[str, float]) -> Values:
 
 
 def run_points(study: Study, points: Sequence[Mapping[str, float]], replications: Sequence[int],
-               runner: Executor | int = 1, progress: Progress | None = None) -> np.ndarray:
+               workers: int = 1, progress: Progress | None = None, executor: Executor | None = None
+               ) -> np.ndarray:
     """Each point's outcomes on the given replications: [point, VALUE or MET, target, replication]
-    (in the order of `replications`)."""
+    (in the order of `replications`; `executor`, when given, replaces `workers`)."""
     targets = len(study.prepared.scenario.targets)
     out = np.full((len(points), 2, targets, len(replications)), np.nan)
     if not points or not replications:
         return out
     column = {i: c for c, i in enumerate(replications)}
     tasks = [(p, as_values(point), i) for p, point in enumerate(points) for i in replications]
-    executor = runner if not isinstance(runner, int) else executor_for(runner, len(tasks))
-    for results in executor.run(Work(study, PointModels, _outcome), tasks):
+    chosen = executor_for(workers, len(tasks), executor)
+    for results in chosen.run(Work(study, PointModels, _outcome), tasks):
         for p, i, result in results:
             out[p, :, :, column[i]] = result
         if progress is not None:

@@ -190,5 +190,4 @@ def _check(model: Model, targets: list[ResolvedTarget], store: ReplicationStore,
     if k == 0:
         return None
     point = np.asarray(store.arrays["targets"])[:, :k]
-    return check_assumptions(model, targets, point, [replication_seed(seed, i) for i in range(k)], workers,
-                             progress, executor)
+    return check_assumptions(model, targets, point, seed, k, workers, progress, executor)

@@ -202,7 +202,7 @@ def run_sensitivity(plan: SensitivityPlan, workers: int = 1, executor: Executor 
                     progress: Progress | None = None) -> SensitivityResult:
     """Run every point on replications 0 … runs − 1 and analyse each target's two outputs."""
     points = [plan.point(p) for p in range(len(plan.points))]
-    outcomes = run_points(plan.study, points, range(plan.runs), executor or workers, progress)
+    outcomes = run_points(plan.study, points, range(plan.runs), workers, progress, executor)
     share, defined = shares_met(outcomes[:, MET])  # [point, target]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an undefined target has no mean

@@ -29,7 +29,7 @@ def _loopback(host: str) -> bool:
 
 def serve_command(
     scenario_files: list[Path] | None = typer.Argument(
-        None, metavar="[SCENARIO]...",
+        None, metavar="SCENARIO",
         help="Scenario files to offer (default: every scenarios/*.yaml of the current folder)."),
     port: int = typer.Option(DEFAULT_PORT, "--port", "-p", min=0, max=65535,
                              help="Port to listen on (0: any free port, printed)."),

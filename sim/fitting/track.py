@@ -6,7 +6,10 @@ joins each replication's forecast months to the actual months so that a year's f
 targets' probabilities are updated as the year goes (`sim.fitting.combine`), and repeats the
 restart from every earlier month of the same year so far, with fewer runs, so `track.csv`
 shows how each target's probability moved as the months came in. The first row of that path is
-the scenario's own forecast from its start, with no actuals.
+the scenario's own forecast from its start, with no actuals. Each forecast's restarted stock is
+drawn per replication with the sd its period average leaves (`restart`'s `stock_noise`), as the
+backtests do: a month's figure is an average, so the stock on the restart day is not known exactly,
+and a forecast that took it as known would be too sure in its first months.
 
 Cost: the forecast's `runs` replications over the months left, plus `track_runs` replications
 for the scenario's own forecast and for each earlier month of the year (from January, or the
@@ -136,7 +139,7 @@ def track(scenario: Scenario, actuals: pd.DataFrame, through: str | None = None,
     model = compile_model(scenario)
     targets = resolve_targets(model)
     through = check_through(scenario, through, Actuals(actuals, model, unpaid_days(scenario)))
-    main = restart(scenario, actuals, through, snapshot)
+    main = restart(scenario, actuals, through, snapshot, stock_noise=True)
     plan = None
     if track_runs > 0:
         plan = run(scenario, runs=track_runs, seed=seed, workers=workers, progress=progress)
@@ -147,7 +150,7 @@ def track(scenario: Scenario, actuals: pd.DataFrame, through: str | None = None,
         assert plan is not None
         paths.append(_path_rows(plan.targets, "", f"{scenario.start:%Y-%m}", track_runs))
     for month in (origins(scenario, through) if track_runs > 0 else []):
-        earlier = restart(scenario, actuals, month)
+        earlier = restart(scenario, actuals, month, stock_noise=True)
         result = run(earlier.scenario, runs=track_runs, seed=seed, workers=workers, progress=progress)
         joined = combine(model, targets, result, *actual_months(scenario, model, actuals, month,
                                                                 earlier.expected, plan))
@@ -164,7 +167,7 @@ def check_actuals(scenario: Scenario, actuals: pd.DataFrame, through: str | None
     """The restart `track` makes, with every actual month it will need checked: an error here
     comes before any replication is run."""
     model = compile_model(scenario)
-    main = restart(scenario, actuals, through, snapshot)
+    main = restart(scenario, actuals, through, snapshot, stock_noise=True)
     actual_months(scenario, model, actuals, main.through, main.expected, None)
     return main
 

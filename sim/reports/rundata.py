@@ -234,11 +234,6 @@ def read_csv(path: Path) -> pd.DataFrame:
     return read_table(Path(path))
 
 
-def read_assumptions(path: Path) -> pd.DataFrame:
-    """assumptions.csv with sets_it as booleans (however the CSV spells them)."""
-    return with_sets_it(read_csv(path))
-
-
 def with_sets_it(frame: pd.DataFrame) -> pd.DataFrame:
     """An assumptions table with sets_it as booleans."""
     if "sets_it" in frame.columns:

@@ -19,15 +19,16 @@ from scipy.stats import poisson
 import sim
 from sim.batch.assumptions import (
     COLUMNS,
-    EndModels,
     check_assumptions,
     check_cost,
     check_runs,
+    end_values,
+    ends,
     sets_it,
 )
+from sim.batch.points import VALUE, PointModels, Study
 from sim.contract.parameters import scenario_data, with_values
 from sim.features import prepare_model
-from sim.kernel.streams import replication_seeds
 from sim.results.targets import resolve_targets
 
 JANUARY_ONLY = [1.0] + [0.0] * 11
@@ -135,7 +136,7 @@ def test_an_end_runs_on_the_batchs_seeds() -> None:
     prepared = prepare_model(s, SEED)
     point = sim.run(s, runs=k, seed=SEED)
     check = check_assumptions(prepared, resolve_targets(prepared), np.asarray(point.store.arrays["targets"]),
-                              replication_seeds(SEED, k))
+                              SEED, k)
     for e, (path, value) in enumerate([("inflow_per_week.a_dagpenge.rate", 15.0),
                                        ("inflow_per_week.a_dagpenge.rate", 25.0),
                                        ("inflow_per_week.sygedagpenge", 5.0)]):
@@ -156,7 +157,7 @@ def test_on_common_random_numbers_each_replication_moves_one_way() -> None:
     k = 40
     prepared = prepare_model(s, SEED)
     point = np.asarray(sim.run(s, runs=k, seed=SEED).store.arrays["targets"])[0]
-    check = check_assumptions(prepared, resolve_targets(prepared), point[None, :], replication_seeds(SEED, k))
+    check = check_assumptions(prepared, resolve_targets(prepared), point[None, :], SEED, k)
     low, high = check.values[0, 0], check.values[1, 0]
     assert np.all(low >= point) and np.all(point >= high)
     assert np.all(low > high)
@@ -188,8 +189,9 @@ def test_the_batch_preparation_is_kept_at_each_end() -> None:
     prepared = prepare_model(s, SEED)
     history = prepared.feature("support").entry_history
     assert history is not None
-    for e in (0, 1):
-        model = EndModels(prepared).built(e)[0]
+    models = PointModels(Study(prepared, SEED, draw=True))
+    for end in ends(s):
+        model = models.built(end_values(end))[0]
         assert model.feature("support").entry_history is history
         assert model.inflow_per_day[0, 0] != prepared.inflow_per_day[0, 0]
 
@@ -242,6 +244,7 @@ def test_an_assumed_base_moves_the_threshold_at_each_end() -> None:
     # an observed figure moves thresholds only: its ends take the batch's values and cost nothing,
     # exactly what simulating them would give
     assert check_cost(s, RUNS, RUNS) == 0
-    models, stored = EndModels(prepare_model(s, SEED)), np.asarray(result.store.arrays["targets"])
-    for i, seed in enumerate(replication_seeds(SEED, 5)):
-        np.testing.assert_array_equal(models.values(1, seed), stored[:, i])
+    models = PointModels(Study(prepare_model(s, SEED), SEED, draw=True))
+    stored = np.asarray(result.store.arrays["targets"])
+    for i in range(5):
+        np.testing.assert_array_equal(models.outcome(end_values(ends(s)[1]), i)[VALUE], stored[:, i])

@@ -486,3 +486,27 @@ def test_an_old_rule_share_shrinks_to_the_initial_stock_still_there() -> None:
     left = 150 * math.exp(-0.04 * 181 / 7)  # the initial a-dagpenge stock still there (no returns)
     at_cut = expect(compile_model(s.model_copy(update={"months": 6}))).stock_end[0, 5]
     assert share.share == pytest.approx(0.5 * left / at_cut, rel=1e-2)
+
+
+def test_track_draws_the_restarted_stock_with_the_sd_its_month_average_leaves() -> None:
+    """The stock on the restart day is not observed, only the month's average: each forecast
+    draws it (`uncertainty.parameters` on `initial.<state>`, sd from `stock_sd`), as the backtests
+    do. The first forecast month's variance grows by the drawn variance times the share of the
+    drawn stock still there in it (over ½ here: stays of weeks to years); with 200 runs a
+    variance is known to ±10 %, so the test asks for at least 0.3 of the drawn variance more."""
+    from sim.fitting.restart import restart
+
+    s = _sick()
+    model, monthly = twin_monthly(s)
+    frame = actuals_of(model, monthly, 4)
+    done = check_actuals(s, frame, "2018-04")
+    assert done.scenario.uncertainty is not None
+    drawn = {p.path: p.sd for p in done.scenario.uncertainty.parameters}
+    assert set(drawn) == {f"initial.{code}" for code, n in done.scenario.initial.items() if n > 0}
+    assert all(sd > 0 for sd in drawn.values())
+    tracked = track(s, frame, "2018-04", runs=12, seed=5, track_runs=0)
+    assert tracked.restart.scenario.uncertainty == done.scenario.uncertainty
+    plain = sim.run(restart(s, frame, "2018-04").scenario, runs=200, seed=5).monthly
+    noisy = sim.run(done.scenario, runs=200, seed=5).monthly
+    first = [m[(m.month == "2018-05") & (m.state == "total")]["sd"].iloc[0] ** 2 for m in (plain, noisy)]
+    assert first[1] - first[0] > 0.3 * sum(sd**2 for sd in drawn.values()), (first, drawn)
