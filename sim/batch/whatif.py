@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -48,6 +47,8 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 KEPT_VARIANTS = 16
 """Variants whose runs are kept, so that moving a lever back answers at once."""
 BASE: Values = ()
+SPAN, ALLOWED = "span", "allowed"
+"""Lever range sources besides the declared ones (`assumption`, `uncertainty`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,11 @@ class Lever:
     high: float
     whole: bool
     value: float
+    source: str = SPAN
+    """Where the range comes from: `assumption`, `uncertainty` (± 2 sd), `allowed` (what the
+    contract allows, e.g. an uptake's 0–1) or `span` (half to twice the scenario's value)."""
     reason: str = ""
-    """Why the range is what it is: an assumption's reason, or how it was set."""
+    """An assumption's own reason (empty for the other sources)."""
 
 
 def _span(value: float) -> tuple[float, float]:
@@ -93,8 +97,8 @@ def levers(scenario: Scenario) -> list[Lever]:
     found: dict[tuple[str | int, ...], Lever] = {}
     fitted = {key_path(data, path) for path in (scenario.parameters.values if scenario.parameters else ())}
 
-    def add(path: str, kind: str, subject: str, field: str, low: float | None = None,
-            high: float | None = None) -> None:
+    def add(path: str, kind: str, subject: str, field: str,
+            allowed: tuple[float, float] | None = None) -> None:
         try:
             keys = key_path(data, path)
             value = get_value(data, path)
@@ -102,19 +106,20 @@ def levers(scenario: Scenario) -> list[Lever]:
             return
         if keys in found or keys in fitted:  # a fit's value is the fit's: an overlay may not change it
             return
-        reason = "half to twice the scenario's value"
+        reason = ""
         if keys in by_keys:
             own, (low, high, source) = by_keys[keys]
-            reason = reasons.get(own, f"the scenario's value ± 2 sd ({source})")
-        elif low is None or high is None:
-            low, high = _span(value)
+            reason = reasons.get(own, "")
+        elif allowed is not None:
+            (low, high), source = allowed, ALLOWED
         else:
-            reason = "the range the scenario allows"
+            (low, high), source = _span(value), SPAN
         whole = whole_only(scenario, path)
         if whole:
             low, high = float(math.ceil(low)), float(math.floor(high))
         if low < high:
-            found[keys] = Lever(path, kind, subject, field, float(low), float(high), whole, value, reason)
+            found[keys] = Lever(path, kind, subject, field, float(low), float(high), whole, value, source,
+                                reason)
 
     for state in scenario.inflow_per_week:
         add(f"inflow_per_week.{state}", "inflow", state, "rate")
@@ -122,14 +127,14 @@ def levers(scenario: Scenario) -> list[Lever]:
     for i, p in enumerate(scenario.interventions):
         base = f"interventions.{_ref(p.name, programmes, i)}"
         if p.places is not None:
-            add(f"{base}.places", "programme", p.name, "places", 1, max(2 * p.places, p.places + 10))
-        add(f"{base}.uptake", "programme", p.name, "uptake", 0.0, 1.0)
+            add(f"{base}.places", "programme", p.name, "places", (1, max(2 * p.places, p.places + 10)))
+        add(f"{base}.uptake", "programme", p.name, "uptake", (0.0, 1.0))
         if p.rate_per_week is not None:
             add(f"{base}.rate_per_week", "programme", p.name, "rate_per_week")
         for when in ("during", "after"):
             for to, ratio in getattr(p.effects, when).items():
                 add(f"{base}.effects.{when}.{to}", "programme", p.name, f"effects.{when}.{to}",
-                    *(_span(ratio) if ratio > 0 else (0.0, 2.0)))
+                    None if ratio > 0 else (0.0, 2.0))
     teams = [team.team for team in scenario.caseworkers]
     for i, team in enumerate(scenario.caseworkers):
         add(f"caseworkers.{_ref(team.team, teams, i)}.headcount", "caseworkers", team.team, "headcount")
@@ -319,9 +324,3 @@ class WhatIf:
                 break
         assert last is not None
         return last
-
-
-def levers_data(found: Sequence[Lever]) -> list[dict[str, Any]]:
-    """Levers as plain records (for a page or a file)."""
-    return [{"path": x.path, "kind": x.kind, "subject": x.subject, "field": x.field, "low": x.low,
-             "high": x.high, "whole": x.whole, "value": x.value, "reason": x.reason} for x in found]

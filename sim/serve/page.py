@@ -21,7 +21,7 @@ from dash.development.base_component import Component
 from sim.batch.points import Values
 from sim.batch.whatif import Answer, Lever
 from sim.reports.language import Lang, capitalised, number, probability_with_margin, signed, state_label, term
-from sim.reports.texts import interval_margin
+from sim.reports.texts import interval_margin, value_text
 from sim.serve.desk import Desk, Reply
 from sim.serve.export import ExportError
 from sim.serve.figures import fan_figure
@@ -85,8 +85,9 @@ def levers_panel(desk: Desk, key: str, lang: Lang) -> list[Component]:
             continue
         rows = []
         for lever in chosen:
+            why = lever.reason or term(f"page_source_{lever.source}", lang)
             hint = term("page_range", lang).format(low=_shown(lever.low, lang), high=_shown(lever.high, lang),
-                                                   value=_shown(lever.value, lang), reason=lever.reason)
+                                                   value=_shown(lever.value, lang), reason=why)
             about: list[Component] = []
             if kind == "assumption":
                 about = [html.Div(_first_sentence(lever.reason), className="note")]
@@ -107,19 +108,21 @@ def _first_sentence(text: str, most: int = 140) -> str:
 
 
 def targets_table(desk: Desk, key: str, answer: Answer | None, lang: Lang) -> list[Component]:
-    """Each target's probability at the variant, its interval, the scenario's and the change."""
+    """Each target's probability at the variant, its interval, the scenario's, the change and the
+    mean of the target's value (persons, a share, DKK) over the variant's runs."""
     head = html.Tr([html.Th(term(k, lang)) for k in ("page_target", "page_probability", "page_interval",
-                                                        "page_base", "page_change")])
+                                                        "page_base", "page_change", "page_mean")])
     rows: list[Component] = [head]
     for k, target in enumerate(desk.scenarios[key].targets):
         if answer is None:
-            cells = ["…"] * 4
+            cells = ["…"] * 5
         else:
-            p, low, high = answer.probability[k], answer.low[k], answer.high[k]
+            p, low, high, mean = answer.probability[k], answer.low[k], answer.high[k], answer.value[k]
             cells = [probability_with_margin(p, interval_margin(p, low, high), lang),
                      f"{number(low, lang, 2)}–{number(high, lang, 2)}" if math.isfinite(p) else "–",
                      probability_with_margin(answer.base[k], math.nan, lang),
-                     _change(answer.change[k], answer.change_se[k], lang) if answer.point else "–"]
+                     _change(answer.change[k], answer.change_se[k], lang) if answer.point else "–",
+                     value_text(target.metric, mean, lang) if math.isfinite(mean) else "–"]
         rows.append(html.Tr([html.Td(target.name), *(html.Td(c, className="number") for c in cells)],
                             id={"type": "target", "index": k}))
     return rows

@@ -128,6 +128,10 @@ def test_taarnby_s_levers(taarnby: sim.Scenario) -> None:
     sick = by_path["inflow_per_week.sygedagpenge"]
     assumed = next(a for a in taarnby.assumptions if a.path == "inflow_per_week.sygedagpenge.rate")
     assert (sick.low, sick.high, sick.reason) == (assumed.low, assumed.high, assumed.reason)
+    assert sick.source == "assumption"
+    other = by_path["inflow_per_week.a_dagpenge"]  # no block declares it: half to twice
+    assert (other.low, other.high) == (other.value / 2, other.value * 2)
+    assert (other.source, other.reason) == ("span", "")
     # every assumed value is a lever once, with its range, however its path names it
     keys = [key_path(data, x.path) for x in found]
     assert len(keys) == len(set(keys))
@@ -135,7 +139,7 @@ def test_taarnby_s_levers(taarnby: sim.Scenario) -> None:
         lever = found[keys.index(key_path(data, a.path))]
         assert (lever.low, lever.high) == (a.low, a.high)
     places = [x for x in found if x.field == "places"]
-    assert len(places) == 3 and all(x.whole and x.low == 1 for x in places)
+    assert len(places) == 3 and all(x.whole and x.low == 1 and x.source == "allowed" for x in places)
     assert all(x.low <= x.value <= x.high for x in found)
 
 

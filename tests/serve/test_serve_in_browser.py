@@ -39,9 +39,13 @@ def next_answer(page: Any, before: str) -> str:
     return stamp(page)
 
 
-def probability_of(page: Any, target: str) -> str:
+def cell(page: Any, target: str, column: int) -> str:
     row = page.locator("#targets tr", has_text=target)
-    return str(row.locator("td").nth(1).inner_text())
+    return str(row.locator("td").nth(column).inner_text())
+
+
+def probability_of(page: Any, target: str) -> str:
+    return cell(page, target, 1)
 
 
 def type_value(page: Any, path: str, value: str) -> None:
@@ -70,6 +74,7 @@ def test_the_page_answers_refuses_and_exports(browser: Any, tmp_path: Path) -> N
         assert thumb.get_attribute("aria-valuenow") == "10"
         assert probability_of(page, TARGET_SICK).startswith("0,00")
         assert probability_of(page, TARGET_SICK) != base_p
+        assert 15 <= float(cell(page, TARGET_SICK, 5).replace(",", ".")) <= 25  # the year's mean: λ/μ = 20
         assert "Ændret" in page.inner_text("#status") and "5 → 10" in page.inner_text("#status")
 
         type_value(page, SHARES[0], "0.6")
