@@ -254,7 +254,8 @@ def _step(models: PointModels, task: Task) -> tuple[Values, int, np.ndarray, np.
 class WhatIf:
     """A scenario prepared once (its pilot included) and its base runs kept; `answers` runs a
     variant on the base's random numbers and says what it finds as the runs arrive. Safe to use
-    from several threads: every run made is kept for whoever asks next."""
+    from several threads: one batch runs at a time (the workers are shared anyway), and every
+    run made is kept for whoever asks next, so no run is made twice."""
 
     def __init__(self, scenario: Scenario, seed: int, executor: Executor | None = None,
                  first: int = FIRST_RUNS, most: int = MOST_RUNS) -> None:
@@ -271,6 +272,7 @@ class WhatIf:
         self.targets: list[str] = [t.name for t in scenario.targets]
         self._runs: OrderedDict[Values, _Runs] = OrderedDict({BASE: _Runs()})
         self._lock = threading.Lock()
+        self._running = threading.Lock()
 
     def point(self, values: Mapping[str, float]) -> Values:
         """The variant `values` make (only those that differ from the scenario's)."""
@@ -297,20 +299,23 @@ class WhatIf:
         those finished are kept for the next ask."""
         own, base = self._kept(point), self._kept(BASE)
         for level in self.levels:
-            tasks: list[Task] = [(point, i) for i in own.missing(level)]
-            if point != BASE:
-                tasks += [(BASE, i) for i in base.missing(level)]
-            if tasks:
-                flow = self.executor.run(self.work, tasks)
-                try:
-                    for results in flow:
-                        for p, i, outcome, total in results:
-                            held = own if p == point else base
-                            held.outcome[i], held.total[i] = outcome, total
-                        if stop is not None and stop():
-                            return
-                finally:
-                    flow.close()  # type: ignore[attr-defined]
+            with self._running:  # one batch at a time: two askers of the same runs never make them twice
+                if stop is not None and stop():
+                    return
+                tasks: list[Task] = [(point, i) for i in own.missing(level)]
+                if point != BASE:
+                    tasks += [(BASE, i) for i in base.missing(level)]
+                if tasks:
+                    flow = self.executor.run(self.work, tasks)
+                    try:
+                        for results in flow:
+                            for p, i, outcome, total in results:
+                                held = own if p == point else base
+                                held.outcome[i], held.total[i] = outcome, total
+                            if stop is not None and stop():
+                                return
+                    finally:
+                        flow.close()  # type: ignore[attr-defined]
             variant, totals = own.first(level)
             was, was_totals = base.first(level)
             yield answer_of(point, self.most, variant, was, totals, was_totals)
