@@ -63,8 +63,7 @@ def serve_command(
     if not files:
         raise fail(f"no scenario given and none in {SHIPPED}/: give a scenario file, e.g. "
                    "caseflow serve scenarios/taarnby-2018.yaml")
-    for path in files:
-        load_or_exit(path)  # a bad file is refused before anything starts, with its problems
+    offered = [(path, load_or_exit(path)) for path in files]  # a bad file is refused before anything starts
     from waitress.server import create_server
 
     from sim.batch.run import default_workers
@@ -72,7 +71,7 @@ def serve_command(
     from sim.serve.desk import Desk
     from sim.serve.page import make_app
 
-    desk = Desk(files, OUTPUTS, checked_workers(workers) or default_workers(), seed, most=runs)
+    desk = Desk(offered, OUTPUTS, checked_workers(workers) or default_workers(), seed, most=runs)
     app = make_app(desk, "en" if lang is Language.en else "da")
     try:
         server = create_server(app.server, host=host, port=port, threads=8)

@@ -19,7 +19,6 @@ from pathlib import Path
 from sim.batch.executors import Standing
 from sim.batch.points import Values
 from sim.batch.whatif import MOST_RUNS, Answer, Lever, WhatIf
-from sim.contract.loader import load_scenario
 from sim.contract.schema import Scenario
 from sim.serve.export import ReportJob, report_folder, save_overlay
 
@@ -44,27 +43,28 @@ class Reply:
 class _Question:
     key: str
     point: Values
-    number: int
     reply: Reply
     stop: threading.Event = field(default_factory=threading.Event)
 
 
 class Desk:
     """The scenarios a page may pick (by key: the file's stem), their what-ifs and the pages'
-    questions. `seed` None uses each scenario's own seed (else 1)."""
+    questions: `offered` gives each scenario file with the scenario loaded from it (the command
+    line has loaded them to refuse a bad file before anything starts). `seed` None uses each
+    scenario's own seed (else 1)."""
 
-    def __init__(self, files: Sequence[Path], outputs: Path, workers: int = 2, seed: int | None = None,
-                 first: int = 8, most: int = MOST_RUNS) -> None:
+    def __init__(self, offered: Sequence[tuple[Path, Scenario]], outputs: Path, workers: int = 2,
+                 seed: int | None = None, first: int = 8, most: int = MOST_RUNS) -> None:
         self.files: dict[str, Path] = {}
         self.scenarios: dict[str, Scenario] = {}
-        for path in files:
+        for path, scenario in offered:
             key = path.stem
             n = 1
             while key in self.files:
                 n += 1
                 key = f"{path.stem}-{n}"
             self.files[key] = path
-            self.scenarios[key] = load_scenario(path)
+            self.scenarios[key] = scenario
         if not self.files:
             raise ValueError("no scenario to offer: give at least one scenario file")
         self.outputs = outputs
@@ -111,8 +111,7 @@ class Desk:
                 if before.key == key and before.point == point and not before.reply.error:
                     return before.reply  # the same question again: keep its runs going
                 before.stop.set()
-            question = _Question(key, point, next(self._numbers), Reply(0))
-            question.reply.asked = question.number
+            question = _Question(key, point, Reply(next(self._numbers)))
             self._questions[page] = question
         refusal = whatif.refusal(point)
         if refusal is not None:

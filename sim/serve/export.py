@@ -55,12 +55,7 @@ def save_overlay(base: Path, outputs: Path, name: str, values: Mapping[str, floa
     made = dt.datetime.now()
     folder = outputs / WHATIF
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{slug(name)}-{made:%Y%m%d-%H%M%S}"
-    path = folder / f"{stem}.yaml"
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}.yaml"
+    path = _unused(folder, f"{slug(name)}-{made:%Y%m%d-%H%M%S}", ".yaml")
     path.write_text(overlay_text(base, folder, name, values, made), encoding="utf-8")
     try:
         load_scenario(path)
@@ -116,9 +111,13 @@ class ReportJob:
 
 def report_folder(outputs: Path, name: str) -> Path:
     """A new run folder's path for the variant's report: outputs/<name>-<time>/ (not yet made)."""
-    stem = f"{slug(name)}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    path, n = outputs / stem, 1
+    return _unused(outputs, f"{slug(name)}-{dt.datetime.now():%Y%m%d-%H%M%S}", "")
+
+
+def _unused(folder: Path, stem: str, suffix: str) -> Path:
+    """folder/stem+suffix, or stem-2, stem-3, … when that is taken (two saves in one second)."""
+    path, n = folder / f"{stem}{suffix}", 1
     while path.exists():
         n += 1
-        path = outputs / f"{stem}-{n}"
+        path = folder / f"{stem}-{n}{suffix}"
     return path

@@ -20,7 +20,16 @@ from dash.development.base_component import Component
 
 from sim.batch.points import Values
 from sim.batch.whatif import Answer, Lever
-from sim.reports.language import Lang, capitalised, number, probability_with_margin, signed, state_label, term
+from sim.reports.language import (
+    Lang,
+    capitalised,
+    number,
+    plain,
+    probability_with_margin,
+    signed,
+    state_label,
+    term,
+)
 from sim.reports.texts import interval_margin, value_text
 from sim.serve.desk import Desk, Reply
 from sim.serve.export import ExportError
@@ -70,11 +79,6 @@ def _step(lever: Lever) -> float:
     return float(10 ** math.floor(math.log10((lever.high - lever.low) / 100)))
 
 
-def _shown(value: float, lang: Lang) -> str:
-    return number(value, lang, 0) if float(value).is_integer() else f"{value:.6g}".replace(
-        ".", "," if lang == "da" else ".")
-
-
 def levers_panel(desk: Desk, key: str, lang: Lang) -> list[Component]:
     """A fieldset of sliders for each kind of lever, each starting at the scenario's value."""
     states = desk.scenarios[key].model_dump(mode="json")["states"]
@@ -86,8 +90,8 @@ def levers_panel(desk: Desk, key: str, lang: Lang) -> list[Component]:
         rows = []
         for lever in chosen:
             why = lever.reason or term(f"page_source_{lever.source}", lang)
-            hint = term("page_range", lang).format(low=_shown(lever.low, lang), high=_shown(lever.high, lang),
-                                                   value=_shown(lever.value, lang), reason=why)
+            hint = term("page_range", lang).format(low=plain(lever.low, lang), high=plain(lever.high, lang),
+                                                   value=plain(lever.value, lang), reason=why)
             about: list[Component] = []
             if kind == "assumption":
                 about = [html.Div(_first_sentence(lever.reason), className="note")]
@@ -95,7 +99,7 @@ def levers_panel(desk: Desk, key: str, lang: Lang) -> list[Component]:
                 html.Label(lever_label(lever, states, lang)), *about,
                 dcc.Slider(id={"type": "lever", "key": key, "path": lever.path}, min=lever.low,
                            max=lever.high, step=_step(lever), value=lever.value, updatemode="mouseup",
-                           marks={lever.low: _shown(lever.low, lang), lever.high: _shown(lever.high, lang)}),
+                           marks={lever.low: plain(lever.low, lang), lever.high: plain(lever.high, lang)}),
             ]))
         out.append(html.Fieldset([html.Legend(term(f"page_{kind}", lang)), *rows]))
     return out
@@ -157,8 +161,8 @@ def changed_line(desk: Desk, key: str, point: Values, lang: Lang) -> str:
     for path, value in point:
         lever = by_path.get(path)
         label = lever_label(lever, states, lang) if lever is not None else path
-        was = f"{_shown(lever.value, lang)} → " if lever is not None else ""
-        parts.append(f"{label}: {was}{_shown(value, lang)}")
+        was = f"{plain(lever.value, lang)} → " if lever is not None else ""
+        parts.append(f"{label}: {was}{plain(value, lang)}")
     return f"{term('page_changed', lang)}: " + "; ".join(parts)
 
 

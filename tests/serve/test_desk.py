@@ -33,7 +33,8 @@ def settled(desk: Desk, page: str, wait: float = 60.0) -> Reply:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     folder = tmp_path_factory.mktemp("desk")
-    made = Desk([write_small(folder)], folder / "outputs", workers=2, most=RUNS)
+    path = write_small(folder)
+    made = Desk([(path, sim.load_scenario(path))], folder / "outputs", workers=2, most=RUNS)
     yield made
     made.close()
 
@@ -63,7 +64,7 @@ def test_a_new_question_supersedes_the_page_s_last(desk: Desk) -> None:
     while first.working and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not first.working
-    assert first.answer is None or first.answer.runs < RUNS or first.answer.point == ((INFLOW, 7.0),)
+    assert first.answer is None or first.answer.runs < RUNS  # stopped before its last level
     # the same question again keeps its reply (and its runs)
     assert desk.ask("b", "lille", {INFLOW: 9.0}) is second
     # another page's questions are its own
