@@ -14,7 +14,9 @@ Three implementations run in the same process, on the same machine, one after th
     is the speed limit for this model, not a general engine.
 (b) `naive_simpy` – one SimPy process per citizen, a fresh rng call per draw: what a
     straightforward SimPy model costs.
-(c) the caseflow engine – `sim.compile_model` once, then `sim.simulate` per replication.
+(c) the caseflow engine – `sim.compile_model` once, then `sim.simulate` per replication: with
+    no feature, every path drawn a generation at a time (`sim.kernel.bulk`); (g) is the same
+    engine citizen by citizen (`bulk=False`), to the same numbers bit for bit.
 
 Reported: CPU milliseconds per replication (the fastest of the interleaved rounds), events per second
 (for (a) and (b): arrivals + transitions within the horizon; for (c): the engine's own
@@ -192,8 +194,8 @@ def scenario_dict() -> dict[str, Any]:
     }
 
 
-def engine_runner(fast_forward: bool = True, economics: bool = False, programmes: bool = False
-                  ) -> Callable[[np.random.SeedSequence], Run]:
+def engine_runner(fast_forward: bool = True, economics: bool = False, programmes: bool = False,
+                  bulk: bool = True) -> Callable[[np.random.SeedSequence], Run]:
     """Compile the standard model with caseflow; return a one-replication function.
 
     `fast_forward=False` runs every move as a SimPy event (the engine's plain DES mode);
@@ -220,7 +222,7 @@ def engine_runner(fast_forward: bool = True, economics: bool = False, programmes
     model = prepare_model(sim.scenario_from_dict(data), seed=1)
 
     def run(seed: np.random.SeedSequence) -> Run:
-        rec = sim.simulate(model, seed, fast_forward=fast_forward)  # benefit states first, then exits
+        rec = sim.simulate(model, seed, fast_forward=fast_forward, bulk=bulk)  # benefit states, then exits
         return Run(np.asarray(rec.person_days, dtype=float)[:N_STATES], int(rec.n_events))
 
     return run
@@ -290,8 +292,9 @@ def report(results: list[Result], expected: np.ndarray) -> None:
         print(f"{r.name:<24}{r.ms:>10.1f}{r.events:>12,.0f}{r.events_per_s:>12,.0f}")
     ms = {r.name[:3]: r.ms for r in results}
     print(f"\nnaive vs reference:            {ms['(b)'] / ms['(a)']:7.1f}x slower")
-    for key, what in (("(c)", "engine"), ("(d)", "engine, every move an event"),
-                      ("(e)", "engine with economics"), ("(f)", "engine with 3 programmes and a team")):
+    for key, what in (("(c)", "engine"), ("(g)", "engine, citizen by citizen"),
+                      ("(d)", "engine, every move an event"), ("(e)", "engine with economics"),
+                      ("(f)", "engine with 3 programmes and a team")):
         if key in ms:
             print(f"{what} vs naive (speed-up):      {ms['(b)'] / ms[key]:7.1f}x")
             print(f"{what} vs reference (slowdown):  {ms[key] / ms['(a)']:7.1f}x")
@@ -333,6 +336,7 @@ def main() -> None:
         ("(a) reference numpy", with_rng(reference_vectorised)), ("(b) naive SimPy", with_rng(naive_simpy))]
     try:
         runners += [("(c) caseflow engine", engine_runner()),
+                    ("(g) citizen by citizen", engine_runner(bulk=False)),
                     ("(d) engine, all events", engine_runner(fast_forward=False)),
                     ("(e) engine + economics", engine_runner(economics=True)),
                     ("(f) + 3 programmes, team", engine_runner(programmes=True))]

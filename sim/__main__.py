@@ -5,6 +5,7 @@ import os
 import sys
 
 from sim.cli.app import app
+from sim.cli.interrupts import defer_until_loaded
 
 STOPPED = (130, 143)
 """The exit codes of a command stopped by Ctrl-C or SIGTERM."""
@@ -16,6 +17,7 @@ def main() -> None:
     A command stopped by an interrupt has already written what it keeps and stopped its workers
     when it exits 130 or 143; it then leaves at once, so that no thread of a stopped worker pool
     (whose pipes the killed workers no longer read) can hold the exit up."""
+    defer_until_loaded()
     try:
         app(prog_name="caseflow")
     except SystemExit as exc:

@@ -6,11 +6,12 @@ simulation, fitting and reports it needs, so `--help`, `--version` and `validate
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -30,6 +31,7 @@ from sim.cli.common import (
 from sim.cli.common import load_or_exit as _load_or_exit
 from sim.cli.fitting import backtest_command, calibrate_command
 from sim.cli.importing import import_app
+from sim.cli.interrupts import loaded
 from sim.cli.serve import serve_command
 from sim.cli.studies import goal_seek_command, sensitivity_command
 from sim.cli.tracking import track_command
@@ -256,8 +258,8 @@ def run(
                                  param_hint="'SCENARIO'")
     runs = 100 if runs is None else runs
     language = (lang or Language.da).value
-    changes = _settings(settings)
     with starting() as undo:
+        changes = _settings(settings)  # loads the contract (and numpy): an interrupt waits for it
         scenario = _load_set(scenario_file, changes)  # before the heavy imports: a bad file fails at once
         from sim import __version__
         from sim.batch.run import fresh_seed
@@ -411,8 +413,8 @@ def compare(
     """
     workers = checked_workers(workers)
     executor = _executor(workers, scheduler, cluster)
-    changes = _settings(settings)
     with starting() as undo:
+        changes = _settings(settings)
         try:
             saved_dir = base_file if base_file.is_dir() else None
         except OSError:  # a name the system refuses: loading it as a file says why
@@ -547,3 +549,27 @@ def report(
         charts = reports.charts_dir or reports.workbook.parent / "charts"
         console.print(f"Wrote {reports.workbook}, {reports.html} and {len(reports.charts)} charts in "
                       f"{charts}/", markup=False, highlight=False, soft_wrap=True)
+
+
+def _after_loading(verb: Callable[..., Any]) -> Callable[..., Any]:
+    """The verb, begun by `interrupts.loaded`: a Ctrl-C pressed while the command line loaded
+    ends the command here, with its one line."""
+
+    @functools.wraps(verb)
+    def begun(*args: Any, **kwargs: Any) -> Any:
+        loaded()
+        return verb(*args, **kwargs)
+
+    return begun
+
+
+def _verbs_begin_loaded(commands: typer.Typer) -> None:
+    for info in commands.registered_commands:
+        assert info.callback is not None
+        info.callback = _after_loading(info.callback)
+    for group in commands.registered_groups:
+        assert group.typer_instance is not None
+        _verbs_begin_loaded(group.typer_instance)
+
+
+_verbs_begin_loaded(app)

@@ -22,7 +22,7 @@ from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_s
 from sim.features.rules import compile_dated, waived_days
 from sim.features.support import compile_rules
 from sim.kernel.citizen import Citizen
-from sim.kernel.ledger import interval_person_days, packed
+from sim.kernel.ledger import interval_person_days, joined
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
 from sim.kernel.records import ReplicationRecord
@@ -77,6 +77,8 @@ class PaymentFeature(Feature):
         """By ident: the citizen's last spell was on a benefit, so the next is paid from day 1."""
         self.kept: list[float] = []
         """The unpaid starts, three numbers each: state, start, paid from."""
+        self.bulk: list[np.ndarray] = []
+        """The same, booked all at once (`spells_closed`)."""
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Book the spell's unpaid start, if it has one."""
@@ -96,9 +98,22 @@ class PaymentFeature(Feature):
         if paid > start:
             self.kept.extend((state, start, paid))
 
+    def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """`spell_closed` for every spell at once: a spell follows a benefit spell when the
+        citizen's spell before it (in its own order) was on a benefit."""
+        order = np.argsort(who, kind="stable")
+        w, s = who[order], state[order]
+        after_benefit = np.zeros(len(who), dtype=bool)
+        after_benefit[order[1:]] = (w[1:] == w[:-1]) & (s[:-1] < self.n_benefit)
+        on = state < self.n_benefit
+        unpaid = np.append(np.asarray(self.unpaid, dtype=float), 0.0)[np.where(on, state, len(self.unpaid))]
+        paid = np.where(after_benefit, start, np.minimum(start + unpaid, end))
+        keep = on & (paid > start)
+        self.bulk.append(np.stack([state[keep].astype(float), start[keep], paid[keep]], axis=1).ravel())
+
     def close(self) -> dict[str, np.ndarray]:
         """Unpaid person-days [benefit state, month]."""
-        kept = packed(self.kept).reshape(-1, 3)
+        kept = joined(self.bulk, self.kept).reshape(-1, 3)
         state = kept[:, 0].astype(np.int64)
         days = interval_person_days(self.calendar, self.plan.n_benefit, state, kept[:, 1], kept[:, 2])
         if self.plan.day_one:

@@ -4,21 +4,23 @@ Arrivals are SimPy events in time order. From each arrival the citizen's moves a
 exactly from its state's hazards; moves that no feature watches (`Feature.states`) are
 booked at once, and the first move that a feature must see becomes the citizen's one pending
 event (a Timeout with a callback, never a generator process). Nothing past the horizon is
-scheduled; random numbers come in blocks. `fast_forward=False` makes every move an event:
-the plain DES, kept as the reference the fast path is tested against. Features plug in through
-`sim.kernel.protocol`; the engine names none of them.
+scheduled; random numbers come in blocks. When no feature sees any citizen, every path is
+drawn a generation at a time over all citizens (`sim.kernel.bulk`), to the same numbers.
+`fast_forward=False` makes every move an event: the plain DES, kept as the reference the fast
+path is tested against. Features plug in through `sim.kernel.protocol`; the engine names none of them.
 """
 
 from __future__ import annotations
 
 import gc
-from typing import cast
+from typing import NoReturn, cast
 
 import numpy as np
 import pandas as pd
 import simpy
 from simpy.events import Timeout
 
+from sim.kernel.bulk import Citizens, Limits, book, chained_days, draw_moves
 from sim.kernel.citizen import ARRIVED, STOCK, Citizen
 from sim.kernel.effects import EffectBook
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
@@ -55,7 +57,7 @@ class Replication:
     """The state of one running replication."""
 
     def __init__(self, model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
-                 fast_forward: bool = True) -> None:
+                 fast_forward: bool = True, bulk: bool = True) -> None:
         self.model = model
         self.streams = Streams(seed)
         self.env = simpy.Environment()
@@ -110,6 +112,12 @@ class Replication:
         self.advancing = (model.schedules, self.watched, self.horizon, self.book_move, self.spells,
                           self.spell_hooks, self.resting, self.movers)
         """What `_advance` reads on every call, in one tuple."""
+        seen = self.hooks or self.admits or self.movers or any(
+            type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells)
+        self.bulk = bulk and fast_forward and not seen and self.spells is None
+        """Whether every path is drawn at once (`sim.kernel.bulk`): no feature sees a citizen (those
+        that want spells take them all at once), and no spell table is asked for; `bulk=False` keeps
+        the one-by-one path (the tests compare them)."""
 
     def run(self) -> ReplicationRecord:
         """Simulate the horizon and return the replication's record.
@@ -127,15 +135,70 @@ class Replication:
                 gc.enable()
 
     def _run(self) -> ReplicationRecord:
+        if self.bulk:
+            return self._run_bulk()
         n_initial = self._seed_initial_stock()
         times, states, ranks = draw_arrivals(self.model, self.streams)
-        if times:
-            self._arrival_chain(times, states, ranks)
+        if len(times):
+            self._arrival_chain(times.tolist(), states.tolist(), ranks.tolist())
         self.env.run(until=self.horizon)
         if self.resting is not None:
             for c in self.resting.values():
                 for hook in self.spell_hooks:
                     hook(c, c.state, c.entered, self.horizon)
+        return self._record(n_initial)
+
+    def _run_bulk(self) -> ReplicationRecord:
+        """The replication with every path drawn at once (`sim.kernel.bulk`), to the numbers of `_run`."""
+        model, ledger = self.model, self.ledger
+        stock = list(model.initial)
+        state: list[np.ndarray] = []
+        elapsed: list[np.ndarray] = []
+        cohort: list[np.ndarray] = []
+        rank: list[np.ndarray] = []
+        draws: list[CohortDraws] = []
+        for s, n in enumerate(stock):
+            if n == 0:
+                continue
+            days = self._stock_elapsed(s, n)
+            ledger.keep_elapsed(s, days)
+            for feature in self.features:
+                feature.stock(s, n)
+            state.append(np.full(n, s))
+            elapsed.append(days)
+            cohort.append(np.full(n, len(draws)))
+            rank.append(np.arange(n))
+            draws.append(self.streams.cohort(INITIAL_PATHS, model.codes[s], n))
+        times, states, ranks = draw_arrivals(model, self.streams)
+        arrivals = chained_days(times)
+        counts = np.bincount(states, minlength=model.n_states)
+        cohort_of = np.full(model.n_states, -1)
+        for s in np.flatnonzero(counts).tolist():
+            cohort_of[s] = len(draws)
+            draws.append(self.streams.cohort(ARRIVAL_PATHS, model.codes[s], int(counts[s])))
+            self.cohort_sizes[ARRIVED, s] = int(counts[s])
+        state_at = np.concatenate([*state, states]).astype(np.int64)
+        stock_elapsed = np.concatenate([*elapsed, np.zeros(0)])
+        citizens = Citizens(state_at, np.concatenate([-stock_elapsed, arrivals]),
+                            np.concatenate([stock_elapsed, np.zeros(len(arrivals))]),
+                            np.concatenate([*cohort, cohort_of[states]]).astype(np.int64),
+                            np.concatenate([*rank, ranks]).astype(np.int64))
+        spells = [f for f in self.features if f.spells]
+        limits = Limits(self.horizon, self.max_moves, self.event_budget, len(arrivals),
+                        bool(spells) or ledger.books_spells)
+        moves = draw_moves(model.schedules, citizens, draws, limits, self._over_budget)
+        book(ledger, np.asarray(model.calendar.edges, dtype=float), model.n_states, citizens, stock, arrivals,
+             moves)
+        if spells:
+            closed = moves.closed_spells(model.n_benefit, self.horizon)
+            for feature in spells:
+                feature.spells_closed(*closed)
+        self.n_events = len(arrivals) + len(moves.who)
+        self.n_citizens = len(state_at)
+        return self._record(sum(stock))
+
+    def _record(self, n_initial: int) -> ReplicationRecord:
+        """The replication's record from its ledger and features, once the horizon is run."""
         person_days, stock_end, flows = self.ledger.close()
         features: dict[str, np.ndarray] = {}
         for feature in self.features:
@@ -185,22 +248,26 @@ class Replication:
             admit(c)
         return c
 
+    def _stock_elapsed(self, state: int, n: int) -> np.ndarray:
+        """Days in `state` before day 0 of its n citizens of the initial stock: from the scenario's
+        bands, else from the steady state of the state's routes."""
+        rng = self.streams.generator(INITIAL, state_key(self.model.codes[state]))
+        bands = self.model.initial_bands[state]
+        if bands is not None:
+            pick = rng.choice(len(bands.shares), size=n, p=bands.shares / bands.shares.sum())
+            return np.asarray(bands.lo[pick] + rng.random(n) * (bands.hi[pick] - bands.lo[pick]))
+        schedule = self.model.schedules[state]
+        assert schedule is not None  # the loader refuses a stock with no way out
+        u = rng.random((2, n))
+        return schedule.stationary_elapsed_many(u[0], u[1])
+
     def _seed_initial_stock(self) -> int:
         total = 0
         for state, n in enumerate(self.model.initial):
             if n == 0:
                 continue
             code = self.model.codes[state]
-            rng = self.streams.generator(INITIAL, state_key(code))
-            bands = self.model.initial_bands[state]
-            if bands is not None:
-                pick = rng.choice(len(bands.shares), size=n, p=bands.shares / bands.shares.sum())
-                elapsed = (bands.lo[pick] + rng.random(n) * (bands.hi[pick] - bands.lo[pick])).tolist()
-            else:
-                schedule = self.model.schedules[state]
-                assert schedule is not None  # the loader refuses a stock with no way out
-                u = rng.random((2, n))
-                elapsed = schedule.stationary_elapsed_many(u[0], u[1]).tolist()
+            elapsed = self._stock_elapsed(state, n).tolist()
             self.ledger.stock(state, n, elapsed)
             for feature in self.features:
                 feature.stock(state, n)
@@ -303,9 +370,9 @@ class Replication:
         if resting is not None and state < self.model.n_benefit:
             resting[c.ident] = c
 
-    def _over_budget(self, what: str) -> None:
+    def _over_budget(self, what: str, busiest: list[tuple[int, int, int]] | None = None) -> NoReturn:
         """Stop the replication: its moves would not end (the states that moved most are named)."""
-        busiest = self.ledger.busiest(3)
+        busiest = self.ledger.busiest(3) if busiest is None else busiest
         pairs = ", ".join(f"{self.model.codes[a]} → {self.model.codes[b]} ({n:,})" for a, b, n in busiest)
         raise EventBudgetExceeded(
             f"the simulation stopped: {what} ({MOVES_PER_CITIZEN_YEAR:,} a citizen-year). Most moves: "
@@ -363,6 +430,6 @@ class Replication:
 
 
 def simulate(model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
-             fast_forward: bool = True) -> ReplicationRecord:
-    """Run one replication of `model` from its seed sequence."""
-    return Replication(model, seed, record_spells, fast_forward).run()
+             fast_forward: bool = True, bulk: bool = True) -> ReplicationRecord:
+    """Run one replication of `model` from its seed sequence (`bulk=False`: never all paths at once)."""
+    return Replication(model, seed, record_spells, fast_forward, bulk).run()

@@ -8,7 +8,7 @@ from sim.kernel.model import Model
 from sim.kernel.streams import ARRIVALS, Streams, state_key
 
 
-def draw_arrivals(model: Model, streams: Streams) -> tuple[list[float], list[int], list[int]]:
+def draw_arrivals(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All arrival days, states and ranks within their state of one replication, in time order.
 
     Each state's arrivals come from its own stream, so changing one state's inflow leaves every
@@ -31,7 +31,7 @@ def draw_arrivals(model: Model, streams: Streams) -> tuple[list[float], list[int
         states.append(np.full(len(t), s))
         ranks.append(np.arange(len(t)))
     if not times:
-        return [], [], []
+        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     day, state, rank = np.concatenate(times), np.concatenate(states), np.concatenate(ranks)
     order = np.argsort(day, kind="stable")
-    return day[order].tolist(), state[order].tolist(), rank[order].tolist()
+    return day[order], state[order].astype(np.int64), rank[order].astype(np.int64)

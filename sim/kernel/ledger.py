@@ -3,7 +3,7 @@
 A citizen entering state s on day t in month m books the rest of month m, (end_m − t), and
 +1 to the stock from month m + 1 on; leaving books the opposite. Full months are added at the
 end from the stock at each month's start, so no stay is ever walked month by month. Bookings
-may arrive in any time order.
+may arrive in any time order, one at a time or (`extend`) as arrays of many.
 """
 
 from __future__ import annotations
@@ -20,10 +20,16 @@ def packed(values: list[float] | list[int], dtype: type = np.float64) -> np.ndar
     return np.fromiter(values, dtype=dtype, count=len(values))
 
 
+def joined(parts: list[np.ndarray], items: list[float] | list[int], dtype: type = np.float64) -> np.ndarray:
+    """Arrays booked so far, then the numbers booked one at a time since: one array, in booking order."""
+    arrays = [a for a in (*parts, packed(items, dtype)) if len(a)]
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if arrays else packed(items, dtype)
+
+
 class Ledger:
     """Collects the arrivals and moves of one replication; `close` turns them into arrays."""
 
-    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_value")
+    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_parts", "_value")
 
     def __init__(self, calendar: Calendar, n_states: int) -> None:
         self._edges = calendar.edges
@@ -33,6 +39,8 @@ class Ledger:
         self._index: list[int] = []  # state * months + month of each booking
         self._value: list[float] = []  # days to the month's end: + entering, − leaving
         self._flow: list[int] = []  # (origin * states + destination) * months + month
+        self._parts: dict[str, list[np.ndarray]] = {"index": [], "value": [], "flow": []}
+        """Bookings given as arrays (`extend`), each after the single ones made before it."""
 
     def arrive(self, state: int, day: float) -> None:
         """Book a citizen arriving from outside into `state` on `day`."""
@@ -52,6 +60,33 @@ class Ledger:
         self._index.extend([state * self._n_months] * count)
         self._value.extend([self._edges[1]] * count)
 
+    def stock_entries(self, state: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The (index, value) entries `stock` books for `count` citizens in `state`, as arrays."""
+        return (np.full(count, state * self._n_months, dtype=np.int64), np.full(count, self._edges[1]))
+
+    def keep_elapsed(self, state: int, elapsed: np.ndarray) -> None:
+        """The initial stock's days in `state` before day 0, for a ledger that books spells (here: none)."""
+
+    books_spells = False
+    """Whether `extend` needs the day of each arrival and move and of its entry (`SpellLedger`)."""
+
+    def extend(self, index: np.ndarray, value: np.ndarray, flow: np.ndarray, day: np.ndarray | None = None,
+               entered: np.ndarray | None = None) -> None:
+        """Book many entries at once, after every booking so far: `index`/`value` as `arrive`,
+        `stock` and `move` append them (two a move), `flow` with `day` and `entered` one per arrival
+        or move (`entered` −1 for an arrival; only a ledger that `books_spells` reads them)."""
+        for name, items, values, dtype in (("index", self._index, index, np.int64),
+                                           ("value", self._value, value, np.float64),
+                                           ("flow", self._flow, flow, np.int64)):
+            self._parts[name] += [packed(items, dtype), values]
+            items.clear()
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """index, value and flow of every booking, in booking order."""
+        parts = self._parts
+        return (joined(parts["index"], self._index, np.int64), joined(parts["value"], self._value),
+                joined(parts["flow"], self._flow, np.int64))
+
     def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
         """Book a move from `origin` to `dest` on `day` (`entered`: the day the citizen entered
         `origin`, which only `SpellLedger` uses)."""
@@ -69,7 +104,7 @@ class Ledger:
 
     def busiest(self, k: int) -> list[tuple[int, int, int]]:
         """The k (origin, destination, moves) pairs with the most moves so far (arrivals left out)."""
-        pairs = packed(self._flow, np.int64) // self._n_months
+        pairs = self._columns()[2] // self._n_months
         moved = pairs // self._n_states < self._n_states
         counts = np.bincount(pairs[moved], minlength=self._n_states * self._n_states)
         top = np.argsort(counts)[::-1][:k]
@@ -81,6 +116,8 @@ class Ledger:
         self._index.clear()
         self._value.clear()
         self._flow.clear()
+        for parts in self._parts.values():
+            parts.clear()
 
     def close(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Person-days [state, month], persons at each month's end [state, month], moves [from, to, month].
@@ -88,16 +125,14 @@ class Ledger:
         In the moves, origin index `n_states` stands for arrivals from outside.
         """
         s, m = self._n_states, self._n_months
-        index = packed(self._index, np.int64)
-        value = packed(self._value)
+        index, value, flow = self._columns()
         part = np.bincount(index, weights=value, minlength=s * m).reshape(s, m)
-        state, month = np.divmod(index, m)
-        steps = np.bincount(state * (m + 1) + month + 1, weights=np.sign(value),
-                            minlength=s * (m + 1)).reshape(s, m + 1)
-        stock = np.cumsum(steps, axis=1)  # persons at the start of month j (j = 0 … m)
+        steps = np.bincount(index, weights=np.sign(value), minlength=s * m).reshape(s, m)  # in − out by month
+        stock = np.zeros((s, m + 1))  # persons at the start of month j (j = 0 … m); whole numbers, exact
+        np.cumsum(steps, axis=1, out=stock[:, 1:])
         days = np.diff(np.asarray(self._edges))
         person_days = part + stock[:, :m] * days
-        flows = np.bincount(packed(self._flow, np.int64), minlength=(s + 1) * s * m).reshape(s + 1, s, m)
+        flows = np.bincount(flow, minlength=(s + 1) * s * m).reshape(s + 1, s, m)
         return person_days, np.rint(stock[:, 1:]).astype(np.int64), flows
 
 
@@ -149,14 +184,16 @@ class SpellLedger(Ledger):
     of the initial stock (entered before day 0) are not counted. Used only when a target needs it.
     """
 
-    __slots__ = ("_calendar", "_day", "_entered", "_stock", "min_weeks")
+    __slots__ = ("_calendar", "_day", "_day_parts", "_entered", "_entered_parts", "_stock", "min_weeks")
 
     def __init__(self, calendar: Calendar, n_states: int, min_weeks: tuple[float, ...] = ()) -> None:
         super().__init__(calendar, n_states)
         self._calendar = calendar
         self._day: list[float] = []  # the day of each booking in the flow list
         self._entered: list[float] = []  # the day the mover entered its origin (−1: an arrival)
-        self._stock: list[tuple[int, list[float]]] = []  # the initial stock's elapsed days by state
+        self._day_parts: list[np.ndarray] = []
+        self._entered_parts: list[np.ndarray] = []
+        self._stock: list[tuple[int, list[float] | np.ndarray]] = []  # the initial stock's elapsed days
         self.min_weeks = min_weeks
         """Thresholds for `long_term`: weeks of the current spell after which person-days count."""
 
@@ -165,6 +202,27 @@ class SpellLedger(Ledger):
         super().stock(state, count)
         if elapsed is not None:
             self._stock.append((state, elapsed))
+
+    def keep_elapsed(self, state: int, elapsed: np.ndarray) -> None:
+        """Keep the initial stock's days in `state` before day 0 (for `long_term`)."""
+        self._stock.append((state, elapsed))
+
+    books_spells = True
+
+    def extend(self, index: np.ndarray, value: np.ndarray, flow: np.ndarray, day: np.ndarray | None = None,
+               entered: np.ndarray | None = None) -> None:
+        """Book many entries at once, with the days of each arrival or move and of its entry."""
+        assert day is not None and entered is not None
+        super().extend(index, value, flow)
+        self._day_parts += [packed(self._day), day]
+        self._entered_parts += [packed(self._entered), entered]
+        self._day.clear()
+        self._entered.clear()
+
+    def _spell_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """flow, day and entered of every arrival and move, in booking order."""
+        day, entered = joined(self._day_parts, self._day), joined(self._entered_parts, self._entered)
+        return self._columns()[2], day, entered
 
     def arrive(self, state: int, day: float) -> None:
         """Book an arrival and the spell it starts."""
@@ -185,14 +243,15 @@ class SpellLedger(Ledger):
         self._day.clear()
         self._entered.clear()
         self._stock.clear()
+        self._day_parts.clear()
+        self._entered_parts.clear()
 
     def spells(self) -> np.ndarray:
         """[state, measure (SPELL_MEASURES), start month]: spells started, their days and how many
         are still open at the horizon."""
         s, m = self._n_states, self._n_months
         edges = np.asarray(self._edges)
-        flow = packed(self._flow, np.int64)
-        day, entered = packed(self._day), packed(self._entered)
+        flow, day, entered = self._spell_columns()
         pair, month = np.divmod(flow, m)
         origin, dest = np.divmod(pair, s)
         left = edges[-1] - day  # days from the booking to the horizon
@@ -212,8 +271,7 @@ class SpellLedger(Ledger):
         week w, however the stay ends. Resolved at once from the bookings, O(1) per move."""
         s, m = self._n_states, self._n_months
         horizon = self._edges[-1]
-        flow = packed(self._flow, np.int64)
-        day, entered = packed(self._day), packed(self._entered)
+        flow, day, entered = self._spell_columns()
         origin, dest = np.divmod(flow // m, s)
         moves = origin < s
         stock_rows = np.concatenate([np.full(len(e), st, dtype=np.int64) for st, e in self._stock] or

@@ -105,6 +105,12 @@ class Feature(Protocol):
         """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon)."""
         return None
 
+    def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """Every spell of the replication at once, as `spell_closed` would see them one by one and
+        in that order (`who`: the citizen's ident). A feature with `spells` that implements this
+        lets the kernel draw all paths at once when no feature watches a state (`sim.kernel.bulk`)."""
+        return None
+
     def clock_days(self, c: Citizen, state: int, entered: float,
                    days: tuple[float, ...]) -> tuple[float, ...]:
         """The days in the citizen's spell (started on `entered`) at which the state's clocks

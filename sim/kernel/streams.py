@@ -100,17 +100,18 @@ class CohortDraws:
     """Each citizen's own (exponential, uniform) pairs: pair k of citizen `rank` is fixed by the key.
 
     The k-th pairs of the whole cohort are drawn together, when a citizen first needs one (tiers);
-    past `TIERS`, a citizen's pairs come from its own stream, in blocks. Pairs are kept as packed
-    doubles: most of a tier is never read, and a float object made for each number would cost more
-    than the ones read.
+    past `TIERS`, a citizen's pairs come from its own stream, in blocks. For `pair` a tier is kept
+    as packed doubles: most of it is never read, and a float object made for each number would
+    cost more than the ones read; `tier` gives the arrays as drawn.
     """
 
-    __slots__ = ("_extra", "_key", "_n", "_streams", "_tiers")
+    __slots__ = ("_drawn", "_extra", "_key", "_n", "_streams", "_tiers")
 
     def __init__(self, streams: Streams, key: tuple[int, ...], n: int) -> None:
         self._streams = streams
         self._key = key
         self._n = n
+        self._drawn: list[tuple[np.ndarray, np.ndarray]] = []
         self._tiers: list[array[float]] = []
         self._extra: dict[int, array[float]] = {}
 
@@ -123,20 +124,37 @@ class CohortDraws:
             return tier[i], tier[i + 1]
         if k < TIERS:
             while len(tiers) <= k:
-                tiers.append(self._draw(self._n, len(tiers)))
+                tiers.append(_packed(*self.tier(len(tiers))))
             return tiers[k][2 * rank], tiers[k][2 * rank + 1]
         extra = self._extra.get(rank)
         j = k - TIERS
         if extra is None or 2 * j >= len(extra):
-            block = self._draw(BLOCK, OVERFLOW, rank, len(extra or ()) // (2 * BLOCK))
+            block = _packed(*self._draw(BLOCK, OVERFLOW, rank, len(extra or ()) // (2 * BLOCK)))
             extra = self._extra[rank] = block if extra is None else extra + block
         return extra[2 * j], extra[2 * j + 1]
 
-    def _draw(self, n: int, *key: int) -> array[float]:
+    @property
+    def size(self) -> int:
+        """Citizens in the cohort."""
+        return self._n
+
+    def tier(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The whole cohort's k-th pairs (k < `TIERS`) by rank, exponentials and uniforms: the numbers
+        `pair(rank, k)` gives, drawn once."""
+        drawn = self._drawn
+        while len(drawn) <= k:
+            drawn.append(self._draw(self._n, len(drawn)))
+        return drawn[k]
+
+    def _draw(self, n: int, *key: int) -> tuple[np.ndarray, np.ndarray]:
         rng = self._streams.generator(*self._key, *key)
-        out = np.empty((n, 2))
-        out[:, 0] = rng.standard_exponential(n)
-        out[:, 1] = rng.random(n)
-        pairs = array("d")
-        pairs.frombytes(out.tobytes())
-        return pairs
+        return rng.standard_exponential(n), rng.random(n)
+
+
+def _packed(e: np.ndarray, u: np.ndarray) -> array[float]:
+    """Pairs as packed doubles, e and u of each in turn."""
+    out = np.empty((len(e), 2))
+    out[:, 0], out[:, 1] = e, u
+    pairs = array("d")
+    pairs.frombytes(out.tobytes())
+    return pairs

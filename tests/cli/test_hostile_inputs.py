@@ -765,10 +765,26 @@ def test_ctrl_c_while_the_command_line_loads_prints_one_line(tmp_path: Path, how
                                                                     "written\n")
 
 
-@pytest.mark.parametrize("delay", [0.5, 1.0])
+@pytest.mark.parametrize("verb", [["validate", "x.yaml"], ["report", "x"], ["import", "jobindsats", "x.csv",
+                                                                         "--out", "y.csv"]])
+def test_a_ctrl_c_while_the_command_line_loaded_ends_each_verb_before_it_starts(
+        tmp_path: Path, verb: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every verb begins by checking for a Ctrl-C held back while typer built the command: one
+    line, exit 130, and the verb does nothing (here: no file is read or written)."""
+    from sim.cli import interrupts
+
+    monkeypatch.setattr(interrupts, "_asked", [signal.SIGINT])
+    monkeypatch.chdir(tmp_path)
+    result = _in_process(verb)
+    assert (result.exit_code, result.output) == (130, "interrupted while starting; nothing was written\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.35, 0.5, 0.65, 1.0])
 def test_a_real_ctrl_c_early_in_a_run_ends_cleanly(tmp_path: Path, delay: float) -> None:
     """SIGINT to the command itself: during start-up nothing is kept, during the batch the folder
-    says what it holds; either way one line, exit 130, no traceback."""
+    says what it holds; either way one line, exit 130, no traceback. The delays fall in the
+    command line's imports, typer building the command, the verb's imports and its start-up."""
     (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
     command = [str(COMMAND)] if COMMAND.exists() else [sys.executable, "-m", "sim"]
     process = subprocess.Popen([*command, "run", "good.yaml", "-n", "100000", "-w", "1"], cwd=tmp_path,

@@ -1,0 +1,176 @@
+"""Every path drawn at once gives the one-by-one path's numbers bit for bit.
+
+When no feature sees a citizen, the engine draws all paths a generation at a time
+(`sim.kernel.bulk`). Its record must be the one-by-one path's exactly: the same keyed pairs, the
+same floating-point steps, and the ledger's bookings in the same order (so each sum adds the
+same numbers in the same order). Laws are checked elsewhere against closed forms; here the
+two paths are checked against each other element for element, on scenarios that reach every
+branch: bands of hazard, a band with no hazard, clocks that split, a clock share that stays,
+re-entry from an exit, long paths past the cohort tiers, an initial stock from bands, inflows
+that change by month, spells and long-term days for targets, and an empty caseload.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import sim
+from sim.kernel.bulk import chained_days
+from sim.kernel.engine import Replication
+from sim.kernel.hazards import STAY_HERE, Clock, ExitSchedule
+
+BASE: dict[str, Any] = {
+    "name": "bulk", "start": dt.date(2018, 1, 1), "months": 24,
+    "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}, "jobafklaring": {}},
+    "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 200, "sygedagpenge": 300},
+    "inflow_per_week": {"a_dagpenge": 8, "sygedagpenge": 10},
+    "transitions": {
+        "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [13, 0.03]]},
+                       {"to": "kontanthjaelp_jobparat", "at_week": 52, "share": 0.5},
+                       {"to": "other", "at_week": 52, "share": "rest"}],
+        "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.03},
+                                   {"to": "jobafklaring", "rate_per_week": [[0, 0.0], [8, 0.02]]}],
+        "sygedagpenge": [{"to": "job", "mean_weeks": 8},
+                         {"to": "jobafklaring", "at_week": 22, "share": 0.3},
+                         {"to": "stay", "at_week": 22, "share": "rest"},
+                         {"to": "other", "at_week": 40, "share": 1}],
+        "jobafklaring": [{"to": "job", "rate_per_week": 0.02}],
+        "job": [{"to": "a_dagpenge", "rate_per_week": 0.005}],
+    },
+}
+
+
+def variants() -> dict[str, dict[str, Any]]:
+    """BASE and variants of it, each reaching a branch the others do not."""
+    out = {"bands, clocks, re-entry": copy.deepcopy(BASE)}
+    ping_pong = copy.deepcopy(BASE)  # about 50 moves a citizen-year: past the tiers, own streams
+    ping_pong["transitions"]["kontanthjaelp_jobparat"] = [{"to": "a_dagpenge", "rate_per_week": 0.5}]
+    ping_pong["transitions"]["a_dagpenge"][0] = {"to": "kontanthjaelp_jobparat", "rate_per_week": 0.5}
+    out["long paths"] = ping_pong
+    stocked = copy.deepcopy(BASE)
+    stocked["initial_durations"] = {"a_dagpenge": [{"from_week": 0, "to_week": 26, "share": 0.6},
+                                                   {"from_week": 26, "to_week": 52, "share": 0.4}]}
+    seasonal = {"rate": 8, "seasonality": [1, 2, 0, 1, 1, 3, 1, 1, 0.5, 1, 1, 1], "trend_per_year": 0.2}
+    stocked["inflow_per_week"] = {"a_dagpenge": seasonal, "sygedagpenge": 30}
+    out["stock from bands, monthly inflows"] = stocked
+    spells = copy.deepcopy(BASE)
+    spells["targets"] = [
+        {"name": "d", "metric": "mean_duration_weeks", "states": ["sygedagpenge"], "year": 2018,
+         "at_most": 10},
+        {"name": "l", "states": ["a_dagpenge"], "year": 2019, "min_weeks": 26, "at_most": 50}]
+    spells["ages"] = {"sygedagpenge": [{"from_age": 20, "to_age": 40, "share": 0.5},
+                                       {"from_age": 40, "to_age": 65, "share": 0.5}]}
+    out["spell targets, ages"] = spells
+    plain = json.loads(json.dumps(BASE, default=str).replace("sygedagpenge", "ledighedsydelse"))
+    out["no feature at all"] = plain  # no employer period: no spell is asked for
+    empty = copy.deepcopy(BASE)
+    empty["initial"], empty["inflow_per_week"] = {}, {}
+    out["nobody"] = empty
+    return out
+
+
+def records(data: dict[str, Any], seed: int) -> tuple[sim.ReplicationRecord, sim.ReplicationRecord]:
+    model = sim.compile_model(sim.scenario_from_dict(data))
+    assert Replication(model, np.random.SeedSequence(seed)).bulk  # no feature: the bulk path runs
+    return (sim.simulate(model, np.random.SeedSequence(seed)),
+            sim.simulate(model, np.random.SeedSequence(seed), bulk=False))
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_all_paths_at_once_are_the_one_by_one_paths_bit_for_bit(name: str) -> None:
+    data = variants()[name]
+    for seed in (1, 2):
+        bulk, single = records(data, seed)
+        assert bulk.n_events == single.n_events and bulk.n_initial == single.n_initial
+        for field in ("person_days", "stock_end", "flows", "durations", "long_term"):
+            a, b = getattr(bulk, field), getattr(single, field)
+            assert (a is None) == (b is None), field
+            if a is not None:
+                np.testing.assert_array_equal(a, b, err_msg=f"{name}: {field}")
+        assert bulk.features.keys() == single.features.keys()
+        assert ("unpaid_days" in bulk.features) == (name != "no feature at all")
+        for key, a in bulk.features.items():
+            np.testing.assert_array_equal(a, single.features[key], err_msg=f"{name}: {key}")
+        if name != "nobody":
+            assert bulk.n_events > 1000
+
+
+def test_the_long_paths_reach_past_the_tiers_and_the_spells_are_counted() -> None:
+    """The variants have teeth: the long paths use a citizen's own stream, the spell targets book."""
+    bulk, _ = records(variants()["long paths"], 1)
+    assert bulk.n_events / (800 + 18 * 104) > 10  # about 50 moves a citizen, 6 come from the tiers
+    spells, _ = records(variants()["spell targets, ages"], 1)
+    assert spells.durations is not None and spells.durations.sum() > 0
+    assert spells.long_term is not None and spells.long_term.sum() > 0
+
+
+def test_a_feature_that_sees_citizens_keeps_the_one_by_one_path() -> None:
+    data = copy.deepcopy(BASE)
+    data["interventions"] = [{"name": "watch", "states": ["a_dagpenge"], "from_week": 0, "to_week": 1,
+                              "referral": "on_entry", "uptake": 0.0, "duration_weeks": 1}]
+    from sim.features import prepare_model
+    model = prepare_model(sim.scenario_from_dict(data), seed=1)
+    assert not Replication(model, np.random.SeedSequence(1)).bulk
+    plain = sim.compile_model(sim.scenario_from_dict(BASE))
+    assert not Replication(plain, np.random.SeedSequence(1), record_spells=True).bulk
+    assert not Replication(plain, np.random.SeedSequence(1), fast_forward=False).bulk
+
+
+def schedules() -> list[ExitSchedule]:
+    """Exit schedules of every shape `next_exit` walks: one constant rate, bands (one of no hazard),
+    clocks with a share that stays, a clock alone."""
+    return [
+        ExitSchedule.build([(0, ((0.0, 0.3),)), (1, ((0.0, 0.1),))], []),
+        ExitSchedule.build([(0, ((0.0, 0.0), (4.0, 0.2), (20.0, 0.05))), (2, ((0.0, 0.1), (10.0, 0.0)))],
+                           [Clock(22 * 7.0, (1, STAY_HERE), (0.3, 1.0)), Clock(40 * 7.0, (3,), (1.0,))]),
+        ExitSchedule.build([(0, ((0.0, 0.0),))], [Clock(13 * 7.0, (1, 2), (0.5, 1.0))]),
+        ExitSchedule.build([(0, ((0.0, 0.0),))], []),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_next_exit_many_is_next_exit_element_for_element(k: int) -> None:
+    schedule = schedules()[k]
+    rng = np.random.default_rng(k)
+    n = 4000
+    elapsed = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 400, n))
+    elapsed[:3] = [22 * 7.0, 13 * 7.0, 4 * 7.0]  # on a clock's day and on a band's edge
+    e, u = rng.standard_exponential(n), rng.random(n)
+    day, dest = schedule.next_exit_many(elapsed, e, u)
+    for i in range(n):
+        one = schedule.next_exit(float(elapsed[i]), float(e[i]), float(u[i]))
+        if one is None:
+            assert day[i] == math.inf
+        else:
+            assert (day[i], dest[i]) == one, i
+    if k < 3:
+        assert np.isfinite(day).any()
+
+
+def test_the_steady_state_of_one_constant_rate_is_the_general_formulas_bit_for_bit() -> None:
+    schedule = schedules()[0]
+    u1, u2 = np.random.default_rng(3).random((2, 10_000))
+    general = dataclasses.replace(schedule, constant=0.0)  # the same routes through the general walk
+    np.testing.assert_array_equal(schedule.stationary_elapsed_many(u1, u2),
+                                  general.stationary_elapsed_many(u1, u2))
+
+
+def test_chained_days_are_where_one_timeout_after_another_lands() -> None:
+    """Arrivals are scheduled each from the one before (now + (t − now)); the bulk path takes the
+    days that arithmetic gives, tiny steps and long ones alike."""
+    rng = np.random.default_rng(7)
+    times = np.sort(np.concatenate([rng.uniform(0, 1e-3, 50), rng.uniform(0, 1.0, 200),
+                                    rng.uniform(0, 700, 5000)]))
+    now, expected = 0.0, []
+    for t in times.tolist():
+        now = now + (t - now)
+        expected.append(now)
+    np.testing.assert_array_equal(chained_days(times), expected)
