@@ -41,6 +41,26 @@ CLOCK_SPLIT: list[dict[str, Any]] = [
 """sygedagpenge-like routes: a 22-week clock sends 0.3 to jobafklaring, the rest to kontanthjaelp."""
 
 
+FAST_PATH: dict[str, Any] = {
+    "name": "fast path", "start": START, "months": 12,
+    "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}, "jobafklaring": {}},
+    "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 200, "sygedagpenge": 300},
+    "inflow_per_week": {"a_dagpenge": 8, "sygedagpenge": 10},
+    "transitions": {
+        "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [13, 0.03]]},
+                       {"to": "kontanthjaelp_jobparat", "at_week": 52, "share": 0.5},
+                       {"to": "other", "at_week": 52, "share": "rest"}],
+        "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.03}],
+        "sygedagpenge": [{"to": "job", "mean_weeks": 8},
+                         {"to": "jobafklaring", "at_week": 22, "share": 0.3},
+                         {"to": "stay", "at_week": 22, "share": "rest"}],
+        "jobafklaring": [{"to": "job", "rate_per_week": 0.02}],
+        "job": [{"to": "a_dagpenge", "rate_per_week": 0.005}],
+    },
+}
+"""Bands, split clocks, a clock share that stays and re-entry from job: the fast path's cases."""
+
+
 def scenario(**blocks: Any) -> sim.Scenario:
     """A validated scenario from keyword blocks, with defaults for name, start and months."""
     data: dict[str, Any] = {"name": "test", "start": START.isoformat(), "months": 24}

@@ -106,7 +106,8 @@ class PaymentFeature(Feature):
         after_benefit = np.zeros(len(who), dtype=bool)
         after_benefit[order[1:]] = (w[1:] == w[:-1]) & (s[:-1] < self.n_benefit)
         on = state < self.n_benefit
-        unpaid = np.append(np.asarray(self.unpaid, dtype=float), 0.0)[np.where(on, state, len(self.unpaid))]
+        unpaid = np.zeros(len(state))
+        unpaid[on] = np.asarray(self.unpaid, dtype=float)[state[on]]
         paid = np.where(after_benefit, start, np.minimum(start + unpaid, end))
         keep = on & (paid > start)
         self.bulk.append(np.stack([state[keep].astype(float), start[keep], paid[keep]], axis=1).ravel())

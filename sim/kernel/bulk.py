@@ -17,7 +17,7 @@ from typing import NoReturn
 import numpy as np
 
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
-from sim.kernel.ledger import Ledger
+from sim.kernel.ledger import Ledger, top_pairs
 from sim.kernel.streams import TIERS, CohortDraws
 
 OverBudget = Callable[[str, list[tuple[int, int, int]]], NoReturn]
@@ -88,8 +88,9 @@ class Limits:
 
 def chained_days(times: np.ndarray) -> np.ndarray:
     """The days arrivals at `times` happen on when each is scheduled from the one before it
-    (`now + (t − now)`, as the event-by-event path schedules them): mostly `times` itself, but
-    a step from a much earlier day can round, and the next day follows from the rounded one."""
+    (`now + (t − now)`, as the event-by-event path schedules them). For 0 ≤ now ≤ t that is t in
+    all of 4 million steps tried; the recurrence is kept so that no rounding case can part the
+    two paths (a day off, and the next step follows it)."""
     days = times.copy()
     while days.size > 1:
         step = days[:-1] + (times[1:] - days[:-1])
@@ -108,7 +109,6 @@ class Exits:
         self.moving = np.array([s is not None for s in schedules])
         """Whether a state has a way out at all."""
         constant = [s is not None and s.constant > 0.0 for s in schedules]
-        self.constant = np.array(constant)
         width = max((len(s.dests[0]) for s, c in zip(schedules, constant, strict=True)
                      if s is not None and c), default=1)
         self.rate = np.ones(len(schedules))
@@ -214,13 +214,9 @@ def _own_pairs(draws: Sequence[CohortDraws], k: int, cohort: np.ndarray, rank: n
     return got[:, 0], got[:, 1]
 
 
-def _busiest(chunks: list[tuple[np.ndarray, ...]], n_states: int, k: int = 3) -> list[tuple[int, int, int]]:
-    """The k (origin, destination, moves) pairs with the most moves in `chunks`."""
-    origin = np.concatenate([c[2] for c in chunks])
-    dest = np.concatenate([c[3] for c in chunks])
-    counts = np.bincount(origin * n_states + dest, minlength=n_states * n_states)
-    top = np.argsort(counts)[::-1][:k]
-    return [(int(i // n_states), int(i % n_states), int(counts[i])) for i in top if counts[i]]
+def _busiest(chunks: list[tuple[np.ndarray, ...]], n_states: int) -> list[tuple[int, int, int]]:
+    """The 3 (origin, destination, moves) pairs with the most moves in `chunks`."""
+    return top_pairs(np.concatenate([c[2] * n_states + c[3] for c in chunks]), n_states, 3)
 
 
 def month_of(edges: np.ndarray, day: np.ndarray) -> np.ndarray:

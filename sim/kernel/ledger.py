@@ -22,8 +22,17 @@ def packed(values: list[float] | list[int], dtype: type = np.float64) -> np.ndar
 
 def joined(parts: list[np.ndarray], items: list[float] | list[int], dtype: type = np.float64) -> np.ndarray:
     """Arrays booked so far, then the numbers booked one at a time since: one array, in booking order."""
-    arrays = [a for a in (*parts, packed(items, dtype)) if len(a)]
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if arrays else packed(items, dtype)
+    last = packed(items, dtype)
+    arrays = [a for a in (*parts, last) if len(a)]
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if arrays else last
+
+
+def top_pairs(pairs: np.ndarray, n_states: int, k: int) -> list[tuple[int, int, int]]:
+    """The k (origin, destination, moves) pairs with the most moves, from each move's
+    `origin * n_states + destination`."""
+    counts = np.bincount(pairs, minlength=n_states * n_states)
+    top = np.argsort(counts)[::-1][:k]
+    return [(int(i // n_states), int(i % n_states), int(counts[i])) for i in top if counts[i]]
 
 
 class Ledger:
@@ -57,14 +66,15 @@ class Ledger:
     def stock(self, state: int, count: int, elapsed: list[float] | None = None) -> None:
         """Book `count` citizens of the initial stock, present in `state` from day 0 (`elapsed`:
         their days in the state before day 0, which only `SpellLedger` uses)."""
-        self._index.extend([state * self._n_months] * count)
-        self._value.extend([self._edges[1]] * count)
+        index, value = self.stock_entries(state, count)
+        self._index.extend(index.tolist())
+        self._value.extend(value.tolist())
 
     def stock_entries(self, state: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The (index, value) entries `stock` books for `count` citizens in `state`, as arrays."""
         return (np.full(count, state * self._n_months, dtype=np.int64), np.full(count, self._edges[1]))
 
-    def keep_elapsed(self, state: int, elapsed: np.ndarray) -> None:
+    def keep_elapsed(self, state: int, elapsed: list[float] | np.ndarray) -> None:
         """The initial stock's days in `state` before day 0, for a ledger that books spells (here: none)."""
 
     books_spells = False
@@ -78,14 +88,20 @@ class Ledger:
         for name, items, values, dtype in (("index", self._index, index, np.int64),
                                            ("value", self._value, value, np.float64),
                                            ("flow", self._flow, flow, np.int64)):
-            self._parts[name] += [packed(items, dtype), values]
-            items.clear()
+            if items:
+                self._parts[name].append(packed(items, dtype))
+                items.clear()
+            self._parts[name].append(values)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """index, value and flow of every booking, in booking order."""
         parts = self._parts
-        return (joined(parts["index"], self._index, np.int64), joined(parts["value"], self._value),
-                joined(parts["flow"], self._flow, np.int64))
+        index, value = joined(parts["index"], self._index, np.int64), joined(parts["value"], self._value)
+        return index, value, self._flows()
+
+    def _flows(self) -> np.ndarray:
+        """The flow code of every arrival and move, in booking order."""
+        return joined(self._parts["flow"], self._flow, np.int64)
 
     def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
         """Book a move from `origin` to `dest` on `day` (`entered`: the day the citizen entered
@@ -104,11 +120,8 @@ class Ledger:
 
     def busiest(self, k: int) -> list[tuple[int, int, int]]:
         """The k (origin, destination, moves) pairs with the most moves so far (arrivals left out)."""
-        pairs = self._columns()[2] // self._n_months
-        moved = pairs // self._n_states < self._n_states
-        counts = np.bincount(pairs[moved], minlength=self._n_states * self._n_states)
-        top = np.argsort(counts)[::-1][:k]
-        return [(int(i // self._n_states), int(i % self._n_states), int(counts[i])) for i in top if counts[i]]
+        pairs = self._flows() // self._n_months
+        return top_pairs(pairs[pairs // self._n_states < self._n_states], self._n_states, k)
 
     def release(self) -> None:
         """Drop the bookings once every array is made: freed at once, not left for the collector to
@@ -201,9 +214,9 @@ class SpellLedger(Ledger):
         """Book the initial stock and keep its elapsed days (for `long_term`)."""
         super().stock(state, count)
         if elapsed is not None:
-            self._stock.append((state, elapsed))
+            self.keep_elapsed(state, elapsed)
 
-    def keep_elapsed(self, state: int, elapsed: np.ndarray) -> None:
+    def keep_elapsed(self, state: int, elapsed: list[float] | np.ndarray) -> None:
         """Keep the initial stock's days in `state` before day 0 (for `long_term`)."""
         self._stock.append((state, elapsed))
 
@@ -214,15 +227,17 @@ class SpellLedger(Ledger):
         """Book many entries at once, with the days of each arrival or move and of its entry."""
         assert day is not None and entered is not None
         super().extend(index, value, flow)
-        self._day_parts += [packed(self._day), day]
-        self._entered_parts += [packed(self._entered), entered]
-        self._day.clear()
-        self._entered.clear()
+        for parts, items, values in ((self._day_parts, self._day, day),
+                                     (self._entered_parts, self._entered, entered)):
+            if items:
+                parts.append(packed(items))
+                items.clear()
+            parts.append(values)
 
     def _spell_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """flow, day and entered of every arrival and move, in booking order."""
         day, entered = joined(self._day_parts, self._day), joined(self._entered_parts, self._entered)
-        return self._columns()[2], day, entered
+        return self._flows(), day, entered
 
     def arrive(self, state: int, day: float) -> None:
         """Book an arrival and the spell it starts."""

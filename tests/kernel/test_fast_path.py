@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pytest
-from helpers import watching
+from helpers import FAST_PATH, watching
 
 import sim
 from sim.kernel.model import compile_model
 
 
 def scenario() -> sim.Scenario:
-    return sim.scenario_from_dict({
-        "name": "fast path", "start": dt.date(2018, 1, 1), "months": 12,
-        "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}, "jobafklaring": {}},
-        "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 200, "sygedagpenge": 300},
-        "inflow_per_week": {"a_dagpenge": 8, "sygedagpenge": 10},
-        "transitions": {
-            "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [13, 0.03]]},
-                           {"to": "kontanthjaelp_jobparat", "at_week": 52, "share": 0.5},
-                           {"to": "other", "at_week": 52, "share": "rest"}],
-            "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.03}],
-            "sygedagpenge": [{"to": "job", "mean_weeks": 8},
-                             {"to": "jobafklaring", "at_week": 22, "share": 0.3},
-                             {"to": "stay", "at_week": 22, "share": "rest"}],
-            "jobafklaring": [{"to": "job", "rate_per_week": 0.02}],
-            "job": [{"to": "a_dagpenge", "rate_per_week": 0.005}],
-        },
-    })
+    return sim.scenario_from_dict(FAST_PATH)
 
 
 def monthly_totals(model: sim.Model, runs: int, seed: int, fast_forward: bool) -> np.ndarray:
