@@ -31,6 +31,11 @@ replications for months 1, 12 and 24, per implementation, next to the analytical
 expectation from the Kolmogorov forward equations with a source term, dn/dt = Qᵀn + λ,
 integrated exactly with a matrix exponential. All must agree within noise.
 
+A feature-heavy scenario closes the run (`--scenario`, by default Tårnby 2018: programmes on its
+five biggest states, economics, the dagpenge period, dated rules): (h) as the engine runs it,
+(i) with every move a programme watches and every referral a SimPy event (`ahead=False`), each
+per event and against the standard model's cost per event in (c) and (g).
+
 Run: `python benchmarks/engine.py --reps 10 --rounds 3`
 """
 
@@ -42,12 +47,14 @@ import datetime as dt
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import simpy
 from scipy.linalg import expm
 
+ROOT = Path(__file__).resolve().parents[1]
 N_STATES = 10
 INITIAL = 500
 INFLOW_PER_WEEK = 10.0
@@ -260,29 +267,65 @@ class Result:
         return self.events / (self.ms / 1000)
 
 
-def bench(runners: list[tuple[str, Callable[[np.random.SeedSequence], Run]]],
-          seeds: list[np.random.SeedSequence], warmup: np.random.SeedSequence, rounds: int) -> list[Result]:
-    """CPU time per replication of each runner: rounds interleave the runners (each runs every seed
-    once a round, after one warm-up replication), and each keeps its fastest round."""
+def interleaved(runners: list[tuple[str, Callable[[np.random.SeedSequence], Any]]],
+                seeds: list[np.random.SeedSequence], warmup: np.random.SeedSequence,
+                rounds: int) -> tuple[list[float], list[list[Any]]]:
+    """CPU seconds per replication of each runner and its first round's outputs: rounds interleave
+    the runners (each runs every seed once a round, after one warm-up replication), and each
+    keeps its fastest round."""
     for _, run in runners:
         run(warmup)
     best = [np.inf] * len(runners)
-    events: list[list[int]] = [[] for _ in runners]
-    totals: list[list[np.ndarray]] = [[] for _ in runners]
+    first: list[list[Any]] = [[] for _ in runners]
     for r in range(rounds):
         for k, (_, run) in enumerate(runners):
             t0 = time.process_time()
             outs = [run(seed) for seed in seeds]
             best[k] = min(best[k], (time.process_time() - t0) / len(seeds))
             if r == 0:
-                for out in outs:
-                    if out.person_days.shape != (N_STATES, MONTHS):
-                        raise ValueError(f"person_days has shape {out.person_days.shape}, "
-                                         f"expected {(N_STATES, MONTHS)}")
-                    events[k].append(out.n_events)
-                    totals[k].append(out.person_days.sum(axis=0) / LENGTHS)
-    return [Result(name, 1000 * best[k], float(np.mean(events[k])), np.array(totals[k]))
-            for k, (name, _) in enumerate(runners)]
+                first[k] = outs
+    return best, first
+
+
+def bench(runners: list[tuple[str, Callable[[np.random.SeedSequence], Run]]],
+          seeds: list[np.random.SeedSequence], warmup: np.random.SeedSequence, rounds: int) -> list[Result]:
+    """Timings of the standard model's runners, with their monthly totals for the cross-check."""
+    best, first = interleaved(runners, seeds, warmup, rounds)
+    results = []
+    for (name, _), seconds, outs in zip(runners, best, first, strict=True):
+        for out in outs:
+            if out.person_days.shape != (N_STATES, MONTHS):
+                raise ValueError(f"person_days has shape {out.person_days.shape}, "
+                                 f"expected {(N_STATES, MONTHS)}")
+        results.append(Result(name, 1000 * seconds, float(np.mean([o.n_events for o in outs])),
+                              np.array([o.person_days.sum(axis=0) / LENGTHS for o in outs])))
+    return results
+
+
+def scenario_runner(path: Path, ahead: bool = True) -> Callable[[np.random.SeedSequence], int]:
+    """One replication of a shipped scenario (prepared once, pilot included): its event count."""
+    import sim
+    from sim.features import prepare_model
+
+    model = prepare_model(sim.load_scenario(path), seed=1)
+    return lambda seed: int(sim.simulate(model, seed, ahead=ahead).n_events)
+
+
+def report_per_event(results: list[Result],
+                     runners: list[tuple[str, Callable[[np.random.SeedSequence], int]]],
+                     seeds: list[np.random.SeedSequence], warmup: np.random.SeedSequence,
+                     rounds: int) -> None:
+    """A feature-heavy scenario's cost per event beside the standard model's."""
+    best, first = interleaved(runners, seeds, warmup, rounds)
+    per_event = {r.name[:3]: r.ms * 1000 / r.events for r in results}
+    print(f"\n{'feature-heavy scenario':<34}{'ms/rep':>10}{'events/rep':>12}{'µs/event':>10}"
+          f"{'vs (c)':>8}{'vs (g)':>8}")
+    for (name, _), seconds, outs in zip(runners, best, first, strict=True):
+        events = float(np.mean(outs))
+        us = seconds * 1e6 / events
+        ratios = "".join(f"{us / per_event[k]:>7.1f}x" if k in per_event else f"{'':>8}"
+                         for k in ("(c)", "(g)"))
+        print(f"{name:<34}{1000 * seconds:>10.1f}{events:>12,.0f}{us:>10.2f}{ratios}")
 
 
 def report(results: list[Result], expected: np.ndarray) -> None:
@@ -323,6 +366,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10, help="replications per implementation and round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each keeps its fastest")
     parser.add_argument("--seed", type=int, default=20180101, help="root seed")
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "taarnby-2018.yaml",
+                        help="a feature-heavy scenario timed per event beside the standard model "
+                             "(default: Tårnby 2018)")
+    parser.add_argument("--no-scenario", dest="scenario", action="store_const", const=None,
+                        help="time the standard model only")
     args = parser.parse_args()
     root = np.random.SeedSequence(args.seed)
     warmup, *seeds = root.spawn(args.reps + 1)
@@ -344,6 +392,10 @@ def main() -> None:
         print(f"engine not available: {type(exc).__name__}: {exc}\n")
     results = bench(runners, seeds, warmup, args.rounds)
     report(results, analytical_full_time().sum(axis=0))
+    if args.scenario is not None:
+        heavy = [(f"(h) {args.scenario.stem}", scenario_runner(args.scenario)),
+                 ("(i) the same, watched moves as events", scenario_runner(args.scenario, ahead=False))]
+        report_per_event(results, heavy, seeds, warmup, args.rounds)
 
 
 if __name__ == "__main__":

@@ -238,8 +238,11 @@ def world_means(results: Sequence[WorldResult]) -> pd.DataFrame:
                                     for b in BANDS}})
             b_ = r.brier[name]
             if len(b_):
+                p = b_["probability"].astype(float)
                 rows.append({"world": r.index, "forecast": name, "kind": "targets", "n": len(b_),
                              "brier": float(b_["brier"].mean()),
+                             "brier_calibrated": float((p * (1.0 - p)).mean()),
+                             "brier_excess": float((b_["brier"] - p * (1.0 - p)).mean()),
                              "brier_carried_forward": float(b_["carried_forward_brier"].mean()),
                              "brier_trend": float(b_["trend_brier"].mean()),
                              "brier_minus_carried_forward": float(
@@ -301,14 +304,24 @@ def table(means: pd.DataFrame, results: Sequence[WorldResult]) -> str:
                        f"{_fmt(*_mean_se(part['crps_minus_carried_forward']), digits=1)} | "
                        f"{part['crps'].mean() / part['crps_carried_forward'].mean():.2f} |")
     out += ["", "**Brier score of the targets** (next year's full-year persons at most this year's, per "
-            "state and on the total)", "",
-            "| forecast | target cases | Brier | carried forward | trend | Brier − carried forward |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+            "state and on the total; *if calibrated*: the Brier score a forecast's own probabilities p "
+            "promise, the mean of p(1 − p), and *excess*: the Brier score less that, near 0 ± its "
+            "error for calibrated probabilities, the oracle's included, so the oracle's excess "
+            "measures how kind the worlds' futures were; *excess − oracle's*: paired within each world)",
+            "",
+            "| forecast | target cases | Brier | if calibrated | excess | excess − oracle's | "
+            "carried forward | trend | Brier − carried forward |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    targets = means[means["kind"] == "targets"]
+    oracle = targets[targets["forecast"] == "oracle"].set_index("world")["brier_excess"]
     for name in FORECASTS:
-        part = means[(means["kind"] == "targets") & (means["forecast"] == name)]
+        part = targets[targets["forecast"] == name]
         if not len(part):
             continue
+        paired = part.set_index("world")["brier_excess"] - oracle
         out.append(f"| {name} | {int(part['n'].sum())} | {_fmt(*_mean_se(part['brier']))} | "
+                   f"{_fmt(*_mean_se(part['brier_calibrated']))} | {_fmt(*_mean_se(part['brier_excess']))} | "
+                   f"{_fmt(*_mean_se(paired)) if name != 'oracle' else '0'} | "
                    f"{_fmt(*_mean_se(part['brier_carried_forward']))} | "
                    f"{_fmt(*_mean_se(part['brier_trend']))} | "
                    f"{_fmt(*_mean_se(part['brier_minus_carried_forward']))} |")
@@ -343,13 +356,16 @@ def _count(values: Any) -> list[tuple[int, int]]:
     return list(seen.items())
 
 
-def record(path: Path, body: str, command: str, seed: int, runs: int, worlds: int, seconds: float) -> None:
+def record(path: Path, body: str, command: str, seed: int, runs: int, results: Sequence[WorldResult],
+           seconds: float) -> None:
     """Put the measured table into the record file between its markers (a new file gets a heading)."""
+    busy = sum(r.seconds for r in results) / 60
     block = "\n".join([
         TABLE_START, "",
         f"`{command}`", "",
         f"Measured {dt.date.today().isoformat()} on {platform.machine()} ({platform.python_version()}), seed "
-        f"{seed}, {runs} runs a forecast, {worlds} worlds, wall time {seconds / 60:.1f} minutes.", "",
+        f"{seed}, {runs} runs a forecast, {len(results)} worlds, wall time {seconds / 60:.1f} minutes (the "
+        f"worlds' own times add up to {busy:.1f} minutes, those taken from --out included).", "",
         body, "", TABLE_END])
     text = (path.read_text(encoding="utf-8") if path.exists()
             else "# Synthetic worlds: are the bands honest?\n\n")
@@ -401,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                                       ("process_runs", args.process_runs))))
         if done:
             command += f" --resume  # {len(done)} of the worlds from an earlier run in {args.out}"
-        record(args.record, body, command, args.seed, args.runs, args.worlds, seconds)
+        record(args.record, body, command, args.seed, args.runs, results, seconds)
 
 
 if __name__ == "__main__":

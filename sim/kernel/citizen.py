@@ -18,7 +18,9 @@ class Citizen:
     """A person on (or returned from) public support.
 
     `pending` is the one scheduled transition event; a redraw replaces it and the stale event
-    is ignored when it fires. Each feature keeps its per-citizen state in its own slot of `ext`.
+    is ignored when it fires. `wake` is the first day in the stay at which a feature acts on the
+    citizen (`Run.wake`): before it, moves watched only by `Handler.ahead` features need no event.
+    Each feature keeps its per-citizen state in its own slot of `ext`.
     """
 
     __slots__ = (
@@ -38,6 +40,8 @@ class Citizen:
         "rank",
         "state",
         "used",
+        "wake",
+        "wakes",
     )
 
     def __init__(self, ident: int, state: int, entered: float, draws: CohortDraws | None = None,
@@ -57,4 +61,7 @@ class Citizen:
         self.next_dest = -1
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None
+        self.wake = math.inf  # the earliest day a feature acts on the citizen in this stay
+        self.wakes: list[tuple[float, Any, Any]] | None = None  # (day, callback, value) asked for
+        # during `entered`, scheduled once the citizen's next move is drawn
         self.ext: list[Any] = [None] * n_features if n_features else NO_SLOTS  # a slot per feature

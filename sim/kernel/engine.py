@@ -2,8 +2,10 @@
 
 Arrivals are SimPy events in time order. From each arrival the citizen's moves are drawn
 exactly from its state's hazards; moves that no feature watches (`Feature.states`) are
-booked at once, and the first move that a feature must see becomes the citizen's one pending
-event (a Timeout with a callback, never a generator process). Nothing past the horizon is
+booked at once, and so are watched moves whose every handler may be told ahead of the clock
+(`Handler.ahead`) when they come before the first time a feature acts on the citizen
+(`Run.wake`); the first move that a feature must see as it happens becomes the citizen's one
+pending event (a Timeout with a callback, never a generator process). Nothing past the horizon is
 scheduled; random numbers come in blocks. When no feature sees any citizen, every path is
 drawn a generation at a time over all citizens (`sim.kernel.bulk`), to the same numbers.
 `fast_forward=False` makes every move an event: the plain DES, kept as the reference the fast
@@ -13,7 +15,9 @@ path is tested against. Features plug in through `sim.kernel.protocol`; the engi
 from __future__ import annotations
 
 import gc
-from typing import NoReturn, cast
+import math
+from collections.abc import Callable
+from typing import Any, NoReturn, cast
 
 import numpy as np
 import pandas as pd
@@ -57,7 +61,7 @@ class Replication:
     """The state of one running replication."""
 
     def __init__(self, model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
-                 fast_forward: bool = True, bulk: bool = True) -> None:
+                 fast_forward: bool = True, bulk: bool = True, ahead: bool = True) -> None:
         self.model = model
         self.streams = Streams(seed)
         self.env = simpy.Environment()
@@ -109,8 +113,12 @@ class Replication:
         spell is closed at the end (a later redraw may still move them)."""
         self.cohorts = tuple(tuple((kind, s) for s in range(model.n_states)) for kind in (ARRIVED, STOCK))
         """Each cohort's key, made once: `cohorts[kind][state]`."""
+        self.ahead_of = tuple(ahead and fast_forward and all(getattr(h, "ahead", False) for h in hooks)
+                              for hooks in self.hooks_of)
+        """By state: whether every handler may be told of its moves ahead of the clock (`ahead=False`
+        or `fast_forward=False`: never, as the tests compare)."""
         self.advancing = (model.schedules, self.watched, self.horizon, self.book_move, self.spells,
-                          self.spell_hooks, self.resting, self.movers)
+                          self.spell_hooks, self.resting, self.movers, self.ahead_of, self.hooks_of)
         """What `_advance` reads on every call, in one tuple."""
         seen = self.hooks or self.admits or self.movers or any(
             type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells)
@@ -140,7 +148,7 @@ class Replication:
         n_initial = self._seed_initial_stock()
         times, states, ranks = draw_arrivals(self.model, self.streams)
         if len(times):
-            self._arrival_chain(times.tolist(), states.tolist(), ranks.tolist())
+            self._arrivals(times.tolist(), states.tolist(), ranks.tolist())
         self.env.run(until=self.horizon)
         if self.resting is not None:
             for c in self.resting.values():
@@ -226,8 +234,29 @@ class Replication:
 
     def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
         """The hook features use: `source`'s hazard ratios apply to the citizen from `now`."""
+        if c.entered > self.env.now + TOLERANCE_DAYS:
+            raise RuntimeError(f"a feature changed the hazards of a citizen whose stay starts on day "
+                               f"{c.entered:.2f}, ahead of the clock (day {self.env.now:.2f}): a handler "
+                               "that changes hazards must not declare `ahead`")
         if self.effects.set(c, source, ratios):
             self._redraw(c, now)
+
+    def wake(self, c: Citizen, at: float, callback: Callable[[simpy.Event], None], value: Any) -> None:
+        """`callback` at day `at` if the citizen is still in its stay then (see `Run.wake`)."""
+        if at < c.wake:
+            c.wake = at
+        if c.wakes is not None:
+            c.wakes.append((at, callback, value))
+        else:
+            Timeout(self.env, at - self.env.now, value).callbacks.append(callback)
+
+    def _schedule_wakes(self, c: Citizen) -> None:
+        """The times features asked for during `entered`: the citizen is still there, so now events."""
+        wakes, c.wakes = c.wakes, None
+        if wakes:
+            env = self.env
+            for at, callback, value in wakes:
+                Timeout(env, at - env.now, value).callbacks.append(callback)
 
     def _redraw(self, c: Citizen, now: float) -> None:
         """The citizen's hazards changed at `now`: draw its next exit again, exactly."""
@@ -275,19 +304,34 @@ class Replication:
             hooks, new_citizen, advance = self.hooks_of[state], self._new_citizen, self._advance
             for rank, e in enumerate(elapsed):
                 c = new_citizen(state, -e, draws, rank, STOCK)
-                for handler in hooks:
-                    handler.entered(c, 0.0)
+                if hooks:
+                    c.wakes = []
+                    for handler in hooks:
+                        handler.entered(c, 0.0)
                 advance(c, 0.0, e)
             total += n
         return total
 
-    def _arrival_chain(self, times: list[float], states: list[int], ranks: list[int]) -> None:
+    def _arrivals(self, times: list[float], states: list[int], ranks: list[int]) -> None:
+        """The horizon's arrivals, in time order: SimPy events, or all at once before the clock
+        starts when every handler of every state may hear of them ahead of it (`Handler.ahead`)."""
         env, ledger, codes = self.env, self.ledger, self.model.codes
         counts = np.bincount(states, minlength=self.model.n_states)
         self.cohort_sizes |= {(ARRIVED, s): int(n) for s, n in enumerate(counts) if n}
         draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
         hooks, book_arrival = self.hooks_of, ledger.arrive
         new_citizen, advance = self._new_citizen, self._advance
+        if all(self.ahead_of):
+            for now, state, rank in zip(times, states, ranks, strict=True):
+                book_arrival(state, now)
+                self.n_events += 1
+                c = new_citizen(state, now, draws[state], rank, ARRIVED)
+                if hooks[state]:
+                    c.wakes = []
+                    for handler in hooks[state]:
+                        handler.entered(c, now)
+                advance(c, now)
+            return
         position = [0]
 
         def arrive(_: simpy.Event) -> None:
@@ -297,8 +341,10 @@ class Replication:
             book_arrival(state, now)
             self.n_events += 1
             c = new_citizen(state, now, draws[state], rank, ARRIVED)
-            for handler in hooks[state]:
-                handler.entered(c, now)
+            if hooks[state]:
+                c.wakes = []
+                for handler in hooks[state]:
+                    handler.entered(c, now)
             advance(c, now)
             i += 1
             position[0] = i
@@ -310,11 +356,13 @@ class Replication:
     def _advance(self, c: Citizen, now: float, elapsed: float = 0.0) -> None:
         """Draw the citizen's moves from `now`, `elapsed` days into its stay.
 
-        Moves no feature watches are booked at once; the first watched one is scheduled. The
-        time in the state is carried, not recomputed from dates, so a clock that keeps the
-        citizen is never struck twice through rounding.
+        Moves no feature watches are booked at once, and so are watched moves that every handler
+        may hear of ahead of the clock, before the first time a feature acts on the citizen; the
+        first other one is scheduled, after the times the handlers asked for. The time in the
+        state is carried, not recomputed from dates, so a clock that keeps the citizen is never
+        struck twice through rounding.
         """
-        schedules, watched, horizon, move, spells, hooks, resting, movers = self.advancing
+        schedules, watched, horizon, move, spells, hooks, resting, movers, ahead, handlers = self.advancing
         if resting is not None:
             resting.pop(c.ident, None)
         if self.n_events > self.event_budget:
@@ -345,13 +393,34 @@ class Replication:
                 break
             dest = nxt[1]
             if state in watched or dest in watched:
-                c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
-                env = self.env
-                ev = Timeout(env, at - env.now, c)
-                ev.callbacks.append(self.on_move)
-                c.pending = ev
-                return
-            if dest == STAY_HERE:
+                if not (ahead[state] and (dest == STAY_HERE or ahead[dest]) and at < c.wake):
+                    c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
+                    if c.wakes is not None:
+                        self._schedule_wakes(c)
+                    env = self.env
+                    ev = Timeout(env, at - env.now, c)
+                    ev.callbacks.append(self.on_move)
+                    c.pending = ev
+                    return
+                self.n_events += 1  # what `_on_move` would do at `at`, done now
+                if dest == STAY_HERE:
+                    elapsed = c.clock_done = nxt[0]
+                else:
+                    c.state, c.entered = state, entered
+                    for handler in handlers[state]:
+                        handler.left(c, at)
+                    c.effect = c.effects = None  # effects end with the stay (EffectBook.clear)
+                    move(state, dest, at, entered)
+                    if spells is not None:
+                        spells.append((c.ident, state, entered, at, dest))
+                    if hooks:
+                        for hook in hooks:
+                            hook(c, state, entered, at)
+                    state, entered, elapsed = dest, at, 0.0
+                    c.state, c.entered, c.clock_done, c.wake, c.wakes = dest, at, -1.0, math.inf, []
+                    for handler in handlers[dest]:
+                        handler.entered(c, at)
+            elif dest == STAY_HERE:
                 elapsed = nxt[0]
             else:
                 self.n_events += 1
@@ -367,6 +436,8 @@ class Replication:
                                   f"{self.model.codes[state]!r}")
 
         c.state, c.entered, c.pending = state, entered, None
+        if c.wakes is not None:
+            self._schedule_wakes(c)
         if resting is not None and state < self.model.n_benefit:
             resting[c.ident] = c
 
@@ -400,9 +471,11 @@ class Replication:
             self.spells.append((c.ident, origin, entered, now, dest))
         for hook in self.spell_hooks:
             hook(c, origin, entered, now)
-        c.state, c.entered, c.clock_done = dest, now, -1.0
-        for handler in hooks[dest]:
-            handler.entered(c, now)
+        c.state, c.entered, c.clock_done, c.wake = dest, now, -1.0, math.inf
+        if hooks[dest]:
+            c.wakes = []
+            for handler in hooks[dest]:
+                handler.entered(c, now)
         self._advance(c, now)
 
     def _scaled_schedule(self, state: int, ratios: dict[int, float]) -> ExitSchedule:
@@ -430,6 +503,7 @@ class Replication:
 
 
 def simulate(model: Model, seed: np.random.SeedSequence, record_spells: bool = False,
-             fast_forward: bool = True, bulk: bool = True) -> ReplicationRecord:
-    """Run one replication of `model` from its seed sequence (`bulk=False`: never all paths at once)."""
-    return Replication(model, seed, record_spells, fast_forward, bulk).run()
+             fast_forward: bool = True, bulk: bool = True, ahead: bool = True) -> ReplicationRecord:
+    """Run one replication of `model` from its seed sequence (`bulk=False`: never all paths at once;
+    `ahead=False`: every watched move an event)."""
+    return Replication(model, seed, record_spells, fast_forward, bulk, ahead).run()

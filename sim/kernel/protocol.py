@@ -10,7 +10,7 @@ changes hazards only through `Run.set_effect`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -27,6 +27,8 @@ Ratios = dict[int, float]
 SetEffect = Callable[["Citizen", object, "Ratios | None", float], None]
 """The kernel's hook: give a source's hazard ratios to a citizen from a time on (None withdraws)."""
 
+Wake = Callable[["Citizen", float, Callable[["simpy.Event"], None], Any], None]
+"""The kernel's hook: call back at a day if the citizen is still in its stay then (`Run.wake`)."""
 
 ClockMover = Callable[["Citizen", int, float, tuple[float, ...]], tuple[float, ...]]
 """A feature's `clock_days`: (citizen, state, spell start, clock days) to the clock days it gives."""
@@ -49,12 +51,25 @@ class Run(Protocol):
     def generator(self, *key: int) -> np.random.Generator:
         """A generator of the replication's stream keyed by `key`."""
 
+    def wake(self, c: Citizen, at: float, callback: Callable[[simpy.Event], None], value: Any) -> None:
+        """Call `callback` with an event of `value` at day `at` if the citizen is still in its
+        current stay then. Asked from `entered`, the kernel schedules it only once it knows the
+        citizen is still there at `at`, and keeps the citizen on the clock from `at` on; asked
+        elsewhere, it is scheduled at once."""
+
     def feature(self, key: str) -> Feature | None:
         """The replication's feature registered under `key` (opened before the one asking), if any."""
 
 
 class Handler(Protocol):
     """What sees a citizen enter and leave a watched state: a feature, or a part of one."""
+
+    ahead: bool
+    """Whether its `entered` and `left` may be called ahead of the clock (`now` later than
+    `env.now`): they read and write only the citizen's own records and ask for the times they
+    act on it through `Run.wake`, never change hazards, and never read another citizen or the
+    caseload. A move between states whose every handler is ahead, before any time asked for,
+    is then booked when drawn, without a SimPy event."""
 
     def entered(self, c: Citizen, now: float) -> None:
         """The citizen entered the state at `now` (for the initial stock: now = 0)."""
@@ -73,6 +88,8 @@ class Feature(Protocol):
     """Whether the feature wants `spell_closed` for every spell that ends (a move or the horizon)."""
     slot: int
     """Its index in each citizen's `ext`, given by the kernel at `FeaturePlan.open`."""
+    ahead: bool = False
+    """As `Handler.ahead`, for the feature as its own handler."""
     shifts: frozenset[int] = frozenset()
     """States whose clocks the feature moves per citizen (`clock_days`), e.g. a period used up
     across spells or a clock paused between two dates."""

@@ -68,6 +68,10 @@ class Meetings:
 class CaseworkerTeam:
     """One team during one replication."""
 
+    ahead = False
+    """A team's `entered` may change hazards and its meetings read the whole caseload, so the kernel
+    tells it of every move as it happens (`Handler.ahead`)."""
+
     def __init__(self, spec: Team, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
                  set_effect: SetEffect, slot: int,
                  seniors: Callable[[Iterable[Citizen], float, float], list[Citizen]],

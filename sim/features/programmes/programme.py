@@ -27,7 +27,7 @@ from sim.contract.intervention_spec import Intervention
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import MonthTally, interval_person_days
-from sim.kernel.protocol import Feature, Run, SetEffect
+from sim.kernel.protocol import Feature, Run, SetEffect, Wake
 from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws, state_key
 from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 
@@ -62,9 +62,14 @@ class Participation:
 class Programme:
     """One intervention during one replication."""
 
+    ahead = True
+    """`entered` only asks for the referral's day (`Run.wake`), and `left` acts only on a citizen
+    in the queue or the programme, who got there at a referral, on the clock: the kernel may
+    tell it of a move ahead of the clock (`Handler.ahead`)."""
+
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, slot: int, stream: Callable[[Citizen], CohortDraws], k: int,
-                 n_programmes: int, effect_factor: float = 1.0,
+                 set_effect: SetEffect, wake: Wake, slot: int, stream: Callable[[Citizen], CohortDraws],
+                 k: int, n_programmes: int, effect_factor: float = 1.0,
                  clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
         self.slot = slot  # the citizen's Participation is ext[slot]
@@ -78,6 +83,7 @@ class Programme:
         self.after = self._ratios(spec.effects.after, index, effect_factor)
         self.calendar = calendar
         self.set_effect = set_effect
+        self.wake = wake
         self.clock_days = clock_days or {}  # the first forced clock of each eligible state, in days
         self.horizon = calendar.horizon
         self.referral = REFERRALS_BY_NAME[spec.referral]
@@ -121,7 +127,7 @@ class Programme:
         end = c.entered + self.to_days
         if at >= end or at >= self.horizon:
             return
-        Timeout(self.env, at - now, (c, c.entered)).callbacks.append(self._refer)
+        self.wake(c, at, self._refer, (c, c.entered))
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
@@ -314,7 +320,7 @@ class ProgrammesFeature(Feature):
             clocks = {index[code]: sched.clock_days[0] for code in spec.states
                       if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
             stream = run.cohort_stream((ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
-            self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect,
+            self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect, run.wake,
                                              slot, stream, k, len(plan.specs), factor, clocks))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}

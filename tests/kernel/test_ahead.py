@@ -1,0 +1,154 @@
+"""Moves that programmes watch but do not act on need no SimPy event (`Handler.ahead`, `Run.wake`).
+
+The kernel books such a move when it draws it, tells the programmes ahead of the clock, and
+schedules a referral only once it knows the citizen is still in its stay then. `ahead=False`
+keeps the path where every watched move and every referral is an event, the path these tests
+hold the new one to: the same draws, so the same counts exactly, and the same person-days up to
+the order in which the ledger sums them (the last bits of a float).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import START
+
+import sim
+from sim.features.programmes.programme import MEASURES, Programme
+from sim.features.registry import prepare_model
+from sim.kernel.citizen import Citizen
+from sim.kernel.engine import Replication
+from sim.kernel.records import ReplicationRecord
+
+ROOT = Path(__file__).resolve().parents[2]
+COUNTS = [MEASURES.index(m) for m in ("referrals", "starts", "lapsed", "declined")]
+"""The programme measures that are counts of events (the others are sums of days)."""
+
+PROGRAMMES: dict[str, Any] = {
+    "name": "ahead", "start": START.isoformat(), "months": 24,
+    "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}},
+    "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 150, "sygedagpenge": 200},
+    "inflow_per_week": {"a_dagpenge": 12, "kontanthjaelp_jobparat": 4, "sygedagpenge": 20},
+    "transitions": {
+        "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [26, 0.03]]},
+                       {"to": "kontanthjaelp_jobparat", "at_week": 104, "share": 0.5},
+                       {"to": "other", "at_week": 104, "share": "rest"}],
+        "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.04},
+                                   {"to": "a_dagpenge", "rate_per_week": 0.01}],
+        "sygedagpenge": [{"to": "job", "rate_per_week": 0.09},
+                         {"to": "kontanthjaelp_jobparat", "at_week": 22, "share": 0.3},
+                         {"to": "stay", "at_week": 22, "share": "rest"}],
+    },
+    "interventions": [
+        {"name": "queue", "states": ["a_dagpenge", "kontanthjaelp_jobparat"], "referral": "at_week",
+         "from_week": 4, "places": 15, "max_wait_weeks": 6, "uptake": 0.7, "duration_weeks": 10,
+         "duration": "exponential", "effects": {"during": {"job": 0.5}, "after": {"job": 1.6},
+                                                "after_weeks": 8}},
+        {"name": "entry", "states": ["sygedagpenge"], "referral": "on_entry", "places": 5,
+         "duration_weeks": 6, "effects": {"during": {"job": 0.7}}},
+        {"name": "rate", "states": ["kontanthjaelp_jobparat"], "referral": "rate", "rate_per_week": 0.2,
+         "to_week": 40, "duration_weeks": 3, "max_wait_weeks": 0, "places": 4,
+         "effects": {"during": {"a_dagpenge": 2.0}}},
+        {"name": "clock", "states": ["sygedagpenge"], "referral": "at_clock", "duration_weeks": 4,
+         "effects": {"during": {"job": 1.5}}},
+    ],
+}
+
+
+def both(model: sim.Model, seed: int,
+         record_spells: bool = False) -> tuple[ReplicationRecord, ReplicationRecord]:
+    """The replication with moves told ahead of the clock, and with every watched move an event."""
+    ss = np.random.SeedSequence(seed)
+    return (sim.simulate(model, ss, record_spells=record_spells),
+            sim.simulate(model, ss, record_spells=record_spells, ahead=False))
+
+
+def same_process(a: ReplicationRecord, b: ReplicationRecord) -> None:
+    assert a.n_events == b.n_events
+    np.testing.assert_array_equal(a.stock_end, b.stock_end)
+    np.testing.assert_array_equal(a.flows, b.flows)
+    np.testing.assert_allclose(a.person_days, b.person_days, rtol=1e-12, atol=1e-9)
+    assert a.features.keys() == b.features.keys()
+    for name in a.features:
+        np.testing.assert_allclose(a.features[name], b.features[name], rtol=1e-12, atol=1e-9, err_msg=name)
+    if "programmes" in a.features:
+        counts_a, counts_b = a.features["programmes"][:, COUNTS], b.features["programmes"][:, COUNTS]
+        np.testing.assert_array_equal(counts_a, counts_b)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_programmes_of_every_referral_kind_see_the_same_process(seed: int) -> None:
+    model = sim.compile_model(sim.scenario_from_dict(PROGRAMMES))
+    a, b = both(model, seed, record_spells=True)
+    same_process(a, b)
+    assert a.spells is not None and b.spells is not None
+    np.testing.assert_array_equal(a.spells["id"], b.spells["id"])
+    np.testing.assert_array_equal(a.spells["to"].fillna(""), b.spells["to"].fillna(""))
+    np.testing.assert_allclose(a.spells["end_day"], b.spells["end_day"], rtol=1e-12)
+    totals = a.features["programmes"].sum(axis=2)
+    assert (totals[:, MEASURES.index("starts")] > 0).all()  # every programme ran
+
+
+@pytest.mark.parametrize("name", ["taarnby-2018.yaml", "lyngby-taarbaek-2020.yaml"])
+def test_shipped_scenarios_see_the_same_process(name: str) -> None:
+    """Tårnby (programmes only: every watched move can go ahead) and Lyngby-Taarbæk (caseworker
+    teams beside programmes: the teams' states keep their events)."""
+    model = prepare_model(sim.load_scenario(ROOT / "scenarios" / name), 1)
+    for seed in (11, 12):
+        same_process(*both(model, seed))
+
+
+def referrals(model: sim.Model, monkeypatch: pytest.MonkeyPatch, ahead: bool) -> list[bool]:
+    """Whether each referral event of one replication found its citizen still in the stay."""
+    seen: list[bool] = []
+    refer = Programme._refer
+
+    def counting(self: Programme, ev: Any) -> None:
+        c, spell = ev.value
+        seen.append(c.entered == spell and c.state in self.states)
+        refer(self, ev)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Programme, "_refer", counting)
+        sim.simulate(model, np.random.SeedSequence(5), ahead=ahead)
+    return seen
+
+
+def test_a_referral_becomes_an_event_once_its_citizen_is_known_to_be_there(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ahead of the clock the kernel schedules a stay's referrals once it knows the citizen is
+    still there at the first of them: with one programme a state every referral event finds its
+    citizen; with several, those after the first may not. The event path makes the same
+    referrals that reach a citizen, and many more that find none."""
+    one_each = {**PROGRAMMES, "interventions": PROGRAMMES["interventions"][:2]}
+    for data, all_found in ((one_each, True), (PROGRAMMES, False)):
+        model = sim.compile_model(sim.scenario_from_dict(data))
+        ahead, events = referrals(model, monkeypatch, True), referrals(model, monkeypatch, False)
+        assert sum(ahead) == sum(events) > 100
+        assert len(events) > len(ahead)
+        assert all(ahead) == all_found
+
+
+def test_a_handler_ahead_of_the_clock_may_not_change_hazards() -> None:
+    """A handler that declares `ahead` but changes hazards in `entered` is stopped with a message."""
+    model = sim.compile_model(sim.scenario_from_dict(PROGRAMMES))
+    replication = Replication(model, np.random.SeedSequence(1))
+
+    class Meddler:
+        ahead = True
+
+        def entered(self, c: Citizen, now: float) -> None:
+            replication.set_effect(c, self, {model.codes.index("job"): 2.0}, now)
+
+        def left(self, c: Citizen, now: float) -> None:
+            return None
+
+    state = model.codes.index("sygedagpenge")
+    replication.hooks_of = [(*hooks, Meddler()) if s == state else hooks
+                            for s, hooks in enumerate(replication.hooks_of)]
+    replication.advancing = (*replication.advancing[:-1], replication.hooks_of)
+    with pytest.raises(RuntimeError, match="ahead of the clock"):
+        replication.run()
