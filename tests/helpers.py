@@ -61,6 +61,26 @@ FAST_PATH: dict[str, Any] = {
 """Bands, split clocks, a clock share that stays and re-entry from job: the fast path's cases."""
 
 
+CRN_BASE: dict[str, Any] = {
+    "name": "crn", "start": START.isoformat(), "months": 24,
+    "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}},
+    "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 150, "sygedagpenge": 200},
+    "inflow_per_week": {"a_dagpenge": 12, "sygedagpenge": 20},
+    "transitions": {
+        "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [26, 0.03]]},
+                       {"to": "kontanthjaelp_jobparat", "at_week": 104, "share": 0.5},
+                       {"to": "other", "at_week": 104, "share": "rest"}],
+        "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.04},
+                                   {"to": "a_dagpenge", "rate_per_week": 0.01}],
+        "sygedagpenge": [{"to": "job", "rate_per_week": 0.09},
+                         {"to": "kontanthjaelp_jobparat", "at_week": 22, "share": 0.3},
+                         {"to": "stay", "at_week": 22, "share": "rest"}],
+    },
+}
+"""Three states with bands, clocks, a share that stays and a route back: the base that the
+programme tests add interventions to."""
+
+
 def scenario(**blocks: Any) -> sim.Scenario:
     """A validated scenario from keyword blocks, with defaults for name, start and months."""
     data: dict[str, Any] = {"name": "test", "start": START.isoformat(), "months": 24}

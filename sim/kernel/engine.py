@@ -321,23 +321,8 @@ class Replication:
         draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
         hooks, book_arrival = self.hooks_of, ledger.arrive
         new_citizen, advance = self._new_citizen, self._advance
-        if all(self.ahead_of):
-            for now, state, rank in zip(times, states, ranks, strict=True):
-                book_arrival(state, now)
-                self.n_events += 1
-                c = new_citizen(state, now, draws[state], rank, ARRIVED)
-                if hooks[state]:
-                    c.wakes = []
-                    for handler in hooks[state]:
-                        handler.entered(c, now)
-                advance(c, now)
-            return
-        position = [0]
 
-        def arrive(_: simpy.Event) -> None:
-            i = position[0]
-            now = env.now
-            state, rank = states[i], ranks[i]
+        def place(now: float, state: int, rank: int) -> None:
             book_arrival(state, now)
             self.n_events += 1
             c = new_citizen(state, now, draws[state], rank, ARRIVED)
@@ -346,6 +331,17 @@ class Replication:
                 for handler in hooks[state]:
                     handler.entered(c, now)
             advance(c, now)
+
+        if all(self.ahead_of):
+            for now, state, rank in zip(times, states, ranks, strict=True):
+                place(now, state, rank)
+            return
+        position = [0]
+
+        def arrive(_: simpy.Event) -> None:
+            i = position[0]
+            now = env.now
+            place(now, states[i], ranks[i])
             i += 1
             position[0] = i
             if i < len(times):
@@ -392,38 +388,29 @@ class Replication:
             if at >= horizon:
                 break
             dest = nxt[1]
-            if state in watched or dest in watched:
-                if not (ahead[state] and (dest == STAY_HERE or ahead[dest]) and at < c.wake):
-                    c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
-                    if c.wakes is not None:
-                        self._schedule_wakes(c)
-                    env = self.env
-                    ev = Timeout(env, at - env.now, c)
-                    ev.callbacks.append(self.on_move)
-                    c.pending = ev
-                    return
-                self.n_events += 1  # what `_on_move` would do at `at`, done now
-                if dest == STAY_HERE:
-                    elapsed = c.clock_done = nxt[0]
-                else:
+            seen = state in watched or dest in watched
+            if seen and not (ahead[state] and (dest == STAY_HERE or ahead[dest]) and at < c.wake):
+                c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
+                if c.wakes is not None:
+                    self._schedule_wakes(c)
+                env = self.env
+                ev = Timeout(env, at - env.now, c)
+                ev.callbacks.append(self.on_move)
+                c.pending = ev
+                return
+            # booked now; a watched one as `_on_move` would at `at`, its handlers told ahead of the clock
+            if dest == STAY_HERE:
+                elapsed = nxt[0]
+                if seen:
+                    self.n_events += 1
+                    c.clock_done = elapsed
+            else:
+                self.n_events += 1
+                if seen:
                     c.state, c.entered = state, entered
                     for handler in handlers[state]:
                         handler.left(c, at)
                     c.effect = c.effects = None  # effects end with the stay (EffectBook.clear)
-                    move(state, dest, at, entered)
-                    if spells is not None:
-                        spells.append((c.ident, state, entered, at, dest))
-                    if hooks:
-                        for hook in hooks:
-                            hook(c, state, entered, at)
-                    state, entered, elapsed = dest, at, 0.0
-                    c.state, c.entered, c.clock_done, c.wake, c.wakes = dest, at, -1.0, math.inf, []
-                    for handler in handlers[dest]:
-                        handler.entered(c, at)
-            elif dest == STAY_HERE:
-                elapsed = nxt[0]
-            else:
-                self.n_events += 1
                 move(state, dest, at, entered)
                 if spells is not None:
                     spells.append((c.ident, state, entered, at, dest))
@@ -431,6 +418,10 @@ class Replication:
                     for hook in hooks:
                         hook(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
+                if seen:
+                    c.state, c.entered, c.clock_done, c.wake, c.wakes = dest, at, -1.0, math.inf, []
+                    for handler in handlers[dest]:
+                        handler.entered(c, at)
             if c.used >= stop:
                 self._over_budget(f"one citizen made more than {self.max_moves:,} moves in a row, last in "
                                   f"{self.model.codes[state]!r}")

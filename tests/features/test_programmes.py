@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import START, Z, refused_with_one_problem, scenario, validate_via_cli
+from helpers import CRN_BASE, Z, refused_with_one_problem, scenario, validate_via_cli
 
 import sim
 from sim.features.programmes.programme import MEASURES
@@ -171,22 +171,6 @@ def test_littles_law_on_participants(mmc: tuple[np.ndarray, np.ndarray],
 # ---------------------------------------------------------------------------------------------
 # Common random numbers: a programme that changes no hazard changes no path
 
-CRN_BASE: dict[str, Any] = {
-    "name": "crn", "start": START.isoformat(), "months": 24,
-    "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}},
-    "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 150, "sygedagpenge": 200},
-    "inflow_per_week": {"a_dagpenge": 12, "sygedagpenge": 20},
-    "transitions": {
-        "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [26, 0.03]]},
-                       {"to": "kontanthjaelp_jobparat", "at_week": 104, "share": 0.5},
-                       {"to": "other", "at_week": 104, "share": "rest"}],
-        "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.04},
-                                   {"to": "a_dagpenge", "rate_per_week": 0.01}],
-        "sygedagpenge": [{"to": "job", "rate_per_week": 0.09},
-                         {"to": "kontanthjaelp_jobparat", "at_week": 22, "share": 0.3},
-                         {"to": "stay", "at_week": 22, "share": "rest"}],
-    },
-}
 
 NEUTRAL: list[dict[str, Any]] = [
     {"name": "queue", "states": ["a_dagpenge", "kontanthjaelp_jobparat"], "referral": "at_week",

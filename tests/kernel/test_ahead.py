@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import START
+from helpers import CRN_BASE
 
 import sim
 from sim.features.programmes.programme import MEASURES, Programme
@@ -28,20 +28,8 @@ COUNTS = [MEASURES.index(m) for m in ("referrals", "starts", "lapsed", "declined
 """The programme measures that are counts of events (the others are sums of days)."""
 
 PROGRAMMES: dict[str, Any] = {
-    "name": "ahead", "start": START.isoformat(), "months": 24,
-    "states": {"a_dagpenge": {}, "kontanthjaelp_jobparat": {}, "sygedagpenge": {}},
-    "initial": {"a_dagpenge": 300, "kontanthjaelp_jobparat": 150, "sygedagpenge": 200},
+    **CRN_BASE, "name": "ahead",
     "inflow_per_week": {"a_dagpenge": 12, "kontanthjaelp_jobparat": 4, "sygedagpenge": 20},
-    "transitions": {
-        "a_dagpenge": [{"to": "job", "rate_per_week": [[0, 0.08], [26, 0.03]]},
-                       {"to": "kontanthjaelp_jobparat", "at_week": 104, "share": 0.5},
-                       {"to": "other", "at_week": 104, "share": "rest"}],
-        "kontanthjaelp_jobparat": [{"to": "job", "rate_per_week": 0.04},
-                                   {"to": "a_dagpenge", "rate_per_week": 0.01}],
-        "sygedagpenge": [{"to": "job", "rate_per_week": 0.09},
-                         {"to": "kontanthjaelp_jobparat", "at_week": 22, "share": 0.3},
-                         {"to": "stay", "at_week": 22, "share": "rest"}],
-    },
     "interventions": [
         {"name": "queue", "states": ["a_dagpenge", "kontanthjaelp_jobparat"], "referral": "at_week",
          "from_week": 4, "places": 15, "max_wait_weeks": 6, "uptake": 0.7, "duration_weeks": 10,
