@@ -1,12 +1,13 @@
 """One replication on SimPy's event loop: arrivals, exact hazard-driven moves, the ledger.
 
-Arrivals are SimPy events in time order. From each arrival the citizen's moves are drawn
-exactly from its state's hazards; moves that no feature watches (`Feature.states`) are
-booked at once, and so are watched moves whose every handler may be told ahead of the clock
-(`Handler.ahead`) when they come before the first time a feature acts on the citizen
-(`Run.wake`); the first move that a feature must see as it happens becomes the citizen's one
-pending event (a Timeout with a callback, never a generator process). Nothing past the horizon is
-scheduled; random numbers come in blocks. When no feature sees any citizen, every path is
+Arrivals come in time order: SimPy events, or all placed before the clock starts when every
+feature that watches a state may hear of them ahead of it. From each arrival the citizen's
+moves are drawn exactly from its state's hazards; moves that no feature watches
+(`Feature.states`) are booked at once, and so are watched moves whose every handler may be told
+ahead of the clock (`Handler.ahead`) when they come before the first time a feature acts on the
+citizen (`Run.wake`); the first move that a feature must see as it happens becomes the
+citizen's one pending event (a Timeout with a callback, never a generator process). Nothing
+past the horizon is scheduled; random numbers come in blocks. When no feature sees any citizen, every path is
 drawn a generation at a time over all citizens (`sim.kernel.bulk`), to the same numbers.
 `fast_forward=False` makes every move an event: the plain DES, kept as the reference the fast
 path is tested against. Features plug in through `sim.kernel.protocol`; the engine names none of them.
