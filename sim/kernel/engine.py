@@ -7,8 +7,9 @@ moves are drawn exactly from its state's hazards; moves that no feature watches
 ahead of the clock (`Handler.ahead`) when they come before the first time a feature acts on the
 citizen (`Run.wake`); the first move that a feature must see as it happens becomes the
 citizen's one pending event (a Timeout with a callback, never a generator process). Nothing
-past the horizon is scheduled; random numbers come in blocks. When no feature sees any citizen, every path is
-drawn a generation at a time over all citizens (`sim.kernel.bulk`), to the same numbers.
+past the horizon is scheduled; random numbers come in blocks. When no feature sees any
+citizen, every path is drawn a generation at a time over all citizens (`sim.kernel.bulk`), to
+the same numbers.
 `fast_forward=False` makes every move an event: the plain DES, kept as the reference the fast
 path is tested against. Features plug in through `sim.kernel.protocol`; the engine names none of them.
 """
@@ -114,7 +115,7 @@ class Replication:
         spell is closed at the end (a later redraw may still move them)."""
         self.cohorts = tuple(tuple((kind, s) for s in range(model.n_states)) for kind in (ARRIVED, STOCK))
         """Each cohort's key, made once: `cohorts[kind][state]`."""
-        self.ahead_of = tuple(ahead and fast_forward and all(getattr(h, "ahead", False) for h in hooks)
+        self.ahead_of = tuple(ahead and fast_forward and all(h.ahead for h in hooks)
                               for hooks in self.hooks_of)
         """By state: whether every handler may be told of its moves ahead of the clock (`ahead=False`
         or `fast_forward=False`: never, as the tests compare)."""
@@ -251,6 +252,17 @@ class Replication:
         else:
             Timeout(self.env, at - self.env.now, value).callbacks.append(callback)
 
+    @staticmethod
+    def _enter(c: Citizen, handlers: tuple[Handler, ...], now: float) -> None:
+        """Tell the state's handlers that the citizen entered it at `now`: a new stay, with no day
+        asked for yet (the last stay's, if never scheduled, are dropped); those they ask for now wait
+        for the citizen's next move to be drawn."""
+        c.wake, c.wakes = math.inf, None
+        if handlers:
+            c.wakes = []
+            for handler in handlers:
+                handler.entered(c, now)
+
     def _schedule_wakes(self, c: Citizen) -> None:
         """The times features asked for during `entered`: the citizen is still there, so now events."""
         wakes, c.wakes = c.wakes, None
@@ -302,13 +314,12 @@ class Replication:
             for feature in self.features:
                 feature.stock(state, n)
             draws = self.streams.cohort(INITIAL_PATHS, code, n)
-            hooks, new_citizen, advance = self.hooks_of[state], self._new_citizen, self._advance
+            hooks, new_citizen, advance, enter = (self.hooks_of[state], self._new_citizen, self._advance,
+                                                  self._enter)
             for rank, e in enumerate(elapsed):
                 c = new_citizen(state, -e, draws, rank, STOCK)
                 if hooks:
-                    c.wakes = []
-                    for handler in hooks:
-                        handler.entered(c, 0.0)
+                    enter(c, hooks, 0.0)
                 advance(c, 0.0, e)
             total += n
         return total
@@ -321,16 +332,14 @@ class Replication:
         self.cohort_sizes |= {(ARRIVED, s): int(n) for s, n in enumerate(counts) if n}
         draws = [self.streams.cohort(ARRIVAL_PATHS, codes[s], int(n)) for s, n in enumerate(counts)]
         hooks, book_arrival = self.hooks_of, ledger.arrive
-        new_citizen, advance = self._new_citizen, self._advance
+        new_citizen, advance, enter = self._new_citizen, self._advance, self._enter
 
         def place(now: float, state: int, rank: int) -> None:
             book_arrival(state, now)
             self.n_events += 1
             c = new_citizen(state, now, draws[state], rank, ARRIVED)
             if hooks[state]:
-                c.wakes = []
-                for handler in hooks[state]:
-                    handler.entered(c, now)
+                enter(c, hooks[state], now)
             advance(c, now)
 
         if all(self.ahead_of):
@@ -420,9 +429,8 @@ class Replication:
                         hook(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
                 if seen:
-                    c.state, c.entered, c.clock_done, c.wake, c.wakes = dest, at, -1.0, math.inf, []
-                    for handler in handlers[dest]:
-                        handler.entered(c, at)
+                    c.state, c.entered, c.clock_done = dest, at, -1.0
+                    self._enter(c, handlers[dest], at)
             if c.used >= stop:
                 self._over_budget(f"one citizen made more than {self.max_moves:,} moves in a row, last in "
                                   f"{self.model.codes[state]!r}")
@@ -463,11 +471,8 @@ class Replication:
             self.spells.append((c.ident, origin, entered, now, dest))
         for hook in self.spell_hooks:
             hook(c, origin, entered, now)
-        c.state, c.entered, c.clock_done, c.wake = dest, now, -1.0, math.inf
-        if hooks[dest]:
-            c.wakes = []
-            for handler in hooks[dest]:
-                handler.entered(c, now)
+        c.state, c.entered, c.clock_done = dest, now, -1.0
+        self._enter(c, hooks[dest], now)
         self._advance(c, now)
 
     def _scaled_schedule(self, state: int, ratios: dict[int, float]) -> ExitSchedule:

@@ -9,6 +9,7 @@ the order in which the ledger sums them (the last bits of a float).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import sim
 from sim.features.programmes.programme import MEASURES, Programme
 from sim.features.registry import prepare_model
 from sim.kernel.citizen import Citizen
-from sim.kernel.engine import Replication
+from sim.kernel.protocol import Feature
 from sim.kernel.records import ReplicationRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,23 +121,31 @@ def test_a_referral_becomes_an_event_once_its_citizen_is_known_to_be_there(
         assert all(ahead) == all_found
 
 
+class Meddler(Feature):
+    """A feature that declares `ahead` but changes hazards in `entered`: a misuse of the protocol."""
+
+    ahead = True
+
+    def __init__(self, run: Any, states: frozenset[int], slot: int) -> None:
+        self.run, self.states, self.spells, self.slot = run, states, False, slot
+
+    def entered(self, c: Citizen, now: float) -> None:
+        self.run.set_effect(c, self, {self.run.model.codes.index("job"): 2.0}, now)
+
+
+@dataclasses.dataclass(frozen=True)
+class MeddlerPlan:
+    states: frozenset[int]
+    key: str = "meddler"
+
+    def open(self, run: Any, slot: int) -> Meddler:
+        return Meddler(run, self.states, slot)
+
+
 def test_a_handler_ahead_of_the_clock_may_not_change_hazards() -> None:
     """A handler that declares `ahead` but changes hazards in `entered` is stopped with a message."""
     model = sim.compile_model(sim.scenario_from_dict(PROGRAMMES))
-    replication = Replication(model, np.random.SeedSequence(1))
-
-    class Meddler:
-        ahead = True
-
-        def entered(self, c: Citizen, now: float) -> None:
-            replication.set_effect(c, self, {model.codes.index("job"): 2.0}, now)
-
-        def left(self, c: Citizen, now: float) -> None:
-            return None
-
-    state = model.codes.index("sygedagpenge")
-    replication.hooks_of = [(*hooks, Meddler()) if s == state else hooks
-                            for s, hooks in enumerate(replication.hooks_of)]
-    replication.advancing = (*replication.advancing[:-1], replication.hooks_of)
+    meddling = dataclasses.replace(
+        model, features=(*model.features, MeddlerPlan(frozenset({model.codes.index("sygedagpenge")}))))
     with pytest.raises(RuntimeError, match="ahead of the clock"):
-        replication.run()
+        sim.simulate(meddling, np.random.SeedSequence(1))
