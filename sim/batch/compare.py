@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from numpy.lib.format import read_array_header_1_0, read_array_header_2_0, read_magic
 
 from sim.batch.executors import Executor
 from sim.batch.run import Progress, RunResult, fresh_seed, run
 from sim.batch.runfolder import STORE, scenario_hash
-from sim.batch.store import DONE, StoreMismatch, finished
+from sim.batch.store import DONE, StoreMismatch, finished, stored_shape, table_shape
 from sim.contract.calendar import Calendar
 from sim.contract.catalogue import TOTAL
 from sim.contract.errors import ScenarioError
@@ -170,7 +169,7 @@ def _facts(folder: Path) -> dict[str, object]:
 
 def _check_store(store: Path, scenario: Scenario, runs: int) -> None:
     """Refuse a saved store that is missing, holds other than regular files, lacks a finished
-    replication, or whose arrays are not [cell, replication] of this scenario and these runs."""
+    replication, or whose arrays are not of this scenario's cells and these runs."""
     if not store.is_dir() or not (store / DONE).exists():
         raise SavedBaseError(f"{store} is missing (the run's per-replication arrays); a saved base needs "
                              f"them: {_AGAIN}")
@@ -192,24 +191,15 @@ def _check_store(store: Path, scenario: Scenario, runs: int) -> None:
             raise SavedBaseError(f"{store} has no {name}.npy; a saved base needs the run's whole store: run "
                                  "the base again")
     for path in sorted(store.glob("*.npy")):
-        shape = _shape(path)
+        header = stored_shape(path)
+        shape = header[0] if header is not None else None
         want = cells.get(path.stem)
-        if shape is None or len(shape) != 2 or shape[1] != runs or (want is not None and shape[0] != want):
-            expected = f"({want}, {runs})" if want is not None else f"(cells, {runs})"
+        tiles, _, tile = table_shape(0, runs)
+        if (shape is None or len(shape) != 3 or (shape[0], shape[2]) != (tiles, tile)
+                or (want is not None and shape[1] != want)):
+            expected = table_shape(want, runs) if want is not None else f"({tiles}, cells, {tile})"
             raise SavedBaseError(f"{path} holds values of shape {shape}, not the {expected} of "
                                  f"{scenario.name!r} over {runs} runs; {_AGAIN}")
-
-
-def _shape(path: Path) -> tuple[int, ...] | None:
-    """The shape an .npy file's header gives (None when it is not an .npy file)."""
-    try:
-        with open(path, "rb") as handle:
-            version = read_magic(handle)
-            read = read_array_header_1_0 if version == (1, 0) else read_array_header_2_0
-            shape, _, _ = read(handle)
-    except (OSError, ValueError):
-        return None
-    return tuple(int(n) for n in shape)
 
 
 def compare(base: Scenario | SavedBase | str | os.PathLike[str], variant: Scenario, runs: int | None = None,

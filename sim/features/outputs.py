@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,21 @@ class ResolvedTarget:
         return "at_most" if self.upper else "at_least"
 
 
+class StoredTable(Protocol):
+    """One stored table as [cell, replication]: an array, or the store's tiled view of one
+    (indexed by cells, then one replication or a slice of consecutive ones)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(cells, replications)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, key: Any) -> Any: ...
+
+    def __array__(self, dtype: Any = None, /, *, copy: bool | None = None) -> np.ndarray: ...
+
+
 class Stored(Protocol):
     """The per-replication tables of a batch as the store keeps them: [cells, replication]."""
 
@@ -68,7 +83,7 @@ class Stored(Protocol):
         """The shape of one replication's value of each table."""
 
     @property
-    def arrays(self) -> Mapping[str, np.ndarray]:
+    def arrays(self) -> Mapping[str, StoredTable]:
         """Each table as [cell, replication]."""
 
     @property
@@ -79,7 +94,7 @@ class Stored(Protocol):
     def flow_sumsq(self) -> np.ndarray:
         """Their squares summed."""
 
-    def chunks(self, name: str, max_values: int = 500_000) -> Iterator[tuple[slice, np.ndarray]]:
+    def chunks(self, name: str, max_values: int = ...) -> Iterator[tuple[slice, np.ndarray]]:
         """Blocks of cells of one table with all replications, one at a time."""
 
 

@@ -462,9 +462,10 @@ CASES: dict[str, Case] = {
                                     f"{SAVED}run/store is missing"),
     "compare-saved-store-shape": _case("compare run good.yaml", both(good(), run_copy(array(
         "store/monthly.npy", (5, 3)))), 1,
-        f"{SAVED}run/store/monthly.npy holds values of shape (5, 3), not the (36, 3)"),
+        f"{SAVED}run/store/monthly.npy holds values of shape (5, 3), not the (1, 36, 32)"),
     "compare-saved-store-other-runs": _case("compare run good.yaml", both(good(), run_copy(array(
-        "store/targets.npy", (1, 4)))), 1, "targets.npy holds values of shape (1, 4), not the (1, 3)"),
+        "store/targets.npy", (2, 1, 32)))), 1,
+        "targets.npy holds values of shape (2, 1, 32), not the (1, 1, 32)"),
     "compare-saved-store-fifo": _case(
         "compare run good.yaml", both(good(), run_copy(pipe("store/extra.npy"))), 1,
         f"{SAVED}run/store/extra.npy is not a regular file"),
