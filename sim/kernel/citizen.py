@@ -19,11 +19,14 @@ class Citizen:
 
     `pending` is the one scheduled transition event; a redraw replaces it and the stale event
     is ignored when it fires. `wake` is the first day in the stay at which a feature acts on the
-    citizen (`Run.wake`): before it, moves watched only by `Handler.ahead` features need no event.
+    citizen (`Run.wake`): before it, moves watched only by `Handler.ahead` features need no event;
+    `asked` counts the stay's times asked for that no feature has yet said it is done with
+    (`Run.done_with`), and at none the moves go ahead of the clock again.
     Each feature keeps its per-citizen state in its own slot of `ext`.
     """
 
     __slots__ = (
+        "asked",
         "attrs",
         "born",
         "clock_done",
@@ -62,6 +65,7 @@ class Citizen:
         self.next_elapsed = 0.0  # days in the state at the pending event
         self.pending: Any = None
         self.wake = math.inf  # the earliest day a feature acts on the citizen in this stay
+        self.asked = 0  # times asked for in this stay that their features are not yet done with
         self.wakes: list[tuple[float, Any, Any]] | None = None  # (day, callback, value) asked for
         # during `entered`, scheduled once the citizen's next move is drawn
         self.ext: list[Any] = [None] * n_features if n_features else NO_SLOTS  # a slot per feature

@@ -5,8 +5,10 @@ feature that watches a state may hear of them ahead of it. From each arrival the
 moves are drawn exactly from its state's hazards; moves that no feature watches
 (`Feature.states`) are booked at once, and so are watched moves whose every handler may be told
 ahead of the clock (`Handler.ahead`) when they come before the first time a feature acts on the
-citizen (`Run.wake`); the first move that a feature must see as it happens becomes the
-citizen's one pending event (a Timeout with a callback, never a generator process). Nothing
+citizen (`Run.wake`), or after every feature is done with what it asked for (`Run.done_with`);
+the first move that a feature must see as it happens becomes the citizen's one pending event
+(a Timeout with a callback, never a generator process), put on the clock only after the time
+asked for when that comes first and may change it (`DEFERRED`). Nothing
 past the horizon is scheduled; random numbers come in blocks. When no feature sees any
 citizen, every path is drawn a generation at a time over all citizens (`sim.kernel.bulk`), to
 the same numbers.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NoReturn, cast
 
 import numpy as np
@@ -53,6 +56,12 @@ MOVES_PER_CITIZEN_YEAR = 10_000
 """The event budget, a guard against a scenario whose moves never end (a cycle of tiny clocks,
 huge rates): far above any real caseload (a citizen moving every hour all year is 8,766), so
 never a limit in use. A replication over it stops with `EventBudgetExceeded`."""
+
+
+DEFERRED = object()
+"""A citizen's `pending` when its next move is drawn but not yet on the clock: a time a feature
+asked for comes first and decides (`Replication._woken` puts the move on the clock if it still
+stands then)."""
 
 
 class EventBudgetExceeded(RuntimeError):
@@ -247,17 +256,42 @@ class Replication:
         """`callback` at day `at` if the citizen is still in its stay then (see `Run.wake`)."""
         if at < c.wake:
             c.wake = at
+        c.asked += 1
         if c.wakes is not None:
             c.wakes.append((at, callback, value))
         else:
-            Timeout(self.env, at - self.env.now, value).callbacks.append(callback)
+            Timeout(self.env, at - self.env.now, value).callbacks.extend(
+                (callback, partial(self._woken, c, c.entered)))
+
+    def _woken(self, c: Citizen, stay: float, _: simpy.Event) -> None:
+        """After a time asked for in the stay that began on day `stay`: a move of that stay left off
+        the clock until then, if it still stands, goes on it."""
+        if c.pending is DEFERRED and c.entered == stay:
+            env = self.env
+            ev = Timeout(env, c.entered + c.next_elapsed - env.now, c)
+            ev.callbacks.append(self.on_move)
+            c.pending = ev
+
+    def done_with(self, c: Citizen) -> None:
+        """A feature is done with a time it asked for in the citizen's stay (see `Run.done_with`):
+        when none is left and its pending move may be told ahead of the clock, that move and the
+        ones after it are booked now, as before the first time asked for."""
+        c.asked -= 1
+        if c.asked > 0 or not self.ahead_of[c.state]:
+            return
+        c.wake = math.inf
+        dest = c.next_dest
+        if c.pending is None or not (dest == STAY_HERE or self.ahead_of[dest]):
+            return
+        c.pending = None  # the event, when it fires, is stale
+        self._advance(c, self.env.now, drawn=(c.next_elapsed, dest))
 
     @staticmethod
     def _enter(c: Citizen, handlers: tuple[Handler, ...], now: float) -> None:
         """Tell the state's handlers that the citizen entered it at `now`: a new stay, with no day
         asked for yet (the last stay's, if never scheduled, are dropped); those they ask for now wait
         for the citizen's next move to be drawn."""
-        c.wake, c.wakes = math.inf, None
+        c.wake, c.wakes, c.asked = math.inf, None, 0
         if handlers:
             c.wakes = []
             for handler in handlers:
@@ -267,9 +301,9 @@ class Replication:
         """The times features asked for during `entered`: the citizen is still there, so now events."""
         wakes, c.wakes = c.wakes, None
         if wakes:
-            env = self.env
+            env, woken = self.env, partial(self._woken, c, c.entered)
             for at, callback, value in wakes:
-                Timeout(env, at - env.now, value).callbacks.append(callback)
+                Timeout(env, at - env.now, value).callbacks.extend((callback, woken))
 
     def _redraw(self, c: Citizen, now: float) -> None:
         """The citizen's hazards changed at `now`: draw its next exit again, exactly."""
@@ -359,8 +393,10 @@ class Replication:
 
         Timeout(self.env, times[0]).callbacks.append(arrive)
 
-    def _advance(self, c: Citizen, now: float, elapsed: float = 0.0) -> None:
-        """Draw the citizen's moves from `now`, `elapsed` days into its stay.
+    def _advance(self, c: Citizen, now: float, elapsed: float = 0.0,
+                 drawn: tuple[float, int] | None = None) -> None:
+        """Draw the citizen's moves from `now`, `elapsed` days into its stay (the first already
+        `drawn`, as days in the stay and destination, when a pending move is booked after all).
 
         Moves no feature watches are booked at once, and so are watched moves that every handler
         may hear of ahead of the clock, before the first time a feature acts on the citizen; the
@@ -377,23 +413,27 @@ class Replication:
         assert c.draws is not None
         state, entered, pair = c.state, c.entered, c.draws.pair
         stop = c.used + self.max_moves  # a pair is drawn a step: the guard against a path without end
+        nxt: tuple[float, int] | None
         while True:
-            schedule = schedules[state]
-            if schedule is None:
-                break
-            if c.effect is not None:
-                schedule = self._scaled_schedule(state, c.effect)
-            if movers and state in movers:
-                days = schedule.clock_days
-                for move_clocks in movers[state]:
-                    days = move_clocks(c, state, entered, days)
-                if days != schedule.clock_days:
-                    schedule = schedule.with_clock_days(days)
-            e, u = pair(c.rank, c.used)
-            c.used += 1
-            nxt = schedule.next_exit(elapsed, e, u)
-            if nxt is None:
-                break
+            if drawn is not None:
+                nxt, drawn = drawn, None
+            else:
+                schedule = schedules[state]
+                if schedule is None:
+                    break
+                if c.effect is not None:
+                    schedule = self._scaled_schedule(state, c.effect)
+                if movers and state in movers:
+                    days = schedule.clock_days
+                    for move_clocks in movers[state]:
+                        days = move_clocks(c, state, entered, days)
+                    if days != schedule.clock_days:
+                        schedule = schedule.with_clock_days(days)
+                e, u = pair(c.rank, c.used)
+                c.used += 1
+                nxt = schedule.next_exit(elapsed, e, u)
+                if nxt is None:
+                    break
             at = entered + nxt[0]
             if at >= horizon:
                 break
@@ -404,6 +444,9 @@ class Replication:
                 if c.wakes is not None:
                     self._schedule_wakes(c)
                 env = self.env
+                if ahead[state] and (dest == STAY_HERE or ahead[dest]) and c.wake > env.now:
+                    c.pending = DEFERRED  # a time asked for comes first; it may move the citizen otherwise
+                    return
                 ev = Timeout(env, at - env.now, c)
                 ev.callbacks.append(self.on_move)
                 c.pending = ev

@@ -30,6 +30,9 @@ SetEffect = Callable[["Citizen", object, "Ratios | None", float], None]
 Wake = Callable[["Citizen", float, Callable[["simpy.Event"], None], Any], None]
 """The kernel's hook: call back at a day if the citizen is still in its stay then (`Run.wake`)."""
 
+DoneWith = Callable[["Citizen"], None]
+"""The kernel's hook: a feature is done with what it asked for in the citizen's stay (`Run.done_with`)."""
+
 ClockMover = Callable[["Citizen", int, float, tuple[float, ...]], tuple[float, ...]]
 """A feature's `clock_days`: (citizen, state, spell start, clock days) to the clock days it gives."""
 
@@ -56,6 +59,14 @@ class Run(Protocol):
         current stay then. Asked from `entered`, the kernel schedules it only once it knows the
         citizen is still there at `at`, and keeps the citizen on the clock from `at` on; asked
         elsewhere, it is scheduled at once."""
+
+    def done_with(self, c: Citizen) -> None:
+        """The feature is done with one time it asked for in the citizen's current stay (`wake`):
+        it acted, or found nothing to do, and holds nothing of the citizen in this stay (no queue,
+        no effect, no event to come). Once every time asked for in the stay is done with, the
+        kernel may again book the citizen's moves ahead of the clock. Said only of the stay the
+        time was asked in, at most once a time; a feature that never says it keeps the citizen on
+        the clock for the rest of the stay."""
 
     def feature(self, key: str) -> Feature | None:
         """The replication's feature registered under `key` (opened before the one asking), if any."""

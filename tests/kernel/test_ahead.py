@@ -21,6 +21,7 @@ import sim
 from sim.features.programmes.programme import MEASURES, Programme
 from sim.features.registry import prepare_model
 from sim.kernel.citizen import Citizen
+from sim.kernel.engine import Replication
 from sim.kernel.protocol import Feature
 from sim.kernel.records import ReplicationRecord
 
@@ -119,6 +120,42 @@ def test_a_referral_becomes_an_event_once_its_citizen_is_known_to_be_there(
         assert sum(ahead) == sum(events) > 100
         assert len(events) > len(ahead)
         assert all(ahead) == all_found
+
+
+def events(model: sim.Model, seed: int, ahead: bool = True) -> tuple[int, ReplicationRecord]:
+    """The SimPy events one replication processes, and its record."""
+    run = Replication(model, np.random.SeedSequence(seed), ahead=ahead)
+    processed = [0]
+    step = run.env.step
+
+    def counted() -> None:
+        processed[0] += 1
+        step()
+
+    run.env.step = counted  # type: ignore[method-assign]
+    record = run.run()
+    return processed[0], record
+
+
+@pytest.mark.parametrize("kind", [{"referral": "at_week", "from_week": 3}, {"referral": "on_entry"},
+                                  {"referral": "rate", "rate_per_week": 0.3}])
+def test_a_referral_that_comes_to_nothing_is_the_only_event_of_its_stay(kind: dict[str, Any]) -> None:
+    """With every referral declined (uptake 0) the programme acts on no one, so the kernel needs
+    one event a referral (and SimPy one for the horizon's end) and none for any move: the moves
+    before it, the move it was waiting on and those after it are all booked ahead of the clock
+    (`Run.done_with`). The event path sees the same process through an event a watched move."""
+    data = {**PROGRAMMES, "interventions": [
+        {"name": "declined", "states": ["a_dagpenge", "kontanthjaelp_jobparat", "sygedagpenge"], **kind,
+         "uptake": 0.0, "duration_weeks": 4, "effects": {"during": {"job": 0.5}}}]}
+    model = sim.compile_model(sim.scenario_from_dict(data))
+    ahead, record = events(model, 3)
+    plain, reference = events(model, 3, ahead=False)
+    same_process(record, reference)
+    made = int(record.features["programmes"][0, MEASURES.index("referrals")].sum())
+    declined = int(record.features["programmes"][0, MEASURES.index("declined")].sum())
+    assert made == declined > 100
+    assert ahead == made + 1
+    assert plain > made + record.n_events // 2
 
 
 class Meddler(Feature):

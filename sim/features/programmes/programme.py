@@ -27,7 +27,7 @@ from sim.contract.intervention_spec import Intervention
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import MonthTally, interval_person_days
-from sim.kernel.protocol import Feature, Run, SetEffect, Wake
+from sim.kernel.protocol import DoneWith, Feature, Run, SetEffect, Wake
 from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws, state_key
 from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 
@@ -65,10 +65,13 @@ class Programme:
     ahead = True
     """`entered` only asks for the referral's day (`Run.wake`), and `left` acts only on a citizen
     in the queue or the programme, who got there at a referral, on the clock: the kernel may
-    tell it of a move ahead of the clock (`Handler.ahead`)."""
+    tell it of a move ahead of the clock (`Handler.ahead`). Once a referral has come to nothing,
+    or the place and its effects are over, the programme is done with the citizen's stay
+    (`Run.done_with`)."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, wake: Wake, slot: int, stream: Callable[[Citizen], CohortDraws],
+                 set_effect: SetEffect, wake: Wake, done_with: DoneWith, slot: int,
+                 stream: Callable[[Citizen], CohortDraws],
                  k: int, n_programmes: int, effect_factor: float = 1.0,
                  clock_days: dict[int, float] | None = None) -> None:
         self.spec = spec
@@ -84,6 +87,7 @@ class Programme:
         self.calendar = calendar
         self.set_effect = set_effect
         self.wake = wake
+        self.done_with = done_with
         self.clock_days = clock_days or {}  # the first forced clock of each eligible state, in days
         self.horizon = calendar.horizon
         self.referral = REFERRALS_BY_NAME[spec.referral]
@@ -155,12 +159,15 @@ class Programme:
         if self.spec.age is not None:
             age = (now - c.born) / YEAR_DAYS
             if not self.spec.age[0] <= age < self.spec.age[1]:
+                self.done_with(c)
                 return  # not of the programme's age
         if self.attributes and any((c.attrs or {}).get(k) != v for k, v in self.attributes):
+            self.done_with(c)
             return  # not of the programme's target group
         self.tally.add(REFERRALS, now)
         if self._draw_uniform(c) >= self.spec.uptake:
             self.tally.add(DECLINED, now)
+            self.done_with(c)
             return
         if self.resource is None:
             self._start(c, now, None, now)
@@ -173,6 +180,7 @@ class Programme:
         if wait == 0:
             request.cancel()
             self.tally.add(LAPSED, now)
+            self.done_with(c)
             return
         c.ext[self.slot].places[self.place] = ("queued", request, now)
         self._join(c, QUEUED, now)
@@ -206,6 +214,7 @@ class Programme:
         else:
             request.cancel()
             self.tally.add(LAPSED, now)
+            self.done_with(c)
 
     def _start(self, c: Citizen, now: float, request: Any, referred: float) -> None:
         self.tally.add(STARTS, now)
@@ -235,11 +244,13 @@ class Programme:
                     ).callbacks.append(self._effect_over)
         else:
             self.set_effect(c, self, None, now)
+            self.done_with(c)
 
     def _effect_over(self, ev: simpy.Event) -> None:
         c, spell, ratios = cast(tuple[Citizen, float, dict[int, float]], ev.value)
         if c.entered == spell and c.effects and c.effects.get(self) is ratios:
             self.set_effect(c, self, None, self.env.now)
+            self.done_with(c)
 
     def _release(self, request: Any) -> None:
         if request is not None and self.resource is not None:
@@ -321,7 +332,7 @@ class ProgrammesFeature(Feature):
                       if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
             stream = run.cohort_stream((ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
             self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect, run.wake,
-                                             slot, stream, k, len(plan.specs), factor, clocks))
+                                             run.done_with, slot, stream, k, len(plan.specs), factor, clocks))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
         self.spells = False
