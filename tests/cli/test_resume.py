@@ -106,8 +106,18 @@ def _wait_until(condition: Callable[[], bool], seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
+def _started(run: Path) -> bool:
+    """running.json says how the run was started (its seed): from then on a kill can be resumed.
+    Killed in the moment between claiming the folder and writing that, the folder is refused by
+    `--resume` with a message to start again (nothing was computed yet)."""
+    try:
+        return "seed" in json.loads((run / "running.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
 KILL_POINTS: dict[str, Callable[[Path], bool]] = {
-    "at start-up": lambda run: (run / "running.json").exists(),
+    "at start-up": _started,
     "mid-batch": lambda run: _done(run) >= 1,
     "in the assumption check": lambda run: _done(run) == RUNS,
 }
