@@ -2,9 +2,9 @@
 
 A change to the engine is timed against the commit before it: check that commit out into a
 second folder (`git worktree add ../before HEAD~1`) and give both folders. Each tree's `sim` is
-imported under its own modules, the scenario prepared once per tree, and the replications
-interleaved (tree A's replication i, then tree B's), so both see the same machine state; each
-replication keeps its fastest round (CPU time) and the mean over replications is printed.
+imported under its own modules and the scenario prepared once per tree; the rounds interleave
+the trees as `benchmarks/engine.py` interleaves its implementations (`interleaved`: CPU time,
+each tree's fastest round).
 
     python benchmarks/trees.py ../before . --scenario scenarios/taarnby-2018.yaml --reps 10 --rounds 8
 """
@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Replicate = Callable[[int], Any]
+import numpy as np
+from engine import interleaved
+
+Replicate = Callable[[np.random.SeedSequence], Any]
 
 
 def _load(tree: Path, scenario: Path, seed: int) -> Replicate:
@@ -33,28 +35,14 @@ def _load(tree: Path, scenario: Path, seed: int) -> Replicate:
             raise SystemExit(f"{tree} has no sim package of its own (found {sim.__file__})")
         features = importlib.import_module("sim.features")
         engine = importlib.import_module("sim.kernel.engine")
-        streams = importlib.import_module("sim.kernel.streams")
         model = features.prepare_model(sim.load_scenario(scenario), seed)
     finally:
         sys.path.remove(str(tree))
 
-    def replicate(i: int) -> Any:
-        return engine.simulate(model, streams.replication_seed(seed, i))
+    def replicate(seq: np.random.SeedSequence) -> Any:
+        return engine.simulate(model, seq)
 
-    replicate(0)  # warm: first-use imports and caches
     return replicate
-
-
-def timed(runners: list[Replicate], reps: int, rounds: int) -> list[float]:
-    """Mean over replications of each runner's fastest round, in CPU seconds."""
-    best = [[float("inf")] * reps for _ in runners]
-    for _ in range(rounds):
-        for i in range(reps):
-            for k, replicate in enumerate(runners):
-                started = time.process_time()
-                replicate(i)
-                best[k][i] = min(best[k][i], time.process_time() - started)
-    return [sum(b) / reps for b in best]
 
 
 def main() -> None:
@@ -66,9 +54,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    runners = [_load(tree, args.scenario if args.scenario.is_absolute() else tree / args.scenario, args.seed)
-               for tree in args.trees]
-    results = timed(runners, args.reps, args.rounds)
+    runners = [(str(tree), _load(tree, args.scenario if args.scenario.is_absolute() else tree / args.scenario,
+                                 args.seed)) for tree in args.trees]
+    seeds = [np.random.SeedSequence(args.seed, spawn_key=(i,)) for i in range(args.reps)]
+    results, _ = interleaved(runners, seeds, np.random.SeedSequence(args.seed, spawn_key=(args.reps,)),
+                             args.rounds)
     for tree, seconds in zip(args.trees, results, strict=True):
         print(f"{tree}: {seconds * 1000:.1f} ms a replication")
     print(f"after / before: {results[1] / results[0]:.3f}")

@@ -26,7 +26,7 @@ import pandas as pd
 from sim.batch.executors import Executor
 from sim.batch.run import Progress, RunResult, fresh_seed, run
 from sim.batch.runfolder import STORE, scenario_hash
-from sim.batch.store import DONE, StoreMismatch, finished, stored_shape, table_shape
+from sim.batch.store import DONE, StoreMismatch, finished, npy_header, table_shape
 from sim.contract.calendar import Calendar
 from sim.contract.catalogue import TOTAL
 from sim.contract.errors import ScenarioError
@@ -191,7 +191,7 @@ def _check_store(store: Path, scenario: Scenario, runs: int) -> None:
             raise SavedBaseError(f"{store} has no {name}.npy; a saved base needs the run's whole store: run "
                                  "the base again")
     for path in sorted(store.glob("*.npy")):
-        header = stored_shape(path)
+        header = npy_header(path)
         shape = header[0] if header is not None else None
         want = cells.get(path.stem)
         tiles, _, tile = table_shape(0, runs)

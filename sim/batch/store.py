@@ -61,7 +61,7 @@ def table_shape(cells: int, runs: int) -> tuple[int, int, int]:
     return tiles_of(runs), cells, TILE
 
 
-def stored_shape(path: Path) -> tuple[tuple[int, ...], bool, np.dtype[Any], int] | None:
+def npy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype[Any], int] | None:
     """An .npy file's shape, Fortran order, dtype and where its data start (None when it is not
     an .npy file)."""
     try:
@@ -156,7 +156,7 @@ class ReplicationStore:
         path = self.folder / f"{name}.npy"
         if not (resume and path.exists()):
             open_memmap(path, mode="w+", dtype=np.float64, shape=shape).flush()
-        header = stored_shape(path)
+        header = npy_header(path)
         if header is None:
             raise StoreMismatch(f"{path} is not an array file")
         found, fortran, dtype, offset = header

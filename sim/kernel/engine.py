@@ -439,12 +439,13 @@ class Replication:
                 break
             dest = nxt[1]
             seen = state in watched or dest in watched
-            if seen and not (ahead[state] and (dest == STAY_HERE or ahead[dest]) and at < c.wake):
+            told = seen and ahead[state] and (dest == STAY_HERE or ahead[dest])  # may go ahead of the clock
+            if seen and not (told and at < c.wake):
                 c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
                 if c.wakes is not None:
                     self._schedule_wakes(c)
                 env = self.env
-                if ahead[state] and (dest == STAY_HERE or ahead[dest]) and c.wake > env.now:
+                if told and c.wake > env.now:
                     c.pending = DEFERRED  # a time asked for comes first; it may move the citizen otherwise
                     return
                 ev = Timeout(env, at - env.now, c)
