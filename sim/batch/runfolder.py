@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,9 +141,11 @@ def _size(n: float) -> str:
     return f"{n:,.1f} PB"
 
 
-def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS) -> Path:
+def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS,
+                   facts: Mapping[str, object] | None = None) -> Path:
     """Create the run folder: `out` if new or empty, else `base/<slug>-<timestamp>[-n]`; check
-    that it can be written. RunFolderError says why a folder cannot be used."""
+    that it can be written; claim it with a running.json that says `facts`. RunFolderError says
+    why a folder cannot be used."""
     if out is not None:
         try:
             if out.is_file() or (out.exists() and not out.is_dir()):
@@ -156,7 +159,7 @@ def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS) -> Path:
             raise _unusable(out, True, exc) from None
         _make(out, True)
         _check_writable(out, True, created)
-        _claim(out, True, created)
+        _claim(out, True, created, facts)
         return out
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = base / f"{slug(name)}-{stamp}"
@@ -172,7 +175,7 @@ def new_run_folder(name: str, out: Path | None, base: Path = OUTPUTS) -> Path:
         if _make(candidate, False):
             break
     _check_writable(candidate, False, True)
-    _claim(candidate, False, True)
+    _claim(candidate, False, True, facts)
     return candidate
 
 
@@ -226,12 +229,15 @@ class FolderInUse(RunFolderError):
     """A run folder another command is writing now."""
 
 
-def _claim(folder: Path, out: bool, created: bool) -> None:
-    """Create running.json in `folder`, atomically: of two commands given one folder at once, one
-    gets it and the other is refused. Its lock, held while this process lives, tells a running
-    command's folder from a stopped one's."""
+def _claim(folder: Path, out: bool, created: bool, facts: Mapping[str, object] | None = None) -> None:
+    """Create running.json in `folder`, atomically and whole: of two commands given one folder at
+    once, one gets it and the other is refused, and a kill at any moment leaves either no
+    running.json or one that says all of `facts`. Its lock, held while this process lives, tells a
+    running command's folder from a stopped one's."""
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    data = {"status": "running", "pid": os.getpid(), "started": started, **(facts or {})}
     try:
-        fd = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        _CLAIMS[folder] = _placed(folder, data, first=True)
     except FileExistsError:
         what = f"--out {_shown(folder)}" if out else f"the run folder {_shown(folder)}"
         raise FolderInUse(f"{what} was taken by another caseflow command at the same moment; a run never "
@@ -240,21 +246,54 @@ def _claim(folder: Path, out: bool, created: bool) -> None:
         if created:
             discard_run_folder(folder, keep=False)
         raise _unusable(folder, out, exc) from None
-    if fcntl is not None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    _CLAIMS[folder] = fd
-    mark(folder, status="running", pid=os.getpid(),
-         started=dt.datetime.now().isoformat(timespec="seconds"))
+
+
+_DRAFT = ".running-"
+"""How the drafts of running.json begin: written whole and locked, then put in its place."""
+
+
+def _placed(folder: Path, facts: Mapping[str, object], first: bool) -> int:
+    """Write `facts` as `folder`'s running.json, whole before it is seen: a locked draft linked into
+    place (`first`: FileExistsError if a running.json is there) or renamed over the old one. The
+    draft's open, locked descriptor is returned (the lock is the file's, whatever its name)."""
+    text = (json.dumps(dict(facts), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    fd, draft = tempfile.mkstemp(dir=folder, prefix=_DRAFT, suffix=".json")
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with os.fdopen(os.dup(fd), "wb") as file:
+            file.write(text)
+        if not first:
+            os.replace(draft, folder / RUNNING)
+            return fd
+        try:
+            os.link(draft, folder / RUNNING)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: create-if-absent, then write
+            plain = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+            os.close(fd)
+            fd = plain
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.pwrite(fd, text, 0)
+        os.unlink(draft)
+        return fd
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(draft)
+        raise
 
 
 def mark(folder: Path, **facts: object) -> None:
-    """Rewrite `folder`'s running.json with `facts` added to what it says (in place: the lock stays)."""
-    fd = _CLAIMS[folder]
-    text = os.pread(fd, 1 << 20, 0).decode("utf-8")
-    known = json.loads(text) if text.strip() else {}
-    data = (json.dumps({**known, **facts}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, data, 0)
+    """Rewrite `folder`'s running.json with `facts` added to what it says, replacing it whole (a kill
+    mid-write leaves the old one) and keeping it locked."""
+    old = _CLAIMS[folder]
+    known = _facts_of(old)
+    _CLAIMS[folder] = _placed(folder, {**known, **facts}, first=False)
+    os.close(old)
 
 
 def running_facts(folder: Path) -> dict[str, object]:
@@ -272,24 +311,52 @@ def reclaim(folder: Path) -> dict[str, object]:
     path = folder / RUNNING
     if not is_folder(folder):
         raise RunFolderError(f"{_shown(folder)} is not a folder; give the folder of a stopped `caseflow run`")
-    if not path.exists():
-        done = (folder / FACTS).exists()
-        raise RunFolderError(f"{_shown(folder)} is complete; there is nothing to resume" if done else
-                             f"{_shown(folder)} is not the folder of a stopped run (it has no {RUNNING})")
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError as exc:
-        raise _unusable(folder, True, exc) from None
-    if fcntl is not None:
+    while True:
+        if not path.exists():
+            raise RunFolderError(_not_stopped(folder))
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            pid = running_facts(folder).get("pid")
-            raise FolderInUse(f"{_shown(folder)} is being written by a caseflow command still running "
-                              f"(process {pid}); wait for it, or stop it first") from None
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            continue  # replaced or released since it was looked for: look again
+        except OSError as exc:
+            raise _unusable(folder, True, exc) from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                pid = running_facts(folder).get("pid")
+                raise FolderInUse(f"{_shown(folder)} is being written by a caseflow command still running "
+                                  f"(process {pid}); wait for it, or stop it first") from None
+        try:
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)  # locked a running.json its command had just replaced: take the one in place
     _CLAIMS[folder] = fd
-    return running_facts(folder)
+    return _facts_of(fd)
+
+
+def _facts_of(fd: int) -> dict[str, object]:
+    """What the running.json open as `fd` says ({} if empty or not an object)."""
+    text = os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", errors="replace")
+    try:
+        facts = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
+def _not_stopped(folder: Path) -> str:
+    """Why `folder`, which has no running.json, has nothing to resume."""
+    if (folder / FACTS).exists():
+        return f"{_shown(folder)} is complete; there is nothing to resume"
+    if any(folder.glob(f"{_DRAFT}*")):
+        return (f"{_shown(folder)} was stopped in the moment its run claimed it, before anything was "
+                "computed; start the run again in a new folder")
+    return f"{_shown(folder)} is not the folder of a stopped run (it has no {RUNNING})"
 
 
 @dataclass(frozen=True)
@@ -309,27 +376,28 @@ def reclaim_stopped(folder: Path, version: str) -> Stopped:
     the one it was started with. RunFolderError says why not (and the folder is let go)."""
     facts = reclaim(folder)
     try:
-        missing = [key for key in ("seed", "runs", "assumption_runs", "lang", "caseflow_version",
-                                   "scenario_sha256") if key not in facts]
+        missing = [key for key in START_FACTS if key not in facts]
         if missing:
             raise RunFolderError(f"{folder}/{RUNNING} does not say the run's {missing[0]} (it was stopped "
                                  "before its first replication); start the run again in a new folder")
         if facts["caseflow_version"] != version:
             raise RunFolderError(f"{folder} was started by caseflow {facts['caseflow_version']} and this is "
                                  f"{version}: its replications would not match; start it again")
+        seed, runs = int(str(facts["seed"])), int(str(facts["runs"]))
+        kept = facts.get("scenario")
+        if not (folder / SCENARIO_FILE).exists() and isinstance(kept, dict):
+            _write_resolved(folder, kept, seed, runs, version)  # stopped before it was written
         try:
             scenario = load_scenario(folder / SCENARIO_FILE)
         except ScenarioError as exc:
             raise RunFolderError("\n".join(str(p) for p in exc.problems)) from None
-        seed = int(str(facts["seed"]))
         if scenario_hash(scenario, seed) != facts["scenario_sha256"]:
             raise RunFolderError(f"{folder}/{SCENARIO_FILE} is not the scenario the run was started with (it "
                                  "was edited); start the run again in a new folder")
     except RunFolderError:
         let_go(folder)
         raise
-    return Stopped(scenario, seed, int(str(facts["runs"])), int(str(facts["assumption_runs"])),
-                   str(facts["lang"]))
+    return Stopped(scenario, seed, runs, int(str(facts["assumption_runs"])), str(facts["lang"]))
 
 
 def let_go(folder: Path) -> None:
@@ -342,8 +410,9 @@ def let_go(folder: Path) -> None:
 def release_run_folder(folder: Path) -> None:
     """The command is done with `folder`: remove its running.json (the folder is complete)."""
     fd = _CLAIMS.pop(folder, None)
-    with contextlib.suppress(FileNotFoundError):
-        (folder / RUNNING).unlink()
+    for name in (RUNNING, f".{SCENARIO_FILE}.draft", *(p.name for p in folder.glob(f"{_DRAFT}*.json"))):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
     if fd is not None:
         os.close(fd)
 
@@ -363,20 +432,32 @@ def scenario_hash(scenario: Scenario, seed: int) -> str:
 
 def write_scenario(folder: Path, scenario: Scenario, seed: int, runs: int, version: str) -> Path:
     """scenario.yaml: the resolved scenario, with how to repeat the run."""
+    return _write_resolved(folder, resolved(scenario, seed), seed, runs, version)
+
+
+def _write_resolved(folder: Path, plain: Mapping[str, object], seed: int, runs: int, version: str) -> Path:
+    """scenario.yaml from the resolved scenario `plain`, whole or not at all (a draft renamed into place)."""
     header = (f"# Resolved scenario of a caseflow {version} run: {runs} replications, seed "
               f"{seed}.\n# Repeat it: caseflow run {folder / 'scenario.yaml'} --runs {runs}\n")
     path = folder / SCENARIO_FILE
-    path.write_text(header + dump_yaml(resolved(scenario, seed)), encoding="utf-8")
+    draft = path.with_name(f".{SCENARIO_FILE}.draft")
+    draft.write_text(header + dump_yaml(dict(plain)), encoding="utf-8")
+    os.replace(draft, path)
     return path
 
 
-def start_run(folder: Path, scenario: Scenario, seed: int, runs: int, version: str, command: str,
-              lang: str, assumption_runs: int) -> None:
-    """Before the first replication: the resolved scenario and, in running.json, what a resumed
-    run needs to finish this one as it would have finished."""
-    write_scenario(folder, scenario, seed, runs, version)
-    mark(folder, seed=seed, runs=runs, assumption_runs=assumption_runs, lang=lang, caseflow_version=version,
-         command=command, scenario_sha256=scenario_hash(scenario, seed))
+START_FACTS = ("seed", "runs", "assumption_runs", "lang", "caseflow_version", "scenario_sha256")
+"""What running.json says of a run from its first moment, so that a resume can finish it."""
+
+
+def start_facts(scenario: Scenario, seed: int, runs: int, version: str, command: str, lang: str,
+                assumption_runs: int) -> dict[str, object]:
+    """What a resumed run needs to finish this one as it would have finished (`START_FACTS`, the
+    command, and the resolved scenario itself, should the run stop before scenario.yaml is written):
+    written into running.json as the folder is claimed."""
+    return {"seed": seed, "runs": runs, "assumption_runs": assumption_runs, "lang": lang,
+            "caseflow_version": version, "command": command, "scenario_sha256": scenario_hash(scenario, seed),
+            "scenario": resolved(scenario, seed)}
 
 
 def discard_run_folder(folder: Path, keep: bool) -> None:

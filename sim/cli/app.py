@@ -270,21 +270,23 @@ def run(
             is_folder,
             new_run_folder,
             replication_bytes,
-            start_run,
+            start_facts,
+            write_scenario,
         )
 
-        existed = is_folder(out)
-        try:
-            check_room(replication_bytes(scenario), runs, out)
-            folder = new_run_folder(scenario.name, out)
-        except RunFolderError as exc:
-            raise _refuse(exc) from None
-        undo.append(lambda: discard_run_folder(folder, keep=existed))
         if seed is None:
             seed = scenario.seed if scenario.seed is not None else fresh_seed()
         checked = 0 if no_assumption_check else (assumption_runs or DEFAULT_ASSUMPTION_RUNS)
-        start_run(folder, scenario, seed, runs, __version__, " ".join(["caseflow", *sys.argv[1:]]), language,
-                  checked)
+        command = " ".join(["caseflow", *sys.argv[1:]])
+        facts = start_facts(scenario, seed, runs, __version__, command, language, checked)
+        existed = is_folder(out)
+        try:
+            check_room(replication_bytes(scenario), runs, out)
+            folder = new_run_folder(scenario.name, out, facts=facts)
+        except RunFolderError as exc:
+            raise _refuse(exc) from None
+        undo.append(lambda: discard_run_folder(folder, keep=existed))
+        write_scenario(folder, scenario, seed, runs, __version__)
     _batch(scenario, folder, runs, seed, checked, language, workers, executor, talk,
            discard=lambda: discard_run_folder(folder, keep=existed), label=scenario_file)
 

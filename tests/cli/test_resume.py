@@ -20,7 +20,17 @@ import pytest
 import yaml
 
 from sim import __version__
-from sim.batch.runfolder import FolderInUse, _claim, new_run_folder, release_run_folder, scenario_hash
+from sim.batch.runfolder import (
+    FolderInUse,
+    _claim,
+    let_go,
+    mark,
+    new_run_folder,
+    reclaim,
+    release_run_folder,
+    scenario_hash,
+    start_facts,
+)
 from sim.contract.loader import load_scenario
 
 COMMAND = Path(sys.executable).with_name("caseflow")
@@ -106,18 +116,13 @@ def _wait_until(condition: Callable[[], bool], seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
-def _started(run: Path) -> bool:
-    """running.json says how the run was started (its seed): from then on a kill can be resumed.
-    Killed in the moment between claiming the folder and writing that, the folder is refused by
-    `--resume` with a message to start again (nothing was computed yet)."""
-    try:
-        return "seed" in json.loads((run / "running.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+def _claimed(run: Path) -> bool:
+    """The folder is claimed: from its first moment running.json says all a resume needs."""
+    return (run / "running.json").exists()
 
 
 KILL_POINTS: dict[str, Callable[[Path], bool]] = {
-    "at start-up": _started,
+    "as the folder is claimed": _claimed,
     "mid-batch": lambda run: _done(run) >= 1,
     "in the assumption check": lambda run: _done(run) == RUNS,
 }
@@ -210,6 +215,50 @@ def test_two_runs_never_share_a_folder(tmp_path: Path) -> None:
         _claim(folder, True, False)
     release_run_folder(folder)
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_run_stopped_as_it_claimed_its_folder_resumes_to_the_same_files(whole: Path,
+                                                                          tmp_path: Path) -> None:
+    """Killed the moment after the claim, before scenario.yaml or the store: running.json alone
+    (written whole as the folder is claimed) says enough to finish the run."""
+    scenario = load_scenario(whole / "whole" / "scenario.yaml")
+    command = f"caseflow run s.yaml -n {RUNS} -w 2 --out run"
+    folder = new_run_folder(scenario.name, tmp_path / "run",
+                            facts=start_facts(scenario, 8, RUNS, __version__, command, "da", 50))
+    let_go(folder)  # as a killed process lets go of it
+    assert [p.name for p in folder.iterdir()] == ["running.json"]
+    code, _, err = finish(caseflow("run", "--resume", "run", "-w", "2", cwd=tmp_path))
+    assert code == 0, err
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+    for name in COMPARED:
+        assert (folder / name).read_bytes() == (whole / "whole" / name).read_bytes(), name
+
+
+def test_running_json_is_replaced_whole_and_stays_locked(tmp_path: Path) -> None:
+    """A rewrite of running.json puts a whole new file in its place (a kill mid-write leaves the
+    old one) and the lock moves with it: the folder is still held, and says old and new facts."""
+    folder = new_run_folder("a", tmp_path / "out", facts={"seed": 8})
+    before = (folder / "running.json").stat().st_ino
+    mark(folder, status="interrupted", finished=3)
+    assert (folder / "running.json").stat().st_ino != before
+    facts = json.loads((folder / "running.json").read_text(encoding="utf-8"))
+    assert (facts["seed"], facts["status"], facts["finished"]) == (8, "interrupted", 3)
+    assert facts["pid"] == os.getpid()
+    with pytest.raises(FolderInUse, match="still running"):
+        reclaim(folder)
+    let_go(folder)
+    assert reclaim(folder)["finished"] == 3
+    release_run_folder(folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_resume_says_a_folder_stopped_before_its_claim_landed_has_nothing_to_finish(tmp_path: Path) -> None:
+    """Killed in the moment between writing running.json's draft and putting it in place."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / ".running-x1.json").write_text("{}", encoding="utf-8")
+    code, _, err = finish(caseflow("run", "--resume", "run", cwd=tmp_path))
+    assert code == 1 and "was stopped in the moment its run claimed it" in err, err
 
 
 def test_resume_refuses_a_folder_a_running_command_holds(tmp_path: Path) -> None:
