@@ -514,8 +514,7 @@ def _write_backtest(result: Backtest, folder: Path, scenario_file: Path, observe
         chart = residual_chart(fit.residuals, f"{done.scenario.name}: fit before {done.windows.origin}")
         write_parameter_file(here / "fit.yaml", header, fit.values, fit.standard_errors, fit.covariance,
                              fit.bounds, about, fit.residuals, chart)
-        if done.stock is not None:
-            done.stock.to_csv(here / "restart.csv", index=False)
+        done.stock.to_csv(here / "restart.csv", index=False)
         write_run(done.result, here / "forecast", __version__, command)
         write_reports(here / "forecast", "da")
     result.scores.to_csv(folder / "scores.csv", index=False)
@@ -527,7 +526,7 @@ def _write_backtest(result: Backtest, folder: Path, scenario_file: Path, observe
     first = result.origins[0].result
     facts = {"kind": "backtest", "scenario": first.scenario.name, "scenario_file": str(scenario_file),
              "observed": str(observed_path), "seed": first.seed, "runs": first.runs,
-             "forecast_start": "origin" if result.restarted else "scenario_start", "horizon": horizon,
+             "forecast_start": "origin", "horizon": horizon,
              "origins": [{"origin": o.windows.origin, "fit": list(o.windows.fit),
                           "test": list(o.windows.test), "left_out": list(o.windows.left_out)}
                          for o in result.origins],
@@ -572,9 +571,6 @@ def _print_backtest(result: Backtest) -> None:
     if len(result.scores) <= 40:
         _print_figures(result.scores)
     _print_summary(result)
-    if not result.restarted:
-        say("The forecasts run from the scenario's start with the fitted values, not from the observed "
-            "stock at each origin.")
 
 
 def _print_figures(scores: pd.DataFrame) -> None:

@@ -52,9 +52,6 @@ from sim.results.targets import threshold_of
 
 DEFAULT_HORIZON = 12
 """Months scored after each rolling origin unless told otherwise."""
-RESTARTS = True
-"""Whether each origin's forecast starts from the observed stock at the origin (True) or from the
-scenario's own start with the fitted values (False); see `origin_scenario`."""
 
 
 class BacktestError(ValueError):
@@ -86,8 +83,8 @@ class OriginBacktest:
     """One row per test figure: the columns of `sim.fitting.scores.SCORE_COLUMNS`."""
     brier: pd.DataFrame
     """One row per target the test figures decide: the columns of `sim.fitting.scores.BRIER_COLUMNS`."""
-    stock: pd.DataFrame | None = None
-    """With a restart, restart.csv: the stock at the origin per state and the figure it came from
+    stock: pd.DataFrame
+    """restart.csv: the stock at the origin per state and the figure it came from
     (`sim.fitting.restart.RESTART_COLUMNS`)."""
 
 
@@ -96,8 +93,6 @@ class Backtest:
     """Every origin's backtest, their scores together and the summary over them."""
 
     origins: list[OriginBacktest]
-    restarted: bool
-    """Whether the forecasts start from the observed stock at each origin (see `RESTARTS`)."""
     observed: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The observed data the backtest was given (for VIVE's expectations of the test figures)."""
 
@@ -138,19 +133,16 @@ def fitted_scenario(scenario: Scenario, fit: Fit) -> Scenario:
 
 
 def origin_scenario(scenario: Scenario, fit: Fit, history: pd.DataFrame, origin: str
-                    ) -> tuple[Scenario, pd.DataFrame | None]:
-    """The scenario an origin's forecast runs, and with a restart the stock it starts from.
+                    ) -> tuple[Scenario, pd.DataFrame]:
+    """The scenario an origin's forecast runs, and the stock it starts from.
 
-    With `RESTARTS`: the fitted scenario restarted on the origin's first day from the observed
+    The fitted scenario restarted on the origin's first day from the observed
     stock in `history` (the figures that end before the origin), with the elapsed durations the
     model implies (`sim.fitting.restart`), each state's stock drawn per replication with the sd
     its last figure, an average over a period, leaves (`stock_noise`); the fitted initial stock
     is neither used nor drawn.
-    Without: the fitted scenario from its own start, re-simulating the fit window first.
     """
     fitted = fitted_scenario(scenario, fit)
-    if not RESTARTS:
-        return fitted, None
     restarted = restart(fitted, history, month_text(month_number(origin) - 1), stock_noise=True)
     return restarted.scenario, restarted.stock
 
@@ -398,7 +390,7 @@ def run_backtest(scenario: Scenario, observed: pd.DataFrame, windows: list[Windo
     _check(scenario)
     done = [run_origin(scenario, observed, w, runs, seed, workers, store_dir(w.origin) if store_dir else None,
                        relative_error, progress) for w in windows]
-    return Backtest(done, RESTARTS, observed)
+    return Backtest(done, observed)
 
 
 def backtest(scenario: Scenario, observed: pd.DataFrame, fit_periods: tuple[str, ...], test_period: str,

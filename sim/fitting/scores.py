@@ -27,12 +27,13 @@ the Brier score, (p − outcome)²; a point forecast's implied probability is 0 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scoringrules as sr  # type: ignore[import-untyped]
 
-from sim.fitting.observations import parse_period
+from sim.fitting.observations import STOCK, parse_period
 
 BANDS = (0.5, 0.8, 0.9)
 """The central bands scored, as their nominal coverage."""
@@ -303,27 +304,40 @@ municipality in a period, given its population and labour market (seed 001's ben
 
 VIVE_COLUMNS = ("origin", "period", "state", "actual", "vive_expected", "actual_minus_vive", "model_mean",
                 "model_p05", "model_p95", "actual_minus_model", "vive_inside_model_90")
-"""vive.csv: per scored figure that VIVE also expects: the actual, VIVE's expectation and the
-model's own (the backtest's forecast from the origin, fitted on what came before), each gap."""
+"""vive.csv: per figure VIVE expects that was observed: the actual, VIVE's expectation and, for a
+scored figure, the model's own (the backtest's forecast from the origin, fitted on what came
+before), each gap; a figure the backtest did not forecast has no origin and no model columns."""
 
 
 def vive_frame(scores: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
-    """Actual − expected per period and state (or group) by VIVE and by the model, for every
-    scored figure that has a VIVE expectation in `observed` (period, state, measure, value)."""
-    expected = observed[observed["measure"].astype(str) == EXPECTED]
-    if expected.empty or scores.empty:
-        return pd.DataFrame(columns=list(VIVE_COLUMNS))
-    vive = {(str(r.period).strip(), str(r.state).strip()): float(str(r.value))
-            for r in expected.itertuples(index=False)}
-    rows = []
+    """Actual − expected per period and state (or group) by VIVE for every figure of `observed`
+    (period, state, measure, value) that has both a VIVE expectation and an actual, with the
+    model's expectation beside it where the backtest scored that figure (once per origin)."""
+    measure = observed["measure"].astype(str)
+    key = list(zip(observed["period"].astype(str).str.strip(), observed["state"].astype(str).str.strip(),
+                   strict=True))
+    measure_is = {m: (measure == m).to_numpy() for m in (EXPECTED, STOCK)}
+    values = observed["value"].to_numpy()
+    expected, actuals = ({k: float(v) for k, v, m in zip(key, values, measure_is[name], strict=True) if m}
+                         for name in (EXPECTED, STOCK))
+    scored: dict[tuple[str, str], list[Any]] = {}
     for r in scores.to_dict("records"):
-        key = (str(r["period"]), str(r["state"]))
-        if key not in vive:
-            continue
-        actual, mean = float(r["actual"]), float(r["mean"])
-        rows.append({"origin": r["origin"], "period": key[0], "state": key[1], "actual": actual,
-                     "vive_expected": vive[key], "actual_minus_vive": actual - vive[key],
-                     "model_mean": mean, "model_p05": float(r["p05"]), "model_p95": float(r["p95"]),
-                     "actual_minus_model": actual - mean,
-                     "vive_inside_model_90": bool(float(r["p05"]) <= vive[key] <= float(r["p95"]))})
+        scored.setdefault((str(r["period"]), str(r["state"])), []).append(r)
+    rows = []
+    for figure, vive in expected.items():
+        period, state = figure
+        found = scored.get(figure)
+        actual = float(found[0]["actual"]) if found else actuals.get(figure)
+        if actual is None:
+            continue  # VIVE expects a figure the data does not give
+        gap = {"period": period, "state": state, "actual": actual, "vive_expected": vive,
+               "actual_minus_vive": actual - vive}
+        if not found:
+            rows.append({"origin": "", **gap, "model_mean": np.nan, "model_p05": np.nan, "model_p95": np.nan,
+                         "actual_minus_model": np.nan, "vive_inside_model_90": pd.NA})
+        for r in found or ():
+            mean, lo, hi = float(r["mean"]), float(r["p05"]), float(r["p95"])
+            rows.append({"origin": r["origin"], **gap, "model_mean": mean, "model_p05": lo, "model_p95": hi,
+                         "actual_minus_model": actual - mean, "vive_inside_model_90": bool(lo <= vive <= hi)})
+    rows.sort(key=lambda r: (str(r["period"]), str(r["state"]) != "total", str(r["state"])))
     return pd.DataFrame(rows, columns=list(VIVE_COLUMNS))

@@ -315,7 +315,7 @@ VIVE_CHART = "vive-gap.png"
 
 def draw_vive(vive: pd.DataFrame, lang: Lang, specs: dict[str, Any]) -> Figure:
     """Actual − expected per period and group: VIVE's bar beside the model's."""
-    fig = Figure(figsize=(max(6.4, 2.2 * len(vive) + 1.5), 2.9), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(min(max(6.4, 1.1 * len(vive) + 1.5), 16.0), 2.9), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     x = np.arange(len(vive))
@@ -345,18 +345,27 @@ def _vive_section(data: BacktestData, lang: Lang) -> Section | None:
                 "Model 5–95 %", "Faktisk − model", "VIVE i modellens 90 %-bånd"] if da else
                ["Period", "Group", "Actual", "VIVE expected", "Actual − VIVE", "Model expected",
                 "Model 5–95 %", "Actual − model", "VIVE inside the model's 90 % band"])
-    rows = [[str(r["period"]), figure_label(str(r["state"]), lang, data.state_specs),
-             _num(r["actual"], lang, 0), _num(r["vive_expected"], lang, 0),
-             _num(r["actual_minus_vive"], lang, 0), _num(r["model_mean"], lang, 0),
-             f"{_num(r['model_p05'], lang, 0)}–{_num(r['model_p95'], lang, 0)}",
-             _num(r["actual_minus_model"], lang, 0),
-             _t("yes" if bool(r["vive_inside_model_90"]) else "no", lang)]
-            for r in data.vive.to_dict("records")]
-    note = ("Modellens forventning er backtestens prognose fra perioden før, kalibreret på det, der kom før."
+    rows = []
+    for r in data.vive.to_dict("records"):
+        forecast = not pd.isna(r["model_mean"])
+        rows.append([str(r["period"]), figure_label(str(r["state"]), lang, data.state_specs),
+                     _num(r["actual"], lang, 0), _num(r["vive_expected"], lang, 0),
+                     _num(r["actual_minus_vive"], lang, 0), _num(r["model_mean"], lang, 0),
+                     f"{_num(r['model_p05'], lang, 0)}–{_num(r['model_p95'], lang, 0)}" if forecast else "–",
+                     _num(r["actual_minus_model"], lang, 0),
+                     _t("yes" if _yes(r["vive_inside_model_90"]) else "no", lang) if forecast else "–"])
+    note = ("Modellens forventning er backtestens prognose fra perioden før, kalibreret på det, der kom før; "
+            "en periode, backtesten kalibrerede på i stedet for at forudsige, har kun VIVE's forskel."
             if da else "The model's expectation is the backtest's forecast from before the period, "
-            "fitted on what came before it.")
+            "fitted on what came before it; a period the backtest fitted on rather than forecast has "
+            "VIVE's gap only.")
     return Section("vive", vive_title(lang), (note,),
                    (table(headers, rows, [False, False, True, True, True, True, True, True, False]),))
+
+
+def _yes(value: Any) -> bool:
+    """A yes/no cell of vive.csv, as written (a bool) or read back (a bool or its text)."""
+    return str(value).strip().lower() == "true"
 
 
 def vive_title(lang: Lang) -> str:

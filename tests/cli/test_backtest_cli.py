@@ -89,10 +89,21 @@ def test_dragoer_backtest_writes_scores_summary_report_and_each_origin(tmp_path:
     origin = out / "origin-2020-07"
     assert (origin / "fit.yaml").is_file() and (origin / "forecast" / "monthly.csv").is_file()
     assert (origin / "forecast" / "report.html").is_file()
-    assert (origin / "restart.csv").is_file() == (facts["forecast_start"] == "origin")
+    assert (origin / "restart.csv").is_file() and facts["forecast_start"] == "origin"
     # VIVE's benchmark beside the model's (seed 001): Jul-20 – Jun-21, 620 actual against 520 expected
-    vive = pd.read_csv(out / "vive.csv").set_index("state")
-    assert len(vive) == 4 and set(vive["period"]) == {TEST}
+    # and every other period VIVE gives (seed 001's Faktaark), with VIVE's gap only: not forecast
+    every = pd.read_csv(out / "vive.csv", dtype={"origin": str})
+    assert len(every) == 12
+    assert list(every["period"].unique()) == ["2019-07..2020-06", "2020-01..2020-12", TEST]
+    gaps = every.set_index(["period", "state"])["actual_minus_vive"]
+    assert gaps.loc["2019-07..2020-06"].to_dict() == {"total": 70, "group:dagpenge": 10,
+                                                      "group:kontanthjaelp": 40, "group:sygedagpenge": 20}
+    assert gaps.loc["2020-01..2020-12"].to_dict() == {"total": 80, "group:dagpenge": 10,
+                                                      "group:kontanthjaelp": 50, "group:sygedagpenge": 20}
+    fitted = every[every["period"] != TEST]
+    assert fitted["origin"].isna().all() and fitted["model_mean"].isna().all()
+    vive = every[every["period"] == TEST].set_index("state")
+    assert len(vive) == 4 and (vive["origin"] == "2020-07").all()
     assert (vive.loc["total", "actual"], vive.loc["total", "vive_expected"]) == (620, 520)
     assert vive.loc["total", "actual_minus_vive"] == 100
     assert vive.loc["group:sygedagpenge", "actual_minus_vive"] == 0

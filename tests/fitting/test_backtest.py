@@ -18,7 +18,6 @@ from helpers import Z, scenario
 
 import sim
 from sim.fitting.backtest import (
-    RESTARTS,
     BacktestError,
     backtest,
     check_windows,
@@ -75,11 +74,9 @@ def test_dragoer_backtest_fits_on_the_year_before_and_forecasts_from_the_observe
     assert (scores["carried_forward_crps"] == (scores["actual"] - scores["carried_forward"]).abs()).all()
     assert result.brier.columns.tolist() == list(BRIER_COLUMNS) and result.brier.empty  # no plan targets
     # The forecast starts on the origin's first day from the observed stock, drawing the fitted values.
-    assert result.restarted == RESTARTS
-    if RESTARTS:
-        assert str(done.scenario.start) == "2020-07-01" and done.scenario.months == 12
-        assert done.stock is not None and done.stock["initial"].sum() > 0
-        assert not any(p.startswith("initial.") for p in done.scenario.parameters.values)
+    assert str(done.scenario.start) == "2020-07-01" and done.scenario.months == 12
+    assert done.stock is not None and done.stock["initial"].sum() > 0
+    assert not any(p.startswith("initial.") for p in done.scenario.parameters.values)
     assert done.result.layers is None  # no split runs asked for in a backtest
     assert done.scenario.uncertainty is not None and done.scenario.uncertainty.fitted
 
@@ -123,13 +120,12 @@ def test_several_origins_each_fit_only_on_the_data_before_them() -> None:
         assert all(origin <= month_number(p) < origin + 6 for p in scored) and len(scored) == 6
         assert sorted(done.scores["horizon"].unique()) == [1, 2, 3, 4, 5, 6]
         assert set(done.scores["state"]) == set(STATES)
-        if RESTARTS:
-            assert done.scenario.start.strftime("%Y-%m") == done.windows.origin
-            assert done.stock is not None
-            through = month_text(origin - 1)
-            before = observed[(observed["period"] == through) & (observed["state"] == "a_dagpenge")]
-            stock = done.stock.set_index("state")
-            assert stock.loc["a_dagpenge", "observed"] == float(before["value"].iloc[0])
+        assert done.scenario.start.strftime("%Y-%m") == done.windows.origin
+        assert done.stock is not None
+        through = month_text(origin - 1)
+        before = observed[(observed["period"] == through) & (observed["state"] == "a_dagpenge")]
+        stock = done.stock.set_index("state")
+        assert stock.loc["a_dagpenge", "observed"] == float(before["value"].iloc[0])
     scores = result.scores
     assert list(scores["origin"].unique()) == ["2018-07", "2019-01"] and len(scores) == 2 * 6 * 3
     assert scores["carried_forward"].notna().all() and scores["trend"].notna().all()

@@ -226,16 +226,22 @@ def test_summary_means_per_state_and_over_all() -> None:
 
 
 def test_vive_beside_the_model_by_hand() -> None:
-    """Actual − expected by VIVE and by the model, for the scored figures VIVE expects only."""
+    """Actual − expected by VIVE for every observed figure VIVE expects, and by the model beside it
+    for the scored ones."""
     from sim.fitting.scores import vive_frame
 
     scores = pd.DataFrame({"origin": ["2020-07"] * 2, "period": ["2020-07..2021-06"] * 2,
                            "state": ["total", "group:dagpenge"], "actual": [620.0, 230.0],
                            "mean": [600.0, 240.0], "p05": [560.0, 215.0], "p95": [640.0, 265.0]})
-    observed = pd.DataFrame({"period": ["2020-07..2021-06", "2019-07..2020-06"], "state": ["total", "total"],
-                             "measure": ["expected_full_year_persons"] * 2, "value": [520.0, 460.0]})
+    observed = pd.DataFrame({"period": ["2020-07..2021-06", "2019-07..2020-06", "2019-07..2020-06",
+                                        "2019-01..2019-12"], "state": ["total"] * 4,
+                             "measure": ["expected_full_year_persons", "expected_full_year_persons",
+                                         "full_year_persons", "expected_full_year_persons"],
+                             "value": [520.0, 460.0, 530.0, 450.0]})
     vive = vive_frame(scores, observed)
-    assert len(vive) == 1
-    row = vive.iloc[0]
-    assert (row["actual_minus_vive"], row["actual_minus_model"]) == (100.0, 20.0)
+    assert list(vive["period"]) == ["2019-07..2020-06", "2020-07..2021-06"]  # 2019 has no actual: left out
+    fitted, row = vive.iloc[0], vive.iloc[1]
+    assert (row["origin"], row["actual_minus_vive"], row["actual_minus_model"]) == ("2020-07", 100.0, 20.0)
     assert not row["vive_inside_model_90"]  # 520 is below the model's 5 % quantile, 560
+    assert (fitted["origin"], fitted["actual_minus_vive"]) == ("", 70.0)  # not forecast: VIVE's gap only
+    assert np.isnan(fitted["model_mean"]) and np.isnan(fitted["actual_minus_model"])
