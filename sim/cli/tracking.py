@@ -78,10 +78,10 @@ def track_command(
     measure (co-financing, costs, durations, meetings) are not tracked once their period has
     begun.
 
-    Writes a run folder like `caseflow run`, over the whole horizon: monthly.csv (the actual months
-    as observed, sd 0, then the forecast), yearly.csv, targets.csv (with a status per target:
-    forecast, combined, observed or not_tracked) and replications.csv; flows.csv and the features'
-    tables from the first forecast month. And track.csv: each target's probability with
+    Writes a run folder like `caseflow run`: monthly.csv, flows.csv and the features' tables from
+    the first forecast month, monthly_observed.csv (the actual months, sd 0), and over the whole
+    horizon yearly.csv, targets.csv (with a status per target: forecast, combined, observed or
+    not_tracked) and replications.csv. And track.csv: each target's probability with
     its error as forecast by the scenario itself and from each month of the year so far
     (--track-runs each; the last row is this forecast). Also restart.csv (the stock per state and
     where it came from), restart.yaml (the restarted scenario), actuals.csv and the reports,

@@ -25,6 +25,10 @@ import pandas as pd
 
 from sim.contract.catalogue import TOTAL
 from sim.fitting.observations import (
+    BASES,
+    BASIS_COLUMN,
+    JOBINDSATS,
+    PAYMENT,
     STOCK,
     ObservedDataError,
     check_states,
@@ -34,9 +38,6 @@ from sim.fitting.observations import (
 )
 from sim.kernel.model import Model
 
-BASIS_COLUMN = "basis"
-JOBINDSATS, PAYMENT = "jobindsats", "payment"
-BASES = (JOBINDSATS, PAYMENT)
 INFLOW = "inflow_count"
 
 

@@ -96,8 +96,9 @@ class Combined:
     replications: pd.DataFrame
     """replications.csv: replication, year, state, full_year_persons over the original years."""
     monthly: pd.DataFrame
-    """monthly.csv over the original horizon: the observed months hold the actuals (every statistic
-    the actual figure, sd 0: known, not forecast), the months after them the forecast."""
+    """The monthly table over the original horizon: the observed months hold the actuals (every
+    statistic the actual figure, sd 0: known, not forecast), the months after them the forecast
+    (the run folder writes the two parts as monthly_observed.csv and monthly.csv)."""
     costs: pd.DataFrame | None
     """costs.csv over the original horizon (empty costs in the observed months), with economics."""
 

@@ -34,6 +34,11 @@ from sim.contract.observed_terms import GROUP_PREFIX, KNOWN_STATES, MEASURES, is
 from sim.kernel.model import Model
 
 COLUMNS = ("period", "state", "measure", "value", "source")
+BASIS_COLUMN = "basis"
+JOBINDSATS, PAYMENT = "jobindsats", "payment"
+BASES = (JOBINDSATS, PAYMENT)
+"""An optional column's words: a figure counts every day on the benefit (`jobindsats`, the
+default) or the days from which the municipality pays (`payment`; `sim.fitting.actuals`)."""
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -72,13 +77,17 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     compared = frame["measure"].map(lambda m: str(m) in (STOCK, INFLOW, INFLOW_OUTSIDE)
                                     or outflow_destination(str(m)) is not None)
     key = frame["period"] + "|" + frame["state"] + "|" + frame["measure"]
+    if BASIS_COLUMN in frame.columns:
+        frame[BASIS_COLUMN] = _bases(frame[BASIS_COLUMN], path)
+        key = key + "|" + frame[BASIS_COLUMN]
     repeated = [int(i) for i in frame.index[key.duplicated(keep=False) & compared]]
     if repeated:  # a figure the fit compares, given twice, would count twice (targets may repeat)
         first = repeated[0]
         second = next(i for i in repeated[1:] if key[i] == key[first])
         period, state, measure = (str(frame.loc[first, c]) for c in ("period", "state", "measure"))
+        on = f" on the {frame.loc[first, BASIS_COLUMN]} basis" if BASIS_COLUMN in frame.columns else ""
         raise ObservedDataError(f"{path}, rows {first + 2} and {second + 2}: the same period, state and "
-                                f"measure ({period}, {state}, {measure}) twice; keep one")
+                                f"measure ({period}, {state}, {measure}) twice{on}; keep one")
     for i, measure in enumerate(frame["measure"]):
         if not is_measure(str(measure)):
             word = unknown_word("measure", str(measure), MEASURES)
@@ -92,6 +101,18 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         frame["source"] = ""
     frame.attrs["path"] = str(path)
     return frame
+
+
+def _bases(column: pd.Series, path: str | Path) -> pd.Series:
+    """The basis column in lower case, empty cells as `jobindsats`; another word is an error."""
+    bases = column.astype(str).str.strip().str.lower().replace("", JOBINDSATS)
+    wrong = bases.index[~bases.isin(BASES)]
+    if len(wrong):
+        row = int(wrong[0])
+        raise ObservedDataError(f"{path}, row {row + 2}: basis {column[row]!r} is not allowed; give "
+                                "jobindsats (every day on the benefit, the default) or payment (from the "
+                                "day the municipality pays)")
+    return bases
 
 
 def check_states(frame: pd.DataFrame, codes: Iterable[str]) -> None:
@@ -177,12 +198,15 @@ def observations(model: Model, frame: pd.DataFrame, measures: tuple[str, ...] = 
     check_states(frame, model.codes)
     kept: list[Observation] = []
     skipped: list[dict[str, object]] = []
-    for row in frame.itertuples(index=False):
+    bases = frame[BASIS_COLUMN] if BASIS_COLUMN in frame.columns else pd.Series(JOBINDSATS, index=frame.index)
+    for row, basis in zip(frame.itertuples(index=False), bases, strict=True):
         period, state, measure = str(row.period), str(row.state), str(row.measure)
         reason = ""
         months = period_months(model, period)
         rows = state_rows(model, state)
-        if measure not in measures:
+        if basis == PAYMENT:
+            reason = "on the payment basis; the fit compares figures of every day on the benefit"
+        elif measure not in measures:
             reason = f"measure {measure} is not fitted"
         elif not can_compare(model, measure):
             reason = f"the model has no measure {measure}"

@@ -2,11 +2,13 @@
 
 Written by the run folder's own writer (`sim.batch.runfolder.write_run`), so flows.csv, the
 features' tables, run.json and store/ are the forecast's, as `caseflow run` writes them (from the
-first forecast month); monthly.csv, yearly.csv, targets.csv, replications.csv and costs.csv cover
-the scenario's whole horizon with the actual months joined (`sim.fitting.combine`; an actual
-month's statistics are the figure itself, sd 0, and it has no costs), and scenario.yaml is the
-scenario as planned, so the reports read the folder as any run's: its targets, its history and a
-row for every month and year of its horizon. Besides: track.csv (`sim.fitting.track`),
+first forecast month), monthly.csv too; the actual months before it are in monthly_observed.csv
+(`OBSERVED_MONTHS`, in monthly.csv's columns: an actual month's statistics are the figure itself,
+sd 0); yearly.csv, targets.csv, replications.csv and costs.csv cover the scenario's whole horizon
+with the actual months joined (`sim.fitting.combine`; an actual month has no costs), and
+scenario.yaml is the scenario as planned, so the reports read the folder as any run's (the two
+monthly tables as one): its targets, its history and a row for every month and year of its
+horizon. Besides: track.csv (`sim.fitting.track`),
 restart.csv and restart.yaml (the restarted scenario: `caseflow run restart.yaml` repeats the
 forecast), actuals.csv (the actuals used) and snapshot.csv (when one was given).
 """
@@ -24,6 +26,7 @@ from sim.contract.schema import Scenario
 from sim.contract.yamlio import dump_yaml
 from sim.fitting.actuals import month_label
 from sim.fitting.track import Track
+from sim.results.folder import OBSERVED_MONTHS
 
 TRACK, RESTART, RESTART_SCENARIO, ACTUALS, SNAPSHOT = (
     "track.csv", "restart.csv", "restart.yaml", "actuals.csv", "snapshot.csv")
@@ -40,11 +43,15 @@ def write_track(track: Track, folder: Path, version: str, command: str | None, l
     """Write the tracked forecast's run folder; the paths written."""
     joined = track.combined
     features = track.result.features | ({"costs": joined.costs} if joined.costs is not None else {})
-    result = dataclasses.replace(track.result, monthly=joined.monthly, yearly=joined.yearly,
-                                 targets=joined.targets, features=features)
+    through = track.restart.through
+    actual = joined.monthly["month"].astype(str) <= through
+    result = dataclasses.replace(track.result, monthly=joined.monthly[~actual].reset_index(drop=True),
+                                 yearly=joined.yearly, targets=joined.targets, features=features)
     written = write_run(result, folder, version, command, lang)
+    joined.monthly[actual].to_csv(folder / OBSERVED_MONTHS, index=False)
+    written.append(folder / OBSERVED_MONTHS)
     track.combined.replications.to_csv(folder / "replications.csv", index=False)
-    through, runs, seed = track.restart.through, track.result.runs, track.seed
+    runs, seed = track.result.runs, track.seed
     again = (f"caseflow track {folder / 'scenario.yaml'} --actuals {folder / ACTUALS} --through {through} "
              f"--runs {runs} --seed {seed} --track-runs {track_runs}"
              + (f" --snapshot {folder / SNAPSHOT}" if snapshot is not None else ""))

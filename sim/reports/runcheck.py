@@ -23,6 +23,7 @@ from sim.contract.calendar import Calendar
 from sim.contract.catalogue import TOTAL
 from sim.contract.errors import ScenarioError
 from sim.contract.yamlio import DuplicateKeyError, load_yaml, read_text
+from sim.results.folder import OBSERVED_MONTHS
 
 AGAIN = "run the scenario again to write a complete folder"
 """What to do about a folder that fails its checks."""
@@ -52,6 +53,7 @@ class TableSpec:
 
 TABLES: dict[str, TableSpec] = {
     "monthly.csv": TableSpec(("month", "state", *STATS), (*STATS, *PAYMENT), text=("month", "state")),
+    OBSERVED_MONTHS: TableSpec(("month", "state", *STATS), (*STATS, *PAYMENT), text=("month", "state")),
     "yearly.csv": TableSpec(("year", "state", *STATS), ("year", *STATS, *PAYMENT, *COSTS), text=("state",)),
     "targets.csv": TableSpec(
         ("target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90"),

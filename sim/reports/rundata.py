@@ -28,7 +28,7 @@ import pandas as pd
 from sim.contract.catalogue import TOTAL
 from sim.reports.runcheck import AGAIN, NotARunFolder, check_folder, read_facts, read_scenario, read_table
 from sim.results.binomial import probability_error
-from sim.results.folder import RUNNING
+from sim.results.folder import OBSERVED_MONTHS, RUNNING
 
 REQUIRED = ("monthly.csv", "yearly.csv", "targets.csv", "scenario.yaml", "run.json")
 """Files a run folder must hold for its reports to be built."""
@@ -280,6 +280,9 @@ def load_run(folder: Path) -> RunData:
     facts = read_facts(folder / "run.json")
     scenario = read_scenario(folder / "scenario.yaml")
     monthly, yearly = read_csv(folder / "monthly.csv"), read_csv(folder / "yearly.csv")
+    observed = optional(OBSERVED_MONTHS)  # a tracked forecast's actual months, before monthly.csv's
+    if observed is not None:
+        monthly = pd.concat([observed, monthly], ignore_index=True)
     targets, costs = read_csv(folder / "targets.csv"), optional("costs.csv")
     check_folder(scenario, folder, monthly, yearly, targets, costs)
     assumptions = optional(ASSUMPTIONS)

@@ -11,3 +11,6 @@ LOG_FILE = "run.log"
 """The command's log: its phases and progress, with times."""
 SCENARIO_FILE = "scenario.yaml"
 """The resolved scenario, with the batch's seed."""
+OBSERVED_MONTHS = "monthly_observed.csv"
+"""A tracked forecast's actual months in monthly.csv's columns (each statistic the figure, sd 0):
+monthly.csv itself runs from the first forecast month, and a report reads the two as one table."""

@@ -6,6 +6,8 @@ The command is registered here on its own Typer app, as the command line registe
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import openpyxl
@@ -18,6 +20,7 @@ import sim
 from sim.cli.app import app as caseflow
 from sim.cli.tracking import track_command
 from sim.fitting.track import TRACK_COLUMNS
+from sim.reports.rundata import load_run
 from sim.reports.track import draw_track, read_track, track_series
 
 SCENARIO = """
@@ -83,15 +86,17 @@ def test_track_writes_a_run_folder_with_the_year_so_far_and_the_path(plan: tuple
     code, output = _track(scenario, actuals, tmp_path / "out", "--workers", "1", "--lang", "en")
     assert code == 0, output
     out = tmp_path / "out"
-    for name in ("monthly.csv", "yearly.csv", "targets.csv", "flows.csv", "replications.csv", "scenario.yaml",
+    for name in ("monthly.csv", "monthly_observed.csv", "yearly.csv", "targets.csv", "flows.csv",
+                 "replications.csv", "scenario.yaml",
                  "run.json", "track.csv", "restart.csv", "restart.yaml", "actuals.csv", "costs.csv",
                  "report.html", "report.xlsx", "charts/track.png"):
         assert (out / name).is_file(), name
-    monthly = pd.read_csv(out / "monthly.csv")
-    assert len(monthly) == 24 * 4  # every month of the plan's horizon, as a report expects
-    observed, ahead = monthly[monthly.month <= "2019-05"], monthly[monthly.month > "2019-05"]
+    ahead, observed = pd.read_csv(out / "monthly.csv"), pd.read_csv(out / "monthly_observed.csv")
+    assert ahead["month"].min() == "2019-06" and len(ahead) == 19 * 4  # from the first forecast month
+    assert list(observed.columns) == list(ahead.columns) and len(observed) == 5 * 4
     assert (observed["sd"] == 0).all() and (observed["p05"] == observed["mean"]).all()
     assert (ahead["sd"] > 0).all()
+    assert len(load_run(out).monthly) == 24 * 4  # a report reads every month of the plan's horizon
     given = pd.read_csv(actuals).set_index(["month", "state"])["mean"]
     got = observed.set_index(["month", "state"])["mean"]
     pd.testing.assert_series_equal(got.drop("total", level=1), given.loc[got.drop("total", level=1).index],
@@ -180,3 +185,87 @@ def test_help_explains_the_command_with_an_example() -> None:
     done = runner.invoke(app, ["track", "--help"])
     assert done.exit_code == 0
     assert "Example:" in done.output and "--actuals" in done.output and "--track-runs" in done.output
+
+
+def _long_format(actuals: Path, path: Path) -> Path:
+    """The run's monthly means written by hand in the calibration's long format, a basis per row."""
+    monthly = pd.read_csv(actuals)
+    states = monthly[monthly.state != "total"]
+    paid = states[states.payment_mean != states["mean"]]
+    rows = [pd.DataFrame({"period": part.month, "state": part.state, "measure": "full_year_persons",
+                          "value": part[column], "source": "register", "basis": basis})
+            for part, column, basis in ((states, "mean", "jobindsats"), (paid, "payment_mean", "payment"))]
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def test_long_format_actuals_track_as_the_run_folder_they_hold(plan: tuple[Path, Path],
+                                                               tmp_path: Path) -> None:
+    scenario, actuals = plan
+    long = _long_format(actuals, tmp_path / "long.csv")
+    assert _track(scenario, actuals, tmp_path / "run", "--workers", "1")[0] == 0
+    code, output = _track(scenario, long, tmp_path / "long", "--workers", "1")
+    assert code == 0, output
+    for name in ("track.csv", "targets.csv", "restart.csv"):
+        one, two = (pd.read_csv(tmp_path / side / name) for side in ("run", "long"))
+        columns = [c for c in one.columns if c != "source"]  # restart.csv names the figure's file
+        pd.testing.assert_frame_equal(one[columns], two[columns])
+
+
+def test_a_snapshot_file_sets_the_elapsed_weeks_of_its_state(plan: tuple[Path, Path], tmp_path: Path) -> None:
+    scenario, actuals = plan
+    snapshot = tmp_path / "stock.csv"
+    snapshot.write_text("state,from_week,to_week,persons\nsygedagpenge,0,10,40\nsygedagpenge,10,20,25\n"
+                        "sygedagpenge,20,30,5\n", encoding="utf-8")
+    code, output = _track(scenario, actuals, tmp_path / "out", "--snapshot", str(snapshot), "--workers", "1")
+    assert code == 0, output
+    out = tmp_path / "out"
+    pd.testing.assert_frame_equal(pd.read_csv(out / "snapshot.csv"), pd.read_csv(snapshot))
+    how = pd.read_csv(out / "restart.csv").set_index("state")["durations"]
+    assert how["sygedagpenge"] == "snapshot" and how["a_dagpenge"] == "model" and how["fleksjob"] == "model"
+    bands = sim.load_scenario(out / "restart.yaml").initial_durations["sygedagpenge"]
+    assert [(b.from_week, b.to_week) for b in bands] == [(0, 10), (10, 20), (20, 30)]
+    assert [b.share for b in bands] == pytest.approx([40 / 70, 25 / 70, 5 / 70])
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("state,from_week,to_week,persons\nsygedagpenge,0,40,10\n", "past week 30, where a clock moves everyone"),
+    ("state,from_week,to_week,persons\nkontanthjaelp,0,4,10\n", "state 'kontanthjaelp' is not a benefit"),
+    ("state,weeks\nsygedagpenge,3\n", "a snapshot has columns state, from_week, to_week and persons"),
+])
+def test_a_bad_snapshot_is_refused_with_its_file_and_reason(plan: tuple[Path, Path], tmp_path: Path,
+                                                            text: str, words: str) -> None:
+    scenario, actuals = plan
+    snapshot = tmp_path / "stock.csv"
+    snapshot.write_text(text, encoding="utf-8")
+    code, output = _track(scenario, actuals, tmp_path / "out", "--snapshot", str(snapshot))
+    assert code == 1 and str(snapshot) in output.replace("\n", "") and words in output.replace("\n", " ")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_the_readme_track_example_runs(tmp_path: Path) -> None:
+    """The README's Tårnby example with fewer runs: six actual months join the full-year targets'
+    forecasts, the co-financing and long-term dagpenge targets are not tracked once 2018 has begun."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+                 if "caseflow track scenarios/taarnby-2018.yaml" in b)
+    lines = [line for line in block.splitlines() if line.startswith("caseflow ")]
+    assert [line.split()[1] for line in lines] == ["run", "track"]
+    root = Path(__file__).resolve().parents[2]
+    for line in lines:
+        args = shlex.split(line.replace("outputs/", f"{tmp_path}/").replace("--runs 200", "--runs 12"))[1:]
+        args = [str(root / a) if a.startswith("scenarios/") else a for a in args]
+        if args[0] == "track":
+            args += ["--track-runs", "4", "--out", str(tmp_path / "track")]
+        done = runner.invoke(caseflow, [*args, "--workers", "1"])
+        assert done.exit_code == 0, done.output
+    targets = pd.read_csv(tmp_path / "track" / "targets.csv")
+    status = dict(zip(targets["target"], targets["status"], strict=True))
+    assert sorted(status.values()) == ["combined", "combined", "not_tracked", "not_tracked", "not_tracked"]
+    assert all(("medfinansieringsgrad" in n.lower() or "over et års" in n) == (s == "not_tracked")
+               for n, s in status.items())
+    assert set(targets["observed_months"]) == {6}
+    path = pd.read_csv(tmp_path / "track" / "track.csv", dtype={"through": str}, keep_default_na=False)
+    assert list(dict.fromkeys(path["through"])) == ["", *(f"2018-{m:02d}" for m in range(1, 7))]
+    assert pd.read_csv(tmp_path / "track" / "monthly.csv")["month"].min() == "2018-07"

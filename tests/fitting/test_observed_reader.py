@@ -80,3 +80,37 @@ def test_an_unknown_state_is_refused_when_matched_to_a_model(tmp_path: Path) -> 
 def test_leading_and_trailing_spaces_are_not_part_of_a_word(tmp_path: Path) -> None:
     frame = read_observed(write(tmp_path, " 2018 , a_dagpenge , full_year_persons ,100,x\n"))
     assert list(frame.iloc[0][["period", "state", "measure"]]) == ["2018", "a_dagpenge", "full_year_persons"]
+
+
+def _with_basis(tmp_path: Path, rows: str) -> Path:
+    path = tmp_path / "actuals.csv"
+    path.write_text("period,state,measure,value,source,basis\n" + rows, encoding="utf-8")
+    return path
+
+
+def test_a_figure_on_each_basis_is_two_figures_and_the_fit_takes_the_jobindsats_one(tmp_path: Path) -> None:
+    """Sygedagpenge counted on every day (Jobindsats) and from the day the municipality pays are
+    two figures; a fit compares the model's every-day persons, so only the first."""
+    model = prepare_model(scenario(
+        states={"sygedagpenge": {}}, initial={"sygedagpenge": 100},
+        transitions={"sygedagpenge": [{"to": "job", "rate_per_week": 0.05}]}), 1)
+    path = _with_basis(tmp_path, "2018-03,sygedagpenge,full_year_persons,100,x,\n"
+                                 "2018-03,sygedagpenge,full_year_persons,80,x, Payment\n")
+    frame = read_observed(path)
+    assert list(frame["basis"]) == ["jobindsats", "payment"]
+    found, skipped = observations(model, frame)
+    assert [o.value for o in found] == [100.0]
+    assert list(skipped["reason"]) == [
+        "on the payment basis; the fit compares figures of every day on the benefit"]
+    twice = _with_basis(tmp_path, "2018-03,sygedagpenge,full_year_persons,100,x,jobindsats\n"
+                                  "2018-03,sygedagpenge,full_year_persons,99,x,\n")
+    with pytest.raises(ObservedDataError, match=r"rows 2 and 3: .* twice on the jobindsats basis; keep one"):
+        read_observed(twice)
+
+
+def test_a_basis_that_is_no_word_is_refused_with_its_row(tmp_path: Path) -> None:
+    path = _with_basis(tmp_path, "2018-03,sygedagpenge,full_year_persons,100,x,jobindsats\n"
+                                 "2018-04,sygedagpenge,full_year_persons,100,x,betalt\n")
+    with pytest.raises(ObservedDataError, match=r"actuals.csv, row 3: basis 'betalt' is not allowed; give "
+                                                 r"jobindsats .* or payment"):
+        read_observed(path)

@@ -263,3 +263,40 @@ def test_cli_clock_option_without_a_scenario(tmp_path: Path) -> None:
     assert any(r.get("at_week") == 22 for r in written["transitions"]["sygedagpenge"])
     bad = CliRunner().invoke(app, ["calibrate", "--spells", str(tmp_path / "spells.csv"), "--clock", "x"])
     assert bad.exit_code == 1 and "STATE:WEEK" in bad.output
+
+
+def test_a_dated_spell_fit_anchors_its_inflow_on_its_window_in_any_scenario(tmp_path: Path) -> None:
+    """Spells dated from 2019-01-01 to 2020-12-31 (730 days): the weekly inflow is the entries ÷
+    104.29 weeks, anchored on the window's middle, 2020-01-01; a scenario from 2020 and one from
+    2021 that load the fit have the same inflow in 2021, and January 2020 has rate × 1.1^(15.5/365.25)."""
+    first = pd.Timestamp("2019-01-01")
+    starts = [first + pd.Timedelta(days=int(d)) for d in np.linspace(0, 710, 60)]
+    spells = pd.DataFrame({"id": range(60), "state": "sygedagpenge",
+                           "start": [s.date().isoformat() for s in starts],
+                           "end": [(s + pd.Timedelta(days=20)).date().isoformat() for s in starts],
+                           "to": "job"})
+    assert spells["end"].max() == "2020-12-31"
+    spells.to_csv(tmp_path / "spells.csv", index=False)
+    fit = tmp_path / "fit.yaml"
+    done = CliRunner().invoke(app, ["calibrate", "--spells", str(tmp_path / "spells.csv"), "--out", str(fit)])
+    assert done.exit_code == 0, done.output
+    written = yaml.safe_load(fit.read_text(encoding="utf-8"))
+    assert written["anchors"] == {"inflow_per_week.sygedagpenge": "2020-01-01"}
+    rate = 60 / (730 / 7)
+    assert written["inflow_per_week"]["sygedagpenge"] == pytest.approx(rate, rel=1e-5)
+
+    def inflow(start: str, months: int) -> np.ndarray:
+        path = tmp_path / f"from-{start}.yaml"
+        path.write_text(yaml.safe_dump({
+            "name": "anchored", "start": start, "months": months, "states": {"sygedagpenge": {}},
+            "inflow_per_week": {"sygedagpenge": {"rate": 1.0, "trend_per_year": 0.1}},
+            "transitions": {"sygedagpenge": [{"to": "job", "rate_per_week": 0.3}]}, "parameters": fit.name}),
+            encoding="utf-8")
+        loaded = sim.load_scenario(path)
+        assert str(loaded.inflow_per_week["sygedagpenge"].trend_from) == "2020-01-01"
+        return np.asarray(sim.compile_model(loaded).inflow_per_day[0])
+
+    whole, later = inflow("2020-01-01", 24), inflow("2021-01-01", 12)
+    np.testing.assert_allclose(later, whole[12:], rtol=1e-9)
+    assert whole[0] * 7 == pytest.approx(written["inflow_per_week"]["sygedagpenge"] * 1.1 ** (15.5 / 365.25),
+                                         rel=1e-12)
