@@ -85,7 +85,8 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         first = repeated[0]
         second = next(i for i in repeated[1:] if key[i] == key[first])
         period, state, measure = (str(frame.loc[first, c]) for c in ("period", "state", "measure"))
-        on = f" on the {frame.loc[first, BASIS_COLUMN]} basis" if BASIS_COLUMN in frame.columns else ""
+        basis = str(frame.loc[first, BASIS_COLUMN]) if BASIS_COLUMN in frame.columns else ""
+        on = f" on the {basis} basis" if basis else ""
         raise ObservedDataError(f"{path}, rows {first + 2} and {second + 2}: the same period, state and "
                                 f"measure ({period}, {state}, {measure}) twice{on}; keep one")
     for i, measure in enumerate(frame["measure"]):
