@@ -314,25 +314,33 @@ VIVE_CHART = "vive-gap.png"
 
 
 def draw_vive(vive: pd.DataFrame, lang: Lang, specs: dict[str, Any]) -> Figure:
-    """Actual − expected per period and group: VIVE's bar beside the model's."""
-    fig = Figure(figsize=(min(max(6.4, 1.1 * len(vive) + 1.5), 16.0), 2.9), dpi=DPI, layout="constrained")
+    """Actual − expected per group, a panel per period: VIVE's bar beside the model's (where the
+    backtest forecast that period; a label names the origin when several did)."""
+    periods = list(dict.fromkeys(vive["period"]))
+    widths = [max(2, int((vive["period"] == p).sum())) for p in periods]
+    fig = Figure(figsize=(min(max(6.4, 0.8 * sum(widths) + 1.6), 16.0), 3.4), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    x = np.arange(len(vive))
-    ax.bar(x - 0.2, vive["actual_minus_vive"], width=0.4, color=BAND_COLOUR, label="VIVE", gid="vive")
-    ax.bar(x + 0.2, vive["actual_minus_model"], width=0.4, color=TREND_COLOUR,
-           label="model" if lang == "en" else "modellen", gid="model")
-    ax.axhline(0.0, color="#1a202c", linewidth=0.8)
-    labels = [f"{textwrap.fill(figure_label(str(s), lang, specs), 22, break_long_words=False)}\n{p}"
-              for s, p in zip(vive["state"], vive["period"], strict=True)]
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set_ylabel("faktisk − forventet" if lang == "da" else "actual − expected", fontsize=8)
-    ax.set_title("Faktisk − forventet: VIVE og modellen" if lang == "da" else
-                 "Actual − expected: VIVE and the model", fontsize=11, loc="left")
-    ax.tick_params(labelsize=8)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    axes = fig.subplots(1, len(periods), sharey=True, squeeze=False, width_ratios=widths)[0]
+    several = vive.groupby("period")["origin"].nunique().max() > 1
+    for ax, period in zip(axes, periods, strict=True):
+        rows = vive[vive["period"] == period]
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, rows["actual_minus_vive"], width=0.4, color=BAND_COLOUR, label="VIVE", gid="vive")
+        ax.bar(x + 0.2, rows["actual_minus_model"], width=0.4, color=TREND_COLOUR,
+               label="model" if lang == "en" else "modellen", gid="model")
+        ax.axhline(0.0, color="#1a202c", linewidth=0.8)
+        labels = [textwrap.fill(figure_label(str(r["state"]), lang, specs), 30, break_long_words=False)
+                  + (f"\n{r['origin']}" if several and r["origin"] else "") for r in rows.to_dict("records")]
+        ax.set_xticks(x, labels, fontsize=7, rotation=30, ha="right", rotation_mode="anchor")
+        ax.set_xlim(-0.6, max(len(rows), 2) - 0.4)
+        ax.set_title(str(period), fontsize=9, loc="left")
+        ax.tick_params(labelsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[0].set_ylabel("faktisk − forventet" if lang == "da" else "actual − expected", fontsize=8)
+    fig.suptitle("Faktisk − forventet: VIVE og modellen" if lang == "da" else
+                 "Actual − expected: VIVE and the model", fontsize=11, x=0.01, ha="left")
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     return fig
 
 

@@ -74,3 +74,22 @@ def test_the_workbook_holds_brier_csv(backtest_dir: Path) -> None:
     assert got["carried_forward_brier"] == got["trend_brier"] == pytest.approx(1.0)
     danish = openpyxl.load_workbook(backtest_dir / WORKBOOK).sheetnames
     assert danish == ["Oversigt", "Scorer", "Mål"]
+
+
+def test_the_vive_chart_draws_vive_csv_a_panel_per_period() -> None:
+    """Each period's panel has VIVE's gaps as its bars and the model's where it forecast them."""
+    from sim.reports.scores import draw_vive
+
+    vive = pd.DataFrame({
+        "origin": ["", "", "2020-07", "2020-07"], "period": ["2020", "2020", "2021", "2021"],
+        "state": ["total", "group:dagpenge", "total", "group:dagpenge"],
+        "actual_minus_vive": [70.0, 10.0, 100.0, 40.0], "actual_minus_model": [np.nan, np.nan, 60.0, -5.0]})
+    fig = draw_vive(vive, "en", {})
+    axes = fig.axes
+    assert [ax.get_title(loc="left") for ax in axes] == ["2020", "2021"]
+    for ax, period in zip(axes, ("2020", "2021"), strict=True):
+        rows = vive[vive.period == period]
+        heights = {gid: [p.get_height() for p in ax.patches if p.get_gid() == gid]
+                   for gid in ("vive", "model")}
+        assert heights["vive"] == rows["actual_minus_vive"].tolist()
+        np.testing.assert_array_equal(heights["model"], rows["actual_minus_model"].to_numpy())
