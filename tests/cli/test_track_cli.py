@@ -269,3 +269,36 @@ def test_the_readme_track_example_runs(tmp_path: Path) -> None:
     path = pd.read_csv(tmp_path / "track" / "track.csv", dtype={"through": str}, keep_default_na=False)
     assert list(dict.fromkeys(path["through"])) == ["", *(f"2018-{m:02d}" for m in range(1, 7))]
     assert pd.read_csv(tmp_path / "track" / "monthly.csv")["month"].min() == "2018-07"
+
+
+def _danish(x: float) -> str:
+    """A number as Jobindsats writes it: a decimal comma (thousands points), two decimals."""
+    return f"{x:,.2f}".replace(",", "#").replace(".", ",").replace("#", ".")
+
+
+def test_a_jobindsats_export_imported_tracks_the_plan(plan: tuple[Path, Path], tmp_path: Path) -> None:
+    """A Jobindsats table of the run's monthly means (Danish numbers, header rows), imported with
+    `caseflow import jobindsats`, restarts the forecast from those means to their two decimals."""
+    scenario, actuals = plan
+    monthly = pd.read_csv(actuals)
+    months = [f"2019-{m:02d}" for m in range(1, 6)]
+    names = {"a_dagpenge": "A-dagpenge", "sygedagpenge": "Sygedagpenge", "fleksjob": "Fleksjob"}
+    lines = ["Offentligt forsørgede (fuldtidspersoner)", "Område: Lille", "",
+             ";;" + ";".join(m.replace("-", "M") for m in months),
+             "Område;Ydelsesgrupper;" + ";".join(["Antal fuldtidspersoner"] * len(months))]
+    for state, name in names.items():
+        means = monthly[monthly.state == state].set_index("month")["mean"]
+        lines.append(f"Lille;{name};" + ";".join(_danish(means[m]) for m in months))
+    export = tmp_path / "jobindsats.csv"
+    export.write_text("\n".join(lines) + "\nKilde: Jobindsats.dk\n", encoding="utf-8")
+    observed = tmp_path / "lille.csv"
+    done = runner.invoke(caseflow, ["import", "jobindsats", str(export), "--out", str(observed)])
+    assert done.exit_code == 0, done.output
+    code, output = _track(scenario, observed, tmp_path / "out", "--workers", "1")
+    assert code == 0, output
+    stock = pd.read_csv(tmp_path / "out" / "restart.csv").set_index("state")
+    for state in names:
+        mean = float(monthly[(monthly.state == state) & (monthly.month == "2019-05")]["mean"].iloc[0])
+        assert stock.loc[state, "observed"] == pytest.approx(round(mean, 2), abs=1e-9)
+    targets = pd.read_csv(tmp_path / "out" / "targets.csv")
+    assert targets["status"].tolist() == ["combined", "observed", "not_tracked", "forecast"]
