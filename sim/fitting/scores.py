@@ -313,13 +313,12 @@ def vive_frame(scores: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
     """Actual − expected per period and state (or group) by VIVE for every figure of `observed`
     (period, state, measure, value) that has both a VIVE expectation and an actual, with the
     model's expectation beside it where the backtest scored that figure (once per origin)."""
-    measure = observed["measure"].astype(str)
-    key = list(zip(observed["period"].astype(str).str.strip(), observed["state"].astype(str).str.strip(),
-                   strict=True))
-    measure_is = {m: (measure == m).to_numpy() for m in (EXPECTED, STOCK)}
-    values = observed["value"].to_numpy()
-    expected, actuals = ({k: float(v) for k, v, m in zip(key, values, measure_is[name], strict=True) if m}
-                         for name in (EXPECTED, STOCK))
+    def figures(measure: str) -> dict[tuple[str, str], float]:
+        rows = observed[observed["measure"].astype(str) == measure]
+        keys = zip(rows["period"].astype(str).str.strip(), rows["state"].astype(str).str.strip(), strict=True)
+        return dict(zip(keys, rows["value"].astype(float), strict=True))
+
+    expected, actuals = figures(EXPECTED), figures(STOCK)
     scored: dict[tuple[str, str], list[Any]] = {}
     for r in scores.to_dict("records"):
         scored.setdefault((str(r["period"]), str(r["state"])), []).append(r)

@@ -51,9 +51,10 @@ class TableSpec:
     text: tuple[str, ...] = ()
 
 
+_MONTHLY = TableSpec(("month", "state", *STATS), (*STATS, *PAYMENT), text=("month", "state"))
 TABLES: dict[str, TableSpec] = {
-    "monthly.csv": TableSpec(("month", "state", *STATS), (*STATS, *PAYMENT), text=("month", "state")),
-    OBSERVED_MONTHS: TableSpec(("month", "state", *STATS), (*STATS, *PAYMENT), text=("month", "state")),
+    "monthly.csv": _MONTHLY,
+    OBSERVED_MONTHS: _MONTHLY,  # a tracked forecast's actual months, in monthly.csv's columns
     "yearly.csv": TableSpec(("year", "state", *STATS), ("year", *STATS, *PAYMENT, *COSTS), text=("state",)),
     "targets.csv": TableSpec(
         ("target", "metric", "sense", "threshold", "probability_met", "mean", "p10", "p50", "p90"),
