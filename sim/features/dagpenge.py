@@ -53,6 +53,7 @@ class DagpengeFeature(Feature):
         self.plan = plan
         self.states = frozenset()
         self.spells = True
+        self.spell_states = plan.self_support | {plan.state}  # the period's spells and what re-earns one
         self.slot = slot
         self.shifts = frozenset({plan.state})
         self.state, self.self_support = plan.state, plan.self_support

@@ -20,7 +20,8 @@ import numpy as np
 from sim.contract.schema import Scenario
 from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_stats
 from sim.features.rules import compile_dated, waived_days
-from sim.features.support import compile_rules
+from sim.features.support import KEY as SUPPORT
+from sim.features.support import SupportFeature, compile_rules
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import interval_person_days, joined
 from sim.kernel.model import Model
@@ -64,13 +65,19 @@ class PaymentFeature(Feature):
     """Books the unpaid starts of one replication's spells (idents are dense, in creation order):
     a benefit spell from outside public support is paid after the state's unpaid start
     (sygedagpenge's employer period), one straight from another benefit from day 1. The support
-    count applies the same rule inline."""
+    count applies the same rule to every spell it keeps; when it runs, the unpaid starts are read
+    from its spells rather than booked twice."""
 
     def __init__(self, plan: PaymentPlan, run: Run, slot: int) -> None:
         self.plan = plan
         self.calendar = run.model.calendar
         self.states = frozenset()
-        self.spells = True
+        support = run.feature(SUPPORT)
+        self.support = (support if isinstance(support, SupportFeature) and support.unpaid_days == plan.unpaid
+                        else None)
+        """The support count of the same replication, when it runs: it keeps every benefit spell with
+        the day it is paid from by this rule, so the unpaid starts are read from it at the end."""
+        self.spells = self.support is None
         self.slot = slot
         self.unpaid, self.n_benefit = plan.unpaid, plan.n_benefit
         self.on_benefit = bytearray()
@@ -114,12 +121,16 @@ class PaymentFeature(Feature):
 
     def close(self) -> dict[str, np.ndarray]:
         """Unpaid person-days [benefit state, month]."""
-        kept = joined(self.bulk, self.kept).reshape(-1, 3)
-        state = kept[:, 0].astype(np.int64)
-        days = interval_person_days(self.calendar, self.plan.n_benefit, state, kept[:, 1], kept[:, 2])
+        if self.support is not None:
+            every, begun, paid_from = self.support.spell_arrays()[:3]
+            unpaid = paid_from > begun
+            state, start, paid = every[unpaid], begun[unpaid], paid_from[unpaid]
+        else:
+            kept = joined(self.bulk, self.kept).reshape(-1, 3)
+            state, start, paid = kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2]
+        days = interval_person_days(self.calendar, self.plan.n_benefit, state, start, paid)
         if self.plan.day_one:
-            days -= waived_days(self.calendar, self.plan.n_benefit, self.plan.day_one, state,
-                                kept[:, 1], kept[:, 2])
+            days -= waived_days(self.calendar, self.plan.n_benefit, self.plan.day_one, state, start, paid)
         return {UNPAID: days}
 
 

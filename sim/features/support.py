@@ -21,12 +21,14 @@ from sim.contract.catalogue import EXITS
 from sim.contract.refusion import COUNTED_EXITS, COVERED, SELF_SUPPORT_EXITS, UNPAID_FIRST_WEEKS
 from sim.contract.schema import Economics, Scenario
 from sim.kernel.citizen import Citizen
-from sim.kernel.ledger import packed
+from sim.kernel.ledger import booked, packed
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
 from sim.kernel.streams import PRIOR_SUPPORT, state_key
 
 KEY = "support"
+SpellArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""The benefit spells as arrays: state, start, paid from, end, support at start, citizen ident."""
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,12 @@ class SupportFeature(Feature):
         """Recent self-support periods by ident (the reset rule)."""
         self.returning: set[int] = set()
         """Citizens back from self-support whose next benefit spell checks the reset rule."""
-        self.kept: list[float] = []
+        self.kept = booked()
         """The benefit spells, six numbers each: state, start, paid from, end, support at start,
         citizen ident."""
         self.record_after = plan.record_after
+        self._arrays: tuple[int, SpellArrays] | None = None
+        """`spell_arrays` as last made, with the length of `kept` it was made from."""
         rules = plan.rules
         self.exit_kinds, self.unpaid_days, self.counted = rules.exits, rules.unpaid_days, rules.counted
 
@@ -182,7 +186,7 @@ class SupportFeature(Feature):
             if end < paid:  # min(start + unpaid, end)
                 paid = end
         on_support[i] = 1
-        self.kept.extend((state, start, paid, end, support, i))
+        self.kept.fromlist([state, start, paid, end, support, i])
         if self.counted[state]:
             days[i] = support + (end - paid)
 
@@ -194,8 +198,11 @@ class SupportFeature(Feature):
             self.days[i] = 0.0
             del self.away[i]
 
-    def spell_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The benefit spells: state, start, paid from, end, support at start, citizen ident."""
-        kept = packed(self.kept).reshape(-1, 6)
-        return (kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3], kept[:, 4],
-                kept[:, 5].astype(np.int64))
+    def spell_arrays(self) -> SpellArrays:
+        """The benefit spells: state, start, paid from, end, support at start, citizen ident (made
+        once, at the first call after the horizon: economics and the payment basis both read them)."""
+        if self._arrays is None or self._arrays[0] != len(self.kept):
+            kept = packed(self.kept).reshape(-1, 6)
+            self._arrays = (len(self.kept), (kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3],
+                                             kept[:, 4], kept[:, 5].astype(np.int64)))
+        return self._arrays[1]

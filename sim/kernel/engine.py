@@ -93,6 +93,11 @@ class Replication:
             for state in sorted(feature.states):
                 self.hooks.setdefault(state, []).extend(feature.handlers(state))
         self.spell_hooks = [f.spell_closed for f in self.features if f.spells]
+        self.spell_hooks_of = tuple(
+            tuple(f.spell_closed for f in self.features
+                  if f.spells and (f.spell_states is None or s in f.spell_states))
+            for s in range(model.n_states))
+        """By state: the spell hooks that want its spells, in feature order."""
         self.movers: dict[int, list[ClockMover]] = {}
         for f in self.features:
             for s in sorted(f.shifts):
@@ -129,7 +134,7 @@ class Replication:
         """By state: whether every handler may be told of its moves ahead of the clock (`ahead=False`
         or `fast_forward=False`: never, as the tests compare)."""
         self.advancing = (model.schedules, self.watched, self.horizon, self.book_move, self.spells,
-                          self.spell_hooks, self.resting, self.movers, self.ahead_of, self.hooks_of)
+                          self.spell_hooks_of, self.resting, self.movers, self.ahead_of, self.hooks_of)
         """What `_advance` reads on every call, in one tuple."""
         seen = self.hooks or self.admits or self.movers or any(
             type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells)
@@ -163,7 +168,7 @@ class Replication:
         self.env.run(until=self.horizon)
         if self.resting is not None:
             for c in self.resting.values():
-                for hook in self.spell_hooks:
+                for hook in self.spell_hooks_of[c.state]:
                     hook(c, c.state, c.entered, self.horizon)
         return self._record(n_initial)
 
@@ -211,7 +216,11 @@ class Replication:
         if spells:
             closed = moves.closed_spells(model.n_benefit, self.horizon)
             for feature in spells:
-                feature.spells_closed(*closed)
+                if feature.spell_states is None:
+                    feature.spells_closed(*closed)
+                else:
+                    mine = np.isin(closed[1], np.fromiter(feature.spell_states, dtype=np.int64))
+                    feature.spells_closed(*(column[mine] for column in closed))
         self.n_events = len(arrivals) + len(moves.who)
         self.n_citizens = len(state_at)
         return self._record(sum(stock))
@@ -468,9 +477,8 @@ class Replication:
                 move(state, dest, at, entered)
                 if spells is not None:
                     spells.append((c.ident, state, entered, at, dest))
-                if hooks:
-                    for hook in hooks:
-                        hook(c, state, entered, at)
+                for hook in hooks[state]:
+                    hook(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
                 if seen:
                     c.state, c.entered, c.clock_done = dest, at, -1.0
@@ -513,7 +521,7 @@ class Replication:
         self.book_move(origin, dest, now, entered)
         if self.spells is not None:
             self.spells.append((c.ident, origin, entered, now, dest))
-        for hook in self.spell_hooks:
+        for hook in self.spell_hooks_of[origin]:
             hook(c, origin, entered, now)
         c.state, c.entered, c.clock_done = dest, now, -1.0
         self._enter(c, hooks[dest], now)

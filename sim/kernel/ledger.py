@@ -8,19 +8,39 @@ may arrive in any time order, one at a time or (`extend`) as arrays of many.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 
 import numpy as np
 
 from sim.contract.calendar import Calendar
 
+Booked = array
+"""Numbers booked one at a time: packed doubles (`array("d")`) or 64-bit integers (`array("q")`), so
+each is stored as it comes rather than as an object of its own, and made an array by one copy."""
 
-def packed(values: list[float] | list[int], dtype: type = np.float64) -> np.ndarray:
-    """A list of Python numbers as an array (quicker than `np.asarray` for a long list)."""
+
+def booked(dtype: type = np.float64) -> Booked:
+    """An empty `Booked` for numbers of `dtype` (np.float64 or np.int64)."""
+    return array("q" if dtype is np.int64 else "d")
+
+
+def packed(values: list[float] | list[int] | Booked, dtype: type = np.float64) -> np.ndarray:
+    """Python numbers as an array: a `Booked` by one copy, a list element by element (quicker than
+    `np.asarray` for a long list)."""
+    if isinstance(values, array):
+        return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
     return np.fromiter(values, dtype=dtype, count=len(values))
 
 
-def joined(parts: list[np.ndarray], items: list[float] | list[int], dtype: type = np.float64) -> np.ndarray:
+def book_array(items: Booked, values: np.ndarray) -> None:
+    """Book an array's numbers after the ones in `items` (of its kind: `booked`)."""
+    items.frombytes(np.ascontiguousarray(values, dtype=np.int64 if items.typecode == "q" else np.float64)
+                    .tobytes())
+
+
+def joined(parts: list[np.ndarray], items: list[float] | list[int] | Booked,
+           dtype: type = np.float64) -> np.ndarray:
     """Arrays booked so far, then the numbers booked one at a time since: one array, in booking order."""
     last = packed(items, dtype)
     arrays = [a for a in (*parts, last) if len(a)]
@@ -45,9 +65,9 @@ class Ledger:
         self._n_months = calendar.months
         self._last = calendar.months - 1
         self._n_states = n_states
-        self._index: list[int] = []  # state * months + month of each booking
-        self._value: list[float] = []  # days to the month's end: + entering, − leaving
-        self._flow: list[int] = []  # (origin * states + destination) * months + month
+        self._index = booked(np.int64)  # state * months + month of each booking
+        self._value = booked()  # days to the month's end: + entering, − leaving
+        self._flow = booked(np.int64)  # (origin * states + destination) * months + month
         self._parts: dict[str, list[np.ndarray]] = {"index": [], "value": [], "flow": []}
         """Bookings given as arrays (`extend`), each after the single ones made before it."""
 
@@ -67,8 +87,8 @@ class Ledger:
         """Book `count` citizens of the initial stock, present in `state` from day 0 (`elapsed`:
         their days in the state before day 0, which only `SpellLedger` uses)."""
         index, value = self.stock_entries(state, count)
-        self._index.extend(index.tolist())
-        self._value.extend(value.tolist())
+        book_array(self._index, index)
+        book_array(self._value, value)
 
     def stock_entries(self, state: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The (index, value) entries `stock` books for `count` citizens in `state`, as arrays."""
@@ -90,7 +110,7 @@ class Ledger:
                                            ("flow", self._flow, flow, np.int64)):
             if items:
                 self._parts[name].append(packed(items, dtype))
-                items.clear()
+                del items[:]
             self._parts[name].append(values)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,9 +146,7 @@ class Ledger:
     def release(self) -> None:
         """Drop the bookings once every array is made: freed at once, not left for the collector to
         scan with the replication's cycles."""
-        self._index.clear()
-        self._value.clear()
-        self._flow.clear()
+        del self._index[:], self._value[:], self._flow[:]
         for parts in self._parts.values():
             parts.clear()
 
@@ -202,8 +220,8 @@ class SpellLedger(Ledger):
     def __init__(self, calendar: Calendar, n_states: int, min_weeks: tuple[float, ...] = ()) -> None:
         super().__init__(calendar, n_states)
         self._calendar = calendar
-        self._day: list[float] = []  # the day of each booking in the flow list
-        self._entered: list[float] = []  # the day the mover entered its origin (−1: an arrival)
+        self._day = booked()  # the day of each booking in the flow list
+        self._entered = booked()  # the day the mover entered its origin (−1: an arrival)
         self._day_parts: list[np.ndarray] = []
         self._entered_parts: list[np.ndarray] = []
         self._stock: list[tuple[int, list[float] | np.ndarray]] = []  # the initial stock's elapsed days
@@ -231,7 +249,7 @@ class SpellLedger(Ledger):
                                      (self._entered_parts, self._entered, entered)):
             if items:
                 parts.append(packed(items))
-                items.clear()
+                del items[:]
             parts.append(values)
 
     def _spell_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -255,8 +273,7 @@ class SpellLedger(Ledger):
     def release(self) -> None:
         """Drop the bookings and the spells' days once every array is made."""
         super().release()
-        self._day.clear()
-        self._entered.clear()
+        del self._day[:], self._entered[:]
         self._stock.clear()
         self._day_parts.clear()
         self._entered_parts.clear()

@@ -97,6 +97,9 @@ class Feature(Protocol):
     """States whose every entry and exit the feature must see as it happens (`entered`, `left`)."""
     spells: bool
     """Whether the feature wants `spell_closed` for every spell that ends (a move or the horizon)."""
+    spell_states: frozenset[int] | None = None
+    """With `spells`: the states whose spells it wants (None: every state's), so the kernel calls it
+    for no other."""
     slot: int
     """Its index in each citizen's `ext`, given by the kernel at `FeaturePlan.open`."""
     ahead: bool = False
