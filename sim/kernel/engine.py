@@ -133,8 +133,9 @@ class Replication:
                               for hooks in self.hooks_of)
         """By state: whether every handler may be told of its moves ahead of the clock (`ahead=False`
         or `fast_forward=False`: never, as the tests compare)."""
+        movers_of = tuple(tuple(self.movers.get(s, ())) for s in range(model.n_states))
         self.advancing = (model.schedules, self.watched, self.horizon, self.book_move, self.spells,
-                          self.spell_hooks_of, self.resting, self.movers, self.ahead_of, self.hooks_of)
+                          self.spell_hooks_of, self.resting, movers_of, self.ahead_of, self.hooks_of)
         """What `_advance` reads on every call, in one tuple."""
         seen = self.hooks or self.admits or self.movers or any(
             type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells)
@@ -419,9 +420,10 @@ class Replication:
         if self.n_events > self.event_budget:
             self._over_budget(f"{self.n_events:,} moves, more than the budget of {self.event_budget:,} "
                               f"for this scenario's expected citizens over its horizon")
-        assert c.draws is not None
-        state, entered, pair = c.state, c.entered, c.draws.pair
-        stop = c.used + self.max_moves  # a pair is drawn a step: the guard against a path without end
+        draws = c.draws
+        assert draws is not None
+        state, entered, rank, tiers, used = c.state, c.entered, c.rank, draws.tiers, c.used
+        stop = used + self.max_moves  # a pair is drawn a step: the guard against a path without end
         nxt: tuple[float, int] | None
         while True:
             if drawn is not None:
@@ -432,14 +434,18 @@ class Replication:
                     break
                 if c.effect is not None:
                     schedule = self._scaled_schedule(state, c.effect)
-                if movers and state in movers:
+                if movers[state]:
                     days = schedule.clock_days
                     for move_clocks in movers[state]:
                         days = move_clocks(c, state, entered, days)
                     if days != schedule.clock_days:
                         schedule = schedule.with_clock_days(days)
-                e, u = pair(c.rank, c.used)
-                c.used += 1
+                if used < len(tiers):  # `draws.pair(rank, used)`, inlined
+                    tier, i = tiers[used], rank + rank
+                    e, u = tier[i], tier[i + 1]
+                else:
+                    e, u = draws.pair(rank, used)
+                used += 1
                 nxt = schedule.next_exit(elapsed, e, u)
                 if nxt is None:
                     break
@@ -450,7 +456,7 @@ class Replication:
             seen = state in watched or dest in watched
             told = seen and ahead[state] and (dest == STAY_HERE or ahead[dest])  # may go ahead of the clock
             if seen and not (told and at < c.wake):
-                c.state, c.entered, c.next_dest, c.next_elapsed = state, entered, dest, nxt[0]
+                c.state, c.entered, c.next_dest, c.next_elapsed, c.used = state, entered, dest, nxt[0], used
                 if c.wakes is not None:
                     self._schedule_wakes(c)
                 env = self.env
@@ -480,14 +486,19 @@ class Replication:
                 for hook in hooks[state]:
                     hook(c, state, entered, at)
                 state, entered, elapsed = dest, at, 0.0
-                if seen:
+                if seen:  # `_enter`, inlined
                     c.state, c.entered, c.clock_done = dest, at, -1.0
-                    self._enter(c, handlers[dest], at)
-            if c.used >= stop:
+                    c.wake, c.wakes, c.asked = math.inf, None, 0
+                    entering = handlers[dest]
+                    if entering:
+                        c.wakes = []
+                        for handler in entering:
+                            handler.entered(c, at)
+            if used >= stop:
                 self._over_budget(f"one citizen made more than {self.max_moves:,} moves in a row, last in "
                                   f"{self.model.codes[state]!r}")
 
-        c.state, c.entered, c.pending = state, entered, None
+        c.state, c.entered, c.pending, c.used = state, entered, None, used
         if c.wakes is not None:
             self._schedule_wakes(c)
         if resting is not None and state < self.model.n_benefit:

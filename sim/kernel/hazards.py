@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -65,6 +65,17 @@ class ExitSchedule:
     """Days in the state at which clocks strike."""
     constant: float = 0.0
     """The total hazard when it is one constant band and there are no clocks, else 0."""
+    ends: tuple[float, ...] = field(init=False)
+    """End day of each band (inf for the last): `next_exit`'s walk, made once."""
+    clock_at: tuple[float, ...] = field(init=False)
+    """`clock_days` and inf after them."""
+    first_clock: int = field(init=False)
+    """The first clock still to strike on the day of entry."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ends", (*self.edges[1:], math.inf))
+        object.__setattr__(self, "clock_at", (*self.clock_days, math.inf))
+        object.__setattr__(self, "first_clock", bisect_right(self.clock_days, 0.0))
 
     @classmethod
     def build(cls, routes: list[tuple[int, tuple[tuple[float, float], ...]]],
@@ -135,15 +146,14 @@ class ExitSchedule:
         """
         if self.constant:
             return elapsed + e / self.constant, self.dests[0][bisect_right(self.cum_probs[0], u)]
-        edges, totals = self.edges, self.totals
-        k = bisect_right(edges, elapsed) - 1
-        clock_days = self.clock_days
-        c = bisect_right(clock_days, elapsed)
-        clock_day = clock_days[c] if c < len(clock_days) else math.inf
-        n = len(edges)
+        if elapsed == 0.0:  # on entry: the first band (the first edge is day 0)
+            k, c = 0, self.first_clock
+        else:
+            k, c = bisect_right(self.edges, elapsed) - 1, bisect_right(self.clock_days, elapsed)
+        ends, totals, clock_day = self.ends, self.totals, self.clock_at[c]
         d = elapsed
         while True:
-            end = edges[k + 1] if k + 1 < n else math.inf
+            end = ends[k]
             cap = end if end < clock_day else clock_day
             rate = totals[k]
             if rate > 0.0:

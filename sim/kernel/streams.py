@@ -105,19 +105,21 @@ class CohortDraws:
     cost more than the ones read; `tier` gives the arrays as drawn.
     """
 
-    __slots__ = ("_drawn", "_extra", "_key", "_n", "_streams", "_tiers")
+    __slots__ = ("_drawn", "_extra", "_key", "_n", "_streams", "tiers")
 
     def __init__(self, streams: Streams, key: tuple[int, ...], n: int) -> None:
         self._streams = streams
         self._key = key
         self._n = n
         self._drawn: list[tuple[np.ndarray, np.ndarray]] = []
-        self._tiers: list[array[float]] = []
+        self.tiers: list[array[float]] = []
+        """The tiers drawn so far, packed: pair k of citizen `rank` is tiers[k][2 rank], [2 rank + 1]
+        (the kernel's hot path reads them directly)."""
         self._extra: dict[int, array[float]] = {}
 
     def pair(self, rank: int, k: int) -> tuple[float, float]:
         """Citizen `rank`'s k-th (standard exponential, uniform) pair."""
-        tiers = self._tiers
+        tiers = self.tiers
         if k < len(tiers):
             tier = tiers[k]
             i = rank + rank
