@@ -161,6 +161,35 @@ def with_values(data: Mapping[str, Any], values: Mapping[str, float]) -> dict[st
     return out
 
 
+class ValueSetter:
+    """`with_values` for many calls on the same data (a fit's evaluations): the data made plain once,
+    and each call copies only the blocks and lists on the paths it sets; the rest is shared with
+    every other result, so a result is for reading (validating), never for changing in place."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.base: dict[str, Any] = plain(data)
+        self.keys: dict[str, tuple[str | int, ...]] = {}
+
+    def __call__(self, values: Mapping[str, float]) -> dict[str, Any]:
+        out = dict(self.base)
+        copied: dict[tuple[str | int, ...], Any] = {}
+        for path, value in values.items():
+            keys = self.keys.get(path)
+            if keys is None:
+                keys = self.keys[path] = key_path(self.base, path)
+            node: Any = out
+            for depth in range(len(keys) - 1):
+                trail = keys[: depth + 1]
+                child = copied.get(trail)
+                if child is None:
+                    child = copied[trail] = dict(node[keys[depth]]) if isinstance(
+                        node[keys[depth]], Mapping) else list(node[keys[depth]])
+                    node[keys[depth]] = child
+                node = child
+            node[keys[-1]] = float(value)
+        return out
+
+
 def scenario_data(scenario: Any) -> dict[str, Any]:
     """A validated scenario back as plain data that validates to the same scenario."""
     data: dict[str, Any] = plain(scenario.model_dump(mode="json", exclude_none=True, by_alias=True))

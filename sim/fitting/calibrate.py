@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from sim.contract.calibrate_spec import Calibrate
-from sim.contract.parameters import get_value, scenario_data, with_values
+from sim.contract.parameters import ValueSetter, get_value, scenario_data
 from sim.contract.schema import Scenario
 from sim.fitting.cohort import expect
 from sim.fitting.error_model import (
@@ -32,7 +32,7 @@ from sim.fitting.error_model import (
     process_noise,
     unidentified,
 )
-from sim.fitting.observations import STOCK, Observation, observations, period_value
+from sim.fitting.observations import STOCK, Observation, model_values, observations, value_matrix
 from sim.kernel.model import compile_model
 
 PROCESS_SEED = 1
@@ -128,11 +128,25 @@ def _rounded(x: float | None) -> float | None:
     return None if x is None else float(f"{x:.4g}")
 
 
+class Predictor:
+    """The twin's value of each observation for given parameter values (the observations' weights on
+    the twin's cells made at the first call: every value sets the same layout of states and months)."""
+
+    def __init__(self, scenario_plain: dict[str, Any], obs: list[Observation]) -> None:
+        self.with_values, self.obs = ValueSetter(scenario_plain), obs
+        self.matrix: np.ndarray | None = None
+
+    def __call__(self, values: dict[str, float]) -> np.ndarray:
+        model = compile_model(Scenario.model_validate(self.with_values(values)))
+        expected = expect(model)
+        if self.matrix is None:
+            self.matrix = value_matrix(model, self.obs)
+        return model_values(self.matrix, expected.person_days, expected.flows)
+
+
 def predict(scenario_plain: dict[str, Any], values: dict[str, float], obs: list[Observation]) -> np.ndarray:
     """The twin's value of each observation with the parameters set to `values`."""
-    model = compile_model(Scenario.model_validate(with_values(scenario_plain, values)))
-    expected = expect(model)
-    return np.array([period_value(model, expected.person_days, expected.flows, o) for o in obs])
+    return Predictor(scenario_plain, obs)(values)
 
 
 def inflow_anchors(scenario: Scenario, paths: list[str]) -> dict[str, str]:
@@ -190,9 +204,11 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
     first_sd = measured.copy()
     first_sd[counts] = np.maximum(first_sd[counts], np.sqrt(np.abs(value[counts])))
 
+    twin = Predictor(data, obs)
+
     def residual_fn(sd: np.ndarray) -> Any:
         def residuals(x: np.ndarray) -> np.ndarray:
-            fitted = predict(data, dict(zip(names, x, strict=True)), obs)
+            fitted = twin(dict(zip(names, x, strict=True)))
             return np.concatenate([(fitted - value) / sd, (x[penalised] - prior_mean[penalised]) / spread])
         return residuals
 
@@ -216,10 +232,10 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
     values = dict(zip(names, (float(v) for v in x), strict=True))
     jac = central_jacobian(residual_fn(sd), x, lows, highs, x_scale)
     blind = unidentified(jac, x_scale, names)
-    fitted = predict(data, values, obs)
+    fitted = twin(values)
     errors = _errors(jac, len(obs), value, fitted, sd, measured, noise,
                      np.array([n not in blind for n in names]))
-    before = predict(data, start, obs)
+    before = twin(start)
     z = (value - fitted) / sd
     table = pd.DataFrame({
         "period": [o.period for o in obs], "state": [o.state for o in obs],

@@ -1,8 +1,10 @@
 """The deterministic twin of the engine: expected persons by state and days in the state.
 
-Each state holds a vector of persons by whole days in the state; every day the same
-piecewise-constant hazards, forced clocks and monthly inflows as the simulation move them
-(competing risks exact within the day; arrivals come at uniform times within their first day). The
+Each state holds a vector of persons by whole days in the state, to its last band edge or clock
+(the last day holding every later one); every day the same piecewise-constant hazards, forced
+clocks and monthly inflows as the simulation move them (competing risks exact within the day;
+arrivals come at uniform times within their first day), in a loop compiled by numba: a fit calls
+the twin hundreds of times. The
 expected person-days per month and moves per month that come out are what the simulation's
 means converge to, up to day rounding of band edges and clocks; calibration fits to these,
 so what is fitted is what is simulated. Interventions and caseworker meetings are not in
@@ -14,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
@@ -42,8 +45,6 @@ class _Grid:
     """[state, day] index into the flattened (state, band) list."""
     band_split: np.ndarray
     """[band, destination] share of each destination among the band's exits."""
-    band_origin: np.ndarray
-    """[band] origin state of each flattened band."""
     clocks: list[tuple[int, int, np.ndarray, float]]
     """(state, day, destination shares of those moved, share that stays)."""
 
@@ -66,13 +67,11 @@ def _grid(model: Model) -> tuple[_Grid, int]:
     leave = np.zeros((n, days))
     band_of = np.zeros((n, days), dtype=int)
     splits: list[np.ndarray] = []
-    origins: list[int] = []
     clocks: list[tuple[int, int, np.ndarray, float]] = []
     for state, schedule in enumerate(model.schedules):
         first = len(splits)
         if schedule is None:
             splits.append(np.zeros(n))
-            origins.append(state)
             band_of[state] = first
             continue
         rates, band = _day_rates(schedule, days)
@@ -82,7 +81,6 @@ def _grid(model: Model) -> tuple[_Grid, int]:
             split = np.zeros(n)
             split[list(dests)] = np.diff(np.concatenate([[0.0], cum]))
             splits.append(split)
-            origins.append(state)
         for clock in schedule.clocks:
             shares = np.zeros(n)
             prev = 0.0
@@ -91,7 +89,7 @@ def _grid(model: Model) -> tuple[_Grid, int]:
                     shares[dest] += upto - prev
                 prev = upto
             clocks.append((state, round(clock.day), shares, clock.stay_share))
-    return _Grid(leave, band_of, np.array(splits), np.array(origins), clocks), days
+    return _Grid(leave, band_of, np.array(splits), clocks), days
 
 
 def _initial(model: Model, days: int) -> np.ndarray:
@@ -126,13 +124,6 @@ def expect(model: Model) -> Expectation:
     n_states, months = model.n_states, model.calendar.months
     stock = _initial(model, days)
     month_of_day = np.repeat(np.arange(months), model.calendar.days.astype(int))
-    person_days = np.zeros((n_states, months))
-    flows = np.zeros((n_states + 1, n_states, months))
-    stock_end = np.zeros((n_states, months))
-    flat_band = grid.band_of.ravel()
-    n_bands = len(grid.band_origin)
-    origin_of = np.zeros((n_states, n_bands))
-    origin_of[grid.band_origin, np.arange(n_bands)] = 1.0
     # Arrivals come at uniform times within their first day: the share that survives it and
     # their person-days that day (both → 1 and 1/2 as the hazard → 0), and where the others go.
     first = grid.leave[:, 0]
@@ -141,29 +132,106 @@ def expect(model: Model) -> Expectation:
         survive0 = np.where(rate0 > 0, first / rate0, 1.0)
         credit0 = np.where(rate0 > 0, (1.0 - survive0) / rate0, 0.5)
     split0 = grid.band_split[grid.band_of[:, 0]]
-    carried = np.zeros((n_states, n_states))  # moves of yesterday's arrivals who left within the day
-    for day, month in enumerate(month_of_day):
-        out = stock * grid.leave
-        by_band = np.bincount(flat_band, weights=out.ravel(), minlength=n_bands)
-        moves = origin_of @ (by_band[:, None] * grid.band_split)
-        survivors = stock - out
-        aged = np.zeros_like(stock)
-        aged[:, 1:] = survivors[:, :-1]
-        aged[:, -1] += survivors[:, -1]
-        inflow = model.inflow_per_day[:, month]
-        arriving = moves.sum(axis=0) + carried.sum(axis=0) + inflow
-        carried = (arriving * (1.0 - survive0))[:, None] * split0
-        person_days[:, month] += stock.sum(axis=1) - 0.5 * out.sum(axis=1) + arriving * credit0
-        moves += carried
-        for state, at, shares, stay in grid.clocks:
-            struck = aged[state, at]
-            aged[state, at] = struck * stay
-            aged[:, 0] += struck * shares
-            moves[state] += struck * shares
-        aged[:, 0] += arriving * survive0
-        flows[:n_states, :, month] += moves
-        flows[n_states, :, month] += inflow
-        stock = aged
-        if day + 1 == len(month_of_day) or month_of_day[day + 1] != month:
-            stock_end[:, month] = stock.sum(axis=1) + carried.sum(axis=0)
+    n_clocks = len(grid.clocks)
+    clock_state = np.array([c[0] for c in grid.clocks], dtype=np.int64)
+    clock_day = np.array([c[1] for c in grid.clocks], dtype=np.int64)
+    clock_shares = np.array([c[2] for c in grid.clocks]).reshape(n_clocks, n_states)
+    clock_stay = np.array([c[3] for c in grid.clocks], dtype=float)
+    widths = np.array([_width(schedule) for schedule in model.schedules], dtype=np.int64)
+    for state, width in enumerate(widths.tolist()):  # past its last edge and clock a state's days are alike
+        stock[state, width - 1] = stock[state, width - 1:].sum()
+        stock[state, width:] = 0.0
+    person_days, flows, stock_end = _days(
+        np.ascontiguousarray(stock), widths, grid.leave, grid.band_of.astype(np.int64), grid.band_split,
+        clock_state, clock_day, clock_shares, clock_stay, month_of_day.astype(np.int64),
+        np.ascontiguousarray(model.inflow_per_day[:, :months], dtype=float), survive0, credit0, split0,
+        months)
     return Expectation(person_days, flows, stock_end)
+
+
+def _width(schedule: ExitSchedule | None) -> int:
+    """Days in the state the recurrence follows one by one: to its last band edge or clock, then
+    one for all later days (their hazard is the last band's, and no clock comes)."""
+    cuts = [0.0, *schedule.edges, *schedule.clock_days] if schedule is not None else [0.0]
+    return math.ceil(max(cuts)) + 2
+
+
+@numba.njit(cache=True)
+def _days(stock: np.ndarray, widths: np.ndarray, leave: np.ndarray, band_of: np.ndarray,
+          band_split: np.ndarray, clock_state: np.ndarray, clock_day: np.ndarray, clock_shares: np.ndarray,
+          clock_stay: np.ndarray,
+          month_of_day: np.ndarray, inflow: np.ndarray, survive0: np.ndarray, credit0: np.ndarray,
+          split0: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """The day-by-day recurrence, compiled: every day each state's persons by day in the state
+    leave by that day's hazard, move to their bands' destinations (arriving there the same day,
+    at uniform times), age a day, and are struck by the clocks due; yesterday's arrivals who left
+    within their first day arrive in their destinations today. `stock` [state, day in state] is
+    updated in place; state s uses its first `widths[s]` days, the last holding every later one."""
+    n = stock.shape[0]
+    n_bands = band_split.shape[0]
+    person_days = np.zeros((n, months))
+    flows = np.zeros((n + 1, n, months))
+    stock_end = np.zeros((n, months))
+    moves = np.zeros((n, n))
+    by_band = np.zeros(n_bands)
+    arriving = np.zeros(n)
+    carried_in = np.zeros(n)  # yesterday's arrivals who left within their first day, by destination
+    for day in range(len(month_of_day)):
+        month = month_of_day[day]
+        moves[:, :] = 0.0
+        for s in range(n):
+            width = widths[s]
+            held = 0.0
+            gone = 0.0
+            for b in range(n_bands):
+                by_band[b] = 0.0
+            for d in range(width):
+                x = stock[s, d]
+                out = x * leave[s, d]
+                held += x
+                gone += out
+                by_band[band_of[s, d]] += out
+                stock[s, d] = x - out
+            for b in range(n_bands):
+                if by_band[b] != 0.0:
+                    for j in range(n):
+                        moves[s, j] += by_band[b] * band_split[b, j]
+            last = stock[s, width - 1] + stock[s, width - 2]  # the last day in the state holds all later ones
+            for d in range(width - 2, 0, -1):
+                stock[s, d] = stock[s, d - 1]
+            stock[s, width - 1] = last
+            stock[s, 0] = 0.0
+            person_days[s, month] += held - 0.5 * gone
+        for j in range(n):
+            total = carried_in[j] + inflow[j, month]
+            for s in range(n):
+                total += moves[s, j]
+            arriving[j] = total
+        for j in range(n):
+            carried_in[j] = 0.0
+        for s in range(n):
+            person_days[s, month] += arriving[s] * credit0[s]
+            left = arriving[s] * (1.0 - survive0[s])
+            for j in range(n):
+                carry = left * split0[s, j]
+                carried_in[j] += carry
+                moves[s, j] += carry
+        for k in range(len(clock_state)):
+            s = clock_state[k]
+            struck = stock[s, clock_day[k]]
+            stock[s, clock_day[k]] = struck * clock_stay[k]
+            for j in range(n):
+                stock[j, 0] += struck * clock_shares[k, j]
+                moves[s, j] += struck * clock_shares[k, j]
+        for s in range(n):
+            stock[s, 0] += arriving[s] * survive0[s]
+            flows[n, s, month] += inflow[s, month]
+            for j in range(n):
+                flows[s, j, month] += moves[s, j]
+        if day + 1 == len(month_of_day) or month_of_day[day + 1] != month:
+            for s in range(n):
+                total = carried_in[s]
+                for d in range(widths[s]):
+                    total += stock[s, d]
+                stock_end[s, month] = total
+    return person_days, flows, stock_end

@@ -280,6 +280,36 @@ def period_value(model: Model, person_days: np.ndarray, flows: np.ndarray, obs: 
     return float(moves[rows, model.codes.index(dest)].sum())
 
 
+def value_matrix(model: Model, obs: list[Observation]) -> np.ndarray:
+    """[observation, cell]: each observation's `period_value` as weights on the model's person-days
+    [state, month] and flows [origin, destination, month], flattened and joined (`model_values`), so
+    that a fit's many evaluations of the same observations are one product."""
+    n, months = model.n_states, model.calendar.months
+    person_days = np.zeros((len(obs), n, months))
+    flows = np.zeros((len(obs), n + 1, n, months))
+    for i, o in enumerate(obs):
+        rows = list(o.rows)
+        if o.measure == STOCK:
+            person_days[i][np.ix_(rows, range(months)[o.months])] = 1.0 / model.calendar.days[o.months].sum()
+            continue
+        if o.measure == INFLOW:
+            origins = [k for k in range(n + 1) if k not in o.rows]
+            dests = rows
+        elif o.measure == INFLOW_OUTSIDE:
+            origins, dests = list(range(model.n_benefit, n + 1)), rows
+        else:
+            dest = outflow_destination(o.measure)
+            assert dest is not None and dest in model.codes
+            origins, dests = rows, [model.codes.index(dest)]
+        flows[i][np.ix_(origins, dests, range(months)[o.months])] = 1.0
+    return np.concatenate([person_days.reshape(len(obs), -1), flows.reshape(len(obs), -1)], axis=1)
+
+
+def model_values(matrix: np.ndarray, person_days: np.ndarray, flows: np.ndarray) -> np.ndarray:
+    """The observations of `value_matrix` from a model's person-days and flows."""
+    return np.asarray(matrix @ np.concatenate([person_days.ravel(), flows.ravel()]))
+
+
 def can_compare(model: Model, measure: str) -> bool:
     """Whether the model gives a measure: a stock, an inflow, or an outflow to one of its states."""
     dest = outflow_destination(measure)

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 import sim
 from sim.cli.app import app
 from sim.contract.calibrate_spec import Calibrate
-from sim.contract.parameters import scenario_data
+from sim.contract.parameters import ValueSetter, scenario_data, with_values
 from sim.fitting.calibrate import calibrate, predict
-from sim.fitting.observations import observations
+from sim.fitting.observations import model_values, observations, period_value, value_matrix
 from sim.kernel.model import compile_model
 
 EXIT_RATE = 0.05
@@ -288,3 +288,37 @@ def test_a_fit_file_carries_no_absolute_path(tmp_path: Path) -> None:
     assert str(tmp_path.resolve()) not in text
     written = yaml.safe_load(text)
     assert written["scenario"] == "../scenarios/one.yaml" and written["observed"] == "obs.csv"
+
+
+def test_observations_as_one_product_are_the_period_values() -> None:
+    """`value_matrix` weights give each observation exactly what `period_value` reads, for stocks,
+    inflows (from anywhere, from outside) and outflows over single months, ranges and years."""
+    s = sim.load_scenario(Path(__file__).parents[2] / "scenarios" / "taarnby-2018.yaml")
+    model = compile_model(s)
+    states = list(model.codes[: model.n_benefit])
+    measures = ["full_year_persons", "inflow_count", "inflow_from_outside_count", "outflow_job_count"]
+    periods = ["2018", "2018-03", "2018-02..2018-07"]
+    frame = pd.DataFrame([{"period": p, "state": st, "measure": m, "value": 1.0, "source": ""}
+                          for p in periods for st in [*states[:3], "total"] for m in measures])
+    obs, skipped = observations(model, frame, tuple(measures))
+    assert skipped.empty and len(obs) == len(frame)
+    rng = np.random.default_rng(3)
+    person_days = rng.uniform(0, 100, (model.n_states, model.calendar.months))
+    flows = rng.uniform(0, 10, (model.n_states + 1, model.n_states, model.calendar.months))
+    direct = [period_value(model, person_days, flows, o) for o in obs]
+    np.testing.assert_allclose(model_values(value_matrix(model, obs), person_days, flows), direct, rtol=1e-12)
+
+
+def test_value_setter_sets_what_with_values_sets_and_shares_nothing_it_changes() -> None:
+    """Each result equals `with_values` of the same values, and no later call changes an earlier
+    result or the data it started from."""
+    data = scenario_data(sim.load_scenario(Path(__file__).parents[2] / "scenarios" / "taarnby-2018.yaml"))
+    paths = {"inflow_per_week.a_dagpenge": 31.5, "initial.sygedagpenge": 400.0,
+             "transitions.a_dagpenge.job.rate_per_week.0": 0.07}
+    setter = ValueSetter(data)
+    first = setter(paths)
+    assert first == with_values(data, paths)
+    second = setter({"inflow_per_week.a_dagpenge": 5.0})
+    assert second == with_values(data, {"inflow_per_week.a_dagpenge": 5.0})
+    assert first["inflow_per_week"]["a_dagpenge"]["rate"] == 31.5 and setter.base == scenario_data(
+        sim.load_scenario(Path(__file__).parents[2] / "scenarios" / "taarnby-2018.yaml"))

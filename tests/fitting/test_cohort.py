@@ -15,7 +15,7 @@ from helpers import scenario
 import sim
 from sim.contract.parameters import scenario_data
 from sim.contract.schema import Scenario
-from sim.fitting.cohort import expect
+from sim.fitting.cohort import Expectation, _grid, _initial, expect
 from sim.kernel.model import compile_model
 
 Z = 4.0
@@ -95,6 +95,67 @@ def test_twin_stationary_start_stays_flat() -> None:
     model = compile_model(s)
     monthly = expect(model).person_days[0] / model.calendar.days
     np.testing.assert_allclose(monthly, 1000, rtol=2e-3)
+
+
+def _array_recurrence(model: sim.Model) -> Expectation:
+    """The twin's recurrence written again a day at a time over whole arrays (numpy, every state
+    followed to the longest state's last clock): an independent statement of the same rules."""
+    grid, days = _grid(model)
+    n_states, months = model.n_states, model.calendar.months
+    stock = _initial(model, days)
+    month_of_day = np.repeat(np.arange(months), model.calendar.days.astype(int))
+    person_days = np.zeros((n_states, months))
+    flows = np.zeros((n_states + 1, n_states, months))
+    stock_end = np.zeros((n_states, months))
+    n_bands = len(grid.band_split)
+    first = grid.leave[:, 0]
+    rate0 = -np.log1p(-np.minimum(first, 1 - 1e-15))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survive0 = np.where(rate0 > 0, first / rate0, 1.0)
+        credit0 = np.where(rate0 > 0, (1.0 - survive0) / rate0, 0.5)
+    split0 = grid.band_split[grid.band_of[:, 0]]
+    carried = np.zeros((n_states, n_states))
+    for day, month in enumerate(month_of_day):
+        out = stock * grid.leave
+        by_band = np.bincount(grid.band_of.ravel(), weights=out.ravel(), minlength=n_bands)
+        moves = np.zeros((n_states, n_states))
+        for state in range(n_states):
+            mine = np.unique(grid.band_of[state])
+            moves[state] = by_band[mine] @ grid.band_split[mine]
+        survivors = stock - out
+        aged = np.zeros_like(stock)
+        aged[:, 1:] = survivors[:, :-1]
+        aged[:, -1] += survivors[:, -1]
+        inflow = model.inflow_per_day[:, month]
+        arriving = moves.sum(axis=0) + carried.sum(axis=0) + inflow
+        carried = (arriving * (1.0 - survive0))[:, None] * split0
+        person_days[:, month] += stock.sum(axis=1) - 0.5 * out.sum(axis=1) + arriving * credit0
+        moves += carried
+        for state, at, shares, stay in grid.clocks:
+            struck = aged[state, at]
+            aged[state, at] = struck * stay
+            aged[:, 0] += struck * shares
+            moves[state] += struck * shares
+        aged[:, 0] += arriving * survive0
+        flows[:n_states, :, month] += moves
+        flows[n_states, :, month] += inflow
+        stock = aged
+        if day + 1 == len(month_of_day) or month_of_day[day + 1] != month:
+            stock_end[:, month] = stock.sum(axis=1) + carried.sum(axis=0)
+    return Expectation(person_days, flows, stock_end)
+
+
+@pytest.mark.parametrize("path", ["scenarios/taarnby-2018.yaml", "scenarios/dragoer-backtest-2019.yaml",
+                                  None])
+def test_compiled_twin_is_the_array_recurrence(path: str | None) -> None:
+    """The compiled twin (each state followed only to its own last band edge or clock) gives what the
+    array recurrence gives, to rounding: every person-day, move and end-of-month stock."""
+    model = compile_model(sim.load_scenario(path) if path else _piecewise())
+    fast, reference = expect(model), _array_recurrence(model)
+    for name in ("person_days", "flows", "stock_end"):
+        got, want = getattr(fast, name), getattr(reference, name)
+        assert np.abs(want).max() > 10
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9 * np.abs(want).max(), err_msg=name)
 
 
 def test_shipped_scenario_round_trips_through_plain_data() -> None:
