@@ -200,7 +200,8 @@ class SupportFeature(Feature):
 
     def spell_arrays(self) -> SpellArrays:
         """The benefit spells: state, start, paid from, end, support at start, citizen ident (made
-        once, at the first call after the horizon: economics and the payment basis both read them)."""
+        again only when spells were kept since the last call: economics and the payment basis both
+        read them after the horizon)."""
         if self._arrays is None or self._arrays[0] != len(self.kept):
             kept = packed(self.kept).reshape(-1, 6)
             self._arrays = (len(self.kept), (kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3],

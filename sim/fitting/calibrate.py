@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import least_squares
 
 from sim.contract.calibrate_spec import Calibrate
@@ -134,7 +135,7 @@ class Predictor:
 
     def __init__(self, scenario_plain: dict[str, Any], obs: list[Observation]) -> None:
         self.with_values, self.obs = ValueSetter(scenario_plain), obs
-        self.matrix: np.ndarray | None = None
+        self.matrix: sparse.csr_array | None = None
 
     def __call__(self, values: dict[str, float]) -> np.ndarray:
         model = compile_model(Scenario.model_validate(self.with_values(values)))

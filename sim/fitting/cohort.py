@@ -141,12 +141,12 @@ def expect(model: Model) -> Expectation:
     for state, width in enumerate(widths.tolist()):  # past its last edge and clock a state's days are alike
         stock[state, width - 1] = stock[state, width - 1:].sum()
         stock[state, width:] = 0.0
-    person_days, flows, stock_end = _days(
+    days_out: tuple[np.ndarray, np.ndarray, np.ndarray] = _days(
         np.ascontiguousarray(stock), widths, grid.leave, grid.band_of.astype(np.int64), grid.band_split,
         clock_state, clock_day, clock_shares, clock_stay, month_of_day.astype(np.int64),
         np.ascontiguousarray(model.inflow_per_day[:, :months], dtype=float), survive0, credit0, split0,
         months)
-    return Expectation(person_days, flows, stock_end)
+    return Expectation(*days_out)
 
 
 def _width(schedule: ExitSchedule | None) -> int:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from sim.contract.catalogue import CATALOGUE, TOTAL
 from sim.contract.observed_terms import GROUP_PREFIX, KNOWN_STATES, MEASURES, is_measure, unknown_word
@@ -280,32 +281,44 @@ def period_value(model: Model, person_days: np.ndarray, flows: np.ndarray, obs: 
     return float(moves[rows, model.codes.index(dest)].sum())
 
 
-def value_matrix(model: Model, obs: list[Observation]) -> np.ndarray:
+def value_matrix(model: Model, obs: list[Observation]) -> sparse.csr_array:
     """[observation, cell]: each observation's `period_value` as weights on the model's person-days
     [state, month] and flows [origin, destination, month], flattened and joined (`model_values`), so
-    that a fit's many evaluations of the same observations are one product."""
+    that a fit's many evaluations of the same observations are one product (sparse: an observation
+    weighs a few states and months of many)."""
     n, months = model.n_states, model.calendar.months
-    person_days = np.zeros((len(obs), n, months))
-    flows = np.zeros((len(obs), n + 1, n, months))
+    flows_at = n * months  # the flows' cells come after the person-days'
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
     for i, o in enumerate(obs):
-        rows = list(o.rows)
+        month = np.arange(months)[o.months]
         if o.measure == STOCK:
-            person_days[i][np.ix_(rows, range(months)[o.months])] = 1.0 / model.calendar.days[o.months].sum()
-            continue
-        if o.measure == INFLOW:
-            origins = [k for k in range(n + 1) if k not in o.rows]
-            dests = rows
-        elif o.measure == INFLOW_OUTSIDE:
-            origins, dests = list(range(model.n_benefit, n + 1)), rows
+            cells = (np.array(o.rows)[:, None] * months + month).ravel()
+            weight = 1.0 / model.calendar.days[o.months].sum()
         else:
-            dest = outflow_destination(o.measure)
-            assert dest is not None and dest in model.codes
-            origins, dests = rows, [model.codes.index(dest)]
-        flows[i][np.ix_(origins, dests, range(months)[o.months])] = 1.0
-    return np.concatenate([person_days.reshape(len(obs), -1), flows.reshape(len(obs), -1)], axis=1)
+            if o.measure == INFLOW:
+                origins, dests = [k for k in range(n + 1) if k not in o.rows], list(o.rows)
+            elif o.measure == INFLOW_OUTSIDE:
+                origins, dests = list(range(model.n_benefit, n + 1)), list(o.rows)
+            else:
+                dest = outflow_destination(o.measure)
+                assert dest is not None and dest in model.codes
+                origins, dests = list(o.rows), [model.codes.index(dest)]
+            pairs = (np.array(origins)[:, None] * n + np.array(dests)).ravel()
+            cells = flows_at + (pairs[:, None] * months + month).ravel()
+            weight = 1.0
+        rows.append(np.full(len(cells), i))
+        cols.append(cells)
+        weights.append(np.full(len(cells), weight))
+    shape = (len(obs), flows_at + (n + 1) * n * months)
+    if not obs:
+        return sparse.csr_array(shape)
+    where = (np.concatenate(rows), np.concatenate(cols))
+    return sparse.csr_array((np.concatenate(weights), where), shape=shape)
 
 
-def model_values(matrix: np.ndarray, person_days: np.ndarray, flows: np.ndarray) -> np.ndarray:
+def model_values(matrix: sparse.csr_array, person_days: np.ndarray, flows: np.ndarray) -> np.ndarray:
     """The observations of `value_matrix` from a model's person-days and flows."""
     return np.asarray(matrix @ np.concatenate([person_days.ravel(), flows.ravel()]))
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.contract.calendar import Calendar
 
-Booked = array
+Booked = array  # array[float] ("d") or array[int] ("q"): one alias for both kinds
 """Numbers booked one at a time: packed doubles (`array("d")`) or 64-bit integers (`array("q")`), so
 each is stored as it comes rather than as an object of its own, and made an array by one copy."""
 
@@ -29,7 +29,8 @@ def packed(values: list[float] | list[int] | Booked, dtype: type = np.float64) -
     """Python numbers as an array: a `Booked` by one copy, a list element by element (quicker than
     `np.asarray` for a long list)."""
     if isinstance(values, array):
-        return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
+        kind = np.int64 if values.typecode == "q" else np.float64  # the buffer's own kind, then `dtype`
+        return np.frombuffer(values, dtype=kind).astype(dtype) if len(values) else np.zeros(0, dtype=dtype)
     return np.fromiter(values, dtype=dtype, count=len(values))
 
 

@@ -133,7 +133,9 @@ class Feature(Protocol):
         return (self,)
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
-        """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon)."""
+        """The citizen's stay in `state` over [start, end] ended (at a move or at the horizon). A spell
+        hook records; it never changes the citizen's hazards (`Run.set_effect`): the kernel may call
+        it while it is still drawing the citizen's moves ahead of the clock."""
         return None
 
     def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:

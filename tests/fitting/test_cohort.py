@@ -99,7 +99,8 @@ def test_twin_stationary_start_stays_flat() -> None:
 
 def _array_recurrence(model: sim.Model) -> Expectation:
     """The twin's recurrence written again a day at a time over whole arrays (numpy, every state
-    followed to the longest state's last clock): an independent statement of the same rules."""
+    followed over all the grid's days, to the last band edge or clock of any state): an independent
+    statement of the same rules."""
     grid, days = _grid(model)
     n_states, months = model.n_states, model.calendar.months
     stock = _initial(model, days)
