@@ -124,14 +124,7 @@ def expect(model: Model) -> Expectation:
     n_states, months = model.n_states, model.calendar.months
     stock = _initial(model, days)
     month_of_day = np.repeat(np.arange(months), model.calendar.days.astype(int))
-    # Arrivals come at uniform times within their first day: the share that survives it and
-    # their person-days that day (both → 1 and 1/2 as the hazard → 0), and where the others go.
-    first = grid.leave[:, 0]
-    rate0 = -np.log1p(-np.minimum(first, 1 - 1e-15))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        survive0 = np.where(rate0 > 0, first / rate0, 1.0)
-        credit0 = np.where(rate0 > 0, (1.0 - survive0) / rate0, 0.5)
-    split0 = grid.band_split[grid.band_of[:, 0]]
+    survive0, credit0, split0 = _first_day(grid)
     n_clocks = len(grid.clocks)
     clock_state = np.array([c[0] for c in grid.clocks], dtype=np.int64)
     clock_day = np.array([c[1] for c in grid.clocks], dtype=np.int64)
@@ -147,6 +140,17 @@ def expect(model: Model) -> Expectation:
         np.ascontiguousarray(model.inflow_per_day[:, :months], dtype=float), survive0, credit0, split0,
         months)
     return Expectation(*days_out)
+
+
+def _first_day(grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrivals come at uniform times within their first day: per state the share that survives it
+    and their person-days that day (both → 1 and 1/2 as the hazard → 0), and where the others go."""
+    first = grid.leave[:, 0]
+    rate0 = -np.log1p(-np.minimum(first, 1 - 1e-15))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survive0 = np.where(rate0 > 0, first / rate0, 1.0)
+        credit0 = np.where(rate0 > 0, (1.0 - survive0) / rate0, 0.5)
+    return survive0, credit0, grid.band_split[grid.band_of[:, 0]]
 
 
 def _width(schedule: ExitSchedule | None) -> int:

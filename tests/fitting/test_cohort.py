@@ -15,7 +15,7 @@ from helpers import scenario
 import sim
 from sim.contract.parameters import scenario_data
 from sim.contract.schema import Scenario
-from sim.fitting.cohort import Expectation, _grid, _initial, expect
+from sim.fitting.cohort import Expectation, _first_day, _grid, _initial, expect
 from sim.kernel.model import compile_model
 
 Z = 4.0
@@ -109,12 +109,7 @@ def _array_recurrence(model: sim.Model) -> Expectation:
     flows = np.zeros((n_states + 1, n_states, months))
     stock_end = np.zeros((n_states, months))
     n_bands = len(grid.band_split)
-    first = grid.leave[:, 0]
-    rate0 = -np.log1p(-np.minimum(first, 1 - 1e-15))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        survive0 = np.where(rate0 > 0, first / rate0, 1.0)
-        credit0 = np.where(rate0 > 0, (1.0 - survive0) / rate0, 0.5)
-    split0 = grid.band_split[grid.band_of[:, 0]]
+    survive0, credit0, split0 = _first_day(grid)  # the day loop is what is checked here
     carried = np.zeros((n_states, n_states))
     for day, month in enumerate(month_of_day):
         out = stock * grid.leave
