@@ -95,14 +95,16 @@ class WorldResult:
     seconds: float
 
 
-def world_data(index: int, seed: int, n_states: int | None = None, rate_bands: int | None = None
-               ) -> tuple[Any, History, pd.DataFrame, dict[str, Any]]:
+def world_data(index: int, seed: int, n_states: int | None = None, rate_bands: int | None = None,
+               pool_trends: bool = True) -> tuple[Any, History, pd.DataFrame, dict[str, Any]]:
     """World `index` of the study (`n_states`: so many states, else 3–5 at random): its truth, one
-    history, the observed figures and the scenario (`rate_bands`: see `free_parameters`)."""
+    history, the observed figures and the scenario (`rate_bands`, `pool_trends`: see
+    `synthetic.scenario`)."""
     world = random_world(index, seed, n_states)
     history = simulate(world)
     observed = observed_frame(history)
-    data = scenario_dict(world, observed, initial_stock(history), rate_bands=rate_bands)
+    data = scenario_dict(world, observed, initial_stock(history), rate_bands=rate_bands,
+                         pool_trends=pool_trends)
     return world, history, observed, data
 
 
@@ -151,10 +153,11 @@ def fixed_forecast(done: OriginBacktest) -> sim.Scenario:
 
 
 def run_world(index: int, seed: int, runs: int, out: Path | None, process_runs: int = 40,
-              n_states: int | None = None, rate_bands: int | None = None) -> WorldResult:
+              n_states: int | None = None, rate_bands: int | None = None,
+              pool_trends: bool = True) -> WorldResult:
     """One world's backtest, its fixed-parameter twin and the oracle, scored (files into `out`)."""
     began = time.perf_counter()
-    world, history, observed, data = world_data(index, seed, n_states, rate_bands)
+    world, history, observed, data = world_data(index, seed, n_states, rate_bands, pool_trends)
     data["calibrate"]["process_runs"] = process_runs
     scenario = sim.scenario_from_dict(data, f"<synthetic world {index}>")
     cut = origin(world)
@@ -191,9 +194,18 @@ def run_world(index: int, seed: int, runs: int, out: Path | None, process_runs: 
                          time.perf_counter() - began)
     if out is not None:
         facts = {"world": index, "seed": seed, "runs": runs, "process_runs": process_runs,
+                 "pool_trends": pool_trends,
                  "states": list(world.codes), "dispersion": result.dispersion, "seconds": result.seconds}
         (out / f"world-{index:02d}" / "world.json").write_text(json.dumps(facts, indent=1), encoding="utf-8")
     return result
+
+
+def _same_design(folder: Path, pool_trends: bool) -> bool:
+    """Whether `folder` holds a finished world fitted with the trends pooled as asked (a world
+    from before pooling was written has no `pool_trends` and did not pool)."""
+    facts = folder / "world.json"
+    return facts.is_file() and bool(
+        json.loads(facts.read_text(encoding="utf-8")).get("pool_trends")) == pool_trends
 
 
 def load_world(folder: Path) -> WorldResult:
@@ -387,15 +399,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--process-runs", type=int, default=40, help="the fit's pilot replications")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "synthetic-study")
     parser.add_argument("--record", type=Path, default=None, help="Markdown file to put the table in")
+    parser.add_argument("--no-pool", action="store_true",
+                        help="give each trend its own prior (0 ± 0.15) instead of pooling the trends")
     parser.add_argument("--resume", action="store_true",
                         help="take the worlds already in --out (those with a world.json) from there")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     done = {k: load_world(args.out / f"world-{k:02d}") for k in range(args.worlds)
-            if args.resume and (args.out / f"world-{k:02d}" / "world.json").is_file()}
+            if args.resume and _same_design(args.out / f"world-{k:02d}", not args.no_pool)}
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures = {k: pool.submit(run_world, k, args.seed, args.runs, args.out, args.process_runs)
+        futures = {k: pool.submit(run_world, k, args.seed, args.runs, args.out, args.process_runs,
+                                  pool_trends=not args.no_pool)
                    for k in range(args.worlds) if k not in done}
         results = []
         for k in range(args.worlds):
@@ -415,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"--{k.replace('_', '-')} {v}" for k, v in (("worlds", args.worlds), ("runs", args.runs),
                                                       ("seed", args.seed), ("workers", args.workers),
                                                       ("process_runs", args.process_runs))))
+        if args.no_pool:
+            command += " --no-pool"
         if done:
             command += f" --resume  # {len(done)} of the worlds from an earlier run in {args.out}"
         record(args.record, body, command, args.seed, args.runs, results, seconds)

@@ -5,7 +5,8 @@ weeks and shares, seasonal profiles, the stock on the first day and its elapsed 
 leaves `calibrate:` to find the rest. The free parameters are each state's inflow rate and trend
 and the main exit route's rate in its first two bands (all its bands in a three-state world,
 to keep 15–20 free), each with a rough prior: the truth times a random factor in [0.6, 1.6] as
-the prior mean and half that mean as the prior sd (a trend: 0 ± 0.15 a year). The scenario
+the prior mean and half that mean as the prior sd (a trend: 0 ± 0.15 a year, or the trends pooled:
+one prior sd for all, learnt by the fit, with 0.15 as its scale). The scenario
 starts from the prior means; the routes and values not fitted are the truth. Plain dicts: no
 import of `sim`.
 """
@@ -26,6 +27,8 @@ PRIOR_FACTOR = (0.6, 1.6)
 PRIOR_SPREAD = 0.5
 """A rate's prior sd as a share of its prior mean."""
 TREND_PRIOR = (0.0, 0.15)
+"""A trend's prior (own) or its pool's spread scale (pooled), a year."""
+TREND = ".trend_per_year"
 TREND_BOUNDS = (-0.5, 0.6)
 MIN_FREE = 15
 RELATIVE_ERROR = 0.005
@@ -58,7 +61,7 @@ def free_parameters(world: World, rate_bands: int | None = None) -> list[Free]:
     bands = (2 if len(world.states) > 3 else 3) if rate_bands is None else rate_bands
     for s in world.states:
         rate(f"inflow_per_week.{s.code}.rate", s.inflow)
-        out.append(Free(f"inflow_per_week.{s.code}.trend_per_year", s.trend, TREND_PRIOR[0], TREND_PRIOR[1],
+        out.append(Free(f"inflow_per_week.{s.code}{TREND}", s.trend, TREND_PRIOR[0], TREND_PRIOR[1],
                         TREND_BOUNDS))
         for b in range(min(bands, len(s.edges))):
             rate(f"transitions.{s.code}.0.rate_per_week.{b}", s.routes[0].rates[b])
@@ -99,10 +102,11 @@ def target_rows(world: World, observed: pd.DataFrame) -> list[dict[str, Any]]:
 
 def scenario_dict(world: World, observed: pd.DataFrame, initial: dict[str, np.ndarray],
                   observed_file: str = "observed.csv", process_runs: int = 40,
-                  rate_bands: int | None = None) -> dict[str, Any]:
+                  rate_bands: int | None = None, pool_trends: bool = True) -> dict[str, Any]:
     """The world's scenario (a plain dict for `sim.scenario_from_dict` or a YAML file), with its
     `calibrate:` block (`free_parameters`) and targets; `initial` holds each state's elapsed days
-    on the first day."""
+    on the first day. `pool_trends`: the states' trends share one prior whose spread the fit
+    learns (`pool: trends`, its scale the trends' 0.15), else each has its own 0 ± 0.15."""
     free = free_parameters(world, rate_bands)
     start = {f.path: f.prior for f in free}
     months = labels(world)
@@ -128,6 +132,7 @@ def scenario_dict(world: World, observed: pd.DataFrame, initial: dict[str, np.nd
             "relative_error": RELATIVE_ERROR,
             "process_runs": process_runs,
             "parameters": [{"path": f.path, "bounds": list(f.bounds), "prior": f.prior, "spread": f.spread}
+                           | ({"pool": "trends"} if pool_trends and f.path.endswith(TREND) else {})
                            for f in free],
         },
     }

@@ -141,6 +141,7 @@ class ReplicationStore:
         self.shapes = shapes
         self._maps: list[mmap.mmap] = []
         self._puts = 0
+        self._dirty = False
         self.arrays = {
             name: Table(self._array(name, table_shape(int(np.prod(shape)), runs), resume), runs)
             for name, shape in shapes.items()}
@@ -170,12 +171,14 @@ class ReplicationStore:
     def release(self) -> None:
         """Write the arrays' changed pages to the file and let go of the pages in memory, so that
         the memory a batch holds does not grow with its replications (the data stays on disk and
-        in the system's cache)."""
+        in the system's cache). Pages only read since the last call need no writing."""
         for mapped in self._maps:
-            mapped.flush()
+            if self._dirty:
+                mapped.flush()
             if hasattr(mmap, "MADV_DONTNEED"):
                 mapped.madvise(mmap.MADV_DONTNEED)
         self._puts = 0
+        self._dirty = False
 
     def _load_done(self) -> None:
         with np.load(self.folder / DONE) as saved:
@@ -197,6 +200,7 @@ class ReplicationStore:
         for name, values in metrics.tables.items():
             self.arrays[name].tiles[tile, :, at] = values.ravel()
         self.arrays["targets"].tiles[tile, :, at] = target_values
+        self._dirty = True
         flows = metrics.flows.astype(np.int64)
         self.flow_sum += flows
         self.flow_sumsq += flows * flows

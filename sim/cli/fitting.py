@@ -185,9 +185,12 @@ def _print_fit(fit: Fit) -> None:
     table = Table(title="Fitted parameters", title_justify="left")
     for column in ("parameter", "start", "prior", "fitted", "se"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
+    pooled = {path: name for name, pool in fit.pools.items() for path in pool["members"]}
     for name, value in fit.values.items():
         mean, spread = fit.priors[name]
         prior = f"{mean:.4g} ± {spread:.2g}" if spread is not None else "none"
+        if name in pooled:
+            prior = f"{mean:.4g} ± τ ({pooled[name]})"
         flag = " (at a bound)" if name in fit.at_bound else ""
         se = f"{fit.standard_errors[name]:.2g}" if name in fit.standard_errors else "unidentified"
         table.add_row(name, f"{fit.start[name]:.4g}", prior, f"{value:.4g}{flag}", se)
@@ -202,6 +205,10 @@ def _print_fit(fit: Fit) -> None:
     console.print(residuals)
     for line in fit_quality_lines(fit):
         say(line)
+    for name, pool in fit.pools.items():
+        say(f"Pool {name}: {len(pool['members'])} parameters share a prior sd τ learnt from them: "
+            f"mean {pool['spread_mean']:.3g}, 90 % between {pool['spread_q05']:.3g} and "
+            f"{pool['spread_q95']:.3g} (its prior: half-normal of scale {pool['spread_scale']:.3g}).")
     if not fit.success:
         say(f"warning: the optimiser did not converge: {fit.message}")
     if len(fit.skipped):

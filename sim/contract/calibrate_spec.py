@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.contract.fields import Num, Whole
 
+MAX_POOLS = 3
+"""Pools a fit may have: their spreads are integrated on a product grid."""
+
 
 class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -24,6 +27,10 @@ class FreeParameter(_Block):
     """Prior mean; defaults to the value the scenario gives."""
     spread: Num | None = Field(default=None, gt=0, allow_inf_nan=False)
     """Prior standard deviation; without it the parameter has no prior penalty."""
+    pool: str | None = Field(default=None, min_length=1)
+    """Parameters with the same pool share one normal prior sd τ around their prior means, which
+    the fit learns from them (partial pooling, `sim.fitting.pooling`); `spread` is then the
+    scale of τ's half-normal prior. For parameters alike, such as every state's inflow trend."""
 
     @model_validator(mode="after")
     def _ordered(self) -> FreeParameter:
@@ -32,6 +39,9 @@ class FreeParameter(_Block):
             raise ValueError(f"bounds [{low:g}, {high:g}] must be [low, high] with low < high")
         if self.prior is not None and not low <= self.prior <= high:
             raise ValueError(f"prior {self.prior:g} lies outside the bounds [{low:g}, {high:g}]")
+        if self.pool is not None and self.spread is None:
+            raise ValueError(f"pool {self.pool!r} needs a spread: the scale of the pool's prior sd "
+                             "(e.g. spread: 0.15 for trends a year)")
         return self
 
 
@@ -54,6 +64,21 @@ class Calibrate(_Block):
     process_runs: Whole = Field(default=40, ge=0, le=10_000)
     """Engine replications at the first fit that measure the figures' process noise, which the
     error model adds to the measurement error (0: measurement error alone; else at least 2)."""
+
+    @model_validator(mode="after")
+    def _pools(self) -> Calibrate:
+        members: dict[str, list[str]] = {}
+        for p in self.parameters:
+            if p.pool is not None:
+                members.setdefault(p.pool, []).append(p.path)
+        alone = sorted(name for name, paths in members.items() if len(paths) < 2)
+        if alone:
+            raise ValueError(f"pool {', '.join(map(repr, alone))} has one parameter; a pool learns its "
+                             "spread from at least two (or give the parameter its own prior)")
+        if len(members) > MAX_POOLS:
+            raise ValueError(f"{len(members)} pools; at most {MAX_POOLS} (their spreads are integrated "
+                             "on a grid): merge pools of parameters alike")
+        return self
 
     @field_validator("process_runs")
     @classmethod

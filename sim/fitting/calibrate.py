@@ -6,7 +6,9 @@ error model (`sim.fitting.error_model`): each figure's measurement sd plus its p
 from a pilot batch of the engine at the first fit, then a second fit with both; the
 covariance is the sandwich that carries the process noise's correlation between months and
 states, scaled by the dispersion the residuals leave (quasi-likelihood). Unidentified
-parameters are named and get no standard error.
+parameters are named and get no standard error. Parameters in a pool share a prior whose
+spread is learnt from them (`sim.fitting.pooling`): the values and covariance are then that
+posterior's about the least-squares fit, and the residuals are at its values.
 """
 
 from __future__ import annotations
@@ -28,16 +30,22 @@ from sim.fitting.error_model import (
     FitErrors,
     ProcessNoise,
     central_jacobian,
+    effective_likelihood,
     finite,
     fit_errors,
     process_noise,
     unidentified,
 )
 from sim.fitting.observations import STOCK, Observation, model_values, observations, value_matrix
+from sim.fitting.pooling import Pool, pooled_posterior
 from sim.kernel.model import compile_model
 
 PROCESS_SEED = 1
 """The pilot's seed when the scenario gives none."""
+
+
+Pooling = tuple[np.ndarray, np.ndarray, dict[str, dict[str, Any]]]
+"""A pooled fit: the parameters' shift from least squares, their covariance, each pool's record."""
 
 
 class CalibrationError(ValueError):
@@ -81,6 +89,9 @@ class Fit:
     """Each fitted inflow (`inflow_per_week.<state>`) and the date (ISO) its rate holds on: the
     fitted scenario's `trend_from`, else its start. A scenario applying the fit sets `trend_from`
     to it, so rate and trend mean the same whatever its own start."""
+    pools: dict[str, dict[str, Any]]
+    """Each pool's members, their least-squares values and the posterior of its shared prior sd
+    (`sim.fitting.pooling`); `values` and `covariance` are then the pooled posterior's."""
 
     def about(self) -> dict[str, Any]:
         """What a parameter file records beside the values: priors, start, quality, skipped rows."""
@@ -100,6 +111,7 @@ class Fit:
         return {
             "unidentified": self.unidentified,
             "anchors": self.anchors,
+            **({"pools": self.pools} if self.pools else {}),
             "priors": {n: {"mean": m, "spread": s} for n, (m, s) in self.priors.items()},
             "start": self.start,
             "quality": quality,
@@ -234,8 +246,17 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
     jac = central_jacobian(residual_fn(sd), x, lows, highs, x_scale)
     blind = unidentified(jac, x_scale, names)
     fitted = twin(values)
-    errors = _errors(jac, len(obs), value, fitted, sd, measured, noise,
-                     np.array([n not in blind for n in names]))
+    identified = np.array([n not in blind for n in names])
+    errors = _errors(jac, len(obs), value, fitted, sd, measured, noise, identified)
+    covariance = errors.covariance
+    pools: dict[str, dict[str, Any]] = {}
+    pooled = _pool(spec, x, prior_mean, jac[: len(obs)], (fitted - value) / sd, measured, noise, sd,
+                   identified, errors.scale)
+    if pooled is not None:
+        shift, covariance, pools = pooled
+        x = np.clip(x + shift, lows, highs)
+        values = dict(zip(names, (float(v) for v in x), strict=True))
+        fitted = twin(values)
     before = twin(start)
     z = (value - fitted) / sd
     table = pd.DataFrame({
@@ -245,7 +266,6 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
         "sd_process": np.sqrt(noise.variance) if noise is not None else np.zeros(len(obs)),
         "before": before, "fitted": fitted, "residual": value - fitted, "z": z,
     })
-    covariance = errors.covariance
     return Fit(
         values=values,
         standard_errors={n: float(math.sqrt(max(covariance[i, i], 0.0)))
@@ -258,8 +278,45 @@ def calibrate(scenario: Scenario, spec: Calibrate, observed: pd.DataFrame,
         evaluations=evaluations, relative_error=relative_error, errors=errors,
         chi2_measurement=float(np.sum(((value - fitted) / first_sd) ** 2)),
         process_runs=runs, process_seed=process_seed, unidentified=blind,
-        anchors=inflow_anchors(scenario, names),
+        anchors=inflow_anchors(scenario, names), pools=pools,
     )
+
+
+def _pool(spec: Calibrate, x: np.ndarray, prior_mean: np.ndarray, jac_data: np.ndarray,
+          residual: np.ndarray, measured: np.ndarray, noise: ProcessNoise | None, sd: np.ndarray,
+          identified: np.ndarray, scale: float) -> Pooling | None:
+    """The pools' posterior (`sim.fitting.pooling`) about the least-squares fit `x`: the shift of
+    every parameter, their covariance, and what the fit file records of each pool (None: no pool
+    with an identified member)."""
+    if all(p.pool is None for p in spec.parameters):
+        return None
+    idx = np.flatnonzero(identified)
+    local = {int(i): j for j, i in enumerate(idx)}
+    lam, eta = effective_likelihood(jac_data, residual, (measured / sd) ** 2 if noise is not None
+                                    else np.ones(len(residual)), noise.deviations / sd if noise is not None
+                                    else None, identified, scale)
+    precision = np.array([0.0 if p.spread is None else 1.0 / p.spread**2 for p in spec.parameters])[idx]
+    centres = (prior_mean - x)[idx]
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(spec.parameters):
+        if p.pool is not None and i in local:
+            groups.setdefault(p.pool, []).append(i)
+    pools = [Pool(name, np.array([local[i] for i in members]), centres[[local[i] for i in members]],
+                  float(max(spec.parameters[i].spread or 0.0 for i in members)))
+             for name, members in groups.items() if members]
+    if not pools:
+        return None
+    k = len(spec.parameters)
+    shift, covariance = np.zeros(k), np.zeros((k, k))
+    post = pooled_posterior(lam, eta, precision, centres, pools)
+    shift[idx] = post.shift
+    covariance[np.ix_(idx, idx)] = post.covariance
+    about = {s.name: {"members": [spec.parameters[i].path for i in groups[s.name]],
+                      "least_squares": {spec.parameters[i].path: float(x[i]) for i in groups[s.name]},
+                      "spread_scale": s.scale, "spread_mean": _rounded(s.mean), "spread_sd": _rounded(s.sd),
+                      "spread_q05": _rounded(s.q05), "spread_q50": _rounded(s.q50),
+                      "spread_q95": _rounded(s.q95)} for s in post.spreads}
+    return shift, covariance, about
 
 
 def _errors(jac: np.ndarray, n: int, value: np.ndarray, fitted: np.ndarray, sd: np.ndarray,

@@ -154,11 +154,7 @@ def fit_errors(jac_data: np.ndarray, jac_prior: np.ndarray, z: np.ndarray, measu
     j = jac_data[:, idx]
     p = jac_prior[:, idx].T @ jac_prior[:, idx]
     a_inv = np.linalg.pinv(j.T @ j + p)
-    meat = j.T @ (measured[:, None] * j) + p
-    if noise is not None:
-        g = noise @ j
-        meat += g.T @ g / (len(noise) - 1)
-    cov_i = a_inv @ meat @ a_inv
+    cov_i = a_inv @ (data_meat(j, measured, noise) + p) @ a_inv
     # The residuals' covariance under the error model, for E₀ and ν.
     m = np.eye(n) - j @ a_inv @ j.T
     c = np.diag(measured)
@@ -176,6 +172,33 @@ def fit_errors(jac_data: np.ndarray, jac_prior: np.ndarray, z: np.ndarray, measu
     cov = np.zeros((k, k))
     cov[np.ix_(idx, idx)] = cov_i * scale
     return FitErrors(cov, chi2, expected, effective, dispersion, p_value)
+
+
+def data_meat(j: np.ndarray, measured: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
+    """JᵀCJ: the figures' covariance C (standard units) seen through the Jacobian `j` of the
+    identified parameters, C = diag(`measured`) plus the pilot's sample covariance."""
+    meat = j.T @ (measured[:, None] * j)
+    if noise is not None:
+        g = noise @ j
+        meat += g.T @ g / (len(noise) - 1)
+    return np.asarray(meat)
+
+
+def effective_likelihood(jac_data: np.ndarray, residual: np.ndarray, measured: np.ndarray,
+                         noise: np.ndarray | None, identified: np.ndarray,
+                         scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The data's Gaussian log-likelihood −½ δᵀΛδ + ηᵀδ in δ = θ − θ̂ (identified parameters).
+
+    Its curvature is the one the sandwich implies: Λ = H G⁺ H / scale (H = JᵀJ, G = JᵀCJ),
+    what the figures know once their correlation and the dispersion are counted, so a
+    normal prior added to it gives the sandwich's covariance back when C = I; its centre is
+    where the data alone would put the parameters (η = −H G⁺ Jᵀr / scale, r the standardised
+    residuals (f − y) / s at θ̂). Used by `sim.fitting.pooling`."""
+    j = jac_data[:, np.flatnonzero(identified)]
+    h = j.T @ j
+    w = h @ np.linalg.pinv(data_meat(j, measured, noise)) / scale
+    lam = w @ h
+    return (lam + lam.T) / 2, -w @ (j.T @ residual)
 
 
 def central_jacobian(fun: Any, x: np.ndarray, lows: np.ndarray, highs: np.ndarray, scale: np.ndarray,

@@ -119,7 +119,7 @@ BAD: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {
         [("calibrate.parameters[0].bounds", "required key is missing; give bounds: [low, high], the range "
                                             "the fit may move the parameter in"),
          ("calibrate.parameters[0].bound",
-          "unknown key 'bound'; did you mean 'bounds'? Allowed: path, bounds, prior, spread")]),
+          "unknown key 'bound'; did you mean 'bounds'? Allowed: path, bounds, prior, spread, pool")]),
     "negative sd of a drawn parameter": (
         {"uncertainty": {"parameters": [{"path": "transitions.a_dagpenge.0.rate_per_week", "sd": -1}]}},
         [("uncertainty.parameters[0].sd", "-1 is not allowed; sd must be > 0")]),
