@@ -292,18 +292,16 @@ def _pool(spec: Calibrate, x: np.ndarray, prior_mean: np.ndarray, jac_data: np.n
         return None
     idx = np.flatnonzero(identified)
     local = {int(i): j for j, i in enumerate(idx)}
-    lam, eta = effective_likelihood(jac_data, residual, (measured / sd) ** 2 if noise is not None
-                                    else np.ones(len(residual)), noise.deviations / sd if noise is not None
-                                    else None, identified, scale)
+    lam, eta = effective_likelihood(jac_data, residual, *_standard(measured, noise, sd), identified, scale)
     precision = np.array([0.0 if p.spread is None else 1.0 / p.spread**2 for p in spec.parameters])[idx]
     centres = (prior_mean - x)[idx]
     groups: dict[str, list[int]] = {}
     for i, p in enumerate(spec.parameters):
         if p.pool is not None and i in local:
             groups.setdefault(p.pool, []).append(i)
-    pools = [Pool(name, np.array([local[i] for i in members]), centres[[local[i] for i in members]],
+    pools = [Pool(name, np.array([local[i] for i in members]),
                   float(max(spec.parameters[i].spread or 0.0 for i in members)))
-             for name, members in groups.items() if members]
+             for name, members in groups.items()]
     if not pools:
         return None
     k = len(spec.parameters)
@@ -322,6 +320,13 @@ def _pool(spec: Calibrate, x: np.ndarray, prior_mean: np.ndarray, jac_data: np.n
 def _errors(jac: np.ndarray, n: int, value: np.ndarray, fitted: np.ndarray, sd: np.ndarray,
             measured: np.ndarray, noise: ProcessNoise | None, identified: np.ndarray) -> FitErrors:
     """The error model's covariance and dispersion at the fit (`sim.fitting.error_model`)."""
-    return fit_errors(jac[:n], jac[n:], (fitted - value) / sd,
-                      (measured / sd) ** 2 if noise is not None else np.ones(n),
-                      noise.deviations / sd if noise is not None else None, identified)
+    return fit_errors(jac[:n], jac[n:], (fitted - value) / sd, *_standard(measured, noise, sd), identified)
+
+
+def _standard(measured: np.ndarray, noise: ProcessNoise | None, sd: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The figures' measurement variance and the pilot's deviations in units of the error model's
+    sd (1 and None without a pilot, when the sd is the measurement's own)."""
+    if noise is None:
+        return np.ones(len(sd)), None
+    return (measured / sd) ** 2, noise.deviations / sd

@@ -37,11 +37,10 @@ CHUNK = 1024
 
 @dataclass(frozen=True)
 class Pool:
-    """A pool: its members' indices, their prior means less the fit (c), and τ's prior scale."""
+    """A pool: its members' indices and τ's prior scale."""
 
     name: str
     members: np.ndarray
-    centres: np.ndarray
     scale: float
 
 
@@ -92,8 +91,9 @@ def pooled_posterior(lam: np.ndarray, eta: np.ndarray, precision: np.ndarray, ce
         log_w += -0.5 * (tau / pool.scale) ** 2 + np.log(tau) - len(pool.members) * np.log(tau)
         inv = 1.0 / tau**2
         t_diag[:, pool.members] += inv[:, None]
-        h[:, pool.members] += inv[:, None] * pool.centres[None, :]
-        log_w += -0.5 * inv * float(pool.centres @ pool.centres)
+        c = centres[pool.members]
+        h[:, pool.members] += inv[:, None] * c[None, :]
+        log_w += -0.5 * inv * float(c @ c)
     means = np.empty((len(taus), k))
     covs = np.empty((len(taus), k, k))
     for lo in range(0, len(taus), CHUNK):
@@ -111,14 +111,14 @@ def pooled_posterior(lam: np.ndarray, eta: np.ndarray, precision: np.ndarray, ce
     shift = w @ means
     spread_of_means = np.einsum("p,pi,pj->ij", w, means - shift, means - shift)
     covariance = np.einsum("p,pij->ij", w, covs) + spread_of_means
-    spreads = tuple(_spread(pool, taus[:, j], w) for j, pool in enumerate(pools))
+    grid = w.reshape([len(a) for a in axes])  # itertools.product's order: the last axis fastest
+    spreads = tuple(_spread(pool, axes[j], grid.sum(axis=tuple(i for i in range(len(axes)) if i != j)))
+                    for j, pool in enumerate(pools))
     return Pooled(shift, (covariance + covariance.T) / 2, spreads)
 
 
-def _spread(pool: Pool, tau: np.ndarray, w: np.ndarray) -> Spread:
-    """τ's posterior mean, sd and quantiles from the grid's weights."""
-    values = np.unique(tau)
-    marginal = np.array([w[tau == v].sum() for v in values])
+def _spread(pool: Pool, values: np.ndarray, marginal: np.ndarray) -> Spread:
+    """τ's posterior mean, sd and quantiles from its grid `values` and their weights."""
     cdf = np.cumsum(marginal)
     mean = float(marginal @ values)
 

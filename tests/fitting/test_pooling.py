@@ -57,11 +57,26 @@ def test_grid_posterior_matches_quadrature() -> None:
     data = np.array([0.12, -0.2, 0.25, 0.04])  # likelihood means about the fit
     eta = lam * data
     centres = np.array([0.01, -0.02, 0.0, 0.03])
-    post = pooled_posterior(np.diag(lam), eta, np.zeros(4), centres, [Pool("t", np.arange(4), centres, 0.15)])
+    post = pooled_posterior(np.diag(lam), eta, np.zeros(4), centres, [Pool("t", np.arange(4), 0.15)])
     mean, var = _quad_posterior(lam, eta, centres, 0.15)
     np.testing.assert_allclose(post.shift, mean, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(np.diag(post.covariance), var, rtol=1e-4)
     assert 0 < post.spreads[0].q05 < post.spreads[0].q50 < post.spreads[0].q95
+
+
+def test_independent_pools_give_each_its_own_answer() -> None:
+    """Two pools the likelihood does not couple factorise: each pool's τ and members come out as
+    they do alone (up to the coarser two-pool grid), which pins the grid's axis order too."""
+    lam = 1 / np.array([0.05, 0.08, 0.3, 0.4]) ** 2
+    eta = lam * np.array([0.12, -0.2, 2.0, -1.5])
+    centres = np.zeros(4)
+    both = pooled_posterior(np.diag(lam), eta, np.zeros(4), centres,
+                            [Pool("small", np.arange(2), 0.15), Pool("large", np.arange(2, 4), 3.0)])
+    for j, members, scale in ((0, np.arange(2), 0.15), (1, np.arange(2, 4), 3.0)):
+        alone = pooled_posterior(np.diag(lam[members]), eta[members], np.zeros(2), np.zeros(2),
+                                 [Pool("one", np.arange(2), scale)])
+        np.testing.assert_allclose(both.shift[members], alone.shift, rtol=2e-3)
+        assert both.spreads[j].mean == pytest.approx(alone.spreads[0].mean, rel=2e-3)
 
 
 def test_a_member_with_its_own_prior_keeps_it_out_of_the_pool() -> None:
@@ -70,7 +85,7 @@ def test_a_member_with_its_own_prior_keeps_it_out_of_the_pool() -> None:
     eta = lam @ np.array([0.1, -0.1, 0.3])
     precision = np.array([0.0, 0.0, 1 / 0.2**2])
     centres = np.array([0.0, 0.0, 0.1])
-    post = pooled_posterior(lam, eta, precision, centres, [Pool("t", np.arange(2), centres[:2], 0.15)])
+    post = pooled_posterior(lam, eta, precision, centres, [Pool("t", np.arange(2), 0.15)])
     k = lam[2, 2] + precision[2]
     assert post.shift[2] == pytest.approx((eta[2] + precision[2] * centres[2]) / k, rel=1e-10)
     assert post.covariance[2, 2] == pytest.approx(1 / k, rel=1e-10)
@@ -81,7 +96,7 @@ def test_effective_likelihood_is_the_sandwich_when_figures_are_independent() -> 
     """C = I: Λ = JᵀJ, η = −Jᵀr, and Λ plus the priors' precision inverts to fit_errors' covariance."""
     rng = np.random.default_rng(5)
     j, r = rng.normal(size=(30, 4)), rng.normal(size=30)
-    prior = np.diag([0.0, 2.0, 0.0, 1.0])[[1, 3]] * np.array([[1.0], [1.0]])
+    prior = np.diag([0.0, 2.0, 0.0, 1.0])[[1, 3]]  # prior rows on the second and fourth parameter
     identified = np.ones(4, dtype=bool)
     lam, eta = effective_likelihood(j, r, np.ones(30), None, identified, 1.0)
     np.testing.assert_allclose(lam, j.T @ j, rtol=1e-10)
@@ -104,7 +119,7 @@ def test_pooled_posterior_is_calibrated_under_the_model_it_assumes() -> None:
         seen = theta + rng.normal(0, se)
         # About the fit at `seen` (the data's own best) the likelihood's η is 0; the prior mean 0 is at −seen.
         post = pooled_posterior(np.diag(1 / se**2), np.zeros(members), np.zeros(members), -seen,
-                                [Pool("t", np.arange(members), -seen, scale)])
+                                [Pool("t", np.arange(members), scale)])
         mu = seen + post.shift
         gaps.append(np.sum((theta - mu) ** 2) - np.trace(post.covariance))
         naive.append(np.sum((theta - seen) ** 2) - np.sum((theta - mu) ** 2))
