@@ -7,7 +7,9 @@ start, paid from, end, support at start, citizen ident), which economics turns i
 by staircase step (the ident tells it a citizen on a state's old rules), and answers
 `support_days` for features that need a citizen's seniority (`seniors` for many at once, as the
 caseworkers ask at each month's end). The rules come from the scenario's economics block, or its
-defaults when there is none.
+defaults when there is none. When no feature reads the counts during the run, the kernel gives
+every spell at once after the horizon (`late_spells`), and one compiled pass counts them, citizen
+by citizen, to the same numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+import numba
 import numpy as np
 
 from sim.contract.catalogue import EXITS
@@ -29,6 +32,8 @@ from sim.kernel.streams import PRIOR_SUPPORT, state_key
 KEY = "support"
 SpellArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """The benefit spells as arrays: state, start, paid from, end, support at start, citizen ident."""
+EXIT_KINDS = {"none": 0, "self": 1, "counted": 2}
+"""`SupportRules.exits` as the compiled count reads them."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,9 @@ class SupportFeature(Feature):
         self.run = run
         self.states = frozenset()
         self.spells = True
+        self.late_spells = True
+        """Until a feature reads the counts during the run (`read_during_run`), the kernel gives
+        the spells all at once after the horizon (`spells_closed`)."""
         self.slot = slot
         self.n_benefit = plan.n_benefit
         self.entries: list[tuple[int, float]] = []
@@ -147,13 +155,25 @@ class SupportFeature(Feature):
             return rng.choice(seen, size=n).tolist()
         return None
 
+    def read_during_run(self) -> None:
+        """A feature that reads the counts during the run (`support_days`, `seniors`) says so when it
+        opens: the spells are then counted one by one as they close (`spell_closed`)."""
+        self.late_spells = False
+
+    def _live(self) -> None:
+        if self.late_spells:
+            raise RuntimeError("the support counts were read during the run by a feature that did not "
+                               "say so when it opened (`SupportFeature.read_during_run`)")
+
     def support_days(self, c: Citizen, now: float) -> float:
         """The citizen's days on public support by `now`: its count plus the open spell."""
+        self._live()
         i = c.ident
         return (self.days[i] if i < len(self.days) else 0.0) + (now - c.entered)
 
     def seniors(self, citizens: Iterable[Citizen], now: float, days: float) -> list[Citizen]:
         """The citizens with at least `days` on public support by `now` (as `support_days` counts)."""
+        self._live()
         count, n = self.days, len(self.days)
         return [c for c in citizens if (count[c.ident] if c.ident < n else 0.0) + (now - c.entered) >= days]
 
@@ -198,6 +218,27 @@ class SupportFeature(Feature):
             self.days[i] = 0.0
             del self.away[i]
 
+    def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """`spell_closed` for every spell at once, in the order it would have seen them: each
+        citizen's spells in turn by one compiled pass (`_count`), the same steps in the same order."""
+        n = max(len(self.days), int(who.max()) + 1 if len(who) else 0)
+        days = np.zeros(n)
+        days[:len(self.days)] = self.days
+        order = np.argsort(who, kind="stable")
+        rules = self.rules
+        kinds = np.array([EXIT_KINDS[k] for k in self.exit_kinds], dtype=np.int64)
+        unpaid, counted = np.asarray(self.unpaid_days, dtype=float), np.asarray(self.counted, dtype=bool)
+        paid, support = _count(order, who, state, start, end, days, self.n_benefit, kinds, unpaid, counted,
+                               rules.reset_days, rules.window_days)
+        self.days = days.tolist()
+        on = state < self.n_benefit
+        if self.record_after is not None:
+            recorded = on & (start >= self.record_after)
+            self.entries.extend(zip(state[recorded].tolist(), support[recorded].tolist(), strict=True))
+        self.kept = booked()
+        self._arrays = (0, (state[on].astype(np.int64), start[on], paid[on], end[on], support[on],
+                            who[on].astype(np.int64)))
+
     def spell_arrays(self) -> SpellArrays:
         """The benefit spells: state, start, paid from, end, support at start, citizen ident (made
         again only when spells were kept since the last call: economics and the payment basis both
@@ -207,3 +248,68 @@ class SupportFeature(Feature):
             self._arrays = (len(self.kept), (kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2], kept[:, 3],
                                              kept[:, 4], kept[:, 5].astype(np.int64)))
         return self._arrays[1]
+
+
+SELF_SUPPORT, COUNTED_EXIT = EXIT_KINDS["self"], EXIT_KINDS["counted"]
+
+
+@numba.njit(cache=True)
+def _count(order: np.ndarray, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray,
+           days: np.ndarray, n_benefit: int, kinds: np.ndarray, unpaid: np.ndarray, counted: np.ndarray,
+           reset_days: float, window_days: float) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """`SupportFeature.spell_closed`'s steps for every spell, citizen by citizen (`order`: the spells
+    sorted stably by citizen, so each citizen's come in its own order): the day each benefit spell is
+    paid from and the support days at its start; `days` (by ident) is updated to the counts at the
+    end. A citizen's self-support periods end in time order, so the reset rule's window drops a
+    prefix of them."""
+    n = len(order)
+    paid = np.zeros(n)
+    support = np.zeros(n)
+    away = np.empty(n, dtype=np.int64)  # the current citizen's self-support spells, in order
+    i = 0
+    while i < n:
+        c = who[order[i]]
+        head = 0
+        tail = 0
+        on_support = False
+        returning = False
+        while i < n and who[order[i]] == c:
+            k = order[i]
+            s = state[k]
+            i += 1
+            if s >= n_benefit:
+                on_support = False
+                kind = kinds[s - n_benefit]
+                if kind == SELF_SUPPORT:
+                    away[tail] = k
+                    tail += 1
+                    returning = True
+                elif kind == COUNTED_EXIT:
+                    days[c] += end[k] - start[k]
+                continue
+            if returning:
+                returning = False
+                lo = start[k] - window_days
+                while head < tail and end[away[head]] <= lo:
+                    head += 1
+                total = 0.0
+                for j in range(head, tail):
+                    a = start[away[j]]
+                    b = end[away[j]]
+                    total += (b if b < start[k] else start[k]) - (a if a > lo else lo)
+                if total >= reset_days:
+                    days[c] = 0.0
+                    head = tail
+            here = days[c]
+            support[k] = here
+            if on_support:
+                p = start[k]
+            else:
+                p = start[k] + unpaid[s]
+                if end[k] < p:
+                    p = end[k]
+            paid[k] = p
+            on_support = True
+            if counted[s]:
+                days[c] = here + (end[k] - p)
+    return paid, support

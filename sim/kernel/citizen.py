@@ -21,11 +21,13 @@ class Citizen:
     is ignored when it fires. `wake` is the first day in the stay at which a feature acts on the
     citizen (`Run.wake`): before it, moves watched only by `Handler.ahead` features need no event;
     `asked` counts the stay's times asked for that no feature has yet said it is done with
-    (`Run.done_with`), and at none the moves go ahead of the clock again.
+    (`Run.done_with`), and at none the moves go ahead of the clock again. `acts` are the stay's acts
+    (`Run.act`) the kernel is still to do as it draws the citizen's moves.
     Each feature keeps its per-citizen state in its own slot of `ext`.
     """
 
     __slots__ = (
+        "acts",
         "asked",
         "attrs",
         "born",
@@ -68,4 +70,6 @@ class Citizen:
         self.asked = 0  # times asked for in this stay that their features are not yet done with
         self.wakes: list[tuple[float, Any, Any]] | None = None  # (day, callback, value) asked for
         # during `entered`, scheduled once the citizen's next move is drawn
+        self.acts: list[tuple[float, int, Any, Any]] | None = None  # (day, order asked, act, value),
+        # a heap, done as the moves are drawn
         self.ext: list[Any] = [None] * n_features if n_features else NO_SLOTS  # a slot per feature

@@ -8,7 +8,9 @@ ahead of the clock (`Handler.ahead`) when they come before the first time a feat
 citizen (`Run.wake`), or after every feature is done with what it asked for (`Run.done_with`);
 the first move that a feature must see as it happens becomes the citizen's one pending event
 (a Timeout with a callback, never a generator process), put on the clock only after the time
-asked for when that comes first and may change it (`DEFERRED`). Nothing
+asked for when that comes first and may change it (`DEFERRED`). Acts on one citizen alone
+(`Run.act`) are done as its moves are drawn, where those may go ahead of the clock; spells that
+features take only after the horizon (`Feature.late_spells`) are kept and given at once. Nothing
 past the horizon is scheduled; random numbers come in blocks. When no feature sees any
 citizen, every path is drawn a generation at a time over all citizens (`sim.kernel.bulk`), to
 the same numbers.
@@ -22,6 +24,7 @@ import gc
 import math
 from collections.abc import Callable
 from functools import partial
+from heapq import heappop, heappush
 from typing import Any, NoReturn, cast
 
 import numpy as np
@@ -34,9 +37,9 @@ from sim.kernel.citizen import ARRIVED, STOCK, Citizen
 from sim.kernel.effects import EffectBook
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
-from sim.kernel.ledger import Ledger, SpellLedger
+from sim.kernel.ledger import Booked, Ledger, SpellLedger, booked, packed
 from sim.kernel.model import Model
-from sim.kernel.protocol import ClockMover, Feature, Handler, Ratios
+from sim.kernel.protocol import Act, ClockMover, Feature, Handler, Ratios
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -93,11 +96,18 @@ class Replication:
             for state in sorted(feature.states):
                 self.hooks.setdefault(state, []).extend(feature.handlers(state))
         self.spell_hooks = [f.spell_closed for f in self.features if f.spells]
+        self.late = [f for f in self.features if f.spells and f.late_spells]
+        """Features that take their spells all at once after the horizon (`Feature.late_spells`)."""
         self.spell_hooks_of = tuple(
             tuple(f.spell_closed for f in self.features
-                  if f.spells and (f.spell_states is None or s in f.spell_states))
+                  if f.spells and not f.late_spells and (f.spell_states is None or s in f.spell_states))
             for s in range(model.n_states))
-        """By state: the spell hooks that want its spells, in feature order."""
+        """By state: the spell hooks that want its spells as they close, in feature order."""
+        self.late_of = tuple(any(f.spell_states is None or s in f.spell_states for f in self.late)
+                             for s in range(model.n_states))
+        """By state: whether a late feature wants its spells, kept in `late_book` as they close."""
+        self.late_book: Booked = booked()
+        """The spells the late features want, four numbers each: citizen, state, start, end."""
         self.movers: dict[int, list[ClockMover]] = {}
         for f in self.features:
             for s in sorted(f.shifts):
@@ -117,6 +127,12 @@ class Replication:
         """Moves of the whole replication: the budget for its expected citizens over the horizon."""
         self.n_events = 0
         self.n_citizens = 0
+        self.acting: Citizen | None = None
+        """The citizen whose act (`act`) the kernel is doing ahead of the clock, if any …"""
+        self.changed = False
+        """… and whether that act changed the citizen's hazards."""
+        self.acts_asked = 0
+        """Acts asked for so far: the order of acts due on one day."""
         self.spells: list[tuple[int, int, float, float, int]] | None = [] if record_spells else None
         self.hooks_of: list[tuple[Handler, ...]] = [tuple(self.hooks.get(s, ()))
                                                     for s in range(model.n_states)]
@@ -135,7 +151,8 @@ class Replication:
         or `fast_forward=False`: never, as the tests compare)."""
         movers_of = tuple(tuple(self.movers.get(s, ())) for s in range(model.n_states))
         self.advancing = (model.schedules, self.watched, self.horizon, self.book_move, self.spells,
-                          self.spell_hooks_of, self.resting, movers_of, self.ahead_of, self.hooks_of)
+                          self.spell_hooks_of, self.resting, movers_of, self.ahead_of, self.hooks_of,
+                          self.late_of, self.late_book)
         """What `_advance` reads on every call, in one tuple."""
         seen = self.hooks or self.admits or self.movers or any(
             type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells)
@@ -168,10 +185,29 @@ class Replication:
             self._arrivals(times.tolist(), states.tolist(), ranks.tolist())
         self.env.run(until=self.horizon)
         if self.resting is not None:
+            late, book = self.late_of, self.late_book
             for c in self.resting.values():
                 for hook in self.spell_hooks_of[c.state]:
                     hook(c, c.state, c.entered, self.horizon)
+                if late[c.state]:
+                    book.extend((c.ident, c.state, c.entered, self.horizon))
+        if self.late:
+            kept = packed(self.late_book).reshape(-1, 4)
+            who, state = kept[:, 0].astype(np.int64), kept[:, 1].astype(np.int64)
+            self._spells_closed(self.late, who, state, kept[:, 2], kept[:, 3])
+            del self.late_book[:]
         return self._record(n_initial)
+
+    @staticmethod
+    def _spells_closed(features: list[Feature], who: np.ndarray, state: np.ndarray, start: np.ndarray,
+                       end: np.ndarray) -> None:
+        """Give each feature the spells it wants of every spell closed (`Feature.spells_closed`)."""
+        for feature in features:
+            if feature.spell_states is None:
+                feature.spells_closed(who, state, start, end)
+            else:
+                mine = np.isin(state, np.fromiter(feature.spell_states, dtype=np.int64))
+                feature.spells_closed(who[mine], state[mine], start[mine], end[mine])
 
     def _run_bulk(self) -> ReplicationRecord:
         """The replication with every path drawn at once (`sim.kernel.bulk`), to the numbers of `_run`."""
@@ -215,13 +251,7 @@ class Replication:
         book(ledger, np.asarray(model.calendar.edges, dtype=float), model.n_states, citizens, stock, arrivals,
              moves)
         if spells:
-            closed = moves.closed_spells(model.n_benefit, self.horizon)
-            for feature in spells:
-                if feature.spell_states is None:
-                    feature.spells_closed(*closed)
-                else:
-                    mine = np.isin(closed[1], np.fromiter(feature.spell_states, dtype=np.int64))
-                    feature.spells_closed(*(column[mine] for column in closed))
+            self._spells_closed(spells, *moves.closed_spells(model.n_benefit, self.horizon))
         self.n_events = len(arrivals) + len(moves.who)
         self.n_citizens = len(state_at)
         return self._record(sum(stock))
@@ -255,6 +285,13 @@ class Replication:
 
     def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
         """The hook features use: `source`'s hazard ratios apply to the citizen from `now`."""
+        if c is self.acting:  # an act ahead of the clock: its move is drawn again once it is done
+            if self.effects.set(c, source, ratios):
+                if self.changed:
+                    raise RuntimeError("an act changed a citizen's hazards twice: one act changes them at "
+                                       "most once (ask for another act at the same day)")
+                self.changed = True
+            return
         if c.entered > self.env.now + TOLERANCE_DAYS:
             raise RuntimeError(f"a feature changed the hazards of a citizen whose stay starts on day "
                                f"{c.entered:.2f}, ahead of the clock (day {self.env.now:.2f}): a handler "
@@ -272,6 +309,46 @@ class Replication:
         else:
             Timeout(self.env, at - self.env.now, value).callbacks.extend(
                 (callback, partial(self._woken, c, c.entered)))
+
+    def act(self, c: Citizen, at: float, act: Act, value: Any) -> None:
+        """`act(c, day, value)` at day `at` if the citizen is still in its stay then (see `Run.act`): done
+        ahead of the clock as the citizen's moves are drawn, else a time asked for (`_acted`)."""
+        acts = c.acts
+        if acts is not None:
+            self.acts_asked += 1
+            heappush(acts, (at, self.acts_asked, act, value))
+        else:
+            self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+
+    def _acted(self, c: Citizen, stay: float, act: Act, ev: simpy.Event) -> None:
+        """An act on the clock, if the citizen is still in the stay that began on day `stay`; then the
+        time asked for it is done with."""
+        if c.entered == stay:
+            act(c, self.env.now, ev.value)
+            self.done_with(c)
+
+    def _do_acts(self, c: Citizen, acts: list[tuple[float, int, Act, Any]], by: float) -> float | None:
+        """Do the stay's acts due by day `by` (the drawn move's, or the horizon) and before any time
+        asked for: the day of the first that changes the citizen's hazards (the move is drawn again
+        from then), or None when the drawn move stands."""
+        first, horizon = c.wake, self.horizon
+        while acts and acts[0][0] <= by and acts[0][0] < first and acts[0][0] < horizon:
+            day, _, act, value = heappop(acts)
+            self.acting, self.changed = c, False
+            try:
+                act(c, day, value)
+            finally:
+                self.acting = None
+            if self.changed:
+                return day
+        return None
+
+    def _acts_on_clock(self, c: Citizen) -> None:
+        """The stay's acts not done ahead of the clock: times asked for, done as the clock reaches them."""
+        acts, c.acts = c.acts, None
+        if acts:
+            for at, _, act, value in sorted(acts, key=lambda a: (a[0], a[1])):
+                self.wake(c, at, partial(self._acted, c, c.entered, act), value)
 
     def _woken(self, c: Citizen, stay: float, _: simpy.Event) -> None:
         """After a time asked for in the stay that began on day `stay`: a move of that stay left off
@@ -301,9 +378,9 @@ class Replication:
         """Tell the state's handlers that the citizen entered it at `now`: a new stay, with no day
         asked for yet (the last stay's, if never scheduled, are dropped); those they ask for now wait
         for the citizen's next move to be drawn."""
-        c.wake, c.wakes, c.asked = math.inf, None, 0
+        c.wake, c.wakes, c.asked, c.acts = math.inf, None, 0, None
         if handlers:
-            c.wakes = []
+            c.wakes, c.acts = [], []
             for handler in handlers:
                 handler.entered(c, now)
 
@@ -414,7 +491,8 @@ class Replication:
         state is carried, not recomputed from dates, so a clock that keeps the citizen is never
         struck twice through rounding.
         """
-        schedules, watched, horizon, move, spells, hooks, resting, movers, ahead, handlers = self.advancing
+        (schedules, watched, horizon, move, spells, hooks, resting, movers, ahead, handlers, late,
+         late_book) = self.advancing
         if resting is not None:
             resting.pop(c.ident, None)
         if self.n_events > self.event_budget:
@@ -430,25 +508,36 @@ class Replication:
                 nxt, drawn = drawn, None
             else:
                 schedule = schedules[state]
-                if schedule is None:
-                    break
-                if c.effect is not None:
-                    schedule = self._scaled_schedule(state, c.effect)
-                if movers[state]:
-                    days = schedule.clock_days
-                    for move_clocks in movers[state]:
-                        days = move_clocks(c, state, entered, days)
-                    if days != schedule.clock_days:
-                        schedule = schedule.with_clock_days(days)
-                if used < len(tiers):  # `draws.pair(rank, used)`, inlined
-                    tier, i = tiers[used], rank + rank
-                    e, u = tier[i], tier[i + 1]
+                if schedule is None:  # no way out: only acts may be left to do
+                    nxt = None
+                    if not c.acts:
+                        break
                 else:
-                    e, u = draws.pair(rank, used)
-                used += 1
-                nxt = schedule.next_exit(elapsed, e, u)
-                if nxt is None:
-                    break
+                    if c.effect is not None:
+                        schedule = self._scaled_schedule(state, c.effect)
+                    if movers[state]:
+                        days = schedule.clock_days
+                        for move_clocks in movers[state]:
+                            days = move_clocks(c, state, entered, days)
+                        if days != schedule.clock_days:
+                            schedule = schedule.with_clock_days(days)
+                    if used < len(tiers):  # `draws.pair(rank, used)`, inlined
+                        tier, i = tiers[used], rank + rank
+                        e, u = tier[i], tier[i + 1]
+                    else:
+                        e, u = draws.pair(rank, used)
+                    used += 1
+                    nxt = schedule.next_exit(elapsed, e, u)
+            if c.acts and ahead[state]:  # acts due before the move, done ahead of the clock
+                c.state, c.entered, c.used = state, entered, used
+                day = self._do_acts(c, c.acts, entered + nxt[0] if nxt is not None else horizon)
+                if day is not None:  # the act changed the hazards: the move is drawn again from its day
+                    elapsed = day - entered
+                    if abs(elapsed - c.clock_done) < TOLERANCE_DAYS:
+                        elapsed = c.clock_done
+                    continue
+            if nxt is None:
+                break
             at = entered + nxt[0]
             if at >= horizon:
                 break
@@ -457,6 +546,8 @@ class Replication:
             told = seen and ahead[state] and (dest == STAY_HERE or ahead[dest])  # may go ahead of the clock
             if seen and not (told and at < c.wake):
                 c.state, c.entered, c.next_dest, c.next_elapsed, c.used = state, entered, dest, nxt[0], used
+                if c.acts is not None:
+                    self._acts_on_clock(c)
                 if c.wakes is not None:
                     self._schedule_wakes(c)
                 env = self.env
@@ -485,13 +576,15 @@ class Replication:
                     spells.append((c.ident, state, entered, at, dest))
                 for hook in hooks[state]:
                     hook(c, state, entered, at)
+                if late[state]:
+                    late_book.extend((c.ident, state, entered, at))
                 state, entered, elapsed = dest, at, 0.0
                 if seen:  # `_enter`, inlined
                     c.state, c.entered, c.clock_done = dest, at, -1.0
-                    c.wake, c.wakes, c.asked = math.inf, None, 0
+                    c.wake, c.wakes, c.asked, c.acts = math.inf, None, 0, None
                     entering = handlers[dest]
                     if entering:
-                        c.wakes = []
+                        c.wakes, c.acts = [], []
                         for handler in entering:
                             handler.entered(c, at)
             if used >= stop:
@@ -499,6 +592,8 @@ class Replication:
                                   f"{self.model.codes[state]!r}")
 
         c.state, c.entered, c.pending, c.used = state, entered, None, used
+        if c.acts is not None:
+            self._acts_on_clock(c)
         if c.wakes is not None:
             self._schedule_wakes(c)
         if resting is not None and state < self.model.n_benefit:
@@ -534,6 +629,8 @@ class Replication:
             self.spells.append((c.ident, origin, entered, now, dest))
         for hook in self.spell_hooks_of[origin]:
             hook(c, origin, entered, now)
+        if self.late_of[origin]:
+            self.late_book.extend((c.ident, origin, entered, now))
         c.state, c.entered, c.clock_done = dest, now, -1.0
         self._enter(c, hooks[dest], now)
         self._advance(c, now)

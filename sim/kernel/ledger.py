@@ -3,7 +3,9 @@
 A citizen entering state s on day t in month m books the rest of month m, (end_m − t), and
 +1 to the stock from month m + 1 on; leaving books the opposite. Full months are added at the
 end from the stock at each month's start, so no stay is ever walked month by month. Bookings
-may arrive in any time order, one at a time or (`extend`) as arrays of many.
+may arrive in any time order, one at a time or (`extend`) as arrays of many. One at a time, a
+booking is kept as it comes (from, to, day) and turned into its entries with the others at once,
+in booking order, by the same steps `book_entries` would take one by one.
 """
 
 from __future__ import annotations
@@ -56,37 +58,80 @@ def top_pairs(pairs: np.ndarray, n_states: int, k: int) -> list[tuple[int, int, 
     return [(int(i // n_states), int(i % n_states), int(counts[i])) for i in top if counts[i]]
 
 
+ARRIVAL = -1
+"""The origin of a booking kept as it comes that is an arrival from outside."""
+
+
 class Ledger:
     """Collects the arrivals and moves of one replication; `close` turns them into arrays."""
 
-    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_parts", "_value")
+    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_parts", "_raw", "_value")
+
+    WIDTH = 3
+    """Numbers kept a booking as it comes: from (`ARRIVAL` for an arrival), to, day."""
 
     def __init__(self, calendar: Calendar, n_states: int) -> None:
         self._edges = calendar.edges
         self._n_months = calendar.months
         self._last = calendar.months - 1
         self._n_states = n_states
+        self._raw = booked()  # the bookings as they come, `WIDTH` numbers each
         self._index = booked(np.int64)  # state * months + month of each booking
         self._value = booked()  # days to the month's end: + entering, − leaving
         self._flow = booked(np.int64)  # (origin * states + destination) * months + month
-        self._parts: dict[str, list[np.ndarray]] = {"index": [], "value": [], "flow": []}
-        """Bookings given as arrays (`extend`), each after the single ones made before it."""
+        self._parts: dict[str, list[np.ndarray]] = {"index": [], "value": [], "flow": [], "day": [],
+                                                    "entered": []}
+        """Bookings made arrays (`extend`, `_flush`), each after the ones made before it."""
 
     def arrive(self, state: int, day: float) -> None:
         """Book a citizen arriving from outside into `state` on `day`."""
-        m = bisect_right(self._edges, day) - 1
-        if m < 0:
-            m = 0
-        elif m > self._last:
-            m = self._last
-        months = self._n_months
-        self._index.append(state * months + m)
-        self._value.append(self._edges[m + 1] - day)
-        self._flow.append((self._n_states * self._n_states + state) * months + m)
+        self._raw.extend((ARRIVAL, state, day))
+
+    def _flush(self) -> None:
+        """Turn the bookings kept as they come into entries, after every entry so far."""
+        raw = self._raw
+        if not raw:
+            return
+        rows = packed(raw).reshape(-1, self.WIDTH)
+        del raw[:]
+        origin, dest, day = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2]
+        edges, months, s = np.asarray(self._edges), self._n_months, self._n_states
+        moving = origin != ARRIVAL
+        m = np.minimum(np.searchsorted(edges, day, side="right") - 1, self._last)  # as `bisect_right` − 1
+        m[~moving] = np.maximum(m[~moving], 0)
+        rest = edges[m + 1] - day
+        width = 1 + moving
+        first = np.cumsum(width) - width
+        index = np.empty(int(width.sum()), dtype=np.int64)
+        value = np.empty(len(index))
+        arrived, moved = first[~moving], first[moving]
+        index[arrived], value[arrived] = dest[~moving] * months + m[~moving], rest[~moving]
+        index[moved], value[moved] = origin[moving] * months + m[moving], -rest[moving]
+        index[moved + 1], value[moved + 1] = dest[moving] * months + m[moving], rest[moving]
+        flow = np.where(moving, origin * s + dest, s * s + dest) * months + m
+        self._add_parts(index, value, flow, day, rows[:, 3] if self.WIDTH > 3 else None)
+
+    def _add_parts(self, index: np.ndarray, value: np.ndarray, flow: np.ndarray, day: np.ndarray | None,
+                   entered: np.ndarray | None) -> None:
+        """Bookings as arrays, after every booking so far."""
+        parts = self._parts
+        for name, items, dtype in (("index", self._index, np.int64), ("value", self._value, np.float64),
+                                   ("flow", self._flow, np.int64)):
+            if items:
+                parts[name].append(packed(items, dtype))
+                del items[:]
+        parts["index"].append(index)
+        parts["value"].append(value)
+        parts["flow"].append(flow)
+        if self.books_spells:
+            assert day is not None and entered is not None
+            parts["day"].append(day)
+            parts["entered"].append(entered)
 
     def stock(self, state: int, count: int, elapsed: list[float] | None = None) -> None:
         """Book `count` citizens of the initial stock, present in `state` from day 0 (`elapsed`:
         their days in the state before day 0, which only `SpellLedger` uses)."""
+        self._flush()
         index, value = self.stock_entries(state, count)
         book_array(self._index, index)
         book_array(self._value, value)
@@ -106,38 +151,25 @@ class Ledger:
         """Book many entries at once, after every booking so far: `index`/`value` as `arrive`,
         `stock` and `move` append them (two a move), `flow` with `day` and `entered` one per arrival
         or move (`entered` −1 for an arrival; only a ledger that `books_spells` reads them)."""
-        for name, items, values, dtype in (("index", self._index, index, np.int64),
-                                           ("value", self._value, value, np.float64),
-                                           ("flow", self._flow, flow, np.int64)):
-            if items:
-                self._parts[name].append(packed(items, dtype))
-                del items[:]
-            self._parts[name].append(values)
+        self._flush()
+        self._add_parts(index, value, flow, day, entered)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """index, value and flow of every booking, in booking order."""
+        self._flush()
         parts = self._parts
         index, value = joined(parts["index"], self._index, np.int64), joined(parts["value"], self._value)
         return index, value, self._flows()
 
     def _flows(self) -> np.ndarray:
         """The flow code of every arrival and move, in booking order."""
+        self._flush()
         return joined(self._parts["flow"], self._flow, np.int64)
 
     def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
         """Book a move from `origin` to `dest` on `day` (`entered`: the day the citizen entered
         `origin`, which only `SpellLedger` uses)."""
-        m = bisect_right(self._edges, day) - 1
-        if m > self._last:
-            m = self._last
-        months = self._n_months
-        rest = self._edges[m + 1] - day
-        index, value = self._index, self._value
-        index.append(origin * months + m)
-        value.append(-rest)
-        index.append(dest * months + m)
-        value.append(rest)
-        self._flow.append((origin * self._n_states + dest) * months + m)
+        self._raw.extend((origin, dest, day))
 
     def busiest(self, k: int) -> list[tuple[int, int, int]]:
         """The k (origin, destination, moves) pairs with the most moves so far (arrivals left out)."""
@@ -147,7 +179,7 @@ class Ledger:
     def release(self) -> None:
         """Drop the bookings once every array is made: freed at once, not left for the collector to
         scan with the replication's cycles."""
-        del self._index[:], self._value[:], self._flow[:]
+        del self._raw[:], self._index[:], self._value[:], self._flow[:]
         for parts in self._parts.values():
             parts.clear()
 
@@ -216,15 +248,15 @@ class SpellLedger(Ledger):
     of the initial stock (entered before day 0) are not counted. Used only when a target needs it.
     """
 
-    __slots__ = ("_calendar", "_day", "_day_parts", "_entered", "_entered_parts", "_stock", "min_weeks")
+    __slots__ = ("_calendar", "_stock", "min_weeks")
+
+    WIDTH = 4
+    """Numbers kept a booking as it comes: from (`ARRIVAL`), to, day, and the day the mover entered
+    its origin (−1: an arrival)."""
 
     def __init__(self, calendar: Calendar, n_states: int, min_weeks: tuple[float, ...] = ()) -> None:
         super().__init__(calendar, n_states)
         self._calendar = calendar
-        self._day = booked()  # the day of each booking in the flow list
-        self._entered = booked()  # the day the mover entered its origin (−1: an arrival)
-        self._day_parts: list[np.ndarray] = []
-        self._entered_parts: list[np.ndarray] = []
         self._stock: list[tuple[int, list[float] | np.ndarray]] = []  # the initial stock's elapsed days
         self.min_weeks = min_weeks
         """Thresholds for `long_term`: weeks of the current spell after which person-days count."""
@@ -241,43 +273,25 @@ class SpellLedger(Ledger):
 
     books_spells = True
 
-    def extend(self, index: np.ndarray, value: np.ndarray, flow: np.ndarray, day: np.ndarray | None = None,
-               entered: np.ndarray | None = None) -> None:
-        """Book many entries at once, with the days of each arrival or move and of its entry."""
-        assert day is not None and entered is not None
-        super().extend(index, value, flow)
-        for parts, items, values in ((self._day_parts, self._day, day),
-                                     (self._entered_parts, self._entered, entered)):
-            if items:
-                parts.append(packed(items))
-                del items[:]
-            parts.append(values)
-
     def _spell_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """flow, day and entered of every arrival and move, in booking order."""
-        day, entered = joined(self._day_parts, self._day), joined(self._entered_parts, self._entered)
-        return self._flows(), day, entered
+        flow = self._flows()
+        day, entered = joined(self._parts["day"], []), joined(self._parts["entered"], [])
+        return flow, day, entered
 
     def arrive(self, state: int, day: float) -> None:
         """Book an arrival and the spell it starts."""
-        super().arrive(state, day)
-        self._day.append(day)
-        self._entered.append(-1.0)
+        self._raw.extend((ARRIVAL, state, day, -1.0))
 
     def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
         """Book a move: the end of the spell in `origin`, entered on day `entered`, and the start
         of the spell in `dest`."""
-        super().move(origin, dest, day)
-        self._day.append(day)
-        self._entered.append(entered)
+        self._raw.extend((origin, dest, day, entered))
 
     def release(self) -> None:
         """Drop the bookings and the spells' days once every array is made."""
         super().release()
-        del self._day[:], self._entered[:]
         self._stock.clear()
-        self._day_parts.clear()
-        self._entered_parts.clear()
 
     def spells(self) -> np.ndarray:
         """[state, measure (SPELL_MEASURES), start month]: spells started, their days and how many

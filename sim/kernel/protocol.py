@@ -30,6 +30,12 @@ SetEffect = Callable[["Citizen", object, "Ratios | None", float], None]
 Wake = Callable[["Citizen", float, Callable[["simpy.Event"], None], Any], None]
 """The kernel's hook: call back at a day if the citizen is still in its stay then (`Run.wake`)."""
 
+Act = Callable[["Citizen", float, Any], None]
+"""A feature's act on one citizen at a day: (citizen, day, value), asked for with `Run.act`."""
+
+AskAct = Callable[["Citizen", float, Act, Any], None]
+"""The kernel's hook: have an act done at a day if the citizen is still in its stay then (`Run.act`)."""
+
 DoneWith = Callable[["Citizen"], None]
 """The kernel's hook: a feature is done with what it asked for in the citizen's stay (`Run.done_with`)."""
 
@@ -59,6 +65,15 @@ class Run(Protocol):
         current stay then. Asked from `entered`, the kernel schedules it only once it knows the
         citizen is still there at `at`, and keeps the citizen on the clock from `at` on; asked
         elsewhere, it is scheduled at once."""
+
+    def act(self, c: Citizen, at: float, act: Act, value: Any) -> None:
+        """Do `act(c, day, value)` at day `at` if the citizen is still in its current stay then: an act
+        that reads and writes only the citizen and its feature's own records (never a queue, a
+        resource or another citizen, nothing another feature reads during the run), and changes
+        hazards only through `set_effect` at its day. The kernel does it ahead of the clock, in the
+        citizen's own time order, while it draws the citizen's moves (where it may book them ahead,
+        `Handler.ahead`), and as a time asked for on the clock elsewhere; it may ask for further acts.
+        The kernel, not the act, knows whether the stay goes on: no `done_with` is said of an act."""
 
     def done_with(self, c: Citizen) -> None:
         """The feature is done with one time it asked for in the citizen's current stay (`wake`):
@@ -100,6 +115,10 @@ class Feature(Protocol):
     spell_states: frozenset[int] | None = None
     """With `spells`: the states whose spells it wants (None: every state's), so the kernel calls it
     for no other."""
+    late_spells: bool = False
+    """With `spells`: whether nothing reads what the feature makes of its spells during the run, so
+    the kernel may keep them as they close and give them all at once after the horizon
+    (`spells_closed`, in the order `spell_closed` would have seen them) instead of a call each."""
     slot: int
     """Its index in each citizen's `ext`, given by the kernel at `FeaturePlan.open`."""
     ahead: bool = False

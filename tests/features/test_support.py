@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from helpers import month_edges
 
 import sim
 from sim.features.economics.costing import EconomicsModel, costs
+from sim.features.registry import prepare_model
 from sim.features.support import SupportFeature, SupportPlan
 from sim.kernel.citizen import Citizen
 from sim.kernel.model import Model
@@ -371,3 +373,45 @@ def test_every_person_day_on_a_benefit_is_costed_once_even_with_redraws() -> Non
     step_days = record.features["step_days"]
     np.testing.assert_allclose(step_days.sum(axis=1), record.person_days[: model.n_benefit],
                                rtol=1e-9, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. The count at the end, against the count as the spells close
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["taarnby-2018.yaml", "dragoer-2022-2023.yaml"])
+def test_the_count_after_the_horizon_is_the_count_as_spells_close(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no feature reading the counts during the run, the kernel gives the support count every
+    spell at once after the horizon and one compiled pass counts them (`spells_closed`); told a
+    feature reads them (`read_during_run`), it counts each spell as it closes (`spell_closed`).
+    Both must give the same numbers bit for bit: every cost, the payment basis, the spells kept."""
+    model = prepare_model(sim.load_scenario(ROOT / "scenarios" / name), 1)
+    late = sim.simulate(model, np.random.SeedSequence(21))
+    opened = SupportFeature.__init__
+
+    def reading(self: SupportFeature, *args: Any) -> None:
+        opened(self, *args)
+        self.read_during_run()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SupportFeature, "__init__", reading)
+        live = sim.simulate(model, np.random.SeedSequence(21))
+    assert late.features.keys() == live.features.keys() and "step_days" in late.features
+    for key, a in late.features.items():
+        np.testing.assert_array_equal(a, live.features[key], err_msg=key)
+    np.testing.assert_array_equal(late.person_days, live.person_days)
+
+
+def test_a_count_read_during_the_run_must_be_said_so() -> None:
+    """Reading a count the kernel gives only after the horizon is refused, not answered wrongly."""
+    model = sim.compile_model(reentry_scenario())
+    plan = model.feature("support")
+    assert isinstance(plan, SupportPlan)
+    feature = SupportFeature(plan, _NoRun(model), 0)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="read_during_run"):
+        feature.support_days(Citizen(0, 0, 0.0), 10.0)
+    feature.read_during_run()
+    assert feature.support_days(Citizen(0, 0, 0.0), 10.0) == 10.0

@@ -143,19 +143,42 @@ def test_a_referral_that_comes_to_nothing_is_the_only_event_of_its_stay(kind: di
     """With every referral declined (uptake 0) the programme acts on no one, so the kernel needs
     one event a referral (and SimPy one for the horizon's end) and none for any move: the moves
     before it, the move it was waiting on and those after it are all booked ahead of the clock
-    (`Run.done_with`). The event path sees the same process through an event a watched move."""
+    (`Run.done_with`). With no limit on places the referral is an act on the one citizen
+    (`Run.act`), done as its moves are drawn: no event at all. The event path sees the same process
+    through an event a watched move."""
+    for places, events_a_referral in (({"places": 10_000}, 1), ({}, 0)):
+        data = {**PROGRAMMES, "interventions": [
+            {"name": "declined", "states": ["a_dagpenge", "kontanthjaelp_jobparat", "sygedagpenge"], **kind,
+             **places, "uptake": 0.0, "duration_weeks": 4, "effects": {"during": {"job": 0.5}}}]}
+        model = sim.compile_model(sim.scenario_from_dict(data))
+        ahead, record = events(model, 3)
+        plain, reference = events(model, 3, ahead=False)
+        same_process(record, reference)
+        made = int(record.features["programmes"][0, MEASURES.index("referrals")].sum())
+        declined = int(record.features["programmes"][0, MEASURES.index("declined")].sum())
+        assert made == declined > 100
+        assert ahead == events_a_referral * made + 1
+        assert plain > made + record.n_events // 2
+
+
+def test_a_programme_with_no_limit_on_places_acts_with_no_event() -> None:
+    """Referral, start, end and after-effect of a programme with no limit on places are acts on the
+    one citizen: no SimPy event but the horizon's end, and the same process, effects and redraws
+    included, as the event path where each is an event on the clock."""
     data = {**PROGRAMMES, "interventions": [
-        {"name": "declined", "states": ["a_dagpenge", "kontanthjaelp_jobparat", "sygedagpenge"], **kind,
-         "uptake": 0.0, "duration_weeks": 4, "effects": {"during": {"job": 0.5}}}]}
+        {"name": "own", "states": ["a_dagpenge", "sygedagpenge"], "referral": "at_week", "from_week": 2,
+         "uptake": 0.6, "duration_weeks": 5, "duration": "exponential",
+         "effects": {"during": {"job": 0.5}, "after": {"job": 2.0}, "after_weeks": 6}},
+        {"name": "also", "states": ["sygedagpenge"], "referral": "rate", "rate_per_week": 0.2,
+         "duration_weeks": 3, "effects": {"during": {"job": 0.8, "kontanthjaelp_jobparat": 1.5}}}]}
     model = sim.compile_model(sim.scenario_from_dict(data))
-    ahead, record = events(model, 3)
-    plain, reference = events(model, 3, ahead=False)
-    same_process(record, reference)
-    made = int(record.features["programmes"][0, MEASURES.index("referrals")].sum())
-    declined = int(record.features["programmes"][0, MEASURES.index("declined")].sum())
-    assert made == declined > 100
-    assert ahead == made + 1
-    assert plain > made + record.n_events // 2
+    for seed in (3, 4):
+        ahead, record = events(model, seed)
+        _, reference = events(model, seed, ahead=False)
+        same_process(record, reference)
+        starts = record.features["programmes"][:, MEASURES.index("starts")].sum(axis=1)
+        assert (starts > 100).all()
+        assert ahead == 1
 
 
 class Meddler(Feature):

@@ -7,7 +7,8 @@ same numbers in the same order). Laws are checked elsewhere against closed forms
 two paths are checked against each other element for element, on scenarios that reach every
 branch: bands of hazard, a band with no hazard, clocks that split, a clock share that stays,
 re-entry from an exit, long paths past the cohort tiers, an initial stock from bands, inflows
-that change by month, spells and long-term days for targets, and an empty caseload.
+that change by month, spells and long-term days for targets, economics (the support count's
+spells all at once), and an empty caseload.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def variants() -> dict[str, dict[str, Any]]:
     spells["ages"] = {"sygedagpenge": [{"from_age": 20, "to_age": 40, "share": 0.5},
                                        {"from_age": 40, "to_age": 65, "share": 0.5}]}
     out["spell targets, ages"] = spells
+    costed = copy.deepcopy(BASE)  # the support count takes its spells all at once
+    costed["economics"] = {"states": {"a_dagpenge": {"counted": False}}}
+    out["economics"] = costed
     plain = json.loads(json.dumps(BASE, default=str).replace("sygedagpenge", "ledighedsydelse"))
     out["no feature at all"] = plain  # no employer period: no spell is asked for
     empty = copy.deepcopy(BASE)

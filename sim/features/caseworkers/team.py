@@ -362,6 +362,7 @@ class TeamsFeature(Feature):
         index = {code: i for i, code in enumerate(model.codes)}
         support = run.feature(SUPPORT)
         assert isinstance(support, SupportFeature)
+        support.read_during_run()  # the seniors at each month's end
         programmes = run.feature(PROGRAMMES)
         last_offer = programmes.last_offer if isinstance(programmes, ProgrammesFeature) else _no_offer
         self.teams = [CaseworkerTeam(spec, index, run.env, model.calendar, run.set_effect, slot,

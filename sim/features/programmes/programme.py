@@ -9,6 +9,9 @@ gets one participates for the programme's duration with the `during` hazard rati
 then has the `after` ratios for `after_weeks`. Each change of ratios redraws the citizen's next
 exit exactly. A citizen who leaves the state leaves the queue or the programme. Decisions draw
 from the citizen's own programme stream, so a programme leaves other citizens' paths untouched.
+A programme with no limit on its places shares nothing between citizens: its referral, start,
+end and after-effect are acts on the one citizen (`Run.act`), done as the kernel draws the
+citizen's moves, with no event on the clock.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sim.contract.intervention_spec import Intervention
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import MonthTally, interval_person_days
-from sim.kernel.protocol import DoneWith, Feature, Run, SetEffect, Wake
+from sim.kernel.protocol import AskAct, DoneWith, Feature, Run, SetEffect, Wake
 from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws, state_key
 from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 
@@ -67,10 +70,10 @@ class Programme:
     in the queue or the programme, who got there at a referral, on the clock: the kernel may
     tell it of a move ahead of the clock (`Handler.ahead`). Once a referral has come to nothing,
     or the place and its effects are over, the programme is done with the citizen's stay
-    (`Run.done_with`)."""
+    (`Run.done_with`). With no limit on places (`own`), every step is an act (`Run.act`)."""
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
-                 set_effect: SetEffect, wake: Wake, done_with: DoneWith, slot: int,
+                 set_effect: SetEffect, wake: Wake, done_with: DoneWith, act: AskAct, slot: int,
                  stream: Callable[[Citizen], CohortDraws],
                  k: int, n_programmes: int, effect_factor: float = 1.0,
                  clock_days: dict[int, float] | None = None) -> None:
@@ -82,12 +85,15 @@ class Programme:
         self.env = env
         self.states = frozenset(index[s] for s in spec.states)
         self.resource = simpy.Resource(env, capacity=spec.places) if spec.places else None
+        self.own = self.resource is None
+        """Whether every step touches only its own citizen (no places to share): acts, not events."""
         self.during = self._ratios(spec.effects.during, index, effect_factor)
         self.after = self._ratios(spec.effects.after, index, effect_factor)
         self.calendar = calendar
         self.set_effect = set_effect
         self.wake = wake
         self.done_with = done_with
+        self.act = act
         self.clock_days = clock_days or {}  # the first forced clock of each eligible state, in days
         self.horizon = calendar.horizon
         self.referral = REFERRALS_BY_NAME[spec.referral]
@@ -131,7 +137,10 @@ class Programme:
         end = c.entered + self.to_days
         if at >= end or at >= self.horizon:
             return
-        self.wake(c, at, self._refer, (c, c.entered))
+        if self.own:
+            self.act(c, at, self._referred, None)
+        else:
+            self.wake(c, at, self._refer, (c, c.entered))
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
@@ -155,19 +164,27 @@ class Programme:
         c, spell = cast(tuple[Citizen, float], ev.value)
         if c.entered != spell or c.state not in self.states:
             return  # the citizen has moved on since the referral was scheduled
-        now = self.env.now
+        self._referred(c, self.env.now, None)
+
+    def _done(self, c: Citizen) -> None:
+        """Done with the time asked for the citizen's referral (an act needs no word: `Run.act`)."""
+        if not self.own:
+            self.done_with(c)
+
+    def _referred(self, c: Citizen, now: float, _: object) -> None:
+        """The citizen, still in its stay, is referred at `now`."""
         if self.spec.age is not None:
             age = (now - c.born) / YEAR_DAYS
             if not self.spec.age[0] <= age < self.spec.age[1]:
-                self.done_with(c)
+                self._done(c)
                 return  # not of the programme's age
         if self.attributes and any((c.attrs or {}).get(k) != v for k, v in self.attributes):
-            self.done_with(c)
+            self._done(c)
             return  # not of the programme's target group
         self.tally.add(REFERRALS, now)
         if self._draw_uniform(c) >= self.spec.uptake:
             self.tally.add(DECLINED, now)
-            self.done_with(c)
+            self._done(c)
             return
         if self.resource is None:
             self._start(c, now, None, now)
@@ -180,7 +197,7 @@ class Programme:
         if wait == 0:
             request.cancel()
             self.tally.add(LAPSED, now)
-            self.done_with(c)
+            self._done(c)
             return
         c.ext[self.slot].places[self.place] = ("queued", request, now)
         self._join(c, QUEUED, now)
@@ -226,31 +243,46 @@ class Programme:
         record.places[self.place] = ("participating", request, now)
         self._join(c, PARTICIPANTS, now)
         self.set_effect(c, self, self.during, now)
-        Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
+        if self.own:
+            self.act(c, now + weeks * 7.0, self._finished, request)
+        else:
+            Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
 
     def _finish(self, ev: simpy.Event) -> None:
         c, spell, request = cast(tuple[Citizen, float, Any], ev.value)
+        if c.entered == spell:
+            self._finished(c, self.env.now, request)
+
+    def _finished(self, c: Citizen, now: float, request: Any) -> None:
+        """The citizen's place, got by `request`, ends at `now` (if it is still the citizen's)."""
         places = c.ext[self.slot].places
         mine = places.get(self.place)
-        if c.entered != spell or mine is None or mine[1] is not request or mine[0] != "participating":
+        if mine is None or mine[1] is not request or mine[0] != "participating":
             return
-        now = self.env.now
         del places[self.place]
         self._release(request)
         self._leave(c, now)
         if self.after and self.spec.effects.after_weeks > 0:
             self.set_effect(c, self, self.after, now)
-            Timeout(self.env, self.spec.effects.after_weeks * 7.0, (c, c.entered, self.after)
-                    ).callbacks.append(self._effect_over)
+            if self.own:
+                self.act(c, now + self.spec.effects.after_weeks * 7.0, self._after_over, self.after)
+            else:
+                Timeout(self.env, self.spec.effects.after_weeks * 7.0, (c, c.entered, self.after)
+                        ).callbacks.append(self._effect_over)
         else:
             self.set_effect(c, self, None, now)
-            self.done_with(c)
+            self._done(c)
 
     def _effect_over(self, ev: simpy.Event) -> None:
         c, spell, ratios = cast(tuple[Citizen, float, dict[int, float]], ev.value)
-        if c.entered == spell and c.effects and c.effects.get(self) is ratios:
-            self.set_effect(c, self, None, self.env.now)
-            self.done_with(c)
+        if c.entered == spell:
+            self._after_over(c, self.env.now, ratios)
+
+    def _after_over(self, c: Citizen, now: float, ratios: dict[int, float]) -> None:
+        """The after-effect `ratios` end at `now`, if they are still the programme's on the citizen."""
+        if c.effects and c.effects.get(self) is ratios:
+            self.set_effect(c, self, None, now)
+            self._done(c)
 
     def _release(self, request: Any) -> None:
         if request is not None and self.resource is not None:
@@ -332,7 +364,8 @@ class ProgrammesFeature(Feature):
                       if (sched := model.schedules[index[code]]) is not None and sched.clock_days}
             stream = run.cohort_stream((ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
             self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect, run.wake,
-                                             run.done_with, slot, stream, k, len(plan.specs), factor, clocks))
+                                             run.done_with, run.act, slot, stream, k, len(plan.specs), factor,
+                                             clocks))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
         self.spells = False
