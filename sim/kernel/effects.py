@@ -16,10 +16,27 @@ class EffectBook:
 
     def __init__(self) -> None:
         self._interned: dict[tuple[tuple[int, float], ...], Ratios] = {}
+        self._alone: dict[int, tuple[Ratios, Ratios | None]] = {}
+        """By the identity of a source's ratios: them (kept alive) and what is in force when they are
+        the citizen's only source."""
 
     def set(self, c: Citizen, source: object, ratios: Ratios | None) -> bool:
         """Give `source`'s ratios to the citizen (None: withdraw them); True if what is in force changed."""
         effects = c.effects
+        if not effects and ratios is not None:  # the one source: its own ratios, interned once
+            alone = self._alone.get(id(ratios))
+            if alone is None:
+                key = tuple(sorted((d, 1.0 * r) for d, r in ratios.items() if r != 1.0))
+                interned = self._interned.setdefault(key, dict(key)) if key else None
+                alone = self._alone[id(ratios)] = (ratios, interned)
+            effect = alone[1]
+            changed = effect is not c.effect
+            c.effect, c.effects = effect, {source: ratios}
+            return changed
+        if effects and ratios is None and len(effects) == 1 and source in effects:  # the one source goes
+            changed = c.effect is not None
+            c.effect = c.effects = None
+            return changed
         if effects:
             if effects.get(source) is ratios:
                 return False

@@ -528,9 +528,10 @@ class Replication:
                         e, u = draws.pair(rank, used)
                     used += 1
                     nxt = schedule.next_exit(elapsed, e, u)
-            if c.acts and ahead[state]:  # acts due before the move, done ahead of the clock
-                c.state, c.entered, c.used = state, entered, used
-                day = self._do_acts(c, c.acts, entered + nxt[0] if nxt is not None else horizon)
+            acts = c.acts
+            if acts and ahead[state] and acts[0][0] <= (entered + nxt[0] if nxt is not None else horizon):
+                c.state, c.entered, c.used = state, entered, used  # acts due before the move: done now
+                day = self._do_acts(c, acts, entered + nxt[0] if nxt is not None else horizon)
                 if day is not None:  # the act changed the hazards: the move is drawn again from its day
                     elapsed = day - entered
                     if abs(elapsed - c.clock_done) < TOLERANCE_DAYS:
