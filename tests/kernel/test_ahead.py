@@ -194,18 +194,48 @@ class Meddler(Feature):
 
 
 @dataclasses.dataclass(frozen=True)
-class MeddlerPlan:
-    states: frozenset[int]
-    key: str = "meddler"
+class MisusePlan:
+    """A misusing feature on sygedagpenge, added to a compiled model."""
 
-    def open(self, run: Any, slot: int) -> Meddler:
-        return Meddler(run, self.states, slot)
+    kind: type[Meddler] | type[Twice]
+    states: frozenset[int]
+    key: str = "misuse"
+
+    def open(self, run: Any, slot: int) -> Meddler | Twice:
+        return self.kind(run, self.states, slot)
+
+
+def with_misuse(kind: type[Meddler] | type[Twice]) -> sim.Model:
+    model = sim.compile_model(sim.scenario_from_dict(PROGRAMMES))
+    plan = MisusePlan(kind, frozenset({model.codes.index("sygedagpenge")}))
+    return dataclasses.replace(model, features=(*model.features, plan))
 
 
 def test_a_handler_ahead_of_the_clock_may_not_change_hazards() -> None:
     """A handler that declares `ahead` but changes hazards in `entered` is stopped with a message."""
-    model = sim.compile_model(sim.scenario_from_dict(PROGRAMMES))
-    meddling = dataclasses.replace(
-        model, features=(*model.features, MeddlerPlan(frozenset({model.codes.index("sygedagpenge")}))))
     with pytest.raises(RuntimeError, match="ahead of the clock"):
-        sim.simulate(meddling, np.random.SeedSequence(1))
+        sim.simulate(with_misuse(Meddler), np.random.SeedSequence(1))
+
+
+class Twice(Feature):
+    """A feature whose act changes a citizen's hazards twice: a misuse of `Run.act`."""
+
+    ahead = True
+
+    def __init__(self, run: Any, states: frozenset[int], slot: int) -> None:
+        self.run, self.states, self.spells, self.slot = run, states, False, slot
+        self.job = run.model.codes.index("job")
+
+    def entered(self, c: Citizen, now: float) -> None:
+        self.run.act(c, now + 1.0, self._both, None)
+
+    def _both(self, c: Citizen, day: float, _: object) -> None:
+        self.run.set_effect(c, self, {self.job: 2.0}, day)
+        self.run.set_effect(c, "another source", {self.job: 3.0}, day)
+
+
+def test_an_act_may_change_hazards_once() -> None:
+    """An act done ahead of the clock has its citizen's move drawn again once; a second change in
+    the same act would need a draw of its own, so it is stopped with a message."""
+    with pytest.raises(RuntimeError, match="changed a citizen's hazards twice"):
+        sim.simulate(with_misuse(Twice), np.random.SeedSequence(1))
