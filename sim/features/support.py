@@ -214,7 +214,10 @@ class SupportFeature(Feature):
         """Start the count again after enough self-support within the window before `start`."""
         lo = start - self.rules.window_days
         away = self.away[i] = [(a, b) for a, b in self.away[i] if b > lo]
-        if sum(min(b, start) - max(a, lo) for a, b in away) >= self.rules.reset_days:
+        total = 0.0  # added in turn, as the compiled count adds them (not `sum`, which may compensate)
+        for a, b in away:
+            total += min(b, start) - max(a, lo)
+        if total >= self.rules.reset_days:
             self.days[i] = 0.0
             del self.away[i]
 

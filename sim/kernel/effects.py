@@ -9,6 +9,8 @@ from __future__ import annotations
 from sim.kernel.citizen import Citizen
 
 Ratios = dict[int, float]
+ALONE_KEPT = 1024
+"""Ratios kept by identity (`EffectBook.set`) at most: a programme's few are met again and again."""
 
 
 class EffectBook:
@@ -26,6 +28,8 @@ class EffectBook:
         if not effects and ratios is not None:  # the one source: its own ratios, interned once
             alone = self._alone.get(id(ratios))
             if alone is None:
+                if len(self._alone) >= ALONE_KEPT:  # ratios made afresh each time (a team's) pass through
+                    self._alone.clear()
                 key = tuple(sorted((d, 1.0 * r) for d, r in ratios.items() if r != 1.0))
                 interned = self._interned.setdefault(key, dict(key)) if key else None
                 alone = self._alone[id(ratios)] = (ratios, interned)

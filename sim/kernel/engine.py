@@ -132,7 +132,11 @@ class Replication:
         self.changed = False
         """… and whether that act changed the citizen's hazards."""
         self.acts_asked = 0
-        """Acts asked for so far: the order of acts due on one day."""
+        """Acts asked for so far. On one day, acts and moves go in the order they were asked for or
+        drawn, as SimPy orders events of one time by when they were scheduled."""
+        self.changed_at = 0
+        """`acts_asked` when the act being done changed the hazards: its move is drawn again at that
+        point, before any act it asks for afterwards."""
         self.spells: list[tuple[int, int, float, float, int]] | None = [] if record_spells else None
         self.hooks_of: list[tuple[Handler, ...]] = [tuple(self.hooks.get(s, ()))
                                                     for s in range(model.n_states)]
@@ -290,7 +294,7 @@ class Replication:
                 if self.changed:
                     raise RuntimeError("an act changed a citizen's hazards twice: one act changes them at "
                                        "most once (ask for another act at the same day)")
-                self.changed = True
+                self.changed, self.changed_at = True, self.acts_asked
             return
         if c.entered > self.env.now + TOLERANCE_DAYS:
             raise RuntimeError(f"a feature changed the hazards of a citizen whose stay starts on day "
@@ -327,12 +331,15 @@ class Replication:
             act(c, self.env.now, ev.value)
             self.done_with(c)
 
-    def _do_acts(self, c: Citizen, acts: list[tuple[float, int, Act, Any]], by: float) -> float | None:
-        """Do the stay's acts due by day `by` (the drawn move's, or the horizon) and before any time
-        asked for: the day of the first that changes the citizen's hazards (the move is drawn again
-        from then), or None when the drawn move stands."""
+    def _do_acts(self, c: Citizen, acts: list[tuple[float, int, Act, Any]], by: float,
+                 mark: int) -> float | None:
+        """Do the stay's acts due before the drawn move on day `by` (or the horizon), on that day those
+        asked for by `mark` (before the move was drawn), and before any time asked for: the day of the
+        first that changes the citizen's hazards (the move is drawn again from then), or None when
+        the drawn move stands."""
         first, horizon = c.wake, self.horizon
-        while acts and acts[0][0] <= by and acts[0][0] < first and acts[0][0] < horizon:
+        while acts and (acts[0][0] < by or (acts[0][0] == by and acts[0][1] <= mark)) and acts[0][0] < first \
+                and acts[0][0] < horizon:
             day, _, act, value = heappop(acts)
             self.acting, self.changed = c, False
             try:
@@ -343,12 +350,24 @@ class Replication:
                 return day
         return None
 
-    def _acts_on_clock(self, c: Citizen) -> None:
-        """The stay's acts not done ahead of the clock: times asked for, done as the clock reaches them."""
+    def _acts_on_clock(self, c: Citizen, move: float = math.inf, mark: int = -1) -> list[Any]:
+        """The stay's acts not done ahead of the clock become times asked for, done as the clock
+        reaches them: those before the citizen's move on day `move` (drawn when `mark` acts had been
+        asked for) now; those after it are returned, to be asked for once the move is on the clock."""
         acts, c.acts = c.acts, None
+        after = []
         if acts:
-            for at, _, act, value in sorted(acts, key=lambda a: (a[0], a[1])):
-                self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+            for at, seq, act, value in sorted(acts, key=lambda a: (a[0], a[1])):
+                if at > move or (at == move and seq > mark):
+                    after.append((at, seq, act, value))
+                else:
+                    self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+        return after
+
+    def _acts_after(self, c: Citizen, after: list[Any]) -> None:
+        """Ask for the acts that come after the citizen's move, now on the clock (`_acts_on_clock`)."""
+        for at, _, act, value in after:
+            self.wake(c, at, partial(self._acted, c, c.entered, act), value)
 
     def _woken(self, c: Citizen, stay: float, _: simpy.Event) -> None:
         """After a time asked for in the stay that began on day `stay`: a move of that stay left off
@@ -503,7 +522,9 @@ class Replication:
         state, entered, rank, tiers, used = c.state, c.entered, c.rank, draws.tiers, c.used
         stop = used + self.max_moves  # a pair is drawn a step: the guard against a path without end
         nxt: tuple[float, int] | None
+        since = -1  # after a change of hazards by an act: the acts asked for before the move is drawn again
         while True:
+            mark, since = (self.acts_asked if since < 0 else since), -1  # the acts asked for before this draw
             if drawn is not None:
                 nxt, drawn = drawn, None
             else:
@@ -529,14 +550,17 @@ class Replication:
                     used += 1
                     nxt = schedule.next_exit(elapsed, e, u)
             acts = c.acts
-            if acts and ahead[state] and acts[0][0] <= (entered + nxt[0] if nxt is not None else horizon):
-                c.state, c.entered, c.used = state, entered, used  # acts due before the move: done now
-                day = self._do_acts(c, acts, entered + nxt[0] if nxt is not None else horizon)
-                if day is not None:  # the act changed the hazards: the move is drawn again from its day
-                    elapsed = day - entered
-                    if abs(elapsed - c.clock_done) < TOLERANCE_DAYS:
-                        elapsed = c.clock_done
-                    continue
+            if acts:
+                by = entered + nxt[0] if nxt is not None else horizon
+                if ahead[state] and (acts[0][0] < by or (acts[0][0] == by and acts[0][1] <= mark)):
+                    c.state, c.entered, c.used = state, entered, used  # acts due before the move: done now
+                    day = self._do_acts(c, acts, by, mark)
+                    if day is not None:  # the act changed the hazards: the move is drawn again from its day
+                        elapsed = day - entered
+                        if abs(elapsed - c.clock_done) < TOLERANCE_DAYS:
+                            elapsed = c.clock_done
+                        since = self.changed_at
+                        continue
             if nxt is None:
                 break
             at = entered + nxt[0]
@@ -547,17 +571,20 @@ class Replication:
             told = seen and ahead[state] and (dest == STAY_HERE or ahead[dest])  # may go ahead of the clock
             if seen and not (told and at < c.wake):
                 c.state, c.entered, c.next_dest, c.next_elapsed, c.used = state, entered, dest, nxt[0], used
-                if c.acts is not None:
-                    self._acts_on_clock(c)
+                after = self._acts_on_clock(c, at, mark) if c.acts is not None else None
                 if c.wakes is not None:
                     self._schedule_wakes(c)
                 env = self.env
-                if told and c.wake > env.now:
+                if told and c.wake > env.now and not (after and after[0][0] == at):
                     c.pending = DEFERRED  # a time asked for comes first; it may move the citizen otherwise
+                    if after:
+                        self._acts_after(c, after)
                     return
                 ev = Timeout(env, at - env.now, c)
                 ev.callbacks.append(self.on_move)
                 c.pending = ev
+                if after:
+                    self._acts_after(c, after)
                 return
             # booked now; a watched one as `_on_move` would at `at`, its handlers told ahead of the clock
             if dest == STAY_HERE:

@@ -160,7 +160,8 @@ class Feature(Protocol):
     def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
         """Every spell of the replication at once, as `spell_closed` would see them one by one and
         in that order (`who`: the citizen's ident). A feature with `spells` that implements this
-        lets the kernel draw all paths at once when no feature watches a state (`sim.kernel.bulk`)."""
+        lets the kernel draw all paths at once when no feature watches a state (`sim.kernel.bulk`);
+        with `late_spells`, the kernel calls it after the horizon instead of `spell_closed`."""
         return None
 
     def clock_days(self, c: Citizen, state: int, entered: float,

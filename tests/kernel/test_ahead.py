@@ -181,6 +181,23 @@ def test_a_programme_with_no_limit_on_places_acts_with_no_event() -> None:
         assert ahead == 1
 
 
+@pytest.mark.parametrize(("weeks", "after_weeks"), [(22, 4), (18, 4), (21, 4)])
+def test_an_act_on_the_day_of_a_clock_comes_after_the_move_drawn_before_it(weeks: int,
+                                                                          after_weeks: int) -> None:
+    """On one day, acts and moves go in the order they were asked for or drawn, as SimPy orders the
+    events of one time. A place that ends (or an after-effect that ends) on the very day of
+    sygedagpenge's 22-week clock was asked for after the move drawn when the place began, so the
+    clock strikes first, both ahead of the clock and on it (21 weeks: no tie, for contrast). Done
+    first, the act would redraw from the clock's day as if the clock were past."""
+    data = {**PROGRAMMES, "interventions": [
+        {"name": "to the clock", "states": ["sygedagpenge"], "referral": "on_entry", "uptake": 1.0,
+         "duration_weeks": weeks, "effects": {"during": {"job": 0.5}, "after": {"job": 2.0},
+                                              "after_weeks": after_weeks}}]}
+    model = sim.compile_model(sim.scenario_from_dict(data))
+    for seed in (1, 2):
+        same_process(*both(model, seed))
+
+
 class Meddler(Feature):
     """A feature that declares `ahead` but changes hazards in `entered`: a misuse of the protocol."""
 
