@@ -10,7 +10,7 @@ from sim.kernel.citizen import Citizen
 
 Ratios = dict[int, float]
 ALONE_KEPT = 1024
-"""Ratios kept by identity (`EffectBook.set`) at most: a programme's few are met again and again."""
+"""Ratios kept by identity (`EffectBook._alone`) at most: a programme's few are met again and again."""
 
 
 class EffectBook:
@@ -18,54 +18,52 @@ class EffectBook:
 
     def __init__(self) -> None:
         self._interned: dict[tuple[tuple[int, float], ...], Ratios] = {}
-        self._alone: dict[int, tuple[Ratios, Ratios | None]] = {}
-        """By the identity of a source's ratios: them (kept alive) and what is in force when they are
-        the citizen's only source."""
+        self._by_identity: dict[int, tuple[Ratios, Ratios | None]] = {}
+        """By the identity of a source's ratios: them (kept alive, so the identity stays theirs) and
+        what is in force when they are the citizen's only source (`_alone`)."""
 
     def set(self, c: Citizen, source: object, ratios: Ratios | None) -> bool:
         """Give `source`'s ratios to the citizen (None: withdraw them); True if what is in force changed."""
         effects = c.effects
-        if not effects and ratios is not None:  # the one source: its own ratios, interned once
-            alone = self._alone.get(id(ratios))
-            if alone is None:
-                if len(self._alone) >= ALONE_KEPT:  # ratios made afresh each time (a team's) pass through
-                    self._alone.clear()
-                key = tuple(sorted((d, 1.0 * r) for d, r in ratios.items() if r != 1.0))
-                interned = self._interned.setdefault(key, dict(key)) if key else None
-                alone = self._alone[id(ratios)] = (ratios, interned)
-            effect = alone[1]
-            changed = effect is not c.effect
-            c.effect, c.effects = effect, {source: ratios}
-            return changed
-        if effects and ratios is None and len(effects) == 1 and source in effects:  # the one source goes
-            changed = c.effect is not None
-            c.effect = c.effects = None
-            return changed
-        if effects:
+        if not effects:
+            if ratios is None:
+                return False
+            current = {source: ratios}
+        else:
             if effects.get(source) is ratios:
                 return False
             current = dict(effects)
-        elif ratios is None:
-            return False
-        else:
-            current = {}
-        if ratios is None:
-            current.pop(source, None)
-        else:
-            current[source] = ratios
+            if ratios is None:
+                current.pop(source, None)
+            else:
+                current[source] = ratios
         if len(current) == 1:  # one source: its own ratios
             (only,) = current.values()
-            key = tuple(sorted((d, 1.0 * r) for d, r in only.items() if r != 1.0))
-        else:
+            effect = self._alone(only)
+        elif current:
             combined: Ratios = {}
             for part in current.values():
                 for dest, r in part.items():
                     combined[dest] = combined.get(dest, 1.0) * r
             key = tuple(sorted((d, r) for d, r in combined.items() if r != 1.0))
-        effect = self._interned.setdefault(key, dict(key)) if key else None
+            effect = self._interned.setdefault(key, dict(key)) if key else None
+        else:
+            effect = None
         changed = effect is not c.effect
         c.effect, c.effects = effect, current or None
         return changed
+
+    def _alone(self, ratios: Ratios) -> Ratios | None:
+        """What is in force when `ratios` are the citizen's only source: them interned, found by
+        their identity once seen."""
+        found = self._by_identity.get(id(ratios))
+        if found is None:
+            if len(self._by_identity) >= ALONE_KEPT:  # ratios made afresh each time (a team's) pass through
+                self._by_identity.clear()
+            key = tuple(sorted((d, 1.0 * r) for d, r in ratios.items() if r != 1.0))
+            found = self._by_identity[id(ratios)] = (ratios, self._interned.setdefault(key, dict(key)) if key
+                                                     else None)
+        return found[1]
 
     @staticmethod
     def clear(c: Citizen) -> None:

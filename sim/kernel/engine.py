@@ -322,7 +322,11 @@ class Replication:
             self.acts_asked += 1
             heappush(acts, (at, self.acts_asked, act, value))
         else:
-            self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+            self._act_on_clock(c, at, act, value)
+
+    def _act_on_clock(self, c: Citizen, at: float, act: Act, value: Any) -> None:
+        """The act as a time asked for in the citizen's stay, done as the clock reaches it (`_acted`)."""
+        self.wake(c, at, partial(self._acted, c, c.entered, act), value)
 
     def _acted(self, c: Citizen, stay: float, act: Act, ev: simpy.Event) -> None:
         """An act on the clock, if the citizen is still in the stay that began on day `stay`; then the
@@ -361,13 +365,13 @@ class Replication:
                 if at > move or (at == move and seq > mark):
                     after.append((at, seq, act, value))
                 else:
-                    self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+                    self._act_on_clock(c, at, act, value)
         return after
 
     def _acts_after(self, c: Citizen, after: list[Any]) -> None:
         """Ask for the acts that come after the citizen's move, now on the clock (`_acts_on_clock`)."""
         for at, _, act, value in after:
-            self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+            self._act_on_clock(c, at, act, value)
 
     def _woken(self, c: Citizen, stay: float, _: simpy.Event) -> None:
         """After a time asked for in the stay that began on day `stay`: a move of that stay left off
@@ -523,8 +527,8 @@ class Replication:
         stop = used + self.max_moves  # a pair is drawn a step: the guard against a path without end
         nxt: tuple[float, int] | None
         since = -1  # after a change of hazards by an act: the acts asked for before the move is drawn again
+        mark = -1  # the acts asked for before the drawn move (read only while the stay has acts)
         while True:
-            mark, since = (self.acts_asked if since < 0 else since), -1  # the acts asked for before this draw
             if drawn is not None:
                 nxt, drawn = drawn, None
             else:
@@ -550,7 +554,8 @@ class Replication:
                     used += 1
                     nxt = schedule.next_exit(elapsed, e, u)
             acts = c.acts
-            if acts:
+            if acts:  # acts are asked for only before a draw (`entered`) or by acts done here
+                mark, since = (self.acts_asked if since < 0 else since), -1
                 by = entered + nxt[0] if nxt is not None else horizon
                 if ahead[state] and (acts[0][0] < by or (acts[0][0] == by and acts[0][1] <= mark)):
                     c.state, c.entered, c.used = state, entered, used  # acts due before the move: done now
@@ -606,7 +611,7 @@ class Replication:
                     hook(c, state, entered, at)
                 if late[state]:
                     late_book.extend((c.ident, state, entered, at))
-                state, entered, elapsed = dest, at, 0.0
+                state, entered, elapsed, since = dest, at, 0.0, -1
                 if seen:  # `_enter`, inlined
                     c.state, c.entered, c.clock_done = dest, at, -1.0
                     c.wake, c.wakes, c.asked, c.acts = math.inf, None, 0, None

@@ -36,12 +36,6 @@ def packed(values: list[float] | list[int] | Booked, dtype: type = np.float64) -
     return np.fromiter(values, dtype=dtype, count=len(values))
 
 
-def book_array(items: Booked, values: np.ndarray) -> None:
-    """Book an array's numbers after the ones in `items` (of its kind: `booked`)."""
-    items.frombytes(np.ascontiguousarray(values, dtype=np.int64 if items.typecode == "q" else np.float64)
-                    .tobytes())
-
-
 def joined(parts: list[np.ndarray], items: list[float] | list[int] | Booked,
            dtype: type = np.float64) -> np.ndarray:
     """Arrays booked so far, then the numbers booked one at a time since: one array, in booking order."""
@@ -65,7 +59,7 @@ ARRIVAL = -1
 class Ledger:
     """Collects the arrivals and moves of one replication; `close` turns them into arrays."""
 
-    __slots__ = ("_edges", "_flow", "_index", "_last", "_n_months", "_n_states", "_parts", "_raw", "_value")
+    __slots__ = ("_edges", "_last", "_n_months", "_n_states", "_parts", "_raw")
 
     WIDTH = 3
     """Numbers kept a booking as it comes: from (`ARRIVAL` for an arrival), to, day."""
@@ -76,12 +70,12 @@ class Ledger:
         self._last = calendar.months - 1
         self._n_states = n_states
         self._raw = booked()  # the bookings as they come, `WIDTH` numbers each
-        self._index = booked(np.int64)  # state * months + month of each booking
-        self._value = booked()  # days to the month's end: + entering, − leaving
-        self._flow = booked(np.int64)  # (origin * states + destination) * months + month
         self._parts: dict[str, list[np.ndarray]] = {"index": [], "value": [], "flow": [], "day": [],
                                                     "entered": []}
-        """Bookings made arrays (`extend`, `_flush`), each after the ones made before it."""
+        """Entries made arrays (`stock`, `extend`, `_flush`), each after those made before it: index
+        (state * months + month) and value (days to the month's end: + entering, − leaving) of each
+        booking, and one flow code ((origin * states + destination) * months + month), day and day
+        of entry into the origin an arrival or move."""
 
     def arrive(self, state: int, day: float) -> None:
         """Book a citizen arriving from outside into `state` on `day`."""
@@ -115,11 +109,6 @@ class Ledger:
                    entered: np.ndarray | None) -> None:
         """Bookings as arrays, after every booking so far."""
         parts = self._parts
-        for name, items, dtype in (("index", self._index, np.int64), ("value", self._value, np.float64),
-                                   ("flow", self._flow, np.int64)):
-            if items:
-                parts[name].append(packed(items, dtype))
-                del items[:]
         parts["index"].append(index)
         parts["value"].append(value)
         parts["flow"].append(flow)
@@ -133,8 +122,8 @@ class Ledger:
         their days in the state before day 0, which only `SpellLedger` uses)."""
         self._flush()
         index, value = self.stock_entries(state, count)
-        book_array(self._index, index)
-        book_array(self._value, value)
+        self._parts["index"].append(index)
+        self._parts["value"].append(value)
 
     def stock_entries(self, state: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The (index, value) entries `stock` books for `count` citizens in `state`, as arrays."""
@@ -158,13 +147,13 @@ class Ledger:
         """index, value and flow of every booking, in booking order."""
         self._flush()
         parts = self._parts
-        index, value = joined(parts["index"], self._index, np.int64), joined(parts["value"], self._value)
+        index, value = joined(parts["index"], [], np.int64), joined(parts["value"], [])
         return index, value, self._flows()
 
     def _flows(self) -> np.ndarray:
         """The flow code of every arrival and move, in booking order."""
         self._flush()
-        return joined(self._parts["flow"], self._flow, np.int64)
+        return joined(self._parts["flow"], [], np.int64)
 
     def move(self, origin: int, dest: int, day: float, entered: float = -1.0) -> None:
         """Book a move from `origin` to `dest` on `day` (`entered`: the day the citizen entered
@@ -179,7 +168,7 @@ class Ledger:
     def release(self) -> None:
         """Drop the bookings once every array is made: freed at once, not left for the collector to
         scan with the replication's cycles."""
-        del self._raw[:], self._index[:], self._value[:], self._flow[:]
+        del self._raw[:]
         for parts in self._parts.values():
             parts.clear()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -243,15 +244,22 @@ class Programme:
         record.places[self.place] = ("participating", request, now)
         self._join(c, PARTICIPANTS, now)
         self.set_effect(c, self, self.during, now)
-        if self.own:
-            self.act(c, now + weeks * 7.0, self._finished, request)
-        else:
-            Timeout(self.env, weeks * 7.0, (c, c.entered, request)).callbacks.append(self._finish)
+        self._later(c, now, weeks * 7.0, self._finished, request)
 
-    def _finish(self, ev: simpy.Event) -> None:
-        c, spell, request = cast(tuple[Citizen, float, Any], ev.value)
-        if c.entered == spell:
-            self._finished(c, self.env.now, request)
+    def _later(self, c: Citizen, now: float, days: float, step: Callable[[Citizen, float, Any], None],
+               value: Any) -> None:
+        """`step(c, day, value)` `days` after `now` if the citizen is still in its stay: an act
+        (`Run.act`) with no limit on places, else an event on the clock."""
+        if self.own:
+            self.act(c, now + days, step, value)
+        else:
+            Timeout(self.env, days, value).callbacks.append(partial(self._in_stay, step, c, c.entered))
+
+    def _in_stay(self, step: Callable[[Citizen, float, Any], None], c: Citizen, stay: float,
+                 ev: simpy.Event) -> None:
+        """An event of `_later`: its step, if the citizen is still in the stay that began on day `stay`."""
+        if c.entered == stay:
+            step(c, self.env.now, ev.value)
 
     def _finished(self, c: Citizen, now: float, request: Any) -> None:
         """The citizen's place, got by `request`, ends at `now` (if it is still the citizen's)."""
@@ -264,19 +272,10 @@ class Programme:
         self._leave(c, now)
         if self.after and self.spec.effects.after_weeks > 0:
             self.set_effect(c, self, self.after, now)
-            if self.own:
-                self.act(c, now + self.spec.effects.after_weeks * 7.0, self._after_over, self.after)
-            else:
-                Timeout(self.env, self.spec.effects.after_weeks * 7.0, (c, c.entered, self.after)
-                        ).callbacks.append(self._effect_over)
+            self._later(c, now, self.spec.effects.after_weeks * 7.0, self._after_over, self.after)
         else:
             self.set_effect(c, self, None, now)
             self._done(c)
-
-    def _effect_over(self, ev: simpy.Event) -> None:
-        c, spell, ratios = cast(tuple[Citizen, float, dict[int, float]], ev.value)
-        if c.entered == spell:
-            self._after_over(c, self.env.now, ratios)
 
     def _after_over(self, c: Citizen, now: float, ratios: dict[int, float]) -> None:
         """The after-effect `ratios` end at `now`, if they are still the programme's on the citizen."""
