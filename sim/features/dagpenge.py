@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from sim.contract.catalogue import EXITS
 from sim.contract.refusion import SELF_SUPPORT_EXITS
 from sim.contract.schema import Scenario
@@ -66,7 +68,15 @@ class DagpengeFeature(Feature):
 
     def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
         """Remember a spell in the state; count self-support after one."""
-        i = c.ident
+        self._closed(c.ident, state, start, end)
+
+    def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """`spell_closed` for each spell, in order (a generation's at a time on the bulk path)."""
+        closed = self._closed
+        for i, s, a, b in zip(who.tolist(), state.tolist(), start.tolist(), end.tolist(), strict=True):
+            closed(i, s, a, b)
+
+    def _closed(self, i: int, state: int, start: float, end: float) -> None:
         if state == self.state:
             self.used.setdefault(i, []).append((start, end))
             self.earned[i] = 0.0
@@ -79,9 +89,21 @@ class DagpengeFeature(Feature):
         used = self.clock_shift(c, entered)
         return tuple(d - used for d in days) if used > 0.0 else days
 
+    def clock_days_many(self, who: np.ndarray, state: int, entered: np.ndarray,
+                        days: np.ndarray) -> np.ndarray:
+        """`clock_days` for many spells at once: only a citizen with a spell before has days used."""
+        used = np.zeros(len(who))
+        before, shift = self.used, self._shift
+        for n, (i, at) in enumerate(zip(who.tolist(), entered.tolist(), strict=True)):
+            if i in before:
+                used[n] = shift(i, at)
+        return np.where(used[:, None] > 0.0, days - used[:, None], days)
+
     def clock_shift(self, c: Citizen, entered: float) -> float:
         """Days of the period used within the reference window before `entered`."""
-        i = c.ident
+        return self._shift(c.ident, entered)
+
+    def _shift(self, i: int, entered: float) -> float:
         asked = self.asked.get(i)
         if asked is not None and asked[0] == entered:
             return asked[1]

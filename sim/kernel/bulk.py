@@ -1,11 +1,13 @@
 """Whole generations of moves at once, for a replication in which no feature sees a citizen.
 
 Each citizen's path is what `Replication._advance` draws for it: pair k from the same keyed
-stream, the same floating-point steps (`ExitSchedule.next_exit_many`), the same stops. Here
+stream, the same floating-point steps (`Exits`, as `ExitSchedule.next_exit`), the same stops. Here
 every citizen still moving takes its next step together, a generation at a time, and the
 bookings are then laid out in the order the one-by-one path makes them (the initial stock state
 by state, each citizen's moves after it; then each arrival in time order and its moves), so the
 ledger sums the same numbers in the same order and its arrays are the same bit for bit.
+Features that move a state's clocks per citizen answer for all the citizens in it at once, a
+generation at a time, having been given the spells the generation before closed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ import numpy as np
 
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.ledger import Ledger, top_pairs
+from sim.kernel.protocol import ClocksMover
 from sim.kernel.streams import TIERS, CohortDraws
+from sim.kernel.timebase import TOLERANCE_DAYS
 
 OverBudget = Callable[[str, list[tuple[int, int, int]]], NoReturn]
 """Stops the replication: what went over the budget, and the busiest (origin, destination, moves)."""
+
+Closing = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+"""Takes the spells (citizen, state, start, end) one generation's moves close, in citizen order."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,14 @@ class Moves:
         order = np.empty(len(self.who), dtype=np.int64)
         firsts = np.cumsum(self.per_citizen) - self.per_citizen
         order[firsts[self.who] + self.nth] = np.arange(len(self.who))
+        last = self.resting_spells(n_benefit, horizon)
+        return tuple(np.concatenate([a[order], b]) for a, b in zip(
+            (self.who, self.origin, self.entered, self.day), last, strict=True))
+
+    def resting_spells(self, n_benefit: int, horizon: float) -> tuple[np.ndarray, ...]:
+        """(citizen, state, start, end) of the spells the horizon closes: each citizen still on a benefit."""
         resting = np.flatnonzero(self.last_state < n_benefit)
-        return (np.concatenate([self.who[order], resting]),
-                np.concatenate([self.origin[order], self.last_state[resting]]),
-                np.concatenate([self.entered[order], self.last_entered[resting]]),
-                np.concatenate([self.day[order], np.full(len(resting), horizon)]))
+        return resting, self.last_state[resting], self.last_entered[resting], np.full(len(resting), horizon)
 
 
 @dataclass(frozen=True)
@@ -101,50 +111,120 @@ def chained_days(times: np.ndarray) -> np.ndarray:
 
 
 class Exits:
-    """The next exit of citizens in any states: states of one constant hazard all at once, from
-    tables by state, the others state by state (`ExitSchedule.next_exit_many`)."""
+    """The next exit of citizens in any states at once: every state's bands and clocks laid out as
+    tables padded to one shape, walked for all citizens together by the floating-point steps of
+    `ExitSchedule.next_exit`, so each element is what it gives for that citizen (a clock's
+    `STAY_HERE` included); with each citizen's own clock days where features move them (`movers`,
+    by state), as `ExitSchedule.with_clock_days` places them."""
 
-    def __init__(self, schedules: Sequence[ExitSchedule | None]) -> None:
-        self.schedules = schedules
+    def __init__(self, schedules: Sequence[ExitSchedule | None],
+                 movers: Sequence[Sequence[ClocksMover]] = ()) -> None:
         self.moving = np.array([s is not None for s in schedules])
-        """Whether a state has a way out at all."""
-        constant = [s is not None and s.constant > 0.0 for s in schedules]
-        width = max((len(s.dests[0]) for s, c in zip(schedules, constant, strict=True)
-                     if s is not None and c), default=1)
-        self.rate = np.ones(len(schedules))
-        self.cum = np.full((len(schedules), width), np.inf)
-        """Cumulative shares of each constant state's destinations, padded with inf (never ≤ u)."""
-        self.dests = np.full((len(schedules), width), STAY_HERE, dtype=np.int64)
-        for i, s in enumerate(schedules):
-            if s is not None and constant[i]:
-                self.rate[i] = s.constant
-                self.cum[i, :len(s.dests[0])] = s.cum_probs[0]
-                self.dests[i, :len(s.dests[0])] = s.dests[0]
-        self.varying = [i for i, c in enumerate(constant) if not c and schedules[i] is not None]
+        """Whether a state has a way out at all (only such states are walked)."""
+        self.movers = {s: tuple(m) for s, m in enumerate(movers) if m and schedules[s] is not None}
+        """By state: the features' `clock_days_many`, asked of every citizen in it at every draw, in
+        feature order, as on the one-by-one path."""
+        real = [s for s in schedules if s is not None]
+        n, bands = len(schedules), max((len(s.edges) for s in real), default=1)
+        width = max((len(d) for s in real for d in s.dests), default=1)
+        clocks = max((len(s.clocks) for s in real), default=0)
+        shares = max((len(c.dests) for s in real for c in s.clocks), default=1)
+        self.edges = np.full((n, bands), np.inf)
+        """Each band's first day, padded with inf (never ≤ a day: `bisect_right` by counting)."""
+        self.ends = np.full((n, bands), np.inf)
+        self.totals = np.zeros((n, bands))
+        self.cum = np.full((n, bands, width), np.inf)
+        """Cumulative shares of each band's destinations, padded with inf (never ≤ u)."""
+        self.dests = np.full((n, bands, width), STAY_HERE, dtype=np.int64)
+        self.clock_days = np.full((n, clocks), np.inf)
+        self.n_clocks = np.zeros(n, dtype=np.int64)
+        self.clock_cum = np.full((n, max(clocks, 1), shares), np.inf)
+        self.clock_dests = np.full((n, max(clocks, 1), shares), STAY_HERE, dtype=np.int64)
+        self.clock_last = np.zeros((n, max(clocks, 1)), dtype=np.int64)
+        """Each clock's last destination's place (`Clock.pick`'s fallback)."""
+        for i, schedule in enumerate(schedules):
+            if schedule is None:
+                continue
+            m = len(schedule.edges)
+            self.edges[i, :m], self.ends[i, :m] = schedule.edges, schedule.ends
+            self.totals[i, :m] = schedule.totals
+            for j, (dests, cum) in enumerate(zip(schedule.dests, schedule.cum_probs, strict=True)):
+                self.cum[i, j, :len(cum)], self.dests[i, j, :len(dests)] = cum, dests
+            self.n_clocks[i] = len(schedule.clocks)
+            self.clock_days[i, :len(schedule.clocks)] = schedule.clock_days
+            for j, clock in enumerate(schedule.clocks):
+                self.clock_cum[i, j, :len(clock.dests)] = clock.cum_shares
+                self.clock_dests[i, j, :len(clock.dests)] = clock.dests
+                self.clock_last[i, j] = len(clock.dests) - 1
 
-    def next(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
-        """Day in the state of each next exit (inf where never) and its destination."""
-        t = elapsed + e / self.rate[state]
-        pick = (self.cum[state, 0] <= u).astype(np.int64)  # bisect_right on each citizen's own row
-        for j in range(1, self.cum.shape[1] - 1):
-            pick += self.cum[state, j] <= u
-        dest = self.dests[state, pick]
-        if self.varying:
-            present = np.bincount(state, minlength=len(self.schedules))
-            for s in self.varying:
-                if present[s]:
-                    here = np.flatnonzero(state == s)
-                    schedule = self.schedules[s]
-                    assert schedule is not None
-                    t[here], dest[here] = schedule.next_exit_many(elapsed[here], e[here], u[here])
-        return t, dest
+    def next(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
+             who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Day in the state of each next exit (inf where never) and its destination, for citizens in
+        states with a way out (`who`, `entered`: each one's ident and day of entry, for the features
+        that move clocks)."""
+        n = len(e)
+        rows = np.arange(n)
+        days, which = self._clocks(state, who, entered)
+        c = (days <= elapsed[:, None]).sum(axis=1)  # bisect_right on each citizen's own clocks
+        clock_day = np.append(days, np.full((n, 1), np.inf), axis=1)[rows, c]
+        clock = np.append(which, np.zeros((n, 1), dtype=np.int64), axis=1)[rows, c]
+        k = (self.edges[state] <= elapsed[:, None]).sum(axis=1) - 1
+        day = np.full(n, np.inf)
+        band = np.full(n, -1)
+        """Where each exit is found: the band of a hazard's exit, or (`struck`) the clock's place."""
+        struck = np.full(n, -1)
+        idx, s, d, e = rows, state, elapsed.copy(), e.copy()
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            while idx.size:
+                end, rate = self.ends[s, k], self.totals[s, k]
+                cap = np.where(end < clock_day, end, clock_day)
+                t = d + e / rate
+                hit = (rate > 0.0) & (t < cap)
+                day[idx[hit]], band[idx[hit]] = t[hit], k[hit]
+                e = np.where(rate > 0.0, e - rate * (cap - d), e)
+                strikes = ~hit & (cap == clock_day) & (cap < np.inf)
+                day[idx[strikes]], struck[idx[strikes]] = clock_day[strikes], clock[strikes]
+                go = ~hit & ~strikes & (cap < np.inf)
+                idx, s, k, clock, d, e, clock_day = (idx[go], s[go], k[go] + 1, clock[go], cap[go], e[go],
+                                                     clock_day[go])
+        dest = np.full(n, STAY_HERE, dtype=np.int64)
+        at = np.flatnonzero(band >= 0)
+        sb, kb = state[at], band[at]
+        dest[at] = self.dests[sb, kb, (self.cum[sb, kb] <= u[at, None]).sum(axis=1)]
+        at = np.flatnonzero(struck >= 0)
+        sc, kc = state[at], struck[at]
+        pick = np.minimum((self.clock_cum[sc, kc] <= u[at, None]).sum(axis=1), self.clock_last[sc, kc])
+        dest[at] = self.clock_dests[sc, kc, pick]
+        return day, dest
+
+    def _clocks(self, state: np.ndarray, who: np.ndarray, entered: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Each citizen's clock days in order of day (inf: none) and each one's place in its state's
+        `clocks`: the state's, or as the features move them."""
+        days = self.clock_days[state]
+        if not self.movers:
+            return days, np.broadcast_to(np.arange(days.shape[1]), days.shape)
+        for s, moves in self.movers.items():
+            here = np.flatnonzero(state == s)
+            if not here.size:
+                continue
+            width = self.n_clocks[s]
+            base = days[here, :width]
+            own = base
+            for move_clocks in moves:
+                own = move_clocks(who[here], s, entered[here], own)
+            moved = (own != base).any(axis=1, keepdims=True)  # as `with_clock_days`: no sooner than at once
+            days[here, :width] = np.where(moved & (own < np.inf), np.maximum(own, TOLERANCE_DAYS), own)
+        which = np.argsort(days, axis=1, kind="stable")
+        return np.take_along_axis(days, which, axis=1), which
 
 
 def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, draws: Sequence[CohortDraws],
-               limits: Limits, over_budget: OverBudget) -> Moves:
-    """Every citizen's moves within the horizon, one generation (one pair each) at a time."""
-    exits = Exits(schedules)
+               limits: Limits, over_budget: OverBudget, movers: Sequence[Sequence[ClocksMover]] = (),
+               closing: Closing | None = None) -> Moves:
+    """Every citizen's moves within the horizon, one generation (one pair each) at a time; `movers` by
+    state move clocks per citizen, and `closing` takes each generation's spells before the next draws."""
+    exits = Exits(schedules, movers)
     n = len(citizens.state)
     per_citizen = np.zeros(n, dtype=np.int64)
     spells = limits.spells
@@ -165,12 +245,14 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
         else:
             e, u = _own_pairs(draws, k, citizens.cohort[who], citizens.rank[who])
         k += 1
-        t, dest = exits.next(state, elapsed, e, u)
+        t, dest = exits.next(state, elapsed, e, u, who, entered)
         at = entered + t
         inside = at < limits.horizon
         stay = dest == STAY_HERE
         moved = np.flatnonzero(inside & ~stay)
         mover = who[moved]
+        if closing is not None:
+            closing(mover, state[moved], entered[moved], at[moved])
         chunks.append((mover, per_citizen[mover], state[moved], dest[moved], at[moved],
                        entered[moved] if spells else last_entered))
         per_citizen[mover] += 1

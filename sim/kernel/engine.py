@@ -158,12 +158,14 @@ class Replication:
                           self.spell_hooks_of, self.resting, movers_of, self.ahead_of, self.hooks_of,
                           self.late_of, self.late_book)
         """What `_advance` reads on every call, in one tuple."""
-        seen = self.hooks or self.admits or self.movers or any(
-            type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells)
+        seen = self.hooks or self.admits or any(
+            type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells) or any(
+            type(f).clock_days_many is Feature.clock_days_many for f in self.features if f.shifts)
         self.bulk = bulk and fast_forward and not seen and self.spells is None
         """Whether every path is drawn at once (`sim.kernel.bulk`): no feature sees a citizen (those
-        that want spells take them all at once), and no spell table is asked for; `bulk=False` keeps
-        the one-by-one path (the tests compare them)."""
+        that want spells take them all at once, those that move clocks answer for many citizens at
+        once), and no spell table is asked for; `bulk=False` keeps the one-by-one path (the tests
+        compare them)."""
 
     def run(self) -> ReplicationRecord:
         """Simulate the horizon and return the replication's record.
@@ -248,14 +250,20 @@ class Replication:
                             np.concatenate([stock_elapsed, np.zeros(len(arrivals))]),
                             np.concatenate([*cohort, cohort_of[states]]).astype(np.int64),
                             np.concatenate([*rank, ranks]).astype(np.int64))
-        spells = [f for f in self.features if f.spells]
+        spells = [f for f in self.features if f.spells and not f.shifts]
+        shifting = [f for f in self.features if f.spells and f.shifts]
+        """Features that move clocks from the spells they are given: a generation's spells at a time."""
         limits = Limits(self.horizon, self.max_moves, self.event_budget, len(arrivals),
-                        bool(spells) or ledger.books_spells)
-        moves = draw_moves(model.schedules, citizens, draws, limits, self._over_budget)
+                        bool(spells or shifting) or ledger.books_spells)
+        movers = [[f.clock_days_many for f in self.features if s in f.shifts] for s in range(model.n_states)]
+        moves = draw_moves(model.schedules, citizens, draws, limits, self._over_budget, movers,
+                           partial(self._spells_closed, shifting) if shifting else None)
         book(ledger, np.asarray(model.calendar.edges, dtype=float), model.n_states, citizens, stock, arrivals,
              moves)
         if spells:
             self._spells_closed(spells, *moves.closed_spells(model.n_benefit, self.horizon))
+        if shifting:
+            self._spells_closed(shifting, *moves.resting_spells(model.n_benefit, self.horizon))
         self.n_events = len(arrivals) + len(moves.who)
         self.n_citizens = len(state_at)
         return self._record(sum(stock))

@@ -168,50 +168,6 @@ class ExitSchedule:
             d = cap
             k += 1
 
-    def next_exit_many(self, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
-        """`next_exit` for arrays of citizens in this state: the day in the state of each next exit
-        (inf where never) and its destination, by the same floating-point steps in the same order,
-        so each element is what `next_exit` gives for it."""
-        if self.constant:
-            dests = np.asarray(self.dests[0])
-            return elapsed + e / self.constant, dests[np.searchsorted(self.cum_probs[0], u, side="right")]
-        edges = np.asarray(self.edges)
-        totals = np.asarray(self.totals)
-        ends = np.append(edges[1:], math.inf)
-        clock_at = np.append(np.asarray(self.clock_days, dtype=float), math.inf)
-        day = np.full(len(e), math.inf)
-        dest = np.full(len(e), STAY_HERE, dtype=np.int64)
-        k = np.searchsorted(edges, elapsed, side="right") - 1
-        c = np.searchsorted(clock_at[:-1], elapsed, side="right")
-        idx = np.arange(len(e))
-        d, e = elapsed.copy(), e.copy()
-        clock_day = clock_at[c]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            while idx.size:
-                end = ends[k]
-                cap = np.where(end < clock_day, end, clock_day)
-                rate = totals[k]
-                t = d + e / rate
-                hit = (rate > 0.0) & (t < cap)
-                for band in np.unique(k[hit]):
-                    at = hit & (k == band)
-                    day[idx[at]] = t[at]
-                    dest[idx[at]] = np.asarray(self.dests[band])[
-                        np.searchsorted(self.cum_probs[band], u[idx[at]], side="right")]
-                e = np.where(rate > 0.0, e - rate * (cap - d), e)
-                struck = ~hit & (cap == clock_day) & (cap < math.inf)
-                for n in np.unique(c[struck]):
-                    at = struck & (c == n)
-                    clock = self.clocks[n]
-                    pick = np.minimum(np.searchsorted(clock.cum_shares, u[idx[at]], side="right"),
-                                      len(clock.dests) - 1)
-                    day[idx[at]] = clock_day[at]
-                    dest[idx[at]] = np.asarray(clock.dests)[pick]
-                go = ~hit & ~struck & (cap < math.inf)
-                idx, k, c, d, e, clock_day = idx[go], k[go] + 1, c[go], cap[go], e[go], clock_day[go]
-        return day, dest
-
     def segments(self) -> list[tuple[float, float, float, float]]:
         """(start day, width or inf, total hazard, survival at start) for the survival curve."""
         cuts = sorted(set(self.edges) | set(self.clock_days))

@@ -42,6 +42,9 @@ DoneWith = Callable[["Citizen"], None]
 ClockMover = Callable[["Citizen", int, float, tuple[float, ...]], tuple[float, ...]]
 """A feature's `clock_days`: (citizen, state, spell start, clock days) to the clock days it gives."""
 
+ClocksMover = Callable[[np.ndarray, int, np.ndarray, np.ndarray], np.ndarray]
+"""A feature's `clock_days_many`: (idents, state, spell starts, a row of clock days each) to its rows."""
+
 
 class Run(Protocol):
     """What a feature sees of the replication it runs in."""
@@ -161,7 +164,9 @@ class Feature(Protocol):
         """Every spell of the replication at once, as `spell_closed` would see them one by one and
         in that order (`who`: the citizen's ident). A feature with `spells` that implements this
         lets the kernel draw all paths at once when no feature watches a state (`sim.kernel.bulk`);
-        with `late_spells`, the kernel calls it after the horizon instead of `spell_closed`."""
+        with `late_spells`, the kernel calls it after the horizon instead of `spell_closed`. A feature
+        that also moves clocks (`shifts`) gets them there in parts, in order: each generation's
+        spells before the clocks of the next are asked (`clock_days_many`), the horizon's last."""
         return None
 
     def clock_days(self, c: Citizen, state: int, entered: float,
@@ -170,6 +175,14 @@ class Feature(Protocol):
         strike, from `days` as the scenario or the features opened before this one left them:
         one per clock of the state, in the state's order (inf: the clock is gone). Asked at each
         draw in one of `shifts`; the same answer for the same spell."""
+        return days
+
+    def clock_days_many(self, who: np.ndarray, state: int, entered: np.ndarray,
+                        days: np.ndarray) -> np.ndarray:
+        """`clock_days` for many citizens' spells in `state` at once: `who` their idents, `entered` each
+        spell's start, `days` a row of clock days each; the rows it gives are what `clock_days` gives
+        for each, bit for bit. A feature with `shifts` that implements it lets the kernel draw all
+        paths at once (`sim.kernel.bulk`), asking it once a generation for the citizens in the state."""
         return days
 
     def close(self) -> dict[str, np.ndarray]:

@@ -8,7 +8,8 @@ two paths are checked against each other element for element, on scenarios that 
 branch: bands of hazard, a band with no hazard, clocks that split, a clock share that stays,
 re-entry from an exit, long paths past the cohort tiers, an initial stock from bands, inflows
 that change by month, spells and long-term days for targets, economics (the support count's
-spells all at once), and an empty caseload.
+spells all at once), clocks moved per citizen (the dagpenge period used up by returners, a clock
+changed for spells from a date, pauses), and an empty caseload.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import copy
 import dataclasses
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +26,11 @@ import pytest
 from helpers import FAST_PATH
 
 import sim
-from sim.kernel.bulk import chained_days
+from sim.kernel.bulk import Exits, chained_days
 from sim.kernel.engine import Replication
 from sim.kernel.hazards import STAY_HERE, Clock, ExitSchedule
 
+ROOT = Path(__file__).resolve().parents[2]
 BASE: dict[str, Any] = copy.deepcopy(FAST_PATH) | {"months": 24}
 BASE["transitions"]["kontanthjaelp_jobparat"].append(  # a band of no hazard before week 8
     {"to": "jobafklaring", "rate_per_week": [[0, 0.0], [8, 0.02]]})
@@ -58,6 +61,17 @@ def variants() -> dict[str, dict[str, Any]]:
     costed = copy.deepcopy(BASE)  # the support count takes its spells all at once
     costed["economics"] = {"states": {"a_dagpenge": {"counted": False}}}
     out["economics"] = costed
+    moved = copy.deepcopy(BASE)  # clocks moved per citizen: a period used up across spells, dated rules
+    moved["months"] = 36
+    moved["transitions"]["job"] = [{"to": "a_dagpenge", "rate_per_week": 0.04}]  # many returners
+    moved["transitions"]["kontanthjaelp_jobparat"].append({"to": "a_dagpenge", "rate_per_week": 0.02})
+    moved["dagpenge_period"] = {"window_weeks": 104, "reearn_weeks": 20}
+    moved["rules"] = [
+        {"kind": "pause_clocks", "state": "a_dagpenge", "from": "2018-09-01", "until": "2018-12-31"},
+        {"kind": "pause_clocks", "state": "sygedagpenge", "from": "2019-03-01", "until": "2019-04-30"},
+        {"kind": "clock", "state": "sygedagpenge", "week": 40, "from": "2019-01-01", "at_week": 30},
+        {"kind": "clock", "state": "sygedagpenge", "week": 22, "from": "2019-06-01", "at_week": "never"}]
+    out["clocks moved per citizen"] = moved
     plain = json.loads(json.dumps(BASE, default=str).replace("sygedagpenge", "ledighedsydelse"))
     out["no feature at all"] = plain  # no employer period: no spell is asked for
     empty = copy.deepcopy(BASE)
@@ -67,7 +81,8 @@ def variants() -> dict[str, dict[str, Any]]:
 
 
 def records(data: dict[str, Any], seed: int) -> tuple[sim.ReplicationRecord, sim.ReplicationRecord]:
-    model = sim.compile_model(sim.scenario_from_dict(data))
+    from sim.features import prepare_model
+    model = prepare_model(sim.scenario_from_dict(data), seed=1)
     assert Replication(model, np.random.SeedSequence(seed)).bulk  # no feature: the bulk path runs
     return (sim.simulate(model, np.random.SeedSequence(seed)),
             sim.simulate(model, np.random.SeedSequence(seed), bulk=False))
@@ -101,6 +116,31 @@ def test_the_long_paths_reach_past_the_tiers_and_the_spells_are_counted() -> Non
     assert spells.long_term is not None and spells.long_term.sum() > 0
 
 
+def test_the_moved_clocks_have_teeth() -> None:
+    """Returners come back with days used, and the dated rules move clocks: the variant's numbers
+    differ from the same scenario with neither."""
+    data = variants()["clocks moved per citizen"]
+    moved, _ = records(data, 1)
+    plain, _ = records({k: v for k, v in data.items() if k not in ("dagpenge_period", "rules")}, 1)
+    assert moved.n_events != plain.n_events
+    assert not np.array_equal(moved.flows, plain.flows)
+
+
+@pytest.mark.parametrize("name", ["koege-2018", "dragoer-backtest-2019"])
+def test_shipped_scenarios_without_programmes_draw_every_path_at_once(name: str) -> None:
+    """The dagpenge period and the pauses answer for many citizens at once: no programme or team, no
+    citizen by citizen, and the same numbers."""
+    from sim.features import prepare_model
+    model = prepare_model(sim.load_scenario(ROOT / "scenarios" / f"{name}.yaml"), seed=1)
+    assert Replication(model, np.random.SeedSequence(3)).bulk and model.features
+    bulk = sim.simulate(model, np.random.SeedSequence(3))
+    single = sim.simulate(model, np.random.SeedSequence(3), bulk=False)
+    np.testing.assert_array_equal(bulk.person_days, single.person_days)
+    np.testing.assert_array_equal(bulk.flows, single.flows)
+    for key, a in bulk.features.items():
+        np.testing.assert_array_equal(a, single.features[key], err_msg=key)
+
+
 def test_a_feature_that_sees_citizens_keeps_the_one_by_one_path() -> None:
     data = copy.deepcopy(BASE)
     data["interventions"] = [{"name": "watch", "states": ["a_dagpenge"], "from_week": 0, "to_week": 1,
@@ -125,23 +165,49 @@ def schedules() -> list[ExitSchedule]:
     ]
 
 
-@pytest.mark.parametrize("k", range(4))
-def test_next_exit_many_is_next_exit_element_for_element(k: int) -> None:
-    schedule = schedules()[k]
-    rng = np.random.default_rng(k)
-    n = 4000
+def moved_clocks(who: np.ndarray, state: int, entered: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Clock days as a feature might move them: earlier (some to before the day of entry), gone,
+    swapped in order, unchanged; chosen by the citizen's ident."""
+    out = days.copy()
+    kind = who % 5
+    out[kind == 1] -= (entered[kind == 1] % 400.0)[:, None]
+    if out.shape[1]:
+        out[kind == 2, 0] = math.inf
+        out[kind == 4, -1] = 0.0
+    if out.shape[1] > 1:
+        out[kind == 3, 1] = 5.0
+    return out
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["own clocks", "clocks moved"])
+def test_the_walk_of_all_states_at_once_is_next_exit_element_for_element(moved: bool) -> None:
+    """Every state's exits walked together give each citizen what its own schedule's `next_exit` gives
+    (moved clocks: what `with_clock_days` of its row gives)."""
+    table = schedules()
+    exits = Exits(table, [[moved_clocks] if moved else [] for _ in table])
+    rng = np.random.default_rng(11)
+    n = 12_000
+    state = rng.integers(0, len(table), n)
     elapsed = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 400, n))
-    elapsed[:3] = [22 * 7.0, 13 * 7.0, 4 * 7.0]  # on a clock's day and on a band's edge
+    elapsed[:6] = [22 * 7.0, 13 * 7.0, 4 * 7.0, 22 * 7.0, 13 * 7.0, 40 * 7.0]  # on a clock's day, an edge
+    state[:6] = [1, 2, 1, 1, 2, 1]
     e, u = rng.standard_exponential(n), rng.random(n)
-    day, dest = schedule.next_exit_many(elapsed, e, u)
+    who, entered = np.arange(n), rng.uniform(-200, 700, n)
+    day, dest = exits.next(state, elapsed, e, u, who, entered)
     for i in range(n):
+        schedule = table[state[i]]
+        if moved:
+            row = tuple(moved_clocks(who[i:i + 1], int(state[i]), entered[i:i + 1],
+                                     np.array([schedule.clock_days]))[0].tolist())
+            schedule = schedule.with_clock_days(row) if row != schedule.clock_days else schedule
         one = schedule.next_exit(float(elapsed[i]), float(e[i]), float(u[i]))
         if one is None:
-            assert day[i] == math.inf
+            assert day[i] == math.inf, i
         else:
             assert (day[i], dest[i]) == one, i
-    if k < 3:
-        assert np.isfinite(day).any()
+    for k in range(3):
+        assert np.isfinite(day[state == k]).any()
+    assert (dest == STAY_HERE).any() and (dest == 3).any()  # a clock's share that stays, the second clock
 
 
 def test_the_steady_state_of_one_constant_rate_is_the_general_formulas_bit_for_bit() -> None:
