@@ -22,8 +22,7 @@ from sim.features.outputs import FeatureOutputs, ResolvedTarget, Stored, table_s
 from sim.features.rules import compile_dated, waived_days
 from sim.features.support import KEY as SUPPORT
 from sim.features.support import SupportFeature, compile_rules
-from sim.kernel.citizen import Citizen
-from sim.kernel.ledger import interval_person_days, joined
+from sim.kernel.ledger import interval_person_days
 from sim.kernel.model import Model
 from sim.kernel.protocol import Feature, Run
 from sim.kernel.records import ReplicationRecord
@@ -78,36 +77,16 @@ class PaymentFeature(Feature):
         """The support count of the same replication, when it runs: it keeps every benefit spell with
         the day it is paid from by this rule, so the unpaid starts are read from it at the end."""
         self.spells = self.support is None
+        self.late_spells = True  # nothing reads the unpaid starts during the run
         self.slot = slot
         self.unpaid, self.n_benefit = plan.unpaid, plan.n_benefit
-        self.on_benefit = bytearray()
-        """By ident: the citizen's last spell was on a benefit, so the next is paid from day 1."""
-        self.kept: list[float] = []
-        """The unpaid starts, three numbers each: state, start, paid from."""
         self.bulk: list[np.ndarray] = []
-        """The same, booked all at once (`spells_closed`)."""
-
-    def spell_closed(self, c: Citizen, state: int, start: float, end: float) -> None:
-        """Book the spell's unpaid start, if it has one."""
-        i, seen = c.ident, self.on_benefit
-        if i >= len(seen):
-            seen.extend(bytes(i + 1 - len(seen)))
-        if state >= self.n_benefit:
-            seen[i] = 0
-            return
-        if seen[i]:
-            paid = start
-        else:
-            paid = start + self.unpaid[state]
-            if end < paid:  # min(start + unpaid, end)
-                paid = end
-        seen[i] = 1
-        if paid > start:
-            self.kept.extend((state, start, paid))
+        """The unpaid starts, three numbers each (state, start, paid from), booked all at once
+        after the horizon (`spells_closed`)."""
 
     def spells_closed(self, who: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
-        """`spell_closed` for every spell at once: a spell follows a benefit spell when the
-        citizen's spell before it (in its own order) was on a benefit."""
+        """Every spell at once, each citizen's in its own order: a benefit spell from outside public
+        support is paid after its unpaid start, one that follows a benefit spell from day 1."""
         order = np.argsort(who, kind="stable")
         w, s = who[order], state[order]
         after_benefit = np.zeros(len(who), dtype=bool)
@@ -126,7 +105,7 @@ class PaymentFeature(Feature):
             unpaid = paid_from > begun
             state, start, paid = every[unpaid], begun[unpaid], paid_from[unpaid]
         else:
-            kept = joined(self.bulk, self.kept).reshape(-1, 3)
+            kept = (np.concatenate(self.bulk) if self.bulk else np.zeros(0)).reshape(-1, 3)
             state, start, paid = kept[:, 0].astype(np.int64), kept[:, 1], kept[:, 2]
         days = interval_person_days(self.calendar, self.plan.n_benefit, state, start, paid)
         if self.plan.day_one:

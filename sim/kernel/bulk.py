@@ -13,7 +13,7 @@ generation at a time, having been given the spells the generation before closed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import numpy as np
@@ -64,6 +64,9 @@ class Moves:
     last_state: np.ndarray
     """Each citizen's state at the end of its path, and the day it entered it."""
     last_entered: np.ndarray
+    gone: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Citizens handed to the clock (`Handoffs`): their paths go on there, so the horizon closes none
+    of their spells here."""
 
     def closed_spells(self, n_benefit: int, horizon: float) -> tuple[np.ndarray, ...]:
         """(citizen, state, start, end) of every spell as the one-by-one path closes them, in its
@@ -77,7 +80,9 @@ class Moves:
 
     def resting_spells(self, n_benefit: int, horizon: float) -> tuple[np.ndarray, ...]:
         """(citizen, state, start, end) of the spells the horizon closes: each citizen still on a benefit."""
-        resting = np.flatnonzero(self.last_state < n_benefit)
+        on = self.last_state < n_benefit
+        on[self.gone] = False
+        resting = np.flatnonzero(on)
         return resting, self.last_state[resting], self.last_entered[resting], np.full(len(resting), horizon)
 
 
@@ -142,6 +147,9 @@ class Exits:
         self.clock_dests = np.full((n, max(clocks, 1), shares), STAY_HERE, dtype=np.int64)
         self.clock_last = np.zeros((n, max(clocks, 1)), dtype=np.int64)
         """Each clock's last destination's place (`Clock.pick`'s fallback)."""
+        self.constant = np.zeros(n)
+        """The one constant hazard of a state with no clocks that no feature moves, else 0: its
+        citizens need no walk (`ExitSchedule.next_exit`'s first branch)."""
         for i, schedule in enumerate(schedules):
             if schedule is None:
                 continue
@@ -156,12 +164,42 @@ class Exits:
                 self.clock_cum[i, j, :len(clock.dests)] = clock.cum_shares
                 self.clock_dests[i, j, :len(clock.dests)] = clock.dests
                 self.clock_last[i, j] = len(clock.dests) - 1
+            if i not in self.movers:
+                self.constant[i] = schedule.constant
+        self.first_cum = np.ascontiguousarray(self.cum[:, 0, :])
+        self.first_dests = np.ascontiguousarray(self.dests[:, 0, :])
 
     def next(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
              who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Day in the state of each next exit (inf where never) and its destination, for citizens in
         states with a way out (`who`, `entered`: each one's ident and day of entry, for the features
         that move clocks)."""
+        rate = self.constant[state]
+        if rate.all():
+            return self._constant(state, elapsed, e, u)
+        if not rate.any():
+            return self._walk(state, elapsed, e, u, who, entered)
+        t, dest = np.empty(len(e)), np.empty(len(e), dtype=np.int64)
+        one = rate > 0.0
+        t[one], dest[one] = self._constant(state[one], elapsed[one], e[one], u[one])
+        other = ~one
+        t[other], dest[other] = self._walk(state[other], elapsed[other], e[other], u[other], who[other],
+                                           entered[other])
+        return t, dest
+
+    def _constant(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Citizens in states of one constant hazard: `next_exit`'s first branch."""
+        t = elapsed + e / self.constant[state]
+        cum = self.first_cum
+        pick = (cum[state, 0] <= u).astype(np.int64)  # bisect_right on each citizen's own row
+        for j in range(1, cum.shape[1] - 1):
+            pick += cum[state, j] <= u
+        return t, self.first_dests[state, pick]
+
+    def _walk(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
+              who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Citizens in any states: the bands walked to the first exit or clock, `next_exit`'s loop."""
         n = len(e)
         rows = np.arange(n)
         days, which = self._clocks(state, who, entered)
@@ -219,11 +257,46 @@ class Exits:
         return np.take_along_axis(days, which, axis=1), which
 
 
+@dataclass(frozen=True)
+class Watch:
+    """States whose handlers ask for times on a citizen (`Referring`): a citizen's path is drawn here
+    up to the draw that reaches the first day asked for in its stay, and handed to the clock there."""
+
+    watched: np.ndarray
+    """Whether each state is watched."""
+    first: Callable[[np.ndarray, int, np.ndarray, np.ndarray], np.ndarray]
+    """(positions in `Citizens`, state, stays' starts, days told) → each stay's first day asked for
+    (inf: none), asked once a stay, in each citizen's time order."""
+    told: np.ndarray
+    """The day each citizen's first stay is told of (0 for the initial stock, else its arrival)."""
+
+
+@dataclass(frozen=True)
+class Handoffs:
+    """Citizens handed to the clock, each at the draw that reached the first day asked for in its stay:
+    where it stood (state, the stay's start, days in it at the draw, days at its last clock stayed
+    through or −1), the draw (days in the stay and destination; none where the state has no way
+    out: `drawn` false), and the pairs used by then."""
+
+    who: np.ndarray
+    state: np.ndarray
+    entered: np.ndarray
+    elapsed: np.ndarray
+    clock_done: np.ndarray
+    drawn: np.ndarray
+    day: np.ndarray
+    dest: np.ndarray
+    used: np.ndarray
+    clocks_seen: int
+    """Clocks stayed through in watched states before the handoffs (events on the one-by-one path)."""
+
+
 def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, draws: Sequence[CohortDraws],
                limits: Limits, over_budget: OverBudget, movers: Sequence[Sequence[ClocksMover]] = (),
-               closing: Closing | None = None) -> Moves:
+               closing: Closing | None = None, watch: Watch | None = None) -> tuple[Moves, Handoffs]:
     """Every citizen's moves within the horizon, one generation (one pair each) at a time; `movers` by
-    state move clocks per citizen, and `closing` takes each generation's spells before the next draws."""
+    state move clocks per citizen, `closing` takes each generation's spells before the next draws,
+    and with `watch` a citizen leaves at the first day asked for in a watched stay (`Handoffs`)."""
     exits = Exits(schedules, movers)
     n = len(citizens.state)
     per_citizen = np.zeros(n, dtype=np.int64)
@@ -234,8 +307,19 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     row = offsets[citizens.cohort] + citizens.rank
     """Each citizen's row in the cohorts' tiers laid end to end."""
-    who = np.flatnonzero(exits.moving[citizens.state])
+    gone: list[tuple[np.ndarray, ...]] = []
+    clocks_seen = 0
+    first = np.full(n, np.inf)
+    if watch is not None:
+        first = _first_days(watch, np.arange(n), citizens.state, citizens.entered, watch.told)
+        still = ~exits.moving[citizens.state] & (first < np.inf)  # no way out, but a day asked for
+        if still.any():
+            out = np.flatnonzero(still)
+            gone.append(_left(out, citizens.state[out], citizens.entered[out], citizens.elapsed[out],
+                              np.full(len(out), -1.0), None, 0))
+    who: np.ndarray = np.flatnonzero(exits.moving[citizens.state])
     state, entered, elapsed = citizens.state[who], citizens.entered[who], citizens.elapsed[who]
+    first, clock_done = first[who], np.full(len(who), -1.0)
     chunks: list[tuple[np.ndarray, ...]] = []
     made = limits.already
     k = 0
@@ -247,6 +331,15 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
         k += 1
         t, dest = exits.next(state, elapsed, e, u, who, entered)
         at = entered + t
+        if watch is not None:
+            leaving = first <= at  # the stay's first day asked for comes before the move: to the clock
+            if leaving.any():
+                out = np.flatnonzero(leaving)
+                gone.append(_left(who[out], state[out], entered[out], elapsed[out], clock_done[out],
+                                  (t[out], dest[out]), k))
+                keep = np.flatnonzero(~leaving)
+                who, state, entered, elapsed, first, clock_done, t, dest, at = (
+                    a[keep] for a in (who, state, entered, elapsed, first, clock_done, t, dest, at))
         inside = at < limits.horizon
         stay = dest == STAY_HERE
         moved = np.flatnonzero(inside & ~stay)
@@ -260,23 +353,71 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
             last_state[mover], last_entered[mover] = dest[moved], at[moved]
         made += mover.size
         if stay.any():
+            if watch is not None:
+                kept = inside & stay
+                clocks_seen += int(np.count_nonzero(kept & watch.watched[state]))
+                clock_done = np.where(kept, t, -1.0)
             state, entered = np.where(stay, state, dest), np.where(stay, entered, at)
             elapsed = np.where(stay, t, 0.0)
         else:
             state, entered, elapsed = dest, at, np.zeros(len(at))
+            clock_done = np.full(len(at), -1.0)
+        if watch is not None and moved.size:
+            into = moved[watch.watched[state[moved]]]
+            first[into] = _first_days(watch, who[into], state[into], entered[into], entered[into])
+            first[moved[~watch.watched[state[moved]]]] = np.inf
+            still = ~exits.moving[state] & inside & (first < np.inf)
+            if still.any():
+                out = np.flatnonzero(still)
+                gone.append(_left(who[out], state[out], entered[out], elapsed[out], clock_done[out], None, k))
         go = np.flatnonzero(inside & exits.moving[state])
-        who, state, entered, elapsed = who[go], state[go], entered[go], elapsed[go]
+        who, state, entered, elapsed, first, clock_done = (
+            a[go] for a in (who, state, entered, elapsed, first, clock_done))
         if made > limits.budget:
             over_budget(f"{made:,} moves, more than the budget of {limits.budget:,} for this scenario's "
                         "expected citizens over its horizon", _busiest(chunks, len(schedules)))
         if who.size and k >= limits.max_moves:
             over_budget(f"one citizen made more than {limits.max_moves:,} moves in a row",
                         _busiest(chunks, len(schedules)))
+    handoffs = _handoffs(gone, clocks_seen)
     if not chunks:
         none, never = np.zeros(0, dtype=np.int64), np.zeros(0)
-        return Moves(none, none, none, none, never, never, per_citizen, last_state, last_entered)
+        return Moves(none, none, none, none, never, never, per_citizen, last_state, last_entered,
+                     handoffs.who), handoffs
     who, nth, origin, dest, day, entered = (np.concatenate(c) for c in zip(*chunks, strict=True))
-    return Moves(who, nth, origin, dest, day, entered, per_citizen, last_state, last_entered)
+    return Moves(who, nth, origin, dest, day, entered, per_citizen, last_state, last_entered,
+                 handoffs.who), handoffs
+
+
+def _first_days(watch: Watch, who: np.ndarray, state: np.ndarray, entered: np.ndarray, told: np.ndarray
+                ) -> np.ndarray:
+    """Each stay's first day asked for (inf where the state is not watched or none is asked)."""
+    out = np.full(len(who), np.inf)
+    for s in np.unique(state[watch.watched[state]]).tolist():
+        here = np.flatnonzero(state == s)
+        out[here] = watch.first(who[here], s, entered[here], told[here])
+    return out
+
+
+def _left(who: np.ndarray, state: np.ndarray, entered: np.ndarray, elapsed: np.ndarray, done: np.ndarray,
+          drawn: tuple[np.ndarray, np.ndarray] | None, used: int) -> tuple[np.ndarray, ...]:
+    """Citizens handed to the clock, as `Handoffs` rows."""
+    n = len(who)
+    day, dest = drawn if drawn is not None else (np.full(n, np.nan), np.full(n, STAY_HERE))
+    return (who, state, entered, elapsed, done, np.full(n, drawn is not None), day, dest,
+            np.full(n, used, dtype=np.int64))
+
+
+def _handoffs(gone: list[tuple[np.ndarray, ...]], clocks_seen: int) -> Handoffs:
+    """The citizens handed to the clock, in ident order."""
+    if not gone:
+        none, never = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return Handoffs(none, none, never, never, never, np.zeros(0, dtype=bool), never, none, none,
+                        clocks_seen)
+    rows = [np.concatenate(c) for c in zip(*gone, strict=True)]
+    order = np.argsort(rows[0], kind="stable")
+    who, state, entered, elapsed, clock_done, drawn, day, dest, used = (r[order] for r in rows)
+    return Handoffs(who, state, entered, elapsed, clock_done, drawn, day, dest, used, clocks_seen)
 
 
 def _tier_pairs(draws: Sequence[CohortDraws], k: int, cohort: np.ndarray, row: np.ndarray, sizes: np.ndarray,

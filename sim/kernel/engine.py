@@ -32,14 +32,14 @@ import pandas as pd
 import simpy
 from simpy.events import Timeout
 
-from sim.kernel.bulk import Citizens, Limits, book, chained_days, draw_moves
+from sim.kernel.bulk import Citizens, Handoffs, Limits, Watch, book, chained_days, draw_moves
 from sim.kernel.citizen import ARRIVED, STOCK, Citizen
 from sim.kernel.effects import EffectBook
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
 from sim.kernel.ledger import Booked, Ledger, SpellLedger, booked, packed
 from sim.kernel.model import Model
-from sim.kernel.protocol import Act, ClockMover, Feature, Handler, Ratios
+from sim.kernel.protocol import Act, ClockMover, Feature, Handler, Ratios, Referring
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -127,6 +127,8 @@ class Replication:
         """Moves of the whole replication: the budget for its expected citizens over the horizon."""
         self.n_events = 0
         self.n_citizens = 0
+        self.n_made = 0
+        """Citizens made as objects (on the generation-at-a-time path, only those handed to the clock)."""
         self.acting: Citizen | None = None
         """The citizen whose act (`act`) the kernel is doing ahead of the clock, if any …"""
         self.changed = False
@@ -158,14 +160,21 @@ class Replication:
                           self.spell_hooks_of, self.resting, movers_of, self.ahead_of, self.hooks_of,
                           self.late_of, self.late_book)
         """What `_advance` reads on every call, in one tuple."""
-        seen = self.hooks or self.admits or any(
+        referring = all(self.ahead_of) and all(
+            isinstance(h, Referring) for hooks in self.hooks_of for h in hooks) and not any(
+            f.spells and not f.late_spells and not f.shifts for f in self.features)
+        """Whether citizens may be made only at their first day asked for: every handler refers, and
+        every feature that wants spells takes them after the horizon or in parts (`spells_closed`)."""
+        seen = (self.hooks and not referring) or any(
+            type(f).admit is not Feature.admit and not f.states for f in self.features) or any(
             type(f).spells_closed is Feature.spells_closed for f in self.features if f.spells) or any(
             type(f).clock_days_many is Feature.clock_days_many for f in self.features if f.shifts)
         self.bulk = bulk and fast_forward and not seen and self.spells is None
-        """Whether every path is drawn at once (`sim.kernel.bulk`): no feature sees a citizen (those
-        that want spells take them all at once, those that move clocks answer for many citizens at
-        once), and no spell table is asked for; `bulk=False` keeps the one-by-one path (the tests
-        compare them)."""
+        """Whether every path is drawn a generation at a time (`sim.kernel.bulk`): features see a
+        citizen only from the first day one asks for in a watched stay (`Referring`), when the citizen
+        is made and goes on one by one (those that want spells take them in parts, those that move
+        clocks answer for many citizens at once), and no spell table is asked for; `bulk=False` keeps
+        the one-by-one path (the tests compare them)."""
 
     def run(self) -> ReplicationRecord:
         """Simulate the horizon and return the replication's record.
@@ -190,13 +199,7 @@ class Replication:
         if len(times):
             self._arrivals(times.tolist(), states.tolist(), ranks.tolist())
         self.env.run(until=self.horizon)
-        if self.resting is not None:
-            late, book = self.late_of, self.late_book
-            for c in self.resting.values():
-                for hook in self.spell_hooks_of[c.state]:
-                    hook(c, c.state, c.entered, self.horizon)
-                if late[c.state]:
-                    book.extend((c.ident, c.state, c.entered, self.horizon))
+        self._close_resting()
         if self.late:
             kept = packed(self.late_book).reshape(-1, 4)
             who, state = kept[:, 0].astype(np.int64), kept[:, 1].astype(np.int64)
@@ -216,7 +219,9 @@ class Replication:
                 feature.spells_closed(who[mine], state[mine], start[mine], end[mine])
 
     def _run_bulk(self) -> ReplicationRecord:
-        """The replication with every path drawn at once (`sim.kernel.bulk`), to the numbers of `_run`."""
+        """The replication with every path drawn a generation at a time (`sim.kernel.bulk`), each up to
+        the first day a feature asks for in a watched stay, where the citizen is made and goes on one
+        by one on the clock: to the numbers of `_run`."""
         model, ledger = self.model, self.ledger
         stock = list(model.initial)
         state: list[np.ndarray] = []
@@ -224,6 +229,7 @@ class Replication:
         cohort: list[np.ndarray] = []
         rank: list[np.ndarray] = []
         draws: list[CohortDraws] = []
+        keys: list[tuple[int, int]] = []
         for s, n in enumerate(stock):
             if n == 0:
                 continue
@@ -236,6 +242,7 @@ class Replication:
             cohort.append(np.full(n, len(draws)))
             rank.append(np.arange(n))
             draws.append(self.streams.cohort(INITIAL_PATHS, model.codes[s], n))
+            keys.append((STOCK, s))
         times, states, ranks = draw_arrivals(model, self.streams)
         arrivals = chained_days(times)
         counts = np.bincount(states, minlength=model.n_states)
@@ -243,6 +250,7 @@ class Replication:
         for s in np.flatnonzero(counts).tolist():
             cohort_of[s] = len(draws)
             draws.append(self.streams.cohort(ARRIVAL_PATHS, model.codes[s], int(counts[s])))
+            keys.append((ARRIVED, s))
             self.cohort_sizes[ARRIVED, s] = int(counts[s])
         state_at = np.concatenate([*state, states]).astype(np.int64)
         stock_elapsed = np.concatenate([*elapsed, np.zeros(0)])
@@ -256,17 +264,78 @@ class Replication:
         limits = Limits(self.horizon, self.max_moves, self.event_budget, len(arrivals),
                         bool(spells or shifting) or ledger.books_spells)
         movers = [[f.clock_days_many for f in self.features if s in f.shifts] for s in range(model.n_states)]
-        moves = draw_moves(model.schedules, citizens, draws, limits, self._over_budget, movers,
-                           partial(self._spells_closed, shifting) if shifting else None)
+        watch = None
+        if self.hooks:
+            kind, home = np.array([k for k, _ in keys]), np.array([h for _, h in keys])
+            first = partial(self._first_days, kind[citizens.cohort], home[citizens.cohort], citizens.rank)
+            watch = Watch(np.array([bool(h) for h in self.hooks_of]), first,
+                          np.concatenate([np.zeros(len(stock_elapsed)), arrivals]))
+        moves, handoffs = draw_moves(model.schedules, citizens, draws, limits, self._over_budget, movers,
+                                     partial(self._spells_closed, shifting) if shifting else None, watch)
         book(ledger, np.asarray(model.calendar.edges, dtype=float), model.n_states, citizens, stock, arrivals,
              moves)
-        if spells:
-            self._spells_closed(spells, *moves.closed_spells(model.n_benefit, self.horizon))
+        late = [f for f in spells if f.late_spells]
+        closed = moves.closed_spells(model.n_benefit, self.horizon) if spells else ()
+        early = [f for f in spells if not f.late_spells]
+        if early:
+            self._spells_closed(early, *closed)
         if shifting:
             self._spells_closed(shifting, *moves.resting_spells(model.n_benefit, self.horizon))
-        self.n_events = len(arrivals) + len(moves.who)
+        self.n_events = len(arrivals) + len(moves.who) + handoffs.clocks_seen
         self.n_citizens = len(state_at)
+        if len(handoffs.who):
+            self._hand_over(handoffs, citizens, draws, keys)
+            self.env.run(until=self.horizon)
+            self._close_resting()
+        if late:
+            book_late = packed(self.late_book).reshape(-1, 4)
+            self._spells_closed(late, *(np.concatenate([a, b]) for a, b in zip(closed, (
+                book_late[:, 0].astype(np.int64), book_late[:, 1].astype(np.int64), book_late[:, 2],
+                book_late[:, 3]), strict=True)))
+            del self.late_book[:]
         return self._record(sum(stock))
+
+    def _first_days(self, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, who: np.ndarray, state: int,
+                    entered: np.ndarray, told: np.ndarray) -> np.ndarray:
+        """The first day any handler of `state` asks for in each of these stays (`Referring.first_days`,
+        every handler asked, in order, as `entered` is told)."""
+        first = np.full(len(who), np.inf)
+        for handler in self.hooks_of[state]:
+            days = cast(Referring, handler).first_days(who, kind[who], home[who], rank[who], state, entered,
+                                                       told)
+            first = np.minimum(first, days)
+        return first
+
+    def _hand_over(self, handoffs: Handoffs, citizens: Citizens, draws: list[CohortDraws],
+                   keys: list[tuple[int, int]]) -> None:
+        """Make each citizen handed to the clock, in ident order, where the bulk draw left it: in its
+        stay, its handlers asked again for what they found (`Referring.resume`), its drawn move as
+        `_advance` would have it."""
+        hooks = self.hooks_of
+        for i, state, entered, elapsed, clock_done, drawn, day, dest, used in zip(
+                handoffs.who.tolist(), handoffs.state.tolist(), handoffs.entered.tolist(),
+                handoffs.elapsed.tolist(), handoffs.clock_done.tolist(), handoffs.drawn.tolist(),
+                handoffs.day.tolist(), handoffs.dest.tolist(), handoffs.used.tolist(), strict=True):
+            k = int(citizens.cohort[i])
+            kind, home = keys[k]
+            c = self._new_citizen(home, float(citizens.entered[i]), draws[k], int(citizens.rank[i]), kind, i)
+            c.state, c.entered, c.used, c.clock_done = state, entered, used, clock_done
+            c.wake, c.wakes, c.asked, c.acts = math.inf, [], 0, []
+            for handler in hooks[state]:
+                cast(Referring, handler).resume(c)
+            self._advance(c, 0.0, elapsed, (day, dest) if drawn else None)
+
+    def _close_resting(self) -> None:
+        """At the horizon: the last spell of each citizen on a benefit with no move left, to the spell
+        hooks and the late features' book."""
+        if self.resting is None:
+            return
+        late, book = self.late_of, self.late_book
+        for c in self.resting.values():
+            for hook in self.spell_hooks_of[c.state]:
+                hook(c, c.state, c.entered, self.horizon)
+            if late[c.state]:
+                book.extend((c.ident, c.state, c.entered, self.horizon))
 
     def _record(self, n_initial: int) -> ReplicationRecord:
         """The replication's record from its ledger and features, once the horizon is run."""
@@ -431,9 +500,15 @@ class Replication:
         c.pending = None
         self._advance(c, now, elapsed)
 
-    def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int, kind: int) -> Citizen:
-        c = Citizen(self.n_citizens, state, entered, draws, rank, self.cohorts[kind][state], self.n_slots)
-        self.n_citizens += 1
+    def _new_citizen(self, state: int, entered: float, draws: CohortDraws, rank: int, kind: int,
+                     ident: int = -1) -> Citizen:
+        """A citizen who came in through `state` on `entered` (ident: the next, or as the bulk draw
+        numbered it), its traits drawn and admitted by the features."""
+        if ident < 0:
+            ident = self.n_citizens
+            self.n_citizens += 1
+        c = Citizen(ident, state, entered, draws, rank, self.cohorts[kind][state], self.n_slots)
+        self.n_made += 1
         if self.alive is not None:
             self.alive[c.ident] = c
         if self.traits[state]:

@@ -10,7 +10,7 @@ changes hazards only through `Run.set_effect`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -107,6 +107,27 @@ class Handler(Protocol):
         """The citizen is leaving the state at `now`."""
 
 
+@runtime_checkable
+class Referring(Handler, Protocol):
+    """A handler (with `ahead`) whose `entered` only asks for times on the citizen (`Run.wake`,
+    `Run.act`) and whose `left` does nothing in a stay before the first of them: until then a
+    citizen in its states needs no object, so the kernel draws its path a generation at a time with
+    everyone else's and makes the citizen only at that first day (`sim.kernel.bulk`)."""
+
+    def first_days(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
+                   entered: np.ndarray, now: np.ndarray) -> np.ndarray:
+        """The first day `entered` would ask for in each of these stays in `state` (inf: none),
+        drawing what it would draw, for citizens not yet made: `who` their idents, `kind` and `home`
+        their cohort (`Citizen.cohort`), `rank` in it; stays begun on `entered`, told at `now`.
+        Asked in the citizens' own time order, once a stay; `resume` asks for the days found."""
+        ...
+
+    def resume(self, c: Citizen) -> None:
+        """The citizen, made at the first day `first_days` gave in its current stay: ask for the
+        times `entered` would have asked for in it, without drawing again."""
+        ...
+
+
 class Feature(Protocol):
     """One feature during one replication. The defaults do nothing, so a feature implements only
     the hooks it needs (subclass this protocol explicitly to inherit them)."""
@@ -166,7 +187,8 @@ class Feature(Protocol):
         lets the kernel draw all paths at once when no feature watches a state (`sim.kernel.bulk`);
         with `late_spells`, the kernel calls it after the horizon instead of `spell_closed`. A feature
         that also moves clocks (`shifts`) gets them there in parts, in order: each generation's
-        spells before the clocks of the next are asked (`clock_days_many`), the horizon's last."""
+        spells before the clocks of the next are asked (`clock_days_many`), the horizon's last; and
+        `spell_closed` for the spells of citizens made later (`Referring`), after their first ones."""
         return None
 
     def clock_days(self, c: Citizen, state: int, entered: float,

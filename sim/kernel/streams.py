@@ -87,7 +87,10 @@ class CohortStream:
         self._found: dict[tuple[int, int], CohortDraws] = {}
 
     def __call__(self, c: Any) -> CohortDraws:
-        cohort: tuple[int, int] = c.cohort
+        return self.of(c.cohort)
+
+    def of(self, cohort: tuple[int, int]) -> CohortDraws:
+        """The draws of the cohort (initial stock or arrivals, the state it came in through)."""
         found = self._found.get(cohort)
         if found is None:
             kind, state = cohort

@@ -32,7 +32,15 @@ from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
 from sim.kernel.ledger import MonthTally, interval_person_days
 from sim.kernel.protocol import AskAct, DoneWith, Feature, Run, SetEffect, Wake
-from sim.kernel.streams import ARRIVAL_DECISIONS, INITIAL_DECISIONS, PROGRAMME_EFFECTS, CohortDraws, state_key
+from sim.kernel.streams import (
+    ARRIVAL_DECISIONS,
+    INITIAL_DECISIONS,
+    PROGRAMME_EFFECTS,
+    TIERS,
+    CohortDraws,
+    CohortStream,
+    state_key,
+)
 from sim.kernel.timebase import TOLERANCE_DAYS, YEAR_DAYS
 
 KEY = "interventions"
@@ -75,9 +83,9 @@ class Programme:
 
     def __init__(self, spec: Intervention, index: dict[str, int], env: simpy.Environment, calendar: Calendar,
                  set_effect: SetEffect, wake: Wake, done_with: DoneWith, act: AskAct, slot: int,
-                 stream: Callable[[Citizen], CohortDraws],
+                 stream: CohortStream,
                  k: int, n_programmes: int, effect_factor: float = 1.0,
-                 clock_days: dict[int, float] | None = None) -> None:
+                 clock_days: dict[int, float] | None = None, n_states: int = 0) -> None:
         self.spec = spec
         self.slot = slot  # the citizen's Participation is ext[slot]
         self.stream = stream  # the citizen's decision stream for this programme
@@ -108,6 +116,12 @@ class Programme:
         self.span_to: list[float] = []  # … to, of each stay in the programme or its queue that ended
         self.members: dict[int, tuple[int, float]] = {}  # citizen → (what, since), while in it
         self.waiting: dict[Any, Citizen] = {}  # each queued citizen by its request for a place
+        self.n_states = n_states
+        self.first: dict[int, tuple[float, float]] = {}
+        """The last referral day `first_days` found for each citizen not yet made, by ident: (the stay's
+        start, the day)."""
+        self.drawn = np.zeros(0, dtype=np.int64)
+        """Pairs each citizen not yet made has used of its decision stream (`_draws_exp`), by ident."""
 
     @staticmethod
     def _ratios(given: dict[str, float], index: dict[str, int], factor: float) -> dict[int, float] | None:
@@ -138,10 +152,65 @@ class Programme:
         end = c.entered + self.to_days
         if at >= end or at >= self.horizon:
             return
+        self._ask(c, at)
+
+    def _ask(self, c: Citizen, at: float) -> None:
+        """The citizen's referral in its current stay, at day `at`: an act, or a time asked for."""
         if self.own:
             self.act(c, at, self._referred, None)
         else:
             self.wake(c, at, self._refer, (c, c.entered))
+
+    def first_days(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
+                   entered: np.ndarray, now: np.ndarray) -> np.ndarray:
+        """`entered`'s referral day for each of these stays (inf: none), by its steps, drawing as it
+        draws (`Referring.first_days`); the days are kept for `resume`."""
+        referral, start = self.referral, entered + self.from_days
+        if referral == AT_WEEK:
+            at = np.where(start < now, np.inf, start)
+        elif referral == RATE:
+            spec = self.spec
+            assert spec.rate_per_week is not None
+            at = np.maximum(now, start) + self._draws_exp(who, kind, home, rank) / (spec.rate_per_week / 7.0)
+        elif referral == AT_CLOCK:
+            at = entered + self.clock_days[state] + TOLERANCE_DAYS
+            at = np.where(at < now, np.inf, at)
+        else:
+            at = np.where((entered < now) & (start < now), np.inf, np.maximum(now, start))
+        at = np.where((at >= entered + self.to_days) | (at >= self.horizon), np.inf, at)
+        asked = np.flatnonzero(at < np.inf)
+        self.first.update(zip(who[asked].tolist(), zip(entered[asked].tolist(), at[asked].tolist(),
+                                                        strict=True), strict=True))
+        return at
+
+    def resume(self, c: Citizen) -> None:
+        """Ask for the referral `first_days` found in the citizen's current stay, if it found one."""
+        found = self.first.pop(c.ident, None)
+        if found is not None and found[0] == c.entered:
+            self._ask(c, found[1])
+
+    def _draws_exp(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray) -> np.ndarray:
+        """The next exponential of each citizen's decision stream for this programme (`_draw_exp` for
+        citizens not yet made), counted in `drawn` by ident."""
+        drawn, need = self.drawn, int(who.max(initial=-1)) + 1
+        if len(drawn) < need:
+            grown = np.zeros(max(need, 2 * len(drawn)), dtype=np.int64)
+            grown[:len(drawn)] = drawn
+            drawn = self.drawn = grown
+        used = drawn[who]
+        e = np.empty(len(who))
+        cohort = kind * self.n_states + home
+        for key in np.unique(cohort).tolist():
+            mine = cohort == key
+            draws = self.stream.of((key // self.n_states, key % self.n_states))
+            for k in np.unique(used[mine]).tolist():
+                at = np.flatnonzero(mine & (used == k))
+                if k < TIERS:
+                    e[at] = draws.tier(k)[0][rank[at]]
+                else:
+                    e[at] = [draws.pair(r, k)[0] for r in rank[at].tolist()]
+        drawn[who] += 1
+        return e
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
@@ -364,14 +433,25 @@ class ProgrammesFeature(Feature):
             stream = run.cohort_stream((ARRIVAL_DECISIONS, INITIAL_DECISIONS), name)
             self.programmes.append(Programme(spec, index, run.env, model.calendar, run.set_effect, run.wake,
                                              run.done_with, run.act, slot, stream, k, len(plan.specs), factor,
-                                             clocks))
+                                             clocks, model.n_states))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
+        self.drawing = [(k, p) for k, p in enumerate(self.programmes) if p.referral == RATE]
+        """The programmes whose referrals draw (`Programme.first_days` may draw for citizens not yet made)."""
         self.spells = False
 
     def admit(self, c: Citizen) -> None:
-        """A new citizen: no programme yet (its record is made at its first referral)."""
-        c.ext[self.slot] = None
+        """A new citizen: no programme yet (its record is made at its first draw), or, made at its first
+        referral (`Programme.first_days`), the draws its stays so far have used."""
+        record = None
+        i = c.ident
+        for k, programme in self.drawing:
+            drawn = programme.drawn
+            if i < len(drawn) and drawn[i]:
+                if record is None:
+                    record = Participation(len(self.programmes))
+                record.used[k] = int(drawn[i])
+        c.ext[self.slot] = record
 
     def last_offer(self, c: Citizen) -> float:
         """The day the citizen last started a programme (an active offer), or −∞."""
