@@ -422,13 +422,6 @@ def backtest_command(
     """
     workers = checked_workers(workers)
     from sim.batch.runfolder import RunFolderError, clear_run_folder, is_folder, new_run_folder
-    from sim.fitting.backtest import (
-        BacktestError,
-        every_origins,
-        parse_origins,
-        rolling_windows,
-        single_windows,
-    )
     from sim.fitting.observations import ObservedDataError, check_states, read_observed
 
     explicit = bool(fit_periods) or test_period is not None
@@ -448,6 +441,14 @@ def backtest_command(
     if scenario.calibrate is None:
         raise fail(f"{scenario_file} has no calibrate: block naming the parameters to fit")
     observed_path = _observed_path(scenario, scenario_file, observed)
+    from sim.fitting.backtest import (  # after the inputs are checked: its scoring library loads for seconds
+        BacktestError,
+        every_origins,
+        parse_origins,
+        rolling_windows,
+        single_windows,
+    )
+
     try:  # every window is checked before a folder is made
         frame = read_observed(observed_path)
         if test_period is not None:

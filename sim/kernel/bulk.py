@@ -1,4 +1,5 @@
-"""Whole generations of moves at once, for a replication in which no feature sees a citizen.
+"""Whole generations of moves at once: every citizen's path, a pair each a generation, up to where a
+feature must see the citizen on the clock.
 
 Each citizen's path is what `Replication._advance` draws for it: pair k from the same keyed
 stream, the same floating-point steps (`Exits`, as `ExitSchedule.next_exit`), the same stops. Here
@@ -7,7 +8,11 @@ bookings are then laid out in the order the one-by-one path makes them (the init
 by state, each citizen's moves after it; then each arrival in time order and its moves), so the
 ledger sums the same numbers in the same order and its arrays are the same bit for bit.
 Features that move a state's clocks per citizen answer for all the citizens in it at once, a
-generation at a time, having been given the spells the generation before closed.
+generation at a time, having been given the spells the generation before closed. Where
+programmes watch states (`Watch`), each watched stay's first referral day is found for many
+stays at once: a programme alone on its state with no limit on places has its acts done here
+too, under the ratios they put in force; elsewhere the citizen is handed to the clock at the
+draw that reaches that day (`Handoffs`), and only then made.
 """
 
 from __future__ import annotations
@@ -123,10 +128,15 @@ class Exits:
     by state), as `ExitSchedule.with_clock_days` places them."""
 
     def __init__(self, schedules: Sequence[ExitSchedule | None],
-                 movers: Sequence[Sequence[ClocksMover]] = ()) -> None:
-        self.moving = np.array([s is not None for s in schedules])
-        """Whether a state has a way out at all (only such states are walked)."""
+                 movers: Sequence[Sequence[ClocksMover]] = (),
+                 scaled: Sequence[tuple[int, ExitSchedule]] = ()) -> None:
+        self.row_state = np.array([*range(len(schedules)), *(s for s, _ in scaled)], dtype=np.int64)
+        """The state of each row: a state's own schedule, then its schedules under ratios in force
+        (`scaled`: the state and the scaled schedule, as `Replication._scaled_schedule` makes it)."""
         self.movers = {s: tuple(m) for s, m in enumerate(movers) if m and schedules[s] is not None}
+        schedules = [*schedules, *(schedule for _, schedule in scaled)]
+        self.moving = np.array([s is not None for s in schedules])
+        """Whether a row has a way out at all (only such rows are walked)."""
         """By state: the features' `clock_days_many`, asked of every citizen in it at every draw, in
         feature order, as on the one-by-one path."""
         real = [s for s in schedules if s is not None]
@@ -164,7 +174,7 @@ class Exits:
                 self.clock_cum[i, j, :len(clock.dests)] = clock.cum_shares
                 self.clock_dests[i, j, :len(clock.dests)] = clock.dests
                 self.clock_last[i, j] = len(clock.dests) - 1
-            if i not in self.movers:
+            if self.row_state[i] not in self.movers:
                 self.constant[i] = schedule.constant
         self.first_cum = np.ascontiguousarray(self.cum[:, 0, :])
         self.first_dests = np.ascontiguousarray(self.dests[:, 0, :])
@@ -172,8 +182,8 @@ class Exits:
     def next(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
              who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Day in the state of each next exit (inf where never) and its destination, for citizens in
-        states with a way out (`who`, `entered`: each one's ident and day of entry, for the features
-        that move clocks)."""
+        rows with a way out (`state`: each one's row, its state's unless ratios are in force; `who`,
+        `entered`: each one's ident and day of entry, for the features that move clocks)."""
         rate = self.constant[state]
         if rate.all():
             return self._constant(state, elapsed, e, u)
@@ -243,10 +253,10 @@ class Exits:
         if not self.movers:
             return days, np.broadcast_to(np.arange(days.shape[1]), days.shape)
         for s, moves in self.movers.items():
-            here = np.flatnonzero(state == s)
+            here = np.flatnonzero(self.row_state[state] == s)
             if not here.size:
                 continue
-            width = self.n_clocks[s]
+            width = self.n_clocks[s]  # (a scaled schedule keeps its state's clocks)
             base = days[here, :width]
             own = base
             for move_clocks in moves:
@@ -260,7 +270,9 @@ class Exits:
 @dataclass(frozen=True)
 class Watch:
     """States whose handlers ask for times on a citizen (`Referring`): a citizen's path is drawn here
-    up to the draw that reaches the first day asked for in its stay, and handed to the clock there."""
+    up to the draw that reaches the first day asked for in its stay, and handed to the clock there;
+    in a state whose one handler acts for many citizens at once (`Acting`), its acts are done here
+    as the paths are drawn, and a citizen stays."""
 
     watched: np.ndarray
     """Whether each state is watched."""
@@ -269,6 +281,14 @@ class Watch:
     (inf: none), asked once a stay, in each citizen's time order."""
     told: np.ndarray
     """The day each citizen's first stay is told of (0 for the initial stock, else its arrival)."""
+    acting: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Whether each state's acts are done here (`Acting`)."""
+    act: Callable[[np.ndarray, int, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    """(positions, state, days) → the acts due (`Acting.acts_many`): changed, ratios' index, next day."""
+    left: Callable[[np.ndarray, int, np.ndarray], None] | None = None
+    """(positions, state, days): citizens leave an acting state (`Acting.left_many`)."""
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))
+    """[state, ratios' index] → the `Exits` row a citizen in the state is drawn from."""
 
 
 @dataclass(frozen=True)
@@ -293,11 +313,13 @@ class Handoffs:
 
 def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, draws: Sequence[CohortDraws],
                limits: Limits, over_budget: OverBudget, movers: Sequence[Sequence[ClocksMover]] = (),
-               closing: Closing | None = None, watch: Watch | None = None) -> tuple[Moves, Handoffs]:
+               closing: Closing | None = None, watch: Watch | None = None,
+               scaled: Sequence[tuple[int, ExitSchedule]] = ()) -> tuple[Moves, Handoffs]:
     """Every citizen's moves within the horizon, one generation (one pair each) at a time; `movers` by
     state move clocks per citizen, `closing` takes each generation's spells before the next draws,
-    and with `watch` a citizen leaves at the first day asked for in a watched stay (`Handoffs`)."""
-    exits = Exits(schedules, movers)
+    and with `watch` a citizen leaves at the first day asked for in a watched stay (`Handoffs`),
+    or has its acts done here in an acting one, drawn under the ratios in force (`scaled` rows)."""
+    exits = Exits(schedules, movers, scaled)
     n = len(citizens.state)
     per_citizen = np.zeros(n, dtype=np.int64)
     spells = limits.spells
@@ -305,7 +327,7 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
         np.zeros(0, dtype=np.int64), np.zeros(0))
     sizes = np.array([d.size for d in draws], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    row = offsets[citizens.cohort] + citizens.rank
+    tier_row = offsets[citizens.cohort] + citizens.rank
     """Each citizen's row in the cohorts' tiers laid end to end."""
     gone: list[tuple[np.ndarray, ...]] = []
     clocks_seen = 0
@@ -319,33 +341,50 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
                               np.full(len(out), -1.0), None, 0))
     who: np.ndarray = np.flatnonzero(exits.moving[citizens.state])
     state, entered, elapsed = citizens.state[who], citizens.entered[who], citizens.elapsed[who]
+    row = state.copy()
+    """Each citizen's row of `exits`: its state's, or its state's under the ratios in force."""
     first, clock_done = first[who], np.full(len(who), -1.0)
+    fresh = np.zeros(len(who), dtype=bool)
+    """Whether the citizen's next act was asked for by an act that changed its ratios: it comes after a
+    move on its day drawn again then (as on the clock, acts of one day go in the order asked)."""
     chunks: list[tuple[np.ndarray, ...]] = []
     made = limits.already
     k = 0
     while who.size:
         if k < TIERS:
-            e, u = _tier_pairs(draws, k, citizens.cohort[who], row[who], sizes, offsets)
+            e, u = _tier_pairs(draws, k, citizens.cohort[who], tier_row[who], sizes, offsets)
         else:
             e, u = _own_pairs(draws, k, citizens.cohort[who], citizens.rank[who])
         k += 1
-        t, dest = exits.next(state, elapsed, e, u, who, entered)
+        t, dest = exits.next(row, elapsed, e, u, who, entered)
         at = entered + t
+        redrawn = np.zeros(len(who), dtype=bool)
         if watch is not None:
-            leaving = first <= at  # the stay's first day asked for comes before the move: to the clock
+            due = ((first < at) | ((first == at) & ~fresh)) & (first < np.inf)
+            fresh = np.zeros(len(who), dtype=bool)
+            leaving = due & ~watch.acting[state]  # a day asked for before the move: to the clock
             if leaving.any():
                 out = np.flatnonzero(leaving)
                 gone.append(_left(who[out], state[out], entered[out], elapsed[out], clock_done[out],
                                   (t[out], dest[out]), k))
                 keep = np.flatnonzero(~leaving)
-                who, state, entered, elapsed, first, clock_done, t, dest, at = (
-                    a[keep] for a in (who, state, entered, elapsed, first, clock_done, t, dest, at))
-        inside = at < limits.horizon
-        stay = dest == STAY_HERE
+                who, state, row, entered, elapsed, first, clock_done, t, dest, at, due, fresh, redrawn = (
+                    a[keep] for a in (who, state, row, entered, elapsed, first, clock_done, t, dest, at, due,
+                                      fresh, redrawn))
+            if due.any():
+                _act(watch, np.flatnonzero(due), who, state, row, entered, first, clock_done, t, at, fresh,
+                     redrawn)
+        inside = (at < limits.horizon) | redrawn
+        stay = (dest == STAY_HERE) | redrawn
         moved = np.flatnonzero(inside & ~stay)
         mover = who[moved]
         if closing is not None:
             closing(mover, state[moved], entered[moved], at[moved])
+        if watch is not None and watch.left is not None and moved.size:
+            out = moved[watch.acting[state[moved]]]
+            for s in np.unique(state[out]).tolist():
+                here = out[state[out] == s]
+                watch.left(who[here], s, at[here])
         chunks.append((mover, per_citizen[mover], state[moved], dest[moved], at[moved],
                        entered[moved] if spells else last_entered))
         per_citizen[mover] += 1
@@ -354,25 +393,26 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
         made += mover.size
         if stay.any():
             if watch is not None:
-                kept = inside & stay
+                kept = inside & stay & ~redrawn  # a clock stayed through (a redraw keeps the last one's)
                 clocks_seen += int(np.count_nonzero(kept & watch.watched[state]))
-                clock_done = np.where(kept, t, -1.0)
+                clock_done = np.where(kept, t, np.where(redrawn, clock_done, -1.0))
             state, entered = np.where(stay, state, dest), np.where(stay, entered, at)
+            row = np.where(stay, row, dest)
             elapsed = np.where(stay, t, 0.0)
         else:
-            state, entered, elapsed = dest, at, np.zeros(len(at))
+            state, row, entered, elapsed = dest, dest, at, np.zeros(len(at))
             clock_done = np.full(len(at), -1.0)
         if watch is not None and moved.size:
             into = moved[watch.watched[state[moved]]]
             first[into] = _first_days(watch, who[into], state[into], entered[into], entered[into])
             first[moved[~watch.watched[state[moved]]]] = np.inf
-            still = ~exits.moving[state] & inside & (first < np.inf)
+            still = ~exits.moving[row] & inside & (first < np.inf)
             if still.any():
                 out = np.flatnonzero(still)
                 gone.append(_left(who[out], state[out], entered[out], elapsed[out], clock_done[out], None, k))
-        go = np.flatnonzero(inside & exits.moving[state])
-        who, state, entered, elapsed, first, clock_done = (
-            a[go] for a in (who, state, entered, elapsed, first, clock_done))
+        go = np.flatnonzero(inside & exits.moving[row])
+        who, state, row, entered, elapsed, first, clock_done, fresh = (
+            a[go] for a in (who, state, row, entered, elapsed, first, clock_done, fresh))
         if made > limits.budget:
             over_budget(f"{made:,} moves, more than the budget of {limits.budget:,} for this scenario's "
                         "expected citizens over its horizon", _busiest(chunks, len(schedules)))
@@ -387,6 +427,32 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
     who, nth, origin, dest, day, entered = (np.concatenate(c) for c in zip(*chunks, strict=True))
     return Moves(who, nth, origin, dest, day, entered, per_citizen, last_state, last_entered,
                  handoffs.who), handoffs
+
+
+def _act(watch: Watch, due: np.ndarray, who: np.ndarray, state: np.ndarray, row: np.ndarray,
+         entered: np.ndarray, first: np.ndarray, clock_done: np.ndarray, t: np.ndarray, at: np.ndarray,
+         fresh: np.ndarray, redrawn: np.ndarray) -> None:
+    """The acts due before their citizens' drawn moves (positions `due`), in each citizen's time order,
+    as `Replication._do_acts` does them: one that changes the ratios in force has the move drawn
+    again from its day under the new ratios (`redrawn`, `t` now the days in the stay to draw from);
+    after one that does not, the next act is done too if it still comes before the move."""
+    assert watch.act is not None
+    while due.size:
+        again = []
+        for s in np.unique(state[due]).tolist():
+            here = due[state[due] == s]
+            day = first[here]
+            changed, effect, later = watch.act(who[here], s, day)
+            row[here] = watch.rows[s, effect]
+            first[here] = later
+            moved = here[changed]
+            elapsed = day[changed] - entered[moved]
+            close = np.abs(elapsed - clock_done[moved]) < TOLERANCE_DAYS  # it stayed through a clock then
+            t[moved] = np.where(close, clock_done[moved], elapsed)
+            redrawn[moved], fresh[moved] = True, True
+            stands = here[~changed]
+            again.append(stands[first[stands] < at[stands]])  # asked after the move was drawn: ties go to it
+        due = np.concatenate(again)
 
 
 def _first_days(watch: Watch, who: np.ndarray, state: np.ndarray, entered: np.ndarray, told: np.ndarray

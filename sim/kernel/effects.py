@@ -13,6 +13,12 @@ ALONE_KEPT = 1024
 """Ratios kept by identity (`EffectBook._alone`) at most: a programme's few are met again and again."""
 
 
+def ratio_key(ratios: Ratios | None) -> tuple[tuple[int, float], ...]:
+    """A source's ratios as the book interns them when they are a citizen's only source: two put the
+    same ratios in force exactly when their keys are equal (empty: none in force)."""
+    return tuple(sorted((d, 1.0 * r) for d, r in (ratios or {}).items() if r != 1.0))
+
+
 class EffectBook:
     """Combines and interns the hazard ratios of one replication's citizens."""
 
@@ -60,7 +66,7 @@ class EffectBook:
         if found is None:
             if len(self._by_identity) >= ALONE_KEPT:  # ratios made afresh each time (a team's) pass through
                 self._by_identity.clear()
-            key = tuple(sorted((d, 1.0 * r) for d, r in ratios.items() if r != 1.0))
+            key = ratio_key(ratios)
             found = self._by_identity[id(ratios)] = (ratios, self._interned.setdefault(key, dict(key)) if key
                                                      else None)
         return found[1]

@@ -11,9 +11,12 @@ the first move that a feature must see as it happens becomes the citizen's one p
 asked for when that comes first and may change it (`DEFERRED`). Acts on one citizen alone
 (`Run.act`) are done as its moves are drawn, where those may go ahead of the clock; spells that
 features take only after the horizon (`Feature.late_spells`) are kept and given at once. Nothing
-past the horizon is scheduled; random numbers come in blocks. When no feature sees any
-citizen, every path is drawn a generation at a time over all citizens (`sim.kernel.bulk`), to
-the same numbers.
+past the horizon is scheduled; random numbers come in blocks. Unless a caseworker team watches
+a state, every path is drawn a generation at a time over all citizens (`sim.kernel.bulk`): to the
+same numbers bit for bit when no feature watches a state; with programmes, a programme alone on
+its state with no limit on places acts there too, and a citizen is made and goes on here, on the
+clock, only from its first other referral (`Referring`, `Acting`), the same process up to the
+order in which sums add.
 `fast_forward=False` makes every move an event: the plain DES, kept as the reference the fast
 path is tested against. Features plug in through `sim.kernel.protocol`; the engine names none of them.
 """
@@ -34,12 +37,12 @@ from simpy.events import Timeout
 
 from sim.kernel.bulk import Citizens, Handoffs, Limits, Watch, book, chained_days, draw_moves
 from sim.kernel.citizen import ARRIVED, STOCK, Citizen
-from sim.kernel.effects import EffectBook
+from sim.kernel.effects import EffectBook, ratio_key
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
 from sim.kernel.ledger import Booked, Ledger, SpellLedger, booked, packed
 from sim.kernel.model import Model
-from sim.kernel.protocol import Act, ClockMover, Feature, Handler, Ratios, Referring
+from sim.kernel.protocol import Act, Acting, ClockMover, Feature, Handler, Ratios, Referring
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -264,14 +267,19 @@ class Replication:
         limits = Limits(self.horizon, self.max_moves, self.event_budget, len(arrivals),
                         bool(spells or shifting) or ledger.books_spells)
         movers = [[f.clock_days_many for f in self.features if s in f.shifts] for s in range(model.n_states)]
-        watch = None
+        watch: Watch | None = None
+        scaled: list[tuple[int, ExitSchedule]] = []
         if self.hooks:
             kind, home = np.array([k for k, _ in keys]), np.array([h for _, h in keys])
-            first = partial(self._first_days, kind[citizens.cohort], home[citizens.cohort], citizens.rank)
-            watch = Watch(np.array([bool(h) for h in self.hooks_of]), first,
-                          np.concatenate([np.zeros(len(stock_elapsed)), arrivals]))
+            kinds, homes, ranks = kind[citizens.cohort], home[citizens.cohort], citizens.rank
+            acting, rows, scaled = self._acting()
+            watch = Watch(np.array([bool(h) for h in self.hooks_of]),
+                          partial(self._first_days, kinds, homes, ranks),
+                          np.concatenate([np.zeros(len(stock_elapsed)), arrivals]), acting,
+                          partial(self._acts_many, kinds, homes, ranks), self._left_many, rows)
         moves, handoffs = draw_moves(model.schedules, citizens, draws, limits, self._over_budget, movers,
-                                     partial(self._spells_closed, shifting) if shifting else None, watch)
+                                     partial(self._spells_closed, shifting) if shifting else None, watch,
+                                     scaled)
         book(ledger, np.asarray(model.calendar.edges, dtype=float), model.n_states, citizens, stock, arrivals,
              moves)
         late = [f for f in spells if f.late_spells]
@@ -305,6 +313,38 @@ class Replication:
                                                        told)
             first = np.minimum(first, days)
         return first
+
+    def _acting(self) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ExitSchedule]]]:
+        """The states whose acts the bulk draw does (one handler, `Acting`, and a way out); for each,
+        the `Exits` row of each of the ratios its acts may put in force, and the scaled schedules
+        those rows add (as `_scaled_schedule` makes them from the ratios `EffectBook` puts in force)."""
+        n = self.model.n_states
+        acting = np.zeros(n, dtype=bool)
+        width = max((len(h.effects) for hooks in self.hooks_of for h in hooks if isinstance(h, Acting)),
+                    default=1)
+        rows = np.tile(np.arange(n)[:, None], (1, width))
+        scaled: list[tuple[int, ExitSchedule]] = []
+        for s, hooks in enumerate(self.hooks_of):
+            base = self.model.schedules[s]
+            if len(hooks) != 1 or not isinstance(hooks[0], Acting) or not hooks[0].acting or base is None:
+                continue
+            acting[s] = True
+            for j, ratios in enumerate(hooks[0].effects):
+                key = ratio_key(ratios)
+                if key:
+                    rows[s, j] = n + len(scaled)
+                    scaled.append((s, base.scaled(dict(key))))
+        return acting, rows, scaled
+
+    def _acts_many(self, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, who: np.ndarray, state: int,
+                   day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The acts due in an acting state (`Acting.acts_many` of its one handler)."""
+        handler = cast(Acting, self.hooks_of[state][0])
+        return handler.acts_many(who, kind[who], home[who], rank[who], state, day)
+
+    def _left_many(self, who: np.ndarray, state: int, day: np.ndarray) -> None:
+        """Citizens not yet made leave an acting state (`Acting.left_many` of its one handler)."""
+        cast(Acting, self.hooks_of[state][0]).left_many(who, day)
 
     def _hand_over(self, handoffs: Handoffs, citizens: Citizens, draws: list[CohortDraws],
                    keys: list[tuple[int, int]]) -> None:

@@ -217,6 +217,13 @@ class MonthTally:
             m = self.last
         self.cells[measure * self.months + m] += amount
 
+    def count_many(self, measure: int, days: np.ndarray) -> None:
+        """`add(measure, day)` of 1 for each day (whole counts: exact in any order)."""
+        m = np.clip(np.searchsorted(self.edges, days, side="right") - 1, 0, self.last)
+        for month, n in enumerate(np.bincount(m, minlength=self.months).tolist()):
+            if n:
+                self.cells[measure * self.months + month] += n
+
     def array(self) -> np.ndarray:
         """[measure, month]."""
         return np.array(self.cells, dtype=float).reshape(-1, self.months)

@@ -128,6 +128,29 @@ class Referring(Handler, Protocol):
         ...
 
 
+@runtime_checkable
+class Acting(Referring, Protocol):
+    """A referring handler whose every step in a stay is an act (`Run.act`) that it can also do for
+    many citizens not yet made at once: where it is a state's one handler, the kernel draws those
+    citizens' paths through the state a generation at a time, acts included (`sim.kernel.bulk`)."""
+
+    acting: bool
+    """Whether it can (it may not when a trait the kernel draws only for a made citizen decides)."""
+    effects: tuple[Ratios | None, ...]
+    """The ratios its acts may put in force, by index (0: none)."""
+
+    def acts_many(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
+                  day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Do each citizen's act due at `day` in its stay in `state` (the first from `first_days`),
+        as it would be done on the citizen: whether the ratios in force changed, the ratios now in
+        force (index into `effects`), and the day of its next act (inf: none)."""
+        ...
+
+    def left_many(self, who: np.ndarray, day: np.ndarray) -> None:
+        """Citizens not yet made leave the state at `day` (`left`)."""
+        ...
+
+
 class Feature(Protocol):
     """One feature during one replication. The defaults do nothing, so a feature implements only
     the hooks it needs (subclass this protocol explicitly to inherit them)."""

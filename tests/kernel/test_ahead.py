@@ -122,9 +122,11 @@ def test_a_referral_becomes_an_event_once_its_citizen_is_known_to_be_there(
         assert all(ahead) == all_found
 
 
-def events(model: sim.Model, seed: int, ahead: bool = True) -> tuple[int, ReplicationRecord]:
-    """The SimPy events one replication processes, and its record."""
-    run = Replication(model, np.random.SeedSequence(seed), ahead=ahead)
+def events(model: sim.Model, seed: int, ahead: bool = True,
+           bulk: bool = False) -> tuple[int, ReplicationRecord]:
+    """The SimPy events one replication processes, citizen by citizen unless `bulk` (drawn a generation
+    at a time, it needs fewer still: test_handoff.py), and its record."""
+    run = Replication(model, np.random.SeedSequence(seed), ahead=ahead, bulk=bulk)
     processed = [0]
     step = run.env.step
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_ahead import PROGRAMMES, same_process
+from test_ahead import PROGRAMMES, events, same_process
 
 import sim
 from sim.features.programmes.programme import MEASURES
@@ -113,3 +113,23 @@ def test_teams_keep_every_citizen_one_by_one() -> None:
     """A caseworker team reads the caseload during the run: no handoff, every citizen made."""
     model = prepare_model(sim.load_scenario(ROOT / "scenarios" / "lyngby-taarbaek-2020.yaml"), 1)
     assert not Replication(model, np.random.SeedSequence(1)).bulk
+
+
+def test_a_programme_alone_on_its_state_with_no_limit_needs_no_citizen_made() -> None:
+    """Its referrals, places and after-effects are done as the paths are drawn, a generation at a
+    time (`Acting`): no citizen is made, no SimPy event, and the process is the event path's."""
+    data = copy.deepcopy(PROGRAMMES)
+    data["interventions"] = [
+        {"name": "own", "states": ["sygedagpenge"], "referral": "at_week", "from_week": 3, "to_week": 30,
+         "uptake": 0.6, "duration_weeks": 6, "duration": "exponential",
+         "effects": {"during": {"job": 0.5}, "after": {"job": 1.8}, "after_weeks": 10}},
+        {"name": "rate", "states": ["kontanthjaelp_jobparat"], "referral": "rate", "rate_per_week": 0.2,
+         "uptake": 0.7, "duration_weeks": 4, "effects": {"during": {"a_dagpenge": 2.0}}}]
+    model = prepare_model(sim.scenario_from_dict(data), 1)
+    for seed in (1, 2):
+        bulk, n_made, _ = made(model, seed)
+        steps, drawn = events(model, seed, bulk=True)
+        assert bulk and n_made == 0 and steps == 0
+        same_process(drawn, sim.simulate(model, np.random.SeedSequence(seed), ahead=False))
+        starts = drawn.features["programmes"][:, MEASURES.index("starts")].sum(axis=1)
+        assert (starts > 50).all()

@@ -152,6 +152,7 @@ def test_every_count_against_scipy(n: int) -> None:
     assert _frame(np.array([0.0, 1.0] * 50))["runs_for_002"] == 625
 
 
+@pytest.mark.slow  # a coverage study: thousands of intervals
 def test_the_95_interval_covers_the_true_probability_95_percent_of_the_time() -> None:
     """200 independent batches of 40 replications (one run's replications, each on its own stream,
     split into consecutive blocks): the share of Wilson intervals containing TRUE_P matches the

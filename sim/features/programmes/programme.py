@@ -30,6 +30,7 @@ from sim.contract.calendar import Calendar
 from sim.contract.intervention_spec import Intervention
 from sim.contract.schema import Scenario
 from sim.kernel.citizen import Citizen
+from sim.kernel.effects import ratio_key
 from sim.kernel.ledger import MonthTally, interval_person_days
 from sim.kernel.protocol import AskAct, DoneWith, Feature, Run, SetEffect, Wake
 from sim.kernel.streams import (
@@ -52,6 +53,11 @@ MEASURES = ("participants", "queued", "referrals", "starts", "lapsed", "declined
 of referrals, starts, lapsed and declined referrals, days waited by those who started, and DKK."""
 PARTICIPANTS, QUEUED, REFERRALS, STARTS, LAPSED, DECLINED, WAIT, COST = range(len(MEASURES))
 AT_WEEK, RATE, AT_CLOCK, ON_ENTRY = range(4)
+NONE, DURING, AFTER = range(3)
+"""The ratios a programme puts in force, by index (`Programme.effects`)."""
+REFERRAL, PLACED, AFTERWARDS, DONE = range(4)
+"""Where a stay of a citizen not yet made stands: referral to come, in its place, after-effect to end,
+nothing left to do."""
 REFERRALS_BY_NAME = {"at_week": AT_WEEK, "rate": RATE, "at_clock": AT_CLOCK, "on_entry": ON_ENTRY}
 """The referral kinds (`Intervention.referral`) as the hot path compares them."""
 
@@ -121,7 +127,22 @@ class Programme:
         """The last referral day `first_days` found for each citizen not yet made, by ident: (the stay's
         start, the day)."""
         self.drawn = np.zeros(0, dtype=np.int64)
-        """Pairs each citizen not yet made has used of its decision stream (`_draws_exp`), by ident."""
+        """Pairs each citizen not yet made has used of its decision stream (`_pairs`), by ident."""
+        self.acting = self.own and spec.age is None and not self.attributes
+        """Whether its acts can be done for many citizens not yet made at once (`acts_many`): no limit on
+        places, and no trait of the citizen decides (those are drawn only when a citizen is made)."""
+        self.effects: tuple[dict[int, float] | None, ...] = (None, self.during, self.after)
+        """The ratios `acts_many` may put in force, by index (NONE, DURING, AFTER)."""
+        self.keys = tuple(ratio_key(r) for r in self.effects)
+        """Each one's interned form: two are the same ratios in force when these are equal."""
+        self.phase = np.zeros(0, dtype=np.int8)
+        """By ident, for citizens not yet made: where the current stay stands (REFERRAL … DONE)."""
+        self.since = np.zeros(0)
+        """By ident: the day the place began (PLACED)."""
+        self.started: dict[int, float] = {}
+        """The day of the last place begun, of each citizen not yet made (its `last_offer`)."""
+        self.bulk_spans: list[tuple[np.ndarray, np.ndarray]] = []
+        """The places of citizens not yet made that ended: (from, to) arrays."""
 
     @staticmethod
     def _ratios(given: dict[str, float], index: dict[str, int], factor: float) -> dict[int, float] | None:
@@ -181,7 +202,62 @@ class Programme:
         asked = np.flatnonzero(at < np.inf)
         self.first.update(zip(who[asked].tolist(), zip(entered[asked].tolist(), at[asked].tolist(),
                                                         strict=True), strict=True))
+        if self.acting:
+            self._grow(int(who.max(initial=-1)) + 1)
+            self.phase[who] = np.where(at < np.inf, REFERRAL, DONE)
         return at
+
+    def acts_many(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
+                  day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The act each citizen not yet made has due at `day` in its stay (`Acting.acts_many`): its
+        referral, the end of its place, the end of its after-effect, by the steps of `_referred`,
+        `_start`, `_finished` and `_after_over`. Gives whether the ratios in force changed, the
+        ratios now in force (`effects` index, 0: none) and the day of the next act (inf: none)."""
+        phase = self.phase[who]
+        n = len(who)
+        changed, effect, later = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, np.inf)
+        spec, keys = self.spec, self.keys
+        at = np.flatnonzero(phase == REFERRAL)
+        if at.size:
+            referred = day[at]
+            self.tally.count_many(REFERRALS, referred)
+            u = self._pairs(who[at], kind[at], home[at], rank[at])[1]
+            took = u < spec.uptake
+            self.tally.count_many(DECLINED, referred[~took])
+            self.phase[who[at[~took]]] = DONE
+            go = at[took]
+            now = day[go]
+            self.tally.count_many(STARTS, now)
+            self.started.update(zip(who[go].tolist(), now.tolist(), strict=True))
+            weeks = np.full(len(go), float(spec.duration_weeks))
+            if spec.duration != "fixed":
+                weeks = spec.duration_weeks * self._pairs(who[go], kind[go], home[go], rank[go])[0]
+            self.since[who[go]] = now
+            self.phase[who[go]] = PLACED
+            changed[go], effect[go] = bool(keys[DURING]), DURING
+            later[go] = now + weeks * 7.0
+        at = np.flatnonzero(phase == PLACED)
+        if at.size:
+            now = day[at]
+            self.bulk_spans.append((self.since[who[at]], now))
+            if self.after and spec.effects.after_weeks > 0:
+                self.phase[who[at]] = AFTERWARDS
+                changed[at], effect[at] = keys[AFTER] != keys[DURING], AFTER
+                later[at] = now + spec.effects.after_weeks * 7.0
+            else:
+                self.phase[who[at]] = DONE
+                changed[at] = bool(keys[DURING])
+        at = np.flatnonzero(phase == AFTERWARDS)
+        if at.size:
+            self.phase[who[at]] = DONE
+            changed[at] = bool(keys[AFTER])
+        return changed, effect, np.where(later < self.horizon, later, np.inf)
+
+    def left_many(self, who: np.ndarray, day: np.ndarray) -> None:
+        """Citizens not yet made leave the state at `day`: a place ends with the stay."""
+        placed = self.phase[who] == PLACED
+        self.bulk_spans.append((self.since[who[placed]], day[placed]))
+        self.phase[who] = DONE
 
     def resume(self, c: Citizen) -> None:
         """Ask for the referral `first_days` found in the citizen's current stay, if it found one."""
@@ -191,14 +267,17 @@ class Programme:
 
     def _draws_exp(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray) -> np.ndarray:
         """The next exponential of each citizen's decision stream for this programme (`_draw_exp` for
-        citizens not yet made), counted in `drawn` by ident."""
-        drawn, need = self.drawn, int(who.max(initial=-1)) + 1
-        if len(drawn) < need:
-            grown = np.zeros(max(need, 2 * len(drawn)), dtype=np.int64)
-            grown[:len(drawn)] = drawn
-            drawn = self.drawn = grown
+        citizens not yet made)."""
+        return self._pairs(who, kind, home, rank)[0]
+
+    def _pairs(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """The next pair of each citizen's decision stream for this programme (`_draw` for citizens not
+        yet made), counted in `drawn` by ident."""
+        self._grow(int(who.max(initial=-1)) + 1)
+        drawn = self.drawn
         used = drawn[who]
-        e = np.empty(len(who))
+        e, u = np.empty(len(who)), np.empty(len(who))
         cohort = kind * self.n_states + home
         for key in np.unique(cohort).tolist():
             mine = cohort == key
@@ -206,11 +285,23 @@ class Programme:
             for k in np.unique(used[mine]).tolist():
                 at = np.flatnonzero(mine & (used == k))
                 if k < TIERS:
-                    e[at] = draws.tier(k)[0][rank[at]]
+                    tier = draws.tier(k)
+                    e[at], u[at] = tier[0][rank[at]], tier[1][rank[at]]
                 else:
-                    e[at] = [draws.pair(r, k)[0] for r in rank[at].tolist()]
+                    e[at], u[at] = np.array([draws.pair(r, k) for r in rank[at].tolist()]).reshape(-1, 2).T
         drawn[who] += 1
-        return e
+        return e, u
+
+    def _grow(self, need: int) -> None:
+        """Room in the by-ident arrays for idents below `need`."""
+        if len(self.drawn) >= need:
+            return
+        size = max(need, 2 * len(self.drawn))
+        for name, fill in (("drawn", 0), ("phase", DONE), ("since", 0.0)):
+            old = getattr(self, name)
+            grown = np.full(size, fill, dtype=old.dtype)
+            grown[:len(old)] = old
+            setattr(self, name, grown)
 
     def left(self, c: Citizen, now: float) -> None:
         """A citizen left an eligible state: it leaves the queue or the programme, effects end."""
@@ -390,11 +481,17 @@ class Programme:
         calendar = self.calendar
         out = self.tally.array()
         what = self.span_what + [what for what, _ in self.members.values()]
-        if what:
-            start = self.span_from + [since for _, since in self.members.values()]
-            end = self.span_to + [calendar.horizon] * len(self.members)
-            days = interval_person_days(calendar, len(MEASURES), np.asarray(what, dtype=np.int64),
-                                        np.asarray(start), np.asarray(end))
+        start = self.span_from + [since for _, since in self.members.values()]
+        end = self.span_to + [calendar.horizon] * len(self.members)
+        placed = self.since[self.phase == PLACED]  # citizens not yet made, in their places at the horizon
+        spans = [*self.bulk_spans, (placed, np.full(len(placed), calendar.horizon))]
+        bulk = sum(len(a) for a, _ in spans)
+        if what or bulk:
+            days = interval_person_days(
+                calendar, len(MEASURES), np.concatenate([np.asarray(what, dtype=np.int64),
+                                                         np.full(bulk, PARTICIPANTS, dtype=np.int64)]),
+                np.concatenate([np.asarray(start, dtype=float), *(a for a, _ in spans)]),
+                np.concatenate([np.asarray(end, dtype=float), *(b for _, b in spans)]))
             out[PARTICIPANTS] = days[PARTICIPANTS] / calendar.days
             out[QUEUED] = days[QUEUED] / calendar.days
             out[COST] = days[PARTICIPANTS] / 7.0 * self.spec.cost_per_week_dkk
@@ -436,7 +533,7 @@ class ProgrammesFeature(Feature):
                                              clocks, model.n_states))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
-        self.drawing = [(k, p) for k, p in enumerate(self.programmes) if p.referral == RATE]
+        self.drawing = [(k, p) for k, p in enumerate(self.programmes) if p.referral == RATE or p.acting]
         """The programmes whose referrals draw (`Programme.first_days` may draw for citizens not yet made)."""
         self.spells = False
 
@@ -451,6 +548,7 @@ class ProgrammesFeature(Feature):
                 if record is None:
                     record = Participation(len(self.programmes))
                 record.used[k] = int(drawn[i])
+                record.last_offer = max(record.last_offer, programme.started.get(i, -math.inf))
         c.ext[self.slot] = record
 
     def last_offer(self, c: Citizen) -> float:
