@@ -182,7 +182,10 @@ class Feature(Protocol):
     def admit(self, c: Citizen) -> None:
         """A citizen joins the replication (initial stock or arrival), before any other hook: a
         feature that keeps per-citizen state puts it in `c.ext[slot]` here (citizens get slots
-        only when some feature implements `admit`)."""
+        only when some feature implements `admit`). A citizen whose path was drawn a generation at
+        a time is made, and admitted, only at its first referral (`Referring`): a feature that drew
+        for it meanwhile gives it that state here (one that admits but watches no state keeps every
+        citizen made from the start, one by one)."""
         return None
 
     def entered(self, c: Citizen, now: float) -> None:
