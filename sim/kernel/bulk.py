@@ -18,7 +18,7 @@ draw that reaches that day (`Handoffs`), and only then made.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NoReturn
 
 import numpy as np
@@ -69,7 +69,7 @@ class Moves:
     last_state: np.ndarray
     """Each citizen's state at the end of its path, and the day it entered it."""
     last_entered: np.ndarray
-    gone: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    gone: np.ndarray
     """Citizens handed to the clock (`Handoffs`): their paths go on there, so the horizon closes none
     of their spells here."""
 
@@ -134,11 +134,11 @@ class Exits:
         """The state of each row: a state's own schedule, then its schedules under ratios in force
         (`scaled`: the state and the scaled schedule, as `Replication._scaled_schedule` makes it)."""
         self.movers = {s: tuple(m) for s, m in enumerate(movers) if m and schedules[s] is not None}
+        """By state: the features' `clock_days_many`, asked of every citizen in it at every draw, in
+        feature order, as on the one-by-one path."""
         schedules = [*schedules, *(schedule for _, schedule in scaled)]
         self.moving = np.array([s is not None for s in schedules])
         """Whether a row has a way out at all (only such rows are walked)."""
-        """By state: the features' `clock_days_many`, asked of every citizen in it at every draw, in
-        feature order, as on the one-by-one path."""
         real = [s for s in schedules if s is not None]
         n, bands = len(schedules), max((len(s.edges) for s in real), default=1)
         width = max((len(d) for s in real for d in s.dests), default=1)
@@ -176,52 +176,50 @@ class Exits:
                 self.clock_last[i, j] = len(clock.dests) - 1
             if self.row_state[i] not in self.movers:
                 self.constant[i] = schedule.constant
-        self.first_cum = np.ascontiguousarray(self.cum[:, 0, :])
-        self.first_dests = np.ascontiguousarray(self.dests[:, 0, :])
 
-    def next(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
+    def next(self, row: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
              who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Day in the state of each next exit (inf where never) and its destination, for citizens in
-        rows with a way out (`state`: each one's row, its state's unless ratios are in force; `who`,
+        rows with a way out (`row`: each one's row, its state's unless ratios are in force; `who`,
         `entered`: each one's ident and day of entry, for the features that move clocks)."""
-        rate = self.constant[state]
+        rate = self.constant[row]
         if rate.all():
-            return self._constant(state, elapsed, e, u)
+            return self._constant(row, elapsed, e, u)
         if not rate.any():
-            return self._walk(state, elapsed, e, u, who, entered)
+            return self._walk(row, elapsed, e, u, who, entered)
         t, dest = np.empty(len(e)), np.empty(len(e), dtype=np.int64)
         one = rate > 0.0
-        t[one], dest[one] = self._constant(state[one], elapsed[one], e[one], u[one])
+        t[one], dest[one] = self._constant(row[one], elapsed[one], e[one], u[one])
         other = ~one
-        t[other], dest[other] = self._walk(state[other], elapsed[other], e[other], u[other], who[other],
+        t[other], dest[other] = self._walk(row[other], elapsed[other], e[other], u[other], who[other],
                                            entered[other])
         return t, dest
 
-    def _constant(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray
+    def _constant(self, row: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
         """Citizens in states of one constant hazard: `next_exit`'s first branch."""
-        t = elapsed + e / self.constant[state]
-        cum = self.first_cum
-        pick = (cum[state, 0] <= u).astype(np.int64)  # bisect_right on each citizen's own row
-        for j in range(1, cum.shape[1] - 1):
-            pick += cum[state, j] <= u
-        return t, self.first_dests[state, pick]
+        t = elapsed + e / self.constant[row]
+        cum = self.cum
+        pick = (cum[row, 0, 0] <= u).astype(np.int64)  # bisect_right on each citizen's own row
+        for j in range(1, cum.shape[2] - 1):
+            pick += cum[row, 0, j] <= u
+        return t, self.dests[row, 0, pick]
 
-    def _walk(self, state: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
+    def _walk(self, row: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
               who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Citizens in any states: the bands walked to the first exit or clock, `next_exit`'s loop."""
         n = len(e)
         rows = np.arange(n)
-        days, which = self._clocks(state, who, entered)
+        days, which = self._clocks(row, who, entered)
         c = (days <= elapsed[:, None]).sum(axis=1)  # bisect_right on each citizen's own clocks
         clock_day = np.append(days, np.full((n, 1), np.inf), axis=1)[rows, c]
         clock = np.append(which, np.zeros((n, 1), dtype=np.int64), axis=1)[rows, c]
-        k = (self.edges[state] <= elapsed[:, None]).sum(axis=1) - 1
+        k = (self.edges[row] <= elapsed[:, None]).sum(axis=1) - 1
         day = np.full(n, np.inf)
         band = np.full(n, -1)
         """Where each exit is found: the band of a hazard's exit, or (`struck`) the clock's place."""
         struck = np.full(n, -1)
-        idx, s, d, e = rows, state, elapsed.copy(), e.copy()
+        idx, s, d, e = rows, row, elapsed.copy(), e.copy()
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             while idx.size:
                 end, rate = self.ends[s, k], self.totals[s, k]
@@ -237,23 +235,23 @@ class Exits:
                                                      clock_day[go])
         dest = np.full(n, STAY_HERE, dtype=np.int64)
         at = np.flatnonzero(band >= 0)
-        sb, kb = state[at], band[at]
+        sb, kb = row[at], band[at]
         dest[at] = self.dests[sb, kb, (self.cum[sb, kb] <= u[at, None]).sum(axis=1)]
         at = np.flatnonzero(struck >= 0)
-        sc, kc = state[at], struck[at]
+        sc, kc = row[at], struck[at]
         pick = np.minimum((self.clock_cum[sc, kc] <= u[at, None]).sum(axis=1), self.clock_last[sc, kc])
         dest[at] = self.clock_dests[sc, kc, pick]
         return day, dest
 
-    def _clocks(self, state: np.ndarray, who: np.ndarray, entered: np.ndarray
+    def _clocks(self, row: np.ndarray, who: np.ndarray, entered: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
         """Each citizen's clock days in order of day (inf: none) and each one's place in its state's
         `clocks`: the state's, or as the features move them."""
-        days = self.clock_days[state]
+        days = self.clock_days[row]
         if not self.movers:
             return days, np.broadcast_to(np.arange(days.shape[1]), days.shape)
         for s, moves in self.movers.items():
-            here = np.flatnonzero(self.row_state[state] == s)
+            here = np.flatnonzero(self.row_state[row] == s)
             if not here.size:
                 continue
             width = self.n_clocks[s]  # (a scaled schedule keeps its state's clocks)
@@ -281,13 +279,13 @@ class Watch:
     (inf: none), asked once a stay, in each citizen's time order."""
     told: np.ndarray
     """The day each citizen's first stay is told of (0 for the initial stock, else its arrival)."""
-    acting: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    acting: np.ndarray
     """Whether each state's acts are done here (`Acting`)."""
-    act: Callable[[np.ndarray, int, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    act: Callable[[np.ndarray, int, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
     """(positions, state, days) → the acts due (`Acting.acts_many`): changed, ratios' index, next day."""
-    left: Callable[[np.ndarray, int, np.ndarray], None] | None = None
+    left: Callable[[np.ndarray, int, np.ndarray], None]
     """(positions, state, days): citizens leave an acting state (`Acting.left_many`)."""
-    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))
+    rows: np.ndarray
     """[state, ratios' index] → the `Exits` row a citizen in the state is drawn from."""
 
 
@@ -380,7 +378,7 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
         mover = who[moved]
         if closing is not None:
             closing(mover, state[moved], entered[moved], at[moved])
-        if watch is not None and watch.left is not None and moved.size:
+        if watch is not None and moved.size:
             out = moved[watch.acting[state[moved]]]
             for s in np.unique(state[out]).tolist():
                 here = out[state[out] == s]
@@ -436,7 +434,6 @@ def _act(watch: Watch, due: np.ndarray, who: np.ndarray, state: np.ndarray, row:
     as `Replication._do_acts` does them: one that changes the ratios in force has the move drawn
     again from its day under the new ratios (`redrawn`, `t` now the days in the stay to draw from);
     after one that does not, the next act is done too if it still comes before the move."""
-    assert watch.act is not None
     while due.size:
         again = []
         for s in np.unique(state[due]).tolist():

@@ -224,7 +224,8 @@ class Replication:
     def _run_bulk(self) -> ReplicationRecord:
         """The replication with every path drawn a generation at a time (`sim.kernel.bulk`), each up to
         the first day a feature asks for in a watched stay, where the citizen is made and goes on one
-        by one on the clock: to the numbers of `_run`."""
+        by one on the clock: the process of `_run`, its numbers bit for bit when no state is watched
+        and else up to the order in which sums add."""
         model, ledger = self.model, self.ledger
         stock = list(model.initial)
         state: list[np.ndarray] = []

@@ -192,7 +192,7 @@ class Programme:
         elif referral == RATE:
             spec = self.spec
             assert spec.rate_per_week is not None
-            at = np.maximum(now, start) + self._draws_exp(who, kind, home, rank) / (spec.rate_per_week / 7.0)
+            at = np.maximum(now, start) + self._pairs(who, kind, home, rank)[0] / (spec.rate_per_week / 7.0)
         elif referral == AT_CLOCK:
             at = entered + self.clock_days[state] + TOLERANCE_DAYS
             at = np.where(at < now, np.inf, at)
@@ -264,11 +264,6 @@ class Programme:
         found = self.first.pop(c.ident, None)
         if found is not None and found[0] == c.entered:
             self._ask(c, found[1])
-
-    def _draws_exp(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray) -> np.ndarray:
-        """The next exponential of each citizen's decision stream for this programme (`_draw_exp` for
-        citizens not yet made)."""
-        return self._pairs(who, kind, home, rank)[0]
 
     def _pairs(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
