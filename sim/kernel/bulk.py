@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+import numba
 import numpy as np
 
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
@@ -207,41 +208,12 @@ class Exits:
 
     def _walk(self, row: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray,
               who: np.ndarray, entered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Citizens in any states: the bands walked to the first exit or clock, `next_exit`'s loop."""
-        n = len(e)
-        rows = np.arange(n)
+        """Citizens in any states: the bands walked to the first exit or clock, `next_exit`'s loop
+        (`_walked`, each citizen by the same floating-point steps)."""
         days, which = self._clocks(row, who, entered)
-        c = (days <= elapsed[:, None]).sum(axis=1)  # bisect_right on each citizen's own clocks
-        clock_day = np.append(days, np.full((n, 1), np.inf), axis=1)[rows, c]
-        clock = np.append(which, np.zeros((n, 1), dtype=np.int64), axis=1)[rows, c]
-        k = (self.edges[row] <= elapsed[:, None]).sum(axis=1) - 1
-        day = np.full(n, np.inf)
-        band = np.full(n, -1)
-        """Where each exit is found: the band of a hazard's exit, or (`struck`) the clock's place."""
-        struck = np.full(n, -1)
-        idx, s, d, e = rows, row, elapsed.copy(), e.copy()
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            while idx.size:
-                end, rate = self.ends[s, k], self.totals[s, k]
-                cap = np.where(end < clock_day, end, clock_day)
-                t = d + e / rate
-                hit = (rate > 0.0) & (t < cap)
-                day[idx[hit]], band[idx[hit]] = t[hit], k[hit]
-                e = np.where(rate > 0.0, e - rate * (cap - d), e)
-                strikes = ~hit & (cap == clock_day) & (cap < np.inf)
-                day[idx[strikes]], struck[idx[strikes]] = clock_day[strikes], clock[strikes]
-                go = ~hit & ~strikes & (cap < np.inf)
-                idx, s, k, clock, d, e, clock_day = (idx[go], s[go], k[go] + 1, clock[go], cap[go], e[go],
-                                                     clock_day[go])
-        dest = np.full(n, STAY_HERE, dtype=np.int64)
-        at = np.flatnonzero(band >= 0)
-        sb, kb = row[at], band[at]
-        dest[at] = self.dests[sb, kb, (self.cum[sb, kb] <= u[at, None]).sum(axis=1)]
-        at = np.flatnonzero(struck >= 0)
-        sc, kc = row[at], struck[at]
-        pick = np.minimum((self.clock_cum[sc, kc] <= u[at, None]).sum(axis=1), self.clock_last[sc, kc])
-        dest[at] = self.clock_dests[sc, kc, pick]
-        return day, dest
+        return _walked(row, elapsed, e, u, np.ascontiguousarray(days), np.ascontiguousarray(which),
+                       self.edges, self.ends, self.totals, self.cum, self.dests, self.clock_cum,
+                       self.clock_dests, self.clock_last)
 
     def _clocks(self, row: np.ndarray, who: np.ndarray, entered: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -566,3 +538,59 @@ def book(ledger: Ledger, edges: np.ndarray, n_states: int, citizens: Citizens, s
     day[first], entered[first] = arrivals, -1.0
     day[at], entered[at] = moves.day, moves.entered
     ledger.extend(index, value, flow, day, entered)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _walked(row: np.ndarray, elapsed: np.ndarray, e: np.ndarray, u: np.ndarray, days: np.ndarray,
+            which: np.ndarray, edges: np.ndarray, ends: np.ndarray, totals: np.ndarray, cum: np.ndarray,
+            dests: np.ndarray, clock_cum: np.ndarray, clock_dests: np.ndarray, clock_last: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """`Exits._walk` for each citizen: from `elapsed` days into its row's bands, the exponential `e` spent
+    band by band (`ExitSchedule.next_exit`'s steps) up to its exit, or its next clock (`days`, in
+    order, inf padded; `which`: each one's place among the row's clocks); the destination picked by
+    `u`. Gives the day in the state (inf: never) and the destination (`STAY_HERE` at a clock)."""
+    n = len(row)
+    out_day = np.full(n, np.inf)
+    out_dest = np.full(n, STAY_HERE, dtype=np.int64)
+    for i in range(n):
+        s, d, left = row[i], elapsed[i], e[i]
+        c = 0
+        for j in range(days.shape[1]):  # bisect_right on the citizen's own clocks
+            if days[i, j] <= d:
+                c += 1
+        clock_day, clock = np.inf, 0
+        if c < days.shape[1]:
+            clock_day, clock = days[i, c], which[i, c]
+        k = -1
+        for j in range(edges.shape[1]):
+            if edges[s, j] <= d:
+                k += 1
+        band, struck = -1, -1
+        while True:
+            end, rate = ends[s, k], totals[s, k]
+            cap = end if end < clock_day else clock_day
+            t = d + left / rate
+            if rate > 0.0 and t < cap:
+                out_day[i], band = t, k
+                break
+            if rate > 0.0:
+                left = left - rate * (cap - d)
+            if cap == clock_day and cap < np.inf:
+                out_day[i], struck = clock_day, clock
+                break
+            if not cap < np.inf:
+                break
+            d, k = cap, k + 1
+        if band >= 0:
+            pick = 0
+            for j in range(cum.shape[2]):
+                if cum[s, band, j] <= u[i]:
+                    pick += 1
+            out_dest[i] = dests[s, band, pick]
+        elif struck >= 0:
+            pick = 0
+            for j in range(clock_cum.shape[2]):
+                if clock_cum[s, struck, j] <= u[i]:
+                    pick += 1
+            out_dest[i] = clock_dests[s, struck, min(pick, clock_last[s, struck])]
+    return out_day, out_dest
