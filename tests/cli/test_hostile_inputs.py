@@ -1,10 +1,26 @@
 """Hostile inputs through the command line, for every verb: each gets a clear answer.
 
-Each case runs the installed command in a fresh process, in a folder of its own, and checks the
-exit status (1 for a refusal, 2 for an option click refuses), the words of the message on standard
-error, that no traceback is printed, that nothing in the folder is written or changed, and that
-it ends within `TIMEOUT` (a hang, an endless read or an unbounded expansion fails the case
-instead of hanging the suite). A Ctrl-C during start-up ends with one line and exit 130.
+Each case runs in a folder of its own and checks the exit status (1 for a refusal, 2 for an
+option click refuses), the words of the message on standard error (a refusal: nothing on
+standard output, one line a problem), that no traceback is printed, that nothing in the folder is
+written or changed, and that it ends within `TIMEOUT` (a hang, an endless read or an unbounded
+expansion fails the case instead of hanging the suite).
+
+Every case runs in-process, through typer's `CliRunner` in the case's folder, with SIGALRM as
+its time bound: a fresh interpreter costs 1-3 s of start-up and imports a case, while in one
+process the imports are paid once and most cases take a few milliseconds. An uncaught exception
+(what a process would print as a traceback) is then `result.exception`, and must not be. The
+first case of each verb also runs the installed `caseflow` in a process of its own, as a user
+does: that is what sees the real standard error, exit status and absence of a traceback, and
+what `CliRunner` cannot stage (the console script's entry point, a warning printed to standard
+error, the real streams' encoding).
+
+No case needs a process of its own: pipes and devices are refused by their file type before any
+read, and nothing an invocation leaves behind (log handlers, signal handlers, caches, the working
+folder) changes the next one's answer.
+
+The tests after them stage in-process what a process cannot (a read-only disk, a full disk, an
+interrupt at a chosen point); a Ctrl-C during start-up ends with one line and exit 130.
 """
 
 from __future__ import annotations
@@ -21,7 +37,8 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +54,9 @@ from sim.cli.app import app
 from sim.reports.build import write_reports
 
 TIMEOUT = 120
-"""Seconds a case may take: every case ends in about 2 s on 2 cores, so this never flakes, while
-an input that hangs or grows without bound is stopped and fails."""
+"""Seconds a case may take: every case ends in about 2 s on 2 cores in a process of its own (well
+under 1 s in-process), so this never flakes, while an input that hangs or grows without bound is
+stopped and fails."""
 
 COMMAND = Path(sys.executable).with_name("caseflow")
 
@@ -620,29 +638,90 @@ def caseflow(args: tuple[str, ...] | list[str], cwd: Path) -> subprocess.Complet
                           env={**os.environ, "COLUMNS": "200"})
 
 
+def first_of_each_verb() -> list[str]:
+    """The first case of each verb, in the order of `CASES`."""
+    first: dict[str, str] = {}
+    for name, case in CASES.items():
+        first.setdefault(case.args[0], name)
+    return list(first.values())
+
+
+IN_A_PROCESS = first_of_each_verb()
+
+
 def test_there_are_enough_cases_for_every_verb() -> None:
     verbs = {case.args[0] for case in CASES.values()}
     assert verbs == {"validate", "run", "compare", "report", "calibrate", "backtest", "track", "import"}
     assert len(CASES) >= 60
+    assert {CASES[name].args[0] for name in IN_A_PROCESS} == verbs
+
+
+def assert_clear_answer(case: Case, code: int, stdout: str, stderr: str) -> None:
+    """The exit status, the message's words, no traceback; a refusal says only its lines, on
+    standard error."""
+    said = stderr + stdout
+    assert code == case.code, said
+    assert "Traceback" not in said, said
+    flat = " ".join(said.replace("│", " ").split())  # click frames an option error in a box
+    for words in case.words:
+        assert " ".join(words.split()) in flat, said
+    if case.code == 1:
+        assert stdout == "", said
+        assert len(stderr.splitlines()) == case.lines, said
+
+
+class Hung(BaseException):
+    """An in-process case ran past its time bound. Not an `Exception`: neither the command's own
+    handlers nor `CliRunner` take it for the command's answer, so it ends the case."""
+
+
+@contextmanager
+def time_bound(seconds: float) -> Iterator[None]:
+    """Raise `Hung` in the block once it has run `seconds` (SIGALRM; the main thread only), and
+    put back the handler and any timer that were there before."""
+    def stop(_number: int, _frame: object) -> None:
+        raise Hung(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    left, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - started), 0.001), interval)
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_a_hostile_input_gets_a_clear_answer_and_nothing_is_written(name: str, tmp_path: Path) -> None:
+def test_a_hostile_input_gets_a_clear_answer_and_nothing_is_written(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = CASES[name]
+    case.setup(tmp_path)
+    before = snapshot(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    with time_bound(TIMEOUT):  # click >= 8.2: result.stderr is kept apart from result.stdout
+        result = CliRunner().invoke(app, list(case.args), prog_name="caseflow", env={"COLUMNS": "200"})
+    took = time.monotonic() - started
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        repr(result.exception), result.stderr + result.stdout)
+    assert_clear_answer(case, result.exit_code, result.stdout, result.stderr)
+    assert snapshot(tmp_path) == before, "the case wrote or changed files"
+    assert took < TIMEOUT
+
+
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_the_installed_command_gives_a_hostile_input_a_clear_answer_in_a_process_of_its_own(
+        name: str, tmp_path: Path) -> None:
     case = CASES[name]
     case.setup(tmp_path)
     before = snapshot(tmp_path)
     started = time.monotonic()
     done = caseflow(case.args, tmp_path)
     took = time.monotonic() - started
-    said = done.stderr + done.stdout
-    assert done.returncode == case.code, said
-    assert "Traceback" not in said, said
-    flat = " ".join(said.replace("│", " ").split())  # click frames an option error in a box
-    for words in case.words:
-        assert " ".join(words.split()) in flat, said
-    if case.code == 1:
-        assert done.stdout == "", said
-        assert len(done.stderr.splitlines()) == case.lines, said
+    assert_clear_answer(case, done.returncode, done.stdout, done.stderr)
     assert snapshot(tmp_path) == before, "the case wrote or changed files"
     assert took < TIMEOUT
 
