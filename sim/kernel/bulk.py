@@ -11,8 +11,9 @@ Features that move a state's clocks per citizen answer for all the citizens in i
 generation at a time, having been given the spells the generation before closed. Where
 programmes watch states (`Watch`), each watched stay's first referral day is found for many
 stays at once: a programme alone on its state with no limit on places has its acts done here
-too, under the ratios they put in force; elsewhere the citizen is handed to the clock at the
-draw that reaches that day (`Handoffs`), and only then made.
+too, under the ratios they put in force; one with places alone on its state has the referral
+taken up or declined here, and only a citizen who takes it up goes on; elsewhere the citizen is
+handed to the clock at the draw that reaches that day (`Handoffs`), and only then made.
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ class Watch:
     """States whose handlers ask for times on a citizen (`Referring`): a citizen's path is drawn here
     up to the draw that reaches the first day asked for in its stay, and handed to the clock there;
     in a state whose one handler acts for many citizens at once (`Acting`), its acts are done here
-    as the paths are drawn, and a citizen stays."""
+    as the paths are drawn, and a citizen stays; in one whose one handler decides for many at once
+    (`Deciding`), a citizen goes to the clock only if its decision needs it."""
 
     watched: np.ndarray
     """Whether each state is watched."""
@@ -259,6 +261,11 @@ class Watch:
     """(positions, state, days): citizens leave an acting state (`Acting.left_many`)."""
     rows: np.ndarray
     """[state, ratios' index] → the `Exits` row a citizen in the state is drawn from."""
+    deciding: np.ndarray
+    """Whether each state's first day asked for is decided here (`Deciding`): a citizen goes to the
+    clock only if its decision needs it, and the others' paths are drawn on."""
+    decide: Callable[[np.ndarray, int, np.ndarray], np.ndarray]
+    """(positions, state, days) → whether each goes to the clock (`Deciding.decides_many`)."""
 
 
 @dataclass(frozen=True)
@@ -332,6 +339,10 @@ def draw_moves(schedules: Sequence[ExitSchedule | None], citizens: Citizens, dra
         if watch is not None:
             due = ((first < at) | ((first == at) & ~fresh)) & (first < np.inf)
             fresh = np.zeros(len(who), dtype=bool)
+            decided = np.flatnonzero(due & watch.deciding[state])
+            if decided.size:  # decisions that need no clock leave the stay to the draw, done with
+                stays = decided[~_decide(watch, decided, who, state, first)]
+                first[stays], due[stays] = np.inf, False
             leaving = due & ~watch.acting[state]  # a day asked for before the move: to the clock
             if leaving.any():
                 out = np.flatnonzero(leaving)
@@ -422,6 +433,17 @@ def _act(watch: Watch, due: np.ndarray, who: np.ndarray, state: np.ndarray, row:
             stands = here[~changed]
             again.append(stands[first[stands] < at[stands]])  # asked after the move was drawn: ties go to it
         due = np.concatenate(again)
+
+
+def _decide(watch: Watch, due: np.ndarray, who: np.ndarray, state: np.ndarray, first: np.ndarray
+            ) -> np.ndarray:
+    """The decisions due (positions `due`, at their first day), state by state: whether each citizen
+    goes to the clock."""
+    clock = np.zeros(len(due), dtype=bool)
+    for s in np.unique(state[due]).tolist():
+        here = np.flatnonzero(state[due] == s)
+        clock[here] = watch.decide(who[due[here]], s, first[due[here]])
+    return clock
 
 
 def _first_days(watch: Watch, who: np.ndarray, state: np.ndarray, entered: np.ndarray, told: np.ndarray

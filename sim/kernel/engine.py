@@ -14,9 +14,10 @@ features take only after the horizon (`Feature.late_spells`) are kept and given 
 past the horizon is scheduled; random numbers come in blocks. Unless a caseworker team watches
 a state, every path is drawn a generation at a time over all citizens (`sim.kernel.bulk`): to the
 same numbers bit for bit when no feature watches a state; with programmes, a programme alone on
-its state with no limit on places acts there too, and a citizen is made and goes on here, on the
-clock, only from its first other referral (`Referring`, `Acting`), the same process up to the
-order in which sums add.
+its state with no limit on places acts there too, one with places alone on its state has its
+referrals taken up or declined there, and a citizen is made and goes on here, on the clock, only
+from its first other referral or one taken up (`Referring`, `Acting`, `Deciding`), the same
+process up to the order in which sums add.
 `fast_forward=False` makes every move an event: the plain DES, kept as the reference the fast
 path is tested against. Features plug in through `sim.kernel.protocol`; the engine names none of them.
 """
@@ -42,7 +43,7 @@ from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
 from sim.kernel.ledger import Booked, Ledger, SpellLedger, booked, packed
 from sim.kernel.model import Model
-from sim.kernel.protocol import Act, Acting, ClockMover, Feature, Handler, Ratios, Referring
+from sim.kernel.protocol import Act, Acting, ClockMover, Deciding, Feature, Handler, Ratios, Referring
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -277,7 +278,8 @@ class Replication:
             watch = Watch(np.array([bool(h) for h in self.hooks_of]),
                           partial(self._first_days, kinds, homes, ranks),
                           np.concatenate([np.zeros(len(stock_elapsed)), arrivals]), acting,
-                          partial(self._acts_many, kinds, homes, ranks), self._left_many, rows)
+                          partial(self._acts_many, kinds, homes, ranks), self._left_many, rows,
+                          self._deciding(), partial(self._decides_many, kinds, homes, ranks))
         moves, handoffs = draw_moves(model.schedules, citizens, draws, limits, self._over_budget, movers,
                                      partial(self._spells_closed, shifting) if shifting else None, watch,
                                      scaled)
@@ -336,6 +338,17 @@ class Replication:
                     rows[s, j] = n + len(scaled)
                     scaled.append((s, base.scaled(dict(key))))
         return acting, rows, scaled
+
+    def _deciding(self) -> np.ndarray:
+        """The states whose first day asked for the bulk draw decides (one handler, `Deciding`)."""
+        return np.array([len(hooks) == 1 and isinstance(hooks[0], Deciding) and hooks[0].deciding
+                         for hooks in self.hooks_of], dtype=bool)
+
+    def _decides_many(self, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, who: np.ndarray, state: int,
+                      day: np.ndarray) -> np.ndarray:
+        """The decisions due in a deciding state (`Deciding.decides_many` of its one handler)."""
+        handler = cast(Deciding, self.hooks_of[state][0])
+        return handler.decides_many(who, kind[who], home[who], rank[who], state, day)
 
     def _acts_many(self, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, who: np.ndarray, state: int,
                    day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -151,6 +151,25 @@ class Acting(Referring, Protocol):
         ...
 
 
+@runtime_checkable
+class Deciding(Referring, Protocol):
+    """A referring handler whose first day in a stay is a decision it can make for many citizens not
+    yet made at once (a referral taken up or not): where it is a state's one handler, the kernel
+    makes only the citizens whose decision needs the clock and draws the others' paths on
+    (`sim.kernel.bulk`)."""
+
+    deciding: bool
+    """Whether it can (it may not when a trait the kernel draws only for a made citizen decides)."""
+
+    def decides_many(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
+                     day: np.ndarray) -> np.ndarray:
+        """Make each citizen's decision due at `day` in its stay in `state` (the first day from
+        `first_days`), drawing what it would draw on the citizen: whether the citizen goes to the
+        clock (made, its `resume` asks for what follows the decision, not for the decision again);
+        with the others it is done for the stay."""
+        ...
+
+
 class Feature(Protocol):
     """One feature during one replication. The defaults do nothing, so a feature implements only
     the hooks it needs (subclass this protocol explicitly to inherit them)."""

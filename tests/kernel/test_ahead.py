@@ -91,35 +91,57 @@ def test_shipped_scenarios_see_the_same_process(name: str) -> None:
         same_process(*both(model, seed))
 
 
-def referrals(model: sim.Model, monkeypatch: pytest.MonkeyPatch, ahead: bool) -> list[bool]:
-    """Whether each referral event of one replication found its citizen still in the stay."""
+def referrals(model: sim.Model, monkeypatch: pytest.MonkeyPatch, ahead: bool) -> tuple[list[bool], int]:
+    """Whether each referral event of one replication found its citizen still in the stay (a referral,
+    or one taken up as the path was drawn, its place to ask for), and the referrals declined as the
+    paths were drawn (no event)."""
     seen: list[bool] = []
-    refer = Programme._refer
+    declined = [0]
+    refer, take, decides_many = Programme._refer, Programme._take, Programme.decides_many
+
+    def found(ev: Any, states: frozenset[int]) -> None:
+        c, spell = ev.value
+        seen.append(c.entered == spell and c.state in states)
 
     def counting(self: Programme, ev: Any) -> None:
-        c, spell = ev.value
-        seen.append(c.entered == spell and c.state in self.states)
+        found(ev, self.states)
         refer(self, ev)
+
+    def taking(self: Programme, ev: Any) -> None:
+        found(ev, self.states)
+        take(self, ev)
+
+    def deciding(self: Programme, *args: Any) -> np.ndarray:
+        took: np.ndarray = decides_many(self, *args)
+        declined[0] += int(np.count_nonzero(~took))
+        return took
 
     with monkeypatch.context() as patch:
         patch.setattr(Programme, "_refer", counting)
+        patch.setattr(Programme, "_take", taking)
+        patch.setattr(Programme, "decides_many", deciding)
         sim.simulate(model, np.random.SeedSequence(5), ahead=ahead)
-    return seen
+    return seen, declined[0]
 
 
 def test_a_referral_becomes_an_event_once_its_citizen_is_known_to_be_there(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Ahead of the clock the kernel schedules a stay's referrals once it knows the citizen is
     still there at the first of them: with one programme a state every referral event finds its
-    citizen; with several, those after the first may not. The event path makes the same
-    referrals that reach a citizen, and many more that find none."""
+    citizen; with several, those after the first may not. With one programme a state the referral
+    is even decided as the path is drawn (`Deciding`): only one taken up becomes an event, to ask
+    for a place. The event path makes the same referrals that reach a citizen, and many more that
+    find none."""
     one_each = {**PROGRAMMES, "interventions": PROGRAMMES["interventions"][:2]}
     for data, all_found in ((one_each, True), (PROGRAMMES, False)):
         model = sim.compile_model(sim.scenario_from_dict(data))
-        ahead, events = referrals(model, monkeypatch, True), referrals(model, monkeypatch, False)
-        assert sum(ahead) == sum(events) > 100
+        (ahead, declined), (events, none) = (referrals(model, monkeypatch, True),
+                                             referrals(model, monkeypatch, False))
+        assert none == 0
+        assert sum(ahead) + declined == sum(events) > 100
         assert len(events) > len(ahead)
         assert all(ahead) == all_found
+        assert declined > 50  # a_dagpenge's one programme declines as the paths are drawn
 
 
 def events(model: sim.Model, seed: int, ahead: bool = True,

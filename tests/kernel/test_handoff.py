@@ -133,3 +133,31 @@ def test_a_programme_alone_on_its_state_with_no_limit_needs_no_citizen_made() ->
         same_process(drawn, sim.simulate(model, np.random.SeedSequence(seed), ahead=False))
         starts = drawn.features["programmes"][:, MEASURES.index("starts")].sum(axis=1)
         assert (starts > 50).all()
+
+
+@pytest.mark.parametrize("uptake", [0.0, 0.6])
+def test_a_queued_programme_alone_on_its_state_makes_only_those_who_take_up_its_referral(
+        uptake: float) -> None:
+    """Its referrals are taken up or declined as the paths are drawn (`Deciding`): a citizen is made
+    only to queue for a place, and the process is the event path's and the one-by-one path's; with
+    every referral declined, no citizen is made and there is no SimPy event."""
+    data = copy.deepcopy(PROGRAMMES)
+    data["interventions"] = [
+        {"name": "queue", "states": ["a_dagpenge"], "referral": "at_week", "from_week": 4, "places": 15,
+         "max_wait_weeks": 6, "uptake": uptake, "duration_weeks": 10, "effects": {"during": {"job": 0.5}}},
+        {"name": "rate", "states": ["kontanthjaelp_jobparat"], "referral": "rate", "rate_per_week": 0.2,
+         "places": 4, "uptake": uptake, "duration_weeks": 3, "effects": {"during": {"a_dagpenge": 2.0}}}]
+    model = prepare_model(sim.scenario_from_dict(data), 1)
+    for seed in (1, 2):
+        bulk, n_made, _ = made(model, seed)
+        steps, drawn = events(model, seed, bulk=True)
+        same_process(drawn, sim.simulate(model, np.random.SeedSequence(seed), ahead=False))
+        same_process(drawn, sim.simulate(model, np.random.SeedSequence(seed), bulk=False))
+        totals = drawn.features["programmes"].sum(axis=2)
+        referred, declined = totals[:, MEASURES.index("referrals")], totals[:, MEASURES.index("declined")]
+        assert bulk and (referred > 50).all()
+        assert n_made <= (referred - declined).sum()  # at most one citizen made a referral taken up
+        if uptake == 0.0:
+            assert n_made == 0 and steps == 0
+        else:
+            assert n_made > 0 and (declined > 10).all()

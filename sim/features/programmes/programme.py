@@ -11,7 +11,9 @@ exit exactly. A citizen who leaves the state leaves the queue or the programme. 
 from the citizen's own programme stream, so a programme leaves other citizens' paths untouched.
 A programme with no limit on its places shares nothing between citizens: its referral, start,
 end and after-effect are acts on the one citizen (`Run.act`), done as the kernel draws the
-citizen's moves, with no event on the clock.
+citizen's moves, with no event on the clock. With places, a referral is still taken up or
+declined by the citizen alone (`decides_many`, as the kernel draws the paths): only a citizen who
+takes it up is made, to queue for a place on the clock.
 """
 
 from __future__ import annotations
@@ -131,6 +133,11 @@ class Programme:
         self.acting = self.own and spec.age is None and not self.attributes
         """Whether its acts can be done for many citizens not yet made at once (`acts_many`): no limit on
         places, and no trait of the citizen decides (those are drawn only when a citizen is made)."""
+        self.deciding = not self.own and spec.age is None and not self.attributes
+        """Whether its referrals can be taken up or declined for many citizens not yet made at once
+        (`decides_many`): places to queue for, and no trait of the citizen decides."""
+        self.taken: set[int] = set()
+        """Citizens not yet made whose referral in the current stay `decides_many` found taken up."""
         self.effects: tuple[dict[int, float] | None, ...] = (None, self.during, self.after)
         """The ratios `acts_many` may put in force, by index (NONE, DURING, AFTER)."""
         self.keys = tuple(ratio_key(r) for r in self.effects)
@@ -253,6 +260,17 @@ class Programme:
             changed[at] = bool(keys[AFTER])
         return changed, effect, np.where(later < self.horizon, later, np.inf)
 
+    def decides_many(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
+                     day: np.ndarray) -> np.ndarray:
+        """The referral due at `day` of each citizen not yet made (`Deciding.decides_many`), by the steps
+        of `_referred` before it asks for a place: counted, and taken up or declined by the citizen's
+        own draw. Gives whether each took it up: those go to the clock, to ask for a place there."""
+        self.tally.count_many(REFERRALS, day)
+        took = self._pairs(who, kind, home, rank)[1] < self.spec.uptake
+        self.tally.count_many(DECLINED, day[~took])
+        self.taken.update(who[took].tolist())
+        return took
+
     def left_many(self, who: np.ndarray, day: np.ndarray) -> None:
         """Citizens not yet made leave the state at `day`: a place ends with the stay."""
         placed = self.phase[who] == PLACED
@@ -262,7 +280,13 @@ class Programme:
     def resume(self, c: Citizen) -> None:
         """Ask for the referral `first_days` found in the citizen's current stay, if it found one."""
         found = self.first.pop(c.ident, None)
-        if found is not None and found[0] == c.entered:
+        taken = c.ident in self.taken
+        self.taken.discard(c.ident)
+        if found is None or found[0] != c.entered:
+            return
+        if taken:  # the referral was taken up as the path was drawn: only its place is left to ask for
+            self.wake(c, found[1], self._take, (c, c.entered))
+        else:
             self._ask(c, found[1])
 
     def _pairs(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray
@@ -322,6 +346,13 @@ class Programme:
             return  # the citizen has moved on since the referral was scheduled
         self._referred(c, self.env.now, None)
 
+    def _take(self, ev: simpy.Event) -> None:
+        """A referral `decides_many` found taken up: its place is asked for (`_taken_up`)."""
+        c, spell = cast(tuple[Citizen, float], ev.value)
+        if c.entered != spell or c.state not in self.states:
+            return
+        self._taken_up(c, self.env.now)
+
     def _done(self, c: Citizen) -> None:
         """Done with the time asked for the citizen's referral (an act needs no word: `Run.act`)."""
         if not self.own:
@@ -342,6 +373,10 @@ class Programme:
             self.tally.add(DECLINED, now)
             self._done(c)
             return
+        self._taken_up(c, now)
+
+    def _taken_up(self, c: Citizen, now: float) -> None:
+        """The citizen took up its referral at `now`: it starts, gets a place or queues for one."""
         if self.resource is None:
             self._start(c, now, None, now)
             return
@@ -528,7 +563,8 @@ class ProgrammesFeature(Feature):
                                              clocks, model.n_states))
         self.states = frozenset().union(*(p.states for p in self.programmes))
         self.by_state = {s: [p for p in self.programmes if s in p.states] for s in self.states}
-        self.drawing = [(k, p) for k, p in enumerate(self.programmes) if p.referral == RATE or p.acting]
+        self.drawing = [(k, p) for k, p in enumerate(self.programmes)
+                        if p.referral == RATE or p.acting or p.deciding]
         """The programmes whose referrals draw (`Programme.first_days` may draw for citizens not yet made)."""
         self.spells = False
 
