@@ -18,7 +18,8 @@ class Citizen:
     """A person on (or returned from) public support.
 
     `pending` is the one scheduled transition event; a redraw replaces it and the stale event
-    is ignored when it fires. `wake` is the first day in the stay at which a feature acts on the
+    is ignored when it fires (or, drawn for after `hold`, a `Held` place on the clock, put there
+    at `hold`). `wake` is the first day in the stay at which a feature acts on the
     citizen (`Run.wake`): before it, moves watched only by `Handler.ahead` features need no event;
     `asked` counts the stay's times asked for that no feature has yet said it is done with
     (`Run.done_with`), and at none the moves go ahead of the clock again. `acts` are the stay's acts
@@ -38,6 +39,7 @@ class Citizen:
         "effects",
         "entered",
         "ext",
+        "hold",
         "ident",
         "next_dest",
         "next_elapsed",
@@ -68,6 +70,8 @@ class Citizen:
         self.pending: Any = None
         self.wake = math.inf  # the earliest day a feature acts on the citizen in this stay
         self.asked = 0  # times asked for in this stay that their features are not yet done with
+        self.hold = -math.inf  # the earliest day to come in this stay at which a feature may change
+        # the citizen's hazards (`Run.later`): a move drawn for after it waits off the clock till then
         self.wakes: list[tuple[float, Any, Any]] | None = None  # (day, callback, value) asked for
         # during `entered`, scheduled once the citizen's next move is drawn
         self.acts: list[tuple[float, int, Any, Any]] | None = None  # (day, order asked, act, value),

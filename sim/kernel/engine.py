@@ -38,12 +38,13 @@ from simpy.events import Timeout
 
 from sim.kernel.bulk import Citizens, Handoffs, Limits, Watch, book, chained_days, draw_moves
 from sim.kernel.citizen import ARRIVED, STOCK, Citizen
+from sim.kernel.clock import Clock, Held
 from sim.kernel.effects import EffectBook, ratio_key
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
 from sim.kernel.inflows import draw_arrivals
 from sim.kernel.ledger import Booked, Ledger, SpellLedger, booked, packed
 from sim.kernel.model import Model
-from sim.kernel.protocol import Act, Acting, ClockMover, Deciding, Feature, Handler, Ratios, Referring
+from sim.kernel.protocol import Act, Acting, ClockMover, Deciding, Feature, Handler, Later, Ratios, Referring
 from sim.kernel.records import ReplicationRecord, books_durations, min_weeks_of
 from sim.kernel.streams import (
     ARRIVAL_PATHS,
@@ -82,7 +83,7 @@ class Replication:
                  fast_forward: bool = True, bulk: bool = True, ahead: bool = True) -> None:
         self.model = model
         self.streams = Streams(seed)
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.durations, min_weeks = books_durations(model.scenario), min_weeks_of(model.scenario)
         self.ledger = (SpellLedger(model.calendar, model.n_states, min_weeks) if self.durations or min_weeks
                        else Ledger(model.calendar, model.n_states))  # spells only when a target asks
@@ -374,7 +375,7 @@ class Replication:
             kind, home = keys[k]
             c = self._new_citizen(home, float(citizens.entered[i]), draws[k], int(citizens.rank[i]), kind, i)
             c.state, c.entered, c.used, c.clock_done = state, entered, used, clock_done
-            c.wake, c.wakes, c.asked, c.acts = math.inf, [], 0, []
+            c.wake, c.wakes, c.asked, c.acts, c.hold = math.inf, [], 0, [], -math.inf
             for handler in hooks[state]:
                 cast(Referring, handler).resume(c)
             self._advance(c, 0.0, elapsed, (day, dest) if drawn else None)
@@ -418,8 +419,33 @@ class Replication:
         """A feature's own pairs for every cohort (see `CohortStream`)."""
         return CohortStream(self.streams, self.model.codes, self.cohort_sizes, keys, purpose)
 
-    def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
-        """The hook features use: `source`'s hazard ratios apply to the citizen from `now`."""
+    def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float,
+                   done: bool = False, until: Later | None = None) -> None:
+        """The hook features use: `source`'s hazard ratios apply to the citizen from `now` (with `done`,
+        and `done_with` said first; with `until`, and a time to come back: `Run.set_effect`)."""
+        if until is not None:
+            if done or c is self.acting:
+                raise RuntimeError("a time to come back is asked for on the clock, with no time done with")
+            self._check_on_clock(c)
+            days, act, value = until
+            env = self.env
+            when = env.now + days  # the day of the event, as the clock reckons it
+            if c.hold <= env.now or when < c.hold:
+                c.hold = when  # the earliest such time to come in the stay
+            if self.effects.set(c, source, ratios):
+                self._redraw(c, now)
+            Timeout(env, days, value).callbacks.append(partial(self._later, c, c.entered, act))
+            return
+        if done:  # as set_effect then done_with, but the move is drawn again once, with no time left
+            if c is self.acting:
+                raise RuntimeError("an act has no time asked for to be done with")
+            self._check_on_clock(c)
+            released = self._release_time(c)
+            if self.effects.set(c, source, ratios):
+                self._redraw(c, now)
+            elif released:
+                self._book_ahead(c)
+            return
         if c is self.acting:  # an act ahead of the clock: its move is drawn again once it is done
             if self.effects.set(c, source, ratios):
                 if self.changed:
@@ -427,12 +453,15 @@ class Replication:
                                        "most once (ask for another act at the same day)")
                 self.changed, self.changed_at = True, self.acts_asked
             return
+        self._check_on_clock(c)
+        if self.effects.set(c, source, ratios):
+            self._redraw(c, now)
+
+    def _check_on_clock(self, c: Citizen) -> None:
         if c.entered > self.env.now + TOLERANCE_DAYS:
             raise RuntimeError(f"a feature changed the hazards of a citizen whose stay starts on day "
                                f"{c.entered:.2f}, ahead of the clock (day {self.env.now:.2f}): a handler "
                                "that changes hazards must not declare `ahead`")
-        if self.effects.set(c, source, ratios):
-            self._redraw(c, now)
 
     def wake(self, c: Citizen, at: float, callback: Callable[[simpy.Event], None], value: Any) -> None:
         """`callback` at day `at` if the citizen is still in its stay then (see `Run.wake`)."""
@@ -458,6 +487,19 @@ class Replication:
     def _act_on_clock(self, c: Citizen, at: float, act: Act, value: Any) -> None:
         """The act as a time asked for in the citizen's stay, done as the clock reaches it (`_acted`)."""
         self.wake(c, at, partial(self._acted, c, c.entered, act), value)
+
+    def _later(self, c: Citizen, stay: float, act: Act, ev: simpy.Event) -> None:
+        """A time of `set_effect`'s `until`: the act, if the citizen is still in the stay that began on
+        day `stay`; then a move held for it, if it still stands and comes before any such time still
+        to come, goes on the clock in its place."""
+        if c.entered != stay:
+            return
+        act(c, self.env.now, ev.value)
+        held = c.pending
+        if type(held) is Held and c.entered == stay and not self.env.now < c.hold < held.when:
+            ev = self.env.put(held, c)
+            ev.callbacks.append(self.on_move)
+            c.pending = ev
 
     def _acted(self, c: Citizen, stay: float, act: Act, ev: simpy.Event) -> None:
         """An act on the clock, if the citizen is still in the stay that began on day `stay`; then the
@@ -517,10 +559,20 @@ class Replication:
         """A feature is done with a time it asked for in the citizen's stay (see `Run.done_with`):
         when none is left and its pending move may be told ahead of the clock, that move and the
         ones after it are booked now, as before the first time asked for."""
+        if self._release_time(c):
+            self._book_ahead(c)
+
+    def _release_time(self, c: Citizen) -> bool:
+        """One time asked for in the citizen's stay is done with: whether none is left and its moves may
+        again be booked ahead of the clock."""
         c.asked -= 1
         if c.asked > 0 or not self.ahead_of[c.state]:
-            return
+            return False
         c.wake = math.inf
+        return True
+
+    def _book_ahead(self, c: Citizen) -> None:
+        """The citizen's pending move and those after it booked now, where they may be told ahead."""
         dest = c.next_dest
         if c.pending is None or not (dest == STAY_HERE or self.ahead_of[dest]):
             return
@@ -532,7 +584,7 @@ class Replication:
         """Tell the state's handlers that the citizen entered it at `now`: a new stay, with no day
         asked for yet (the last stay's, if never scheduled, are dropped); those they ask for now wait
         for the citizen's next move to be drawn."""
-        c.wake, c.wakes, c.asked, c.acts = math.inf, None, 0, None
+        c.wake, c.wakes, c.asked, c.acts, c.hold = math.inf, None, 0, None, -math.inf
         if handlers:
             c.wakes, c.acts = [], []
             for handler in handlers:
@@ -722,9 +774,12 @@ class Replication:
                     if after:
                         self._acts_after(c, after)
                     return
-                ev = Timeout(env, at - env.now, c)
-                ev.callbacks.append(self.on_move)
-                c.pending = ev
+                if env.now < c.hold < env.now + (at - env.now):  # a change of hazards may come first
+                    c.pending = env.hold(at - env.now)
+                else:
+                    ev = Timeout(env, at - env.now, c)
+                    ev.callbacks.append(self.on_move)
+                    c.pending = ev
                 if after:
                     self._acts_after(c, after)
                 return
@@ -751,7 +806,7 @@ class Replication:
                 state, entered, elapsed, since = dest, at, 0.0, -1
                 if seen:  # `_enter`, inlined
                     c.state, c.entered, c.clock_done = dest, at, -1.0
-                    c.wake, c.wakes, c.asked, c.acts = math.inf, None, 0, None
+                    c.wake, c.wakes, c.asked, c.acts, c.hold = math.inf, None, 0, None, -math.inf
                     entering = handlers[dest]
                     if entering:
                         c.wakes, c.acts = [], []

@@ -10,9 +10,12 @@ in booking order, by the same steps `book_entries` would take one by one.
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_right
+from functools import lru_cache
 
+import numba
 import numpy as np
 
 from sim.contract.calendar import Calendar
@@ -194,10 +197,12 @@ class MonthTally:
     list of (measure, day, amount) to sort out at the end. Each cell is summed in the order its
     amounts come, as a sequential pass over the same amounts would sum them."""
 
-    __slots__ = ("cells", "edges", "last", "months")
+    __slots__ = ("cells", "edges", "last", "months", "searched")
 
     def __init__(self, calendar: Calendar, n_measures: int) -> None:
         self.edges = calendar.edges
+        self.searched = np.asarray(calendar.edges, dtype=float)
+        """The edges as an array, for `count_many` (searching a tuple would make one at each call)."""
         self.months = calendar.months
         self.last = calendar.months - 1
         self.cells = [0.0] * (n_measures * calendar.months)
@@ -219,7 +224,7 @@ class MonthTally:
 
     def count_many(self, measure: int, days: np.ndarray) -> None:
         """`add(measure, day)` of 1 for each day (whole counts: exact in any order)."""
-        m = np.clip(np.searchsorted(self.edges, days, side="right") - 1, 0, self.last)
+        m = np.clip(np.searchsorted(self.searched, days, side="right") - 1, 0, self.last)
         for month, n in enumerate(np.bincount(m, minlength=self.months).tolist()):
             if n:
                 self.cells[measure * self.months + month] += n
@@ -337,21 +342,65 @@ def interval_person_days(calendar: Calendar, n_rows: int, rows: np.ndarray, star
                          end: np.ndarray) -> np.ndarray:
     """Person-days [row, month] of one person in `rows[i]` over [start[i], end[i]), clipped to the horizon.
 
-    The ledger's rule, vectorised: the rest of the first month, whole months from the stock, minus
-    the rest of the last month.
+    The ledger's rule: the rest of the first month, whole months from the stock, minus the rest of
+    the last month (`_interval_parts`, one compiled pass, then the whole months at once).
     """
-    edges = np.asarray(calendar.edges)
-    months, horizon = calendar.months, edges[-1]
-    a, b = np.clip(start, 0.0, horizon), np.clip(end, 0.0, horizon)
-    keep = b > a
-    rows, a, b = rows[keep], a[keep], b[keep]
-    ma = np.minimum(np.searchsorted(edges, a, side="right") - 1, months - 1)
-    ends = b < horizon
-    mb = np.minimum(np.searchsorted(edges, b[ends], side="right") - 1, months - 1)
-    part = np.bincount(np.concatenate([rows * months + ma, rows[ends] * months + mb]),
-                       weights=np.concatenate([edges[ma + 1] - a, b[ends] - edges[mb + 1]]),
-                       minlength=n_rows * months).reshape(n_rows, months)
-    steps = np.bincount(np.concatenate([rows * (months + 1) + ma + 1, rows[ends] * (months + 1) + mb + 1]),
-                        weights=np.concatenate([np.ones(len(ma)), -np.ones(len(mb))]),
-                        minlength=n_rows * (months + 1)).reshape(n_rows, months + 1)
-    return part + np.cumsum(steps, axis=1)[:, :months] * np.diff(edges)
+    edges = np.asarray(calendar.edges, dtype=float)
+    part, steps = _interval_parts(edges, _day_months(calendar.edges), n_rows,
+                                  np.asarray(rows, dtype=np.int64), np.asarray(start, dtype=float),
+                                  np.asarray(end, dtype=float))
+    return part + np.cumsum(steps, axis=1)[:, :calendar.months] * np.diff(edges)
+
+
+@lru_cache(maxsize=16)
+def _day_months(edges: tuple[float, ...]) -> np.ndarray:
+    """The month of each whole day of the horizon, when months start on whole days from day 0 (as a
+    calendar's do); else empty (the month of a day is then searched for)."""
+    if edges[0] != 0.0 or any(e != math.floor(e) for e in edges):
+        return np.zeros(0, dtype=np.int64)
+    table = np.repeat(np.arange(len(edges) - 1), np.diff(np.asarray(edges)).astype(np.int64))
+    table.setflags(write=False)
+    return table
+
+
+@numba.njit(cache=True)
+def _month(edges: np.ndarray, day_months: np.ndarray, day: float) -> int:
+    """The month day (in [0, horizon)) falls in: `bisect_right(edges, day) − 1`."""
+    if len(day_months):
+        return day_months[int(day)]
+    return min(int(np.searchsorted(edges, day, side="right")) - 1, len(edges) - 2)
+
+
+@numba.njit(cache=True)
+def _interval_parts(edges: np.ndarray, day_months: np.ndarray, n_rows: int, rows: np.ndarray,
+                    start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[row, month] part-month days and [row, month + 1] steps in the count of persons of intervals
+    [start, end) clipped to [0, horizon): the first month's rest and a +1 for each, then the last
+    month's rest off and a −1 for each that ends before the horizon, added in that order (the
+    order `np.bincount` adds a concatenation of the two in, so the sums are the same to the bit)."""
+    months = len(edges) - 1
+    horizon = edges[months]
+    part = np.zeros((n_rows, months))
+    steps = np.zeros((n_rows, months + 1))
+    n = len(rows)
+    kept = np.empty(n, dtype=np.int64)
+    n_kept = 0
+    for i in range(n):
+        a, b = start[i], end[i]
+        a = 0.0 if a < 0.0 else (horizon if a > horizon else a)
+        b = 0.0 if b < 0.0 else (horizon if b > horizon else b)
+        if not b > a:  # empty, or not a number
+            continue
+        m = _month(edges, day_months, a)
+        part[rows[i], m] += edges[m + 1] - a
+        steps[rows[i], m + 1] += 1.0
+        kept[n_kept] = i
+        n_kept += 1
+    for j in range(n_kept):
+        i = kept[j]
+        b = end[i]  # above its start, so above 0
+        if b < horizon:
+            m = _month(edges, day_months, b)
+            part[rows[i], m] += b - edges[m + 1]
+            steps[rows[i], m + 1] -= 1.0
+    return part, steps

@@ -24,14 +24,21 @@ if TYPE_CHECKING:
 Ratios = dict[int, float]
 """Hazard ratios by destination state index."""
 
-SetEffect = Callable[["Citizen", object, "Ratios | None", float], None]
-"""The kernel's hook: give a source's hazard ratios to a citizen from a time on (None withdraws)."""
+class SetEffect(Protocol):
+    """The kernel's hook: give a source's hazard ratios to a citizen from a time on (None withdraws;
+    `done`: and done with a time asked for; `until`: and a time to come back, `Run.set_effect`)."""
+
+    def __call__(self, c: Citizen, source: object, ratios: Ratios | None, now: float,
+                 done: bool = False, until: Later | None = None) -> None: ...
 
 Wake = Callable[["Citizen", float, Callable[["simpy.Event"], None], Any], None]
 """The kernel's hook: call back at a day if the citizen is still in its stay then (`Run.wake`)."""
 
 Act = Callable[["Citizen", float, Any], None]
 """A feature's act on one citizen at a day: (citizen, day, value), asked for with `Run.act`."""
+
+Later = tuple[float, Act, Any]
+"""(days from now, act, value): a time on the clock at which a feature may change hazards again."""
 
 AskAct = Callable[["Citizen", float, Act, Any], None]
 """The kernel's hook: have an act done at a day if the citizen is still in its stay then (`Run.act`)."""
@@ -50,10 +57,20 @@ class Run(Protocol):
     """What a feature sees of the replication it runs in."""
 
     model: Model
-    env: simpy.Environment
 
-    def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float) -> None:
-        """`source`'s hazard ratios apply to the citizen from `now` (None: withdrawn)."""
+    @property
+    def env(self) -> simpy.Environment:
+        """The replication's SimPy environment (its clock)."""
+
+    def set_effect(self, c: Citizen, source: object, ratios: Ratios | None, now: float,
+                   done: bool = False, until: Later | None = None) -> None:
+        """`source`'s hazard ratios apply to the citizen from `now` (None: withdrawn). With `done`, the
+        feature is also done with a time it asked for (`done_with`), said before the move is drawn
+        again, so that a move it no longer holds on the clock is booked ahead at once. With `until`
+        = (days, act, value), `act(c, day, value)` comes `days` later on the clock if the citizen is
+        still in its stay then: a time at which the feature may change the hazards again, so a move
+        drawn for after it waits off the clock until then, in its place in the order of events, and
+        a change there costs no stale event."""
 
     def cohort_stream(self, keys: tuple[int, int], *purpose: int) -> CohortStream:
         """A feature's own pairs for every cohort: `stream(c)` is the citizen's cohort's draws

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -125,9 +124,10 @@ class Programme:
         self.members: dict[int, tuple[int, float]] = {}  # citizen → (what, since), while in it
         self.waiting: dict[Any, Citizen] = {}  # each queued citizen by its request for a place
         self.n_states = n_states
-        self.first: dict[int, tuple[float, float]] = {}
-        """The last referral day `first_days` found for each citizen not yet made, by ident: (the stay's
-        start, the day)."""
+        self.first_day = np.zeros(0)
+        """By ident, for citizens not yet made: the last referral day `first_days` found (inf: none) …"""
+        self.first_stay = np.zeros(0)
+        """… and the start of the stay it was found in."""
         self.drawn = np.zeros(0, dtype=np.int64)
         """Pairs each citizen not yet made has used of its decision stream (`_pairs`), by ident."""
         self.acting = self.own and spec.age is None and not self.attributes
@@ -136,8 +136,8 @@ class Programme:
         self.deciding = not self.own and spec.age is None and not self.attributes
         """Whether its referrals can be taken up or declined for many citizens not yet made at once
         (`decides_many`): places to queue for, and no trait of the citizen decides."""
-        self.taken: set[int] = set()
-        """Citizens not yet made whose referral in the current stay `decides_many` found taken up."""
+        self.taken = np.zeros(0, dtype=bool)
+        """By ident: whether `decides_many` found the referral of the citizen's current stay taken up."""
         self.effects: tuple[dict[int, float] | None, ...] = (None, self.during, self.after)
         """The ratios `acts_many` may put in force, by index (NONE, DURING, AFTER)."""
         self.keys = tuple(ratio_key(r) for r in self.effects)
@@ -206,12 +206,11 @@ class Programme:
         else:
             at = np.where((entered < now) & (start < now), np.inf, np.maximum(now, start))
         at = np.where((at >= entered + self.to_days) | (at >= self.horizon), np.inf, at)
-        asked = np.flatnonzero(at < np.inf)
-        self.first.update(zip(who[asked].tolist(), zip(entered[asked].tolist(), at[asked].tolist(),
-                                                        strict=True), strict=True))
+        self._grow(int(who.max(initial=-1)) + 1)
+        asked = at < np.inf
+        self.first_day[who[asked]], self.first_stay[who[asked]] = at[asked], entered[asked]
         if self.acting:
-            self._grow(int(who.max(initial=-1)) + 1)
-            self.phase[who] = np.where(at < np.inf, REFERRAL, DONE)
+            self.phase[who] = np.where(asked, REFERRAL, DONE)
         return at
 
     def acts_many(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray, state: int,
@@ -268,7 +267,7 @@ class Programme:
         self.tally.count_many(REFERRALS, day)
         took = self._pairs(who, kind, home, rank)[1] < self.spec.uptake
         self.tally.count_many(DECLINED, day[~took])
-        self.taken.update(who[took].tolist())
+        self.taken[who[took]] = True
         return took
 
     def left_many(self, who: np.ndarray, day: np.ndarray) -> None:
@@ -279,15 +278,17 @@ class Programme:
 
     def resume(self, c: Citizen) -> None:
         """Ask for the referral `first_days` found in the citizen's current stay, if it found one."""
-        found = self.first.pop(c.ident, None)
-        taken = c.ident in self.taken
-        self.taken.discard(c.ident)
-        if found is None or found[0] != c.entered:
+        i = c.ident
+        if i >= len(self.first_day):
+            return
+        at, stay, taken = float(self.first_day[i]), float(self.first_stay[i]), bool(self.taken[i])
+        self.first_day[i], self.taken[i] = np.inf, False
+        if at == np.inf or stay != c.entered:
             return
         if taken:  # the referral was taken up as the path was drawn: only its place is left to ask for
-            self.wake(c, found[1], self._take, (c, c.entered))
+            self.wake(c, at, self._take, (c, c.entered))
         else:
-            self._ask(c, found[1])
+            self._ask(c, at)
 
     def _pairs(self, who: np.ndarray, kind: np.ndarray, home: np.ndarray, rank: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -316,7 +317,8 @@ class Programme:
         if len(self.drawn) >= need:
             return
         size = max(need, 2 * len(self.drawn))
-        for name, fill in (("drawn", 0), ("phase", DONE), ("since", 0.0)):
+        for name, fill in (("drawn", 0), ("phase", DONE), ("since", 0.0), ("first_day", np.inf),
+                           ("first_stay", 0.0), ("taken", False)):
             old = getattr(self, name)
             grown = np.full(size, fill, dtype=old.dtype)
             grown[:len(old)] = old
@@ -433,23 +435,18 @@ class Programme:
         weeks = spec.duration_weeks if spec.duration == "fixed" else spec.duration_weeks * self._draw_exp(c)
         record.places[self.place] = ("participating", request, now)
         self._join(c, PARTICIPANTS, now)
-        self.set_effect(c, self, self.during, now)
-        self._later(c, now, weeks * 7.0, self._finished, request)
+        self._effect_until(c, now, self.during, weeks * 7.0, self._finished, request)
 
-    def _later(self, c: Citizen, now: float, days: float, step: Callable[[Citizen, float, Any], None],
-               value: Any) -> None:
-        """`step(c, day, value)` `days` after `now` if the citizen is still in its stay: an act
-        (`Run.act`) with no limit on places, else an event on the clock."""
+    def _effect_until(self, c: Citizen, now: float, ratios: dict[int, float] | None, days: float,
+                      step: Callable[[Citizen, float, Any], None], value: Any) -> None:
+        """The programme's `ratios` on the citizen from `now`, and `step(c, day, value)` `days` later if
+        it is still in its stay: an act (`Run.act`) with no limit on places, else a time on the clock
+        the kernel knows may change the hazards again (`Run.set_effect`'s `until`)."""
         if self.own:
+            self.set_effect(c, self, ratios, now)
             self.act(c, now + days, step, value)
         else:
-            Timeout(self.env, days, value).callbacks.append(partial(self._in_stay, step, c, c.entered))
-
-    def _in_stay(self, step: Callable[[Citizen, float, Any], None], c: Citizen, stay: float,
-                 ev: simpy.Event) -> None:
-        """An event of `_later`: its step, if the citizen is still in the stay that began on day `stay`."""
-        if c.entered == stay:
-            step(c, self.env.now, ev.value)
+            self.set_effect(c, self, ratios, now, until=(days, step, value))
 
     def _finished(self, c: Citizen, now: float, request: Any) -> None:
         """The citizen's place, got by `request`, ends at `now` (if it is still the citizen's)."""
@@ -461,17 +458,15 @@ class Programme:
         self._release(request)
         self._leave(c, now)
         if self.after and self.spec.effects.after_weeks > 0:
-            self.set_effect(c, self, self.after, now)
-            self._later(c, now, self.spec.effects.after_weeks * 7.0, self._after_over, self.after)
+            self._effect_until(c, now, self.after, self.spec.effects.after_weeks * 7.0, self._after_over,
+                               self.after)
         else:
-            self.set_effect(c, self, None, now)
-            self._done(c)
+            self.set_effect(c, self, None, now, done=not self.own)
 
     def _after_over(self, c: Citizen, now: float, ratios: dict[int, float]) -> None:
         """The after-effect `ratios` end at `now`, if they are still the programme's on the citizen."""
         if c.effects and c.effects.get(self) is ratios:
-            self.set_effect(c, self, None, now)
-            self._done(c)
+            self.set_effect(c, self, None, now, done=not self.own)
 
     def _release(self, request: Any) -> None:
         if request is not None and self.resource is not None:
