@@ -364,22 +364,16 @@ def _day_months(edges: tuple[float, ...]) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _month(edges: np.ndarray, day_months: np.ndarray, day: float) -> int:
-    """The month day (in [0, horizon)) falls in: `bisect_right(edges, day) − 1`."""
-    if len(day_months):
-        return day_months[int(day)]
-    return min(int(np.searchsorted(edges, day, side="right")) - 1, len(edges) - 2)
-
-
-@numba.njit(cache=True)
 def _interval_parts(edges: np.ndarray, day_months: np.ndarray, n_rows: int, rows: np.ndarray,
                     start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """[row, month] part-month days and [row, month + 1] steps in the count of persons of intervals
     [start, end) clipped to [0, horizon): the first month's rest and a +1 for each, then the last
     month's rest off and a −1 for each that ends before the horizon, added in that order (the
-    order `np.bincount` adds a concatenation of the two in, so the sums are the same to the bit)."""
+    order `np.bincount` adds a concatenation of the two in, so the sums are the same to the bit).
+    A day's month is `bisect_right(edges, day) − 1`: from `day_months` by whole day when given."""
     months = len(edges) - 1
     horizon = edges[months]
+    by_day, last = len(day_months) > 0, months - 1
     part = np.zeros((n_rows, months))
     steps = np.zeros((n_rows, months + 1))
     n = len(rows)
@@ -391,16 +385,18 @@ def _interval_parts(edges: np.ndarray, day_months: np.ndarray, n_rows: int, rows
         b = 0.0 if b < 0.0 else (horizon if b > horizon else b)
         if not b > a:  # empty, or not a number
             continue
-        m = _month(edges, day_months, a)
-        part[rows[i], m] += edges[m + 1] - a
-        steps[rows[i], m + 1] += 1.0
+        m = day_months[int(a)] if by_day else min(int(np.searchsorted(edges, a, "right")) - 1, last)
+        r = rows[i]
+        part[r, m] += edges[m + 1] - a
+        steps[r, m + 1] += 1.0
         kept[n_kept] = i
         n_kept += 1
     for j in range(n_kept):
         i = kept[j]
         b = end[i]  # above its start, so above 0
         if b < horizon:
-            m = _month(edges, day_months, b)
-            part[rows[i], m] += b - edges[m + 1]
-            steps[rows[i], m + 1] -= 1.0
+            m = day_months[int(b)] if by_day else min(int(np.searchsorted(edges, b, "right")) - 1, last)
+            r = rows[i]
+            part[r, m] += b - edges[m + 1]
+            steps[r, m + 1] -= 1.0
     return part, steps
