@@ -8,7 +8,9 @@ ahead of the clock (`Handler.ahead`) when they come before the first time a feat
 citizen (`Run.wake`), or after every feature is done with what it asked for (`Run.done_with`);
 the first move that a feature must see as it happens becomes the citizen's one pending event
 (a Timeout with a callback, never a generator process), put on the clock only after the time
-asked for when that comes first and may change it (`DEFERRED`). Acts on one citizen alone
+asked for when that comes first and may change it (`DEFERRED`), or held in its place in the
+clock's order while a place or an effect that may change it is still to end (`Run.set_effect`'s
+`until`, `sim.kernel.clock`), so a change of hazards leaves no stale event. Acts on one citizen alone
 (`Run.act`) are done as its moves are drawn, where those may go ahead of the clock; spells that
 features take only after the horizon (`Feature.late_spells`) are kept and given at once. Nothing
 past the horizon is scheduled; random numbers come in blocks. Unless a caseworker team watches
