@@ -297,18 +297,23 @@ class Programme:
         self._grow(int(who.max(initial=-1)) + 1)
         drawn = self.drawn
         used = drawn[who]
-        e, u = np.empty(len(who)), np.empty(len(who))
+        n = len(who)
+        e, u = np.empty(n), np.empty(n)
+        if not n:
+            return e, u
         cohort = kind * self.n_states + home
-        for key in np.unique(cohort).tolist():
-            mine = cohort == key
+        group = cohort * (int(used.max(initial=0)) + 1) + used  # one group a (cohort, pair) in turn
+        order = np.argsort(group, kind="stable")
+        cuts = (np.flatnonzero(np.diff(group[order])) + 1).tolist()
+        for lo, hi in zip([0, *cuts], [*cuts, n], strict=True):
+            at = order[lo:hi]
+            key, k = int(cohort[at[0]]), int(used[at[0]])
             draws = self.stream.of((key // self.n_states, key % self.n_states))
-            for k in np.unique(used[mine]).tolist():
-                at = np.flatnonzero(mine & (used == k))
-                if k < TIERS:
-                    tier = draws.tier(k)
-                    e[at], u[at] = tier[0][rank[at]], tier[1][rank[at]]
-                else:
-                    e[at], u[at] = np.array([draws.pair(r, k) for r in rank[at].tolist()]).reshape(-1, 2).T
+            if k < TIERS:
+                tier = draws.tier(k)
+                e[at], u[at] = tier[0][rank[at]], tier[1][rank[at]]
+            else:
+                e[at], u[at] = np.array([draws.pair(r, k) for r in rank[at].tolist()]).reshape(-1, 2).T
         drawn[who] += 1
         return e, u
 
