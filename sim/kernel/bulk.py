@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from sim.kernel.hazards import STAY_HERE, ExitSchedule
-from sim.kernel.ledger import Ledger, top_pairs
+from sim.kernel.ledger import Ledger, day_months, top_pairs
 from sim.kernel.protocol import ClocksMover
 from sim.kernel.streams import TIERS, CohortDraws
 from sim.kernel.timebase import TOLERANCE_DAYS
@@ -502,8 +502,8 @@ def _busiest(chunks: list[tuple[np.ndarray, ...]], n_states: int) -> list[tuple[
 def month_of(edges: np.ndarray, day: np.ndarray) -> np.ndarray:
     """The month each day in [0, horizon) falls in, as `bisect_right(edges, day) − 1` finds it: by a
     table of whole days, since months start on whole days (else by search)."""
-    if np.array_equal(edges, np.floor(edges)) and edges[0] == 0.0:
-        table = np.repeat(np.arange(len(edges) - 1), np.diff(edges).astype(np.int64))
+    table = day_months(tuple(edges.tolist()))
+    if len(table):
         return table[np.minimum(day.astype(np.int64), len(table) - 1)]
     return np.searchsorted(edges, day, side="right") - 1
 

@@ -71,7 +71,7 @@ class Citizen:
         self.wake = math.inf  # the earliest day a feature acts on the citizen in this stay
         self.asked = 0  # times asked for in this stay that their features are not yet done with
         self.hold = -math.inf  # the earliest day to come in this stay at which a feature may change
-        # the citizen's hazards (`Run.later`): a move drawn for after it waits off the clock till then
+        # the citizen's hazards (`Run.set_effect`'s `until`): a move drawn for after it waits till then
         self.wakes: list[tuple[float, Any, Any]] | None = None  # (day, callback, value) asked for
         # during `entered`, scheduled once the citizen's next move is drawn
         self.acts: list[tuple[float, int, Any, Any]] | None = None  # (day, order asked, act, value),

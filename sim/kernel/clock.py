@@ -2,11 +2,11 @@
 put on the clock.
 
 A citizen's move drawn while a feature has a time to come that may change the citizen's hazards
-(`Run.later`) need not be on the clock until that time: the move takes its time and its place in
-SimPy's order (the id the event would have had) at once, `Held`, and is put on the clock with them
-once that time has come and the move still stands. Events are then processed in exactly the order
-they would have been had the move gone on the clock at once, and a move drawn again in the meantime
-costs no stale event.
+(`Run.set_effect`'s `until`) need not be on the clock until that time: the move takes its time and
+its place in SimPy's order (the id the event would have had) at once, `Held`, and is put on the
+clock with them once that time has come and the move still stands. Events are then processed in
+exactly the order they would have been had the move gone on the clock at once, and a move drawn
+again in the meantime costs no stale event.
 """
 
 from __future__ import annotations

@@ -425,45 +425,33 @@ class Replication:
                    done: bool = False, until: Later | None = None) -> None:
         """The hook features use: `source`'s hazard ratios apply to the citizen from `now` (with `done`,
         and `done_with` said first; with `until`, and a time to come back: `Run.set_effect`)."""
-        if until is not None:
-            if done or c is self.acting:
-                raise RuntimeError("a time to come back is asked for on the clock, with no time done with")
-            self._check_on_clock(c)
-            days, act, value = until
-            env = self.env
-            when = env.now + days  # the day of the event, as the clock reckons it
-            if c.hold <= env.now or when < c.hold:
-                c.hold = when  # the earliest such time to come in the stay
-            if self.effects.set(c, source, ratios):
-                self._redraw(c, now)
-            Timeout(env, days, value).callbacks.append(partial(self._later, c, c.entered, act))
-            return
-        if done:  # as set_effect then done_with, but the move is drawn again once, with no time left
-            if c is self.acting:
-                raise RuntimeError("an act has no time asked for to be done with")
-            self._check_on_clock(c)
-            released = self._release_time(c)
-            if self.effects.set(c, source, ratios):
-                self._redraw(c, now)
-            elif released:
-                self._book_ahead(c)
-            return
         if c is self.acting:  # an act ahead of the clock: its move is drawn again once it is done
+            if done or until is not None:
+                raise RuntimeError("an act has no time asked for to be done with, and no time on the clock "
+                                   "to come back to: it asks for further acts (`Run.act`)")
             if self.effects.set(c, source, ratios):
                 if self.changed:
                     raise RuntimeError("an act changed a citizen's hazards twice: one act changes them at "
                                        "most once (ask for another act at the same day)")
                 self.changed, self.changed_at = True, self.acts_asked
             return
-        self._check_on_clock(c)
+        env = self.env
+        if c.entered > env.now + TOLERANCE_DAYS:
+            raise RuntimeError(f"a feature changed the hazards of a citizen whose stay starts on day "
+                               f"{c.entered:.2f}, ahead of the clock (day {env.now:.2f}): a handler "
+                               "that changes hazards must not declare `ahead`")
+        released = done and self._release_time(c)  # said first: the move is drawn again once
+        if until is not None:
+            when = env.now + until[0]  # the day of the event, as the clock reckons it
+            if c.hold <= env.now or when < c.hold:
+                c.hold = when  # the earliest such time to come in the stay
         if self.effects.set(c, source, ratios):
             self._redraw(c, now)
-
-    def _check_on_clock(self, c: Citizen) -> None:
-        if c.entered > self.env.now + TOLERANCE_DAYS:
-            raise RuntimeError(f"a feature changed the hazards of a citizen whose stay starts on day "
-                               f"{c.entered:.2f}, ahead of the clock (day {self.env.now:.2f}): a handler "
-                               "that changes hazards must not declare `ahead`")
+        elif released:
+            self._book_ahead(c)
+        if until is not None:
+            days, act, value = until
+            Timeout(env, days, value).callbacks.append(partial(self._later, c, c.entered, act))
 
     def wake(self, c: Citizen, at: float, callback: Callable[[simpy.Event], None], value: Any) -> None:
         """`callback` at day `at` if the citizen is still in its stay then (see `Run.wake`)."""
@@ -776,10 +764,11 @@ class Replication:
                     if after:
                         self._acts_after(c, after)
                     return
-                if env.now < c.hold < env.now + (at - env.now):  # a change of hazards may come first
-                    c.pending = env.hold(at - env.now)
+                delay = at - env.now
+                if env.now < c.hold < env.now + delay:  # a change of hazards may come first
+                    c.pending = env.hold(delay)
                 else:
-                    ev = Timeout(env, at - env.now, c)
+                    ev = Timeout(env, delay, c)
                     ev.callbacks.append(self.on_move)
                     c.pending = ev
                 if after:

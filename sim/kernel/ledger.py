@@ -346,14 +346,14 @@ def interval_person_days(calendar: Calendar, n_rows: int, rows: np.ndarray, star
     the last month (`_interval_parts`, one compiled pass, then the whole months at once).
     """
     edges = np.asarray(calendar.edges, dtype=float)
-    part, steps = _interval_parts(edges, _day_months(calendar.edges), n_rows,
+    part, steps = _interval_parts(edges, day_months(calendar.edges), n_rows,
                                   np.asarray(rows, dtype=np.int64), np.asarray(start, dtype=float),
                                   np.asarray(end, dtype=float))
     return part + np.cumsum(steps, axis=1)[:, :calendar.months] * np.diff(edges)
 
 
 @lru_cache(maxsize=16)
-def _day_months(edges: tuple[float, ...]) -> np.ndarray:
+def day_months(edges: tuple[float, ...]) -> np.ndarray:
     """The month of each whole day of the horizon, when months start on whole days from day 0 (as a
     calendar's do); else empty (the month of a day is then searched for)."""
     if edges[0] != 0.0 or any(e != math.floor(e) for e in edges):
